@@ -1,0 +1,355 @@
+
+/*
+ * ngx_mcp_oauth_module: the access phase handler.  Takes the bearer token,
+ * verifies it against the location's keys and claims, checks the baseline
+ * scopes, and lets the request through without the token.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_oauth_module.h"
+
+
+static ngx_int_t ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_oauth_check_scopes(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_oauth_unavailable(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx);
+static ngx_uint_t ngx_http_mcp_oauth_preflight(ngx_http_request_t *r);
+static void ngx_http_mcp_oauth_ctx_cleanup(void *data);
+
+
+ngx_int_t
+ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r)
+{
+    char                           *err;
+    ngx_int_t                       rc;
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_mcp_oauth_ctx_t       *ctx;
+    ngx_http_mcp_oauth_loc_conf_t  *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_oauth_module);
+
+    if (!mlcf->enable || r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    /* a CORS preflight never carries credentials (Fetch §4.8) */
+
+    if (ngx_http_mcp_oauth_preflight(r)) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_mcp_oauth_get_ctx(r);
+
+    if (ctx == NULL) {
+        cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_mcp_oauth_ctx_t));
+        if (cln == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* found again after internal redirects, as the realip module does */
+
+        ctx = cln->data;
+        ngx_memzero(ctx, sizeof(ngx_http_mcp_oauth_ctx_t));
+        cln->handler = ngx_http_mcp_oauth_ctx_cleanup;
+
+        ctx->request = r;
+        ngx_http_set_ctx(r, ctx, ngx_http_mcp_oauth_module);
+    }
+
+    if (ctx->conf != mlcf) {
+        /* a new location: everything is checked again against it */
+        ctx->conf = mlcf;
+        ctx->verified = 0;
+        ctx->fetched = 0;
+        ctx->sleeps = 0;
+        ngx_str_null(&ctx->error);
+    }
+
+    if (ctx->fetching) {
+        return NGX_AGAIN;
+    }
+
+    if (ctx->token.len == 0) {
+        rc = ngx_http_mcp_oauth_token_get(r, &ctx->token, &err);
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED, NULL,
+                                           "no bearer token",
+                                           &mlcf->required_scope);
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                           "invalid_token", err, NULL);
+        }
+
+        if (ngx_http_mcp_oauth_jwt_parse(r->pool, &ctx->token, &ctx->jwt,
+                                         &err)
+            != NGX_OK)
+        {
+            return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                           "invalid_token", err, NULL);
+        }
+    }
+
+    if (!ctx->verified) {
+        rc = ngx_http_mcp_oauth_verify(r, mlcf, ctx);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    return ngx_http_mcp_oauth_check_scopes(r, mlcf, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx)
+{
+    char                              *err;
+    u_char                            *p;
+    ngx_int_t                          rc;
+    ngx_str_t                         *s;
+    ngx_uint_t                         i;
+    ngx_http_mcp_oauth_keyset_t       *sets[2];
+    ngx_http_mcp_oauth_claims_conf_t   cc;
+
+    sets[0] = mlcf->jwks;
+    sets[1] = NULL;
+
+    if (mlcf->jwks_remote) {
+        rc = ngx_http_mcp_oauth_jwks_remote_keys(r, ctx, mlcf->jwks_remote, 0,
+                                                 &sets[1]);
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    rc = ngx_http_mcp_oauth_jwt_verify(&ctx->jwt, sets, 2, &err);
+
+    if (rc == NGX_DECLINED && mlcf->jwks_remote) {
+        /* a kid we do not know yet: the IAM may have rotated its keys */
+
+        rc = ngx_http_mcp_oauth_jwks_remote_keys(r, ctx, mlcf->jwks_remote, 1,
+                                                 &sets[1]);
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        rc = ngx_http_mcp_oauth_jwt_verify(&ctx->jwt, sets, 2, &err);
+
+        if (rc == NGX_DECLINED && sets[1] == NULL) {
+            return ngx_http_mcp_oauth_unavailable(r, ctx);
+        }
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                       "invalid_token", err, NULL);
+    }
+
+    cc.issuers = mlcf->issuers;
+    cc.audience = mlcf->resource;
+    cc.leeway = mlcf->leeway;
+    cc.now = ngx_time();
+
+    if (ngx_http_mcp_oauth_jwt_check_claims(&ctx->jwt, &cc, &err) != NGX_OK) {
+        return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                       "invalid_token", err, NULL);
+    }
+
+    if (ngx_array_init(&ctx->scopes, r->pool, 4, sizeof(ngx_str_t)) != NGX_OK
+        || ngx_http_mcp_oauth_jwt_scopes(&ctx->jwt, &ctx->scopes) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    s = ctx->scopes.elts;
+    ctx->scope.len = 0;
+
+    for (i = 0; i < ctx->scopes.nelts; i++) {
+        ctx->scope.len += s[i].len + 1;
+    }
+
+    ctx->scope.data = ngx_pnalloc(r->pool, ctx->scope.len);
+    if (ctx->scope.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ctx->scope.data;
+
+    for (i = 0; i < ctx->scopes.nelts; i++) {
+        p = ngx_cpymem(p, s[i].data, s[i].len);
+        *p++ = ' ';
+    }
+
+    ctx->scope.len = ctx->scope.len ? ctx->scope.len - 1 : 0;
+    ctx->verified = 1;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp_oauth: token verified, scope \"%V\"", &ctx->scope);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_check_scopes(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx)
+{
+    ngx_str_t   *need, *have;
+    ngx_uint_t   i, j;
+
+    if (mlcf->required_scopes) {
+        need = mlcf->required_scopes->elts;
+        have = ctx->scopes.elts;
+
+        for (i = 0; i < mlcf->required_scopes->nelts; i++) {
+
+            for (j = 0; j < ctx->scopes.nelts; j++) {
+                if (need[i].len == have[j].len
+                    && ngx_memcmp(need[i].data, have[j].data, need[i].len)
+                       == 0)
+                {
+                    break;
+                }
+            }
+
+            if (j == ctx->scopes.nelts) {
+                return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_FORBIDDEN,
+                                               "insufficient_scope",
+                                               "insufficient scope",
+                                               &mlcf->required_scope);
+            }
+        }
+    }
+
+    /* MCP security best practices: the token stays here */
+
+    if (!mlcf->pass_token && ngx_http_mcp_oauth_token_remove(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_unavailable(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx)
+{
+    ngx_table_elt_t  *h;
+
+    static ngx_str_t  body = ngx_string(
+        "{\"error\":\"temporarily_unavailable\","
+        "\"error_description\":\"signing keys are not available\"}");
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mcp_oauth: no signing keys available to verify the token");
+
+    ngx_str_set(&ctx->error, "signing keys are not available");
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    ngx_str_set(&h->value, "5");
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_mcp_oauth_send_json(r,
+                                         NGX_HTTP_SERVICE_UNAVAILABLE, &body));
+    return NGX_DONE;
+}
+
+
+ngx_http_mcp_oauth_ctx_t *
+ngx_http_mcp_oauth_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_mcp_oauth_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_oauth_module);
+
+    if (ctx == NULL && (r->internal || r->filter_finalize)) {
+
+        /* module contexts are cleared on internal redirects */
+
+        for (cln = r->pool->cleanup; cln; cln = cln->next) {
+            if (cln->handler == ngx_http_mcp_oauth_ctx_cleanup) {
+                ctx = cln->data;
+                ngx_http_set_ctx(r, ctx, ngx_http_mcp_oauth_module);
+                break;
+            }
+        }
+    }
+
+    return ctx;
+}
+
+
+static ngx_uint_t
+ngx_http_mcp_oauth_preflight(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    if (r->method != NGX_HTTP_OPTIONS) {
+        return 0;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Access-Control-Request-Method") - 1
+            && ngx_strncasecmp(h[i].key.data,
+                               (u_char *) "Access-Control-Request-Method",
+                               h[i].key.len)
+               == 0)
+        {
+            return 1;
+        }
+    }
+}
+
+
+static void
+ngx_http_mcp_oauth_ctx_cleanup(void *data)
+{
+    /* only a marker to find the context again, nothing to free */
+}

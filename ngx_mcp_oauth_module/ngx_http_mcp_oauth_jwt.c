@@ -1,0 +1,640 @@
+
+/*
+ * ngx_mcp_oauth_module: JWS compact serialization (RFC 7515 §7.1), signature
+ * verification with EVP on keys prepared from a JWK Set, and the claims
+ * checks of RFC 9068 §4 and RFC 8725 §3.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <openssl/evp.h>
+#include <openssl/ec.h>
+#include <openssl/rsa.h>
+#include <openssl/hmac.h>
+#include <openssl/crypto.h>
+
+#include "ngx_http_mcp_oauth_jwt.h"
+
+
+static ngx_int_t ngx_http_mcp_oauth_jwt_header(ngx_http_mcp_oauth_jwt_t *jwt,
+    char **err);
+static json_t *ngx_http_mcp_oauth_jwt_json(ngx_pool_t *pool, ngx_str_t *src);
+static ngx_int_t ngx_http_mcp_oauth_verify_key(ngx_http_mcp_oauth_jwt_t *jwt,
+    const ngx_http_mcp_oauth_alg_t *a, ngx_http_mcp_oauth_key_t *key);
+static ngx_int_t ngx_http_mcp_oauth_verify_ecdsa(ngx_http_mcp_oauth_jwt_t *jwt,
+    const ngx_http_mcp_oauth_alg_t *a, ngx_http_mcp_oauth_key_t *key);
+static ngx_int_t ngx_http_mcp_oauth_verify_evp(EVP_PKEY *pkey,
+    const char *md, unsigned pss, u_char *sig, size_t siglen, ngx_str_t *tbs);
+static ngx_int_t ngx_http_mcp_oauth_claim_time(json_t *payload,
+    const char *name, time_t *t);
+static void ngx_http_mcp_oauth_json_cleanup(void *data);
+
+
+ngx_int_t
+ngx_http_mcp_oauth_base64url_decode(ngx_str_t *dst, ngx_str_t *src)
+{
+    u_char  *p, *last;
+
+    last = src->data + src->len;
+
+    for (p = src->data; p < last; p++) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')
+              || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (src->len % 4 == 1) {
+        return NGX_ERROR;
+    }
+
+    return ngx_decode_base64url(dst, src);
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
+    ngx_http_mcp_oauth_jwt_t *jwt, char **err)
+{
+    u_char     *p, *last, *dot[4];
+    ngx_str_t   part;
+    ngx_uint_t  n;
+
+    ngx_memzero(jwt, sizeof(ngx_http_mcp_oauth_jwt_t));
+
+    if (token->len > NGX_HTTP_MCP_OAUTH_TOKEN_MAX) {
+        *err = "token too large";
+        return NGX_ERROR;
+    }
+
+    n = 0;
+    last = token->data + token->len;
+
+    for (p = token->data; p < last; p++) {
+        if (*p == '.') {
+            if (n == 4) {
+                *err = "malformed token";
+                return NGX_ERROR;
+            }
+
+            dot[n++] = p;
+        }
+    }
+
+    if (n == 4) {
+        /* RFC 7516 §7.1: five parts is a JWE */
+        *err = "encrypted tokens (JWE) are not accepted";
+        return NGX_ERROR;
+    }
+
+    if (n != 2) {
+        *err = "malformed token (not a JWS compact serialization)";
+        return NGX_ERROR;
+    }
+
+    jwt->signing_input.data = token->data;
+    jwt->signing_input.len = dot[1] - token->data;
+
+    part.data = token->data;
+    part.len = dot[0] - token->data;
+
+    jwt->header = ngx_http_mcp_oauth_jwt_json(pool, &part);
+    if (jwt->header == NULL) {
+        *err = "malformed token header (not base64url JSON object)";
+        return NGX_ERROR;
+    }
+
+    part.data = dot[0] + 1;
+    part.len = dot[1] - part.data;
+
+    jwt->payload = ngx_http_mcp_oauth_jwt_json(pool, &part);
+    if (jwt->payload == NULL) {
+        *err = "malformed token payload (not base64url JSON object)";
+        return NGX_ERROR;
+    }
+
+    part.data = dot[1] + 1;
+    part.len = last - part.data;
+
+    jwt->signature.data = ngx_pnalloc(pool,
+                                      ngx_base64_decoded_length(part.len) + 1);
+    if (jwt->signature.data == NULL) {
+        *err = "out of memory";
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_mcp_oauth_base64url_decode(&jwt->signature, &part) != NGX_OK
+        || jwt->signature.len == 0)
+    {
+        *err = "malformed token signature";
+        return NGX_ERROR;
+    }
+
+    return ngx_http_mcp_oauth_jwt_header(jwt, err);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_jwt_header(ngx_http_mcp_oauth_jwt_t *jwt, char **err)
+{
+    json_t      *v;
+    const char  *typ;
+
+    v = json_object_get(jwt->header, "alg");
+    if (!json_is_string(v)) {
+        *err = "no alg in token header";
+        return NGX_ERROR;
+    }
+
+    jwt->alg = ngx_http_mcp_oauth_alg_by_name((u_char *) json_string_value(v),
+                                              json_string_length(v));
+
+    if (jwt->alg == NGX_HTTP_MCP_OAUTH_ALG_UNKNOWN) {
+        *err = "unsupported alg (alg \"none\" is never accepted)";
+        return NGX_ERROR;
+    }
+
+    v = json_object_get(jwt->header, "kid");
+    if (v != NULL) {
+        if (!json_is_string(v)) {
+            *err = "kid is not a string";
+            return NGX_ERROR;
+        }
+
+        jwt->kid.data = (u_char *) json_string_value(v);
+        jwt->kid.len = json_string_length(v);
+        jwt->has_kid = 1;
+    }
+
+    /* RFC 9068 §4: "at+jwt"; plain JWTs as many IAMs issue them */
+
+    v = json_object_get(jwt->header, "typ");
+    if (v != NULL) {
+        typ = json_is_string(v) ? json_string_value(v) : "";
+
+        if (ngx_strncasecmp((u_char *) typ, (u_char *) "application/", 12)
+            == 0)
+        {
+            typ += 12;
+        }
+
+        if (ngx_strcasecmp((u_char *) typ, (u_char *) "JWT") != 0
+            && ngx_strcasecmp((u_char *) typ, (u_char *) "at+jwt") != 0)
+        {
+            *err = "unexpected typ in token header";
+            return NGX_ERROR;
+        }
+    }
+
+    /* RFC 7515 §4.1.11: no extension is understood here */
+
+    if (json_object_get(jwt->header, "crit") != NULL) {
+        *err = "unsupported critical header parameter";
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static json_t *
+ngx_http_mcp_oauth_jwt_json(ngx_pool_t *pool, ngx_str_t *src)
+{
+    json_t              *json;
+    ngx_str_t            dst;
+    json_error_t         jerr;
+    ngx_pool_cleanup_t  *cln;
+
+    if (src->len == 0) {
+        return NULL;
+    }
+
+    dst.data = ngx_pnalloc(pool, ngx_base64_decoded_length(src->len) + 1);
+    if (dst.data == NULL) {
+        return NULL;
+    }
+
+    if (ngx_http_mcp_oauth_base64url_decode(&dst, src) != NGX_OK) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    json = json_loadb((char *) dst.data, dst.len, JSON_REJECT_DUPLICATES,
+                      &jerr);
+    if (json == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_mcp_oauth_json_cleanup;
+    cln->data = json;
+
+    if (!json_is_object(json)) {
+        return NULL;
+    }
+
+    return json;
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_jwt_verify(ngx_http_mcp_oauth_jwt_t *jwt,
+    ngx_http_mcp_oauth_keyset_t **sets, ngx_uint_t nsets, char **err)
+{
+    ngx_uint_t                       i, s, kid_found, tried;
+    ngx_http_mcp_oauth_key_t        *key;
+    const ngx_http_mcp_oauth_alg_t  *a;
+
+    a = ngx_http_mcp_oauth_alg(jwt->alg);
+    kid_found = 0;
+    tried = 0;
+
+    for (s = 0; s < nsets; s++) {
+
+        if (sets[s] == NULL) {
+            continue;
+        }
+
+        key = sets[s]->keys.elts;
+
+        for (i = 0; i < sets[s]->keys.nelts; i++) {
+
+            if (jwt->has_kid) {
+                if (!key[i].has_kid
+                    || key[i].kid.len != jwt->kid.len
+                    || ngx_memcmp(key[i].kid.data, jwt->kid.data,
+                                  jwt->kid.len) != 0)
+                {
+                    continue;
+                }
+
+                kid_found = 1;
+            }
+
+            /* RFC 8725 §3.1: the key decides which algorithms are allowed */
+
+            if (key[i].kty != a->kty
+                || (a->curve && key[i].curve != a->curve)
+                || (key[i].alg && key[i].alg != jwt->alg))
+            {
+                continue;
+            }
+
+            tried = 1;
+
+            if (ngx_http_mcp_oauth_verify_key(jwt, a, &key[i]) == NGX_OK) {
+                return NGX_OK;
+            }
+        }
+    }
+
+    if (tried) {
+        *err = "signature verification failed";
+        return NGX_ERROR;
+    }
+
+    if (kid_found) {
+        *err = "alg not allowed for the key";
+        return NGX_ERROR;
+    }
+
+    *err = jwt->has_kid ? "unknown kid" : "no key for the token's alg";
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_verify_key(ngx_http_mcp_oauth_jwt_t *jwt,
+    const ngx_http_mcp_oauth_alg_t *a, ngx_http_mcp_oauth_key_t *key)
+{
+    u_char         mac[EVP_MAX_MD_SIZE];
+    unsigned int   maclen;
+    const EVP_MD  *md;
+
+    switch (key->kty) {
+
+    case NGX_HTTP_MCP_OAUTH_KTY_RSA:
+        return ngx_http_mcp_oauth_verify_evp(key->pkey, a->md, a->pss,
+                                             jwt->signature.data,
+                                             jwt->signature.len,
+                                             &jwt->signing_input);
+
+    case NGX_HTTP_MCP_OAUTH_KTY_EC:
+        return ngx_http_mcp_oauth_verify_ecdsa(jwt, a, key);
+
+    case NGX_HTTP_MCP_OAUTH_KTY_OKP:
+        return ngx_http_mcp_oauth_verify_evp(key->pkey, NULL, 0,
+                                             jwt->signature.data,
+                                             jwt->signature.len,
+                                             &jwt->signing_input);
+
+    case NGX_HTTP_MCP_OAUTH_KTY_OCT:
+        md = EVP_get_digestbyname(a->md);
+
+        if (md == NULL
+            || HMAC(md, key->secret.data, key->secret.len,
+                    jwt->signing_input.data, jwt->signing_input.len,
+                    mac, &maclen) == NULL
+            || maclen != jwt->signature.len
+            || CRYPTO_memcmp(mac, jwt->signature.data, maclen) != 0)
+        {
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    return NGX_ERROR;
+}
+
+
+/* RFC 7518 §3.4: JWS carries R || S, each of the curve's size; EVP wants DER */
+
+static ngx_int_t
+ngx_http_mcp_oauth_verify_ecdsa(ngx_http_mcp_oauth_jwt_t *jwt,
+    const ngx_http_mcp_oauth_alg_t *a, ngx_http_mcp_oauth_key_t *key)
+{
+    int         len;
+    u_char     *der, buf[160];
+    BIGNUM     *r, *s;
+    ngx_int_t   rc;
+    ECDSA_SIG  *sig;
+
+    if (jwt->signature.len != 2 * a->size) {
+        return NGX_ERROR;
+    }
+
+    sig = ECDSA_SIG_new();
+    r = BN_bin2bn(jwt->signature.data, a->size, NULL);
+    s = BN_bin2bn(jwt->signature.data + a->size, a->size, NULL);
+
+    if (sig == NULL || r == NULL || s == NULL || !ECDSA_SIG_set0(sig, r, s)) {
+        ECDSA_SIG_free(sig);
+        BN_free(r);
+        BN_free(s);
+        return NGX_ERROR;
+    }
+
+    if (i2d_ECDSA_SIG(sig, NULL) > (int) sizeof(buf)) {
+        ECDSA_SIG_free(sig);
+        return NGX_ERROR;
+    }
+
+    der = buf;
+    len = i2d_ECDSA_SIG(sig, &der);
+    ECDSA_SIG_free(sig);
+
+    if (len <= 0) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_mcp_oauth_verify_evp(key->pkey, a->md, 0, buf, len,
+                                       &jwt->signing_input);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_verify_evp(EVP_PKEY *pkey, const char *md, unsigned pss,
+    u_char *sig, size_t siglen, ngx_str_t *tbs)
+{
+    int            ok;
+    EVP_MD_CTX    *mctx;
+    EVP_PKEY_CTX  *pctx;
+
+    mctx = EVP_MD_CTX_new();
+    if (mctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ok = EVP_DigestVerifyInit_ex(mctx, &pctx, md, NULL, NULL, pkey, NULL) == 1;
+
+    if (ok && pss) {
+        /* RFC 7518 §3.5: MGF1 with the same hash, salt of the hash size */
+        ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0
+             && EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
+                                                 RSA_PSS_SALTLEN_DIGEST) > 0;
+    }
+
+    if (ok) {
+        ok = EVP_DigestVerify(mctx, sig, siglen, tbs->data, tbs->len) == 1;
+    }
+
+    EVP_MD_CTX_free(mctx);
+
+    return ok ? NGX_OK : NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_jwt_check_claims(ngx_http_mcp_oauth_jwt_t *jwt,
+    ngx_http_mcp_oauth_claims_conf_t *cc, char **err)
+{
+    time_t      t;
+    size_t      i;
+    json_t     *v, *e;
+    ngx_int_t   rc;
+    ngx_str_t  *iss;
+    ngx_uint_t  n;
+
+    rc = ngx_http_mcp_oauth_claim_time(jwt->payload, "exp", &t);
+
+    if (rc == NGX_DECLINED) {
+        *err = "token has no exp";
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_ERROR) {
+        *err = "exp is not a number";
+        return NGX_ERROR;
+    }
+
+    if (cc->now >= t + cc->leeway) {
+        *err = "token expired";
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_mcp_oauth_claim_time(jwt->payload, "nbf", &t);
+
+    if (rc == NGX_ERROR) {
+        *err = "nbf is not a number";
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK && cc->now + cc->leeway < t) {
+        *err = "token not yet valid (nbf)";
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_mcp_oauth_claim_time(jwt->payload, "iat", &t);
+
+    if (rc == NGX_ERROR) {
+        *err = "iat is not a number";
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK && cc->now + cc->leeway < t) {
+        *err = "token issued in the future (iat)";
+        return NGX_ERROR;
+    }
+
+    /* iss: exact string comparison, no normalisation (RFC 9068 §4) */
+
+    v = json_object_get(jwt->payload, "iss");
+    if (!json_is_string(v)) {
+        *err = "token has no iss";
+        return NGX_ERROR;
+    }
+
+    iss = cc->issuers->elts;
+
+    for (n = 0; n < cc->issuers->nelts; n++) {
+        if (iss[n].len == json_string_length(v)
+            && ngx_memcmp(iss[n].data, json_string_value(v), iss[n].len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (n == cc->issuers->nelts) {
+        *err = "untrusted issuer";
+        return NGX_ERROR;
+    }
+
+    /* aud: a string or an array that holds the resource (RFC 7519 §4.1.3) */
+
+    v = json_object_get(jwt->payload, "aud");
+
+    if (json_is_string(v)) {
+        if (json_string_length(v) == cc->audience.len
+            && ngx_memcmp(json_string_value(v), cc->audience.data,
+                          cc->audience.len) == 0)
+        {
+            return NGX_OK;
+        }
+
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, e) {
+            if (json_is_string(e)
+                && json_string_length(e) == cc->audience.len
+                && ngx_memcmp(json_string_value(e), cc->audience.data,
+                              cc->audience.len) == 0)
+            {
+                return NGX_OK;
+            }
+        }
+    }
+
+    *err = (v == NULL) ? "token has no aud" : "token not issued for this resource";
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_claim_time(json_t *payload, const char *name, time_t *t)
+{
+    json_t  *v;
+    double   d;
+
+    v = json_object_get(payload, name);
+    if (v == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (!json_is_number(v)) {
+        return NGX_ERROR;
+    }
+
+    d = json_number_value(v);
+
+    /* NumericDate (RFC 7519 §2); keep far-off values from overflowing */
+
+    if (d != d || d < -1e15 || d > 1e15) {
+        return NGX_ERROR;
+    }
+
+    *t = (time_t) d;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_jwt_scopes(ngx_http_mcp_oauth_jwt_t *jwt,
+    ngx_array_t *scopes)
+{
+    u_char      *p, *last, *start;
+    size_t       i;
+    json_t      *v, *e;
+    ngx_str_t   *s;
+
+    v = json_object_get(jwt->payload, "scope");
+    if (v == NULL) {
+        v = json_object_get(jwt->payload, "scp");
+    }
+
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e) {
+            if (!json_is_string(e) || json_string_length(e) == 0) {
+                continue;
+            }
+
+            s = ngx_array_push(scopes);
+            if (s == NULL) {
+                return NGX_ERROR;
+            }
+
+            s->len = json_string_length(e);
+            s->data = (u_char *) json_string_value(e);
+        }
+
+        return NGX_OK;
+    }
+
+    if (!json_is_string(v)) {
+        return NGX_OK;
+    }
+
+    /* RFC 6749 §3.3: space-delimited */
+
+    p = (u_char *) json_string_value(v);
+    last = p + json_string_length(v);
+
+    while (p < last) {
+        while (p < last && *p == ' ') {
+            p++;
+        }
+
+        start = p;
+
+        while (p < last && *p != ' ') {
+            p++;
+        }
+
+        if (p > start) {
+            s = ngx_array_push(scopes);
+            if (s == NULL) {
+                return NGX_ERROR;
+            }
+
+            s->data = start;
+            s->len = p - start;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mcp_oauth_json_cleanup(void *data)
+{
+    json_decref(data);
+}

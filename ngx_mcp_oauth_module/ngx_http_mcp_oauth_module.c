@@ -1,0 +1,557 @@
+
+/*
+ * ngx_mcp_oauth_module: makes an MCP server behind nginx an OAuth 2.1
+ * protected resource.  This file holds the module definition, the directives
+ * and the configuration; the request work lives in the other files.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_oauth_module.h"
+
+
+static void *ngx_http_mcp_oauth_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_mcp_oauth_init(ngx_conf_t *cf);
+
+static char *ngx_http_mcp_oauth_resource(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_mcp_oauth_issuer(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_mcp_oauth_jwks(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_mcp_oauth_jwks_request(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_mcp_oauth_scopes(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_mcp_oauth_check_url(ngx_str_t *url);
+
+
+static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
+
+    { ngx_string("mcp_oauth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("mcp_oauth_resource"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_oauth_resource,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_oauth_issuer,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_jwks"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_oauth_jwks,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_jwks_request"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_oauth_jwks_request,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_jwks_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, jwks_cache),
+      NULL },
+
+    { ngx_string("mcp_oauth_leeway"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, leeway),
+      NULL },
+
+    { ngx_string("mcp_oauth_required_scope"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_mcp_oauth_scopes,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, required_scopes),
+      NULL },
+
+    { ngx_string("mcp_oauth_pass_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, pass_token),
+      NULL },
+
+    { ngx_string("mcp_oauth_metadata"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mcp_oauth_metadata,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_resource_name"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, resource_name),
+      NULL },
+
+    { ngx_string("mcp_oauth_resource_documentation"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, resource_documentation),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_mcp_oauth_module_ctx = {
+    ngx_http_mcp_oauth_add_variables,      /* preconfiguration */
+    ngx_http_mcp_oauth_init,               /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_mcp_oauth_create_loc_conf,    /* create location configuration */
+    ngx_http_mcp_oauth_merge_loc_conf      /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_mcp_oauth_module = {
+    NGX_MODULE_V1,
+    &ngx_http_mcp_oauth_module_ctx,        /* module context */
+    ngx_http_mcp_oauth_commands,           /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_mcp_oauth_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_mcp_oauth_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_oauth_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->resource = { 0, NULL };
+     *     conf->metadata_url = { 0, NULL };
+     *     conf->required_scope = { 0, NULL };
+     *     conf->resource_name = { 0, NULL };
+     *     conf->resource_documentation = { 0, NULL };
+     *     conf->metadata_json = { 0, NULL };
+     *     conf->metadata = 0;
+     */
+
+    conf->enable = NGX_CONF_UNSET;
+    conf->issuers = NGX_CONF_UNSET_PTR;
+    conf->jwks = NGX_CONF_UNSET_PTR;
+    conf->jwks_remote = NGX_CONF_UNSET_PTR;
+    conf->jwks_cache = NGX_CONF_UNSET;
+    conf->leeway = NGX_CONF_UNSET;
+    conf->required_scopes = NGX_CONF_UNSET_PTR;
+    conf->pass_token = NGX_CONF_UNSET;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_mcp_oauth_loc_conf_t *prev = parent;
+    ngx_http_mcp_oauth_loc_conf_t *conf = child;
+
+    u_char      *p;
+    ngx_str_t   *s;
+    ngx_uint_t   i;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_str_value(conf->resource, prev->resource, "");
+    ngx_conf_merge_ptr_value(conf->issuers, prev->issuers, NULL);
+    ngx_conf_merge_ptr_value(conf->jwks, prev->jwks, NULL);
+    ngx_conf_merge_ptr_value(conf->jwks_remote, prev->jwks_remote, NULL);
+    ngx_conf_merge_sec_value(conf->jwks_cache, prev->jwks_cache, 600);
+    ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 60);
+    ngx_conf_merge_ptr_value(conf->required_scopes, prev->required_scopes,
+                             NULL);
+    ngx_conf_merge_value(conf->pass_token, prev->pass_token, 0);
+    ngx_conf_merge_str_value(conf->resource_name, prev->resource_name, "");
+    ngx_conf_merge_str_value(conf->resource_documentation,
+                             prev->resource_documentation, "");
+
+    if (conf->resource.len) {
+        if (ngx_http_mcp_oauth_resource_metadata_url(cf->pool, &conf->resource,
+                                                     &conf->metadata_url)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (conf->required_scopes) {
+        conf->required_scope.len = conf->required_scopes->nelts - 1;
+        s = conf->required_scopes->elts;
+
+        for (i = 0; i < conf->required_scopes->nelts; i++) {
+            conf->required_scope.len += s[i].len;
+        }
+
+        p = ngx_pnalloc(cf->pool, conf->required_scope.len);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        conf->required_scope.data = p;
+
+        for (i = 0; i < conf->required_scopes->nelts; i++) {
+            if (i) {
+                *p++ = ' ';
+            }
+
+            p = ngx_cpymem(p, s[i].data, s[i].len);
+        }
+    }
+
+    if (conf->enable) {
+        if (conf->resource.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"mcp_oauth on\" requires "
+                               "\"mcp_oauth_resource\"");
+            return NGX_CONF_ERROR;
+        }
+
+        if (conf->issuers == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"mcp_oauth on\" requires at least one "
+                               "\"mcp_oauth_issuer\"");
+            return NGX_CONF_ERROR;
+        }
+
+        if (conf->jwks == NULL && conf->jwks_remote == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"mcp_oauth on\" requires \"mcp_oauth_jwks\" "
+                               "or \"mcp_oauth_jwks_request\"");
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (conf->metadata) {
+        if (conf->resource.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"mcp_oauth_metadata\" requires "
+                               "\"mcp_oauth_resource\"");
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_mcp_oauth_metadata_build(cf, conf) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_mcp_oauth_access_handler;
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_mcp_oauth_resource(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_oauth_loc_conf_t *mlcf = conf;
+
+    ngx_str_t  *value;
+
+    if (mlcf->resource.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    /* RFC 8707 §2: an absolute URI without a fragment */
+
+    if (ngx_http_mcp_oauth_check_url(&value[1]) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must be an absolute http or https URL "
+                           "without a fragment in \"%V\"", &value[1],
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    mlcf->resource = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mcp_oauth_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_oauth_loc_conf_t *mlcf = conf;
+
+    ngx_str_t  *value, *s;
+
+    value = cf->args->elts;
+
+    /* RFC 8414 §2: https (http allowed for local setups), no query/fragment */
+
+    if (ngx_http_mcp_oauth_check_url(&value[1]) != NGX_OK
+        || ngx_strlchr(value[1].data, value[1].data + value[1].len, '?'))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must be an absolute http or https URL "
+                           "without query or fragment in \"%V\"", &value[1],
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (mlcf->issuers == NGX_CONF_UNSET_PTR) {
+        mlcf->issuers = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        if (mlcf->issuers == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    s = ngx_array_push(mlcf->issuers);
+    if (s == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* verbatim: "https://tenant.auth0.com/" keeps its slash */
+    *s = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mcp_oauth_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_oauth_loc_conf_t *mlcf = conf;
+
+    char       *err;
+    u_char     *buf;
+    ssize_t     n;
+    ngx_str_t  *value, name;
+    ngx_file_t  file;
+
+    if (mlcf->jwks != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    name = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = name;
+    file.log = cf->log;
+
+    file.fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (file.fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"%V\": cannot open JWKS file \"%V\"",
+                           &cmd->name, &name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_fd_info(file.fd, &file.info) == NGX_FILE_ERROR
+        || ngx_file_size(&file.info) > 1024 * 1024)
+    {
+        ngx_close_file(file.fd);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": JWKS file \"%V\" is unreadable or larger "
+                           "than 1m", &cmd->name, &name);
+        return NGX_CONF_ERROR;
+    }
+
+    buf = ngx_pnalloc(cf->temp_pool, ngx_file_size(&file.info) + 1);
+    if (buf == NULL) {
+        ngx_close_file(file.fd);
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_file(&file, buf, ngx_file_size(&file.info), 0);
+    ngx_close_file(file.fd);
+
+    if (n != ngx_file_size(&file.info)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": cannot read JWKS file \"%V\"",
+                           &cmd->name, &name);
+        return NGX_CONF_ERROR;
+    }
+
+    /* an operator's own file may hold symmetric keys (RFC 7518 §3.2) */
+
+    mlcf->jwks = ngx_http_mcp_oauth_jwks_parse(cf->pool, cf->log, NGX_LOG_WARN,
+                                               buf, n, 1, &err);
+    if (mlcf->jwks == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": invalid JWKS file \"%V\": %s",
+                           &cmd->name, &name, err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mcp_oauth_jwks_request(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_mcp_oauth_loc_conf_t *mlcf = conf;
+
+    ngx_str_t  *value;
+
+    if (mlcf->jwks_remote != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" needs a local URI starting with \"/\", "
+                           "not \"%V\"", &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    mlcf->jwks_remote = ngx_http_mcp_oauth_jwks_remote_add(cf, &value[1]);
+    if (mlcf->jwks_remote == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mcp_oauth_scopes(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    u_char       *c;
+    ngx_str_t    *value, *s;
+    ngx_uint_t    i;
+    ngx_array_t **a;
+
+    a = (ngx_array_t **) (p + cmd->offset);
+
+    if (*a != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    *a = ngx_array_create(cf->pool, cf->args->nelts - 1, sizeof(ngx_str_t));
+    if (*a == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        /* RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) */
+
+        for (c = value[i].data; c < value[i].data + value[i].len; c++) {
+            if (*c < 0x21 || *c > 0x7e || *c == '"' || *c == '\\') {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid scope \"%V\" in \"%V\"",
+                                   &value[i], &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        s = ngx_array_push(*a);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_check_url(ngx_str_t *url)
+{
+    u_char  *p, *host, *last;
+
+    last = url->data + url->len;
+
+    if (url->len > 8 && ngx_strncmp(url->data, "https://", 8) == 0) {
+        host = url->data + 8;
+
+    } else if (url->len > 7 && ngx_strncmp(url->data, "http://", 7) == 0) {
+        host = url->data + 7;
+
+    } else {
+        return NGX_ERROR;
+    }
+
+    if (host == last || *host == '/' || *host == '?') {
+        return NGX_ERROR;
+    }
+
+    for (p = url->data; p < last; p++) {
+        if (*p <= 0x20 || *p >= 0x7f || *p == '#' || *p == '"'
+            || *p == '\\')
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}

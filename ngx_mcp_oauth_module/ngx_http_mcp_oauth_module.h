@@ -1,0 +1,100 @@
+
+/*
+ * ngx_mcp_oauth_module: OAuth 2.1 protected resource for MCP servers.
+ * Configuration, per-request state and the functions shared by the files
+ * of the module.
+ */
+
+#ifndef _NGX_HTTP_MCP_OAUTH_MODULE_H_INCLUDED_
+#define _NGX_HTTP_MCP_OAUTH_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_oauth_jwks.h"
+#include "ngx_http_mcp_oauth_jwt.h"
+
+
+typedef struct ngx_http_mcp_oauth_jwks_remote_s  ngx_http_mcp_oauth_jwks_remote_t;
+
+
+typedef struct {
+    ngx_flag_t                         enable;
+    ngx_str_t                          resource;
+    ngx_str_t                          metadata_url;     /* RFC 9728 §3.1 */
+    ngx_array_t                       *issuers;          /* ngx_str_t */
+    ngx_http_mcp_oauth_keyset_t       *jwks;             /* from a file */
+    ngx_http_mcp_oauth_jwks_remote_t  *jwks_remote;      /* by subrequest */
+    time_t                             jwks_cache;
+    time_t                             leeway;
+    ngx_array_t                       *required_scopes;  /* ngx_str_t */
+    ngx_str_t                          required_scope;   /* space-joined */
+    ngx_flag_t                         pass_token;
+
+    ngx_flag_t                         metadata;
+    ngx_str_t                          resource_name;
+    ngx_str_t                          resource_documentation;
+    ngx_str_t                          metadata_json;
+} ngx_http_mcp_oauth_loc_conf_t;
+
+
+typedef struct {
+    ngx_http_mcp_oauth_loc_conf_t     *conf;     /* what the state is for */
+    ngx_http_request_t                *request;
+
+    ngx_str_t                          token;    /* kept across redirects */
+    ngx_http_mcp_oauth_jwt_t           jwt;
+    ngx_array_t                        scopes;   /* granted, ngx_str_t */
+    ngx_str_t                          scope;    /* granted, space-joined */
+    ngx_str_t                          error;    /* why it was denied */
+
+    ngx_event_t                        sleep;    /* waiting for JWKS */
+    ngx_uint_t                         sleeps;
+
+    unsigned                           token_removed:1;
+    unsigned                           verified:1;
+    unsigned                           fetching:1;
+    unsigned                           fetched:1;
+    unsigned                           sleeping:1;
+} ngx_http_mcp_oauth_ctx_t;
+
+
+extern ngx_module_t  ngx_http_mcp_oauth_module;
+
+
+ngx_int_t ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r);
+ngx_http_mcp_oauth_ctx_t *ngx_http_mcp_oauth_get_ctx(ngx_http_request_t *r);
+
+/* Authorization header (RFC 6750 §2.1) */
+ngx_int_t ngx_http_mcp_oauth_token_get(ngx_http_request_t *r,
+    ngx_str_t *token, char **err);
+ngx_int_t ngx_http_mcp_oauth_token_remove(ngx_http_request_t *r);
+
+/* WWW-Authenticate challenges (RFC 6750 §3, RFC 9728 §5.1) */
+ngx_int_t ngx_http_mcp_oauth_deny(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t status, const char *error,
+    const char *reason, ngx_str_t *scope);
+ngx_int_t ngx_http_mcp_oauth_resource_metadata_url(ngx_pool_t *pool,
+    ngx_str_t *resource, ngx_str_t *url);
+ngx_int_t ngx_http_mcp_oauth_send_json(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *json);
+
+/* remote JWKS */
+ngx_http_mcp_oauth_jwks_remote_t *ngx_http_mcp_oauth_jwks_remote_add(
+    ngx_conf_t *cf, ngx_str_t *uri);
+ngx_int_t ngx_http_mcp_oauth_jwks_remote_keys(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_jwks_remote_t *rm,
+    ngx_uint_t unknown_kid, ngx_http_mcp_oauth_keyset_t **keys);
+
+/* protected resource metadata (RFC 9728) */
+char *ngx_http_mcp_oauth_metadata(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_mcp_oauth_metadata_build(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_loc_conf_t *conf);
+
+ngx_int_t ngx_http_mcp_oauth_add_variables(ngx_conf_t *cf);
+
+
+#endif /* _NGX_HTTP_MCP_OAUTH_MODULE_H_INCLUDED_ */

@@ -1,0 +1,180 @@
+
+/*
+ * ngx_mcp_oauth_module: the bearer token in the Authorization request
+ * header (RFC 6750 §2.1), and its removal before the request goes upstream
+ * (MCP security best practices: no token passthrough).
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_oauth_module.h"
+
+
+static void ngx_http_mcp_oauth_rebase(void *mem, size_t size, u_char *lo,
+    u_char *hi);
+
+
+/*
+ * NGX_DECLINED: no bearer credentials at all (no header, another scheme);
+ * NGX_ERROR: a Bearer header that carries no usable token;
+ * NGX_OK: *token points into the header value.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_token_get(ngx_http_request_t *r, ngx_str_t *token,
+    char **err)
+{
+    u_char           *p, *last;
+    ngx_table_elt_t  *h;
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p = h->value.data;
+    last = p + h->value.len;
+
+    /* the scheme is case-insensitive (RFC 7235 §2.1) */
+
+    if (h->value.len < sizeof("Bearer") - 1
+        || ngx_strncasecmp(p, (u_char *) "Bearer", sizeof("Bearer") - 1) != 0
+        || (h->value.len > sizeof("Bearer") - 1
+            && p[sizeof("Bearer") - 1] != ' '))
+    {
+        return NGX_DECLINED;
+    }
+
+    p += sizeof("Bearer") - 1;
+
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    while (last > p && last[-1] == ' ') {
+        last--;
+    }
+
+    if (p == last) {
+        *err = "empty bearer token";
+        return NGX_ERROR;
+    }
+
+    token->data = p;
+    token->len = last - p;
+
+    /* b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+
+    for ( /* void */ ; p < last; p++) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')
+              || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'
+              || *p == '_' || *p == '~' || *p == '+' || *p == '/'
+              || *p == '='))
+        {
+            *err = "malformed bearer token";
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Upstream modules send every element of r->headers_in.headers, so the
+ * header must leave the list.  The elements after it move down by one, and
+ * every pointer r->headers_in keeps to one of them is moved with it.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_token_remove(ngx_http_request_t *r)
+{
+    u_char           *lo, *hi;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    if (r->headers_in.authorization == NULL) {
+        return NGX_OK;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NGX_ERROR;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (&h[i] == r->headers_in.authorization) {
+            break;
+        }
+    }
+
+    lo = (u_char *) &h[i];
+    hi = (u_char *) &h[part->nelts];
+
+    ngx_memmove(&h[i], &h[i + 1],
+                (part->nelts - i - 1) * sizeof(ngx_table_elt_t));
+    part->nelts--;
+
+    r->headers_in.authorization = NULL;
+
+    ngx_http_mcp_oauth_rebase(&r->headers_in, sizeof(ngx_http_headers_in_t),
+                              lo, hi);
+
+#if (nginx_version < 1023000)
+#if (NGX_HTTP_X_FORWARDED_FOR)
+    ngx_http_mcp_oauth_rebase(r->headers_in.x_forwarded_for.elts,
+                              r->headers_in.x_forwarded_for.nelts
+                              * sizeof(ngx_table_elt_t *), lo, hi);
+#endif
+    ngx_http_mcp_oauth_rebase(r->headers_in.cookies.elts,
+                              r->headers_in.cookies.nelts
+                              * sizeof(ngx_table_elt_t *), lo, hi);
+#else
+    /* repeated headers are chained through "next" since 1.23.0 */
+
+    part = &r->headers_in.headers.part;
+
+    for ( /* void */ ; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            ngx_http_mcp_oauth_rebase(&h[i].next, sizeof(h[i].next), lo, hi);
+        }
+    }
+#endif
+
+    return NGX_OK;
+}
+
+
+/* pointers into (lo, hi) of a table element array move down one element */
+
+static void
+ngx_http_mcp_oauth_rebase(void *mem, size_t size, u_char *lo, u_char *hi)
+{
+    uintptr_t  *w, *last;
+
+    w = mem;
+    last = w + size / sizeof(uintptr_t);
+
+    for ( /* void */ ; w < last; w++) {
+        if (*w > (uintptr_t) lo && *w < (uintptr_t) hi
+            && (*w - (uintptr_t) lo) % sizeof(ngx_table_elt_t) == 0)
+        {
+            *w -= sizeof(ngx_table_elt_t);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+
+/*
+ * ngx_mcp_oauth_module: variables that carry what the verified token says,
+ * for proxy_set_header, log_format and limit_req_zone keys.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_oauth_module.h"
+
+
+#define NGX_HTTP_MCP_OAUTH_VAR_SUB        0
+#define NGX_HTTP_MCP_OAUTH_VAR_CLIENT_ID  1
+#define NGX_HTTP_MCP_OAUTH_VAR_SCOPE      2
+#define NGX_HTTP_MCP_OAUTH_VAR_ERROR      3
+
+
+static ngx_int_t ngx_http_mcp_oauth_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_mcp_oauth_claim_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_mcp_oauth_claim_value(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, ngx_http_mcp_oauth_ctx_t *ctx,
+    const char *name);
+static void ngx_http_mcp_oauth_str_value(ngx_http_variable_value_t *v,
+    ngx_str_t *s);
+
+
+static ngx_http_variable_t  ngx_http_mcp_oauth_vars[] = {
+
+    { ngx_string("mcp_oauth_sub"), NULL, ngx_http_mcp_oauth_variable,
+      NGX_HTTP_MCP_OAUTH_VAR_SUB, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("mcp_oauth_client_id"), NULL, ngx_http_mcp_oauth_variable,
+      NGX_HTTP_MCP_OAUTH_VAR_CLIENT_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("mcp_oauth_scope"), NULL, ngx_http_mcp_oauth_variable,
+      NGX_HTTP_MCP_OAUTH_VAR_SCOPE, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("mcp_oauth_error"), NULL, ngx_http_mcp_oauth_variable,
+      NGX_HTTP_MCP_OAUTH_VAR_ERROR, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("mcp_oauth_claim_"), NULL,
+      ngx_http_mcp_oauth_claim_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_PREFIX, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_mcp_oauth_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_mcp_oauth_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_mcp_oauth_ctx_t  *ctx;
+
+    ctx = ngx_http_mcp_oauth_get_ctx(r);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    switch (data) {
+
+    case NGX_HTTP_MCP_OAUTH_VAR_SUB:
+        return ngx_http_mcp_oauth_claim_value(r, v, ctx, "sub");
+
+    case NGX_HTTP_MCP_OAUTH_VAR_CLIENT_ID:
+        /* RFC 9068 §2.2; "azp" from IAMs that follow OpenID instead */
+
+        if (ctx->verified
+            && json_object_get(ctx->jwt.payload, "client_id") == NULL)
+        {
+            return ngx_http_mcp_oauth_claim_value(r, v, ctx, "azp");
+        }
+
+        return ngx_http_mcp_oauth_claim_value(r, v, ctx, "client_id");
+
+    case NGX_HTTP_MCP_OAUTH_VAR_SCOPE:
+        if (!ctx->verified) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        ngx_http_mcp_oauth_str_value(v, &ctx->scope);
+        return NGX_OK;
+
+    default: /* NGX_HTTP_MCP_OAUTH_VAR_ERROR */
+        ngx_http_mcp_oauth_str_value(v, &ctx->error);
+        return NGX_OK;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_claim_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t *full = (ngx_str_t *) data;
+
+    u_char                    *name;
+    size_t                     len;
+    ngx_http_mcp_oauth_ctx_t  *ctx;
+
+    ctx = ngx_http_mcp_oauth_get_ctx(r);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    /* the claim name is the rest of the variable name, NUL-terminated */
+
+    len = full->len - (sizeof("mcp_oauth_claim_") - 1);
+
+    name = ngx_pnalloc(r->pool, len + 1);
+    if (name == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn(name, full->data + sizeof("mcp_oauth_claim_") - 1, len + 1);
+
+    return ngx_http_mcp_oauth_claim_value(r, v, ctx, (char *) name);
+}
+
+
+/* strings as they are, anything else as compact JSON */
+
+static ngx_int_t
+ngx_http_mcp_oauth_claim_value(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, ngx_http_mcp_oauth_ctx_t *ctx,
+    const char *name)
+{
+    char       *dump;
+    json_t     *claim;
+    ngx_str_t   s;
+
+    claim = ctx->verified ? json_object_get(ctx->jwt.payload, name) : NULL;
+
+    if (claim == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    if (json_is_string(claim)) {
+        s.data = (u_char *) json_string_value(claim);
+        s.len = json_string_length(claim);
+        ngx_http_mcp_oauth_str_value(v, &s);
+        return NGX_OK;
+    }
+
+    dump = json_dumps(claim, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (dump == NULL) {
+        return NGX_ERROR;
+    }
+
+    s.len = ngx_strlen(dump);
+    s.data = ngx_pnalloc(r->pool, s.len);
+
+    if (s.data == NULL) {
+        free(dump);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s.data, dump, s.len);
+    free(dump);
+
+    ngx_http_mcp_oauth_str_value(v, &s);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mcp_oauth_str_value(ngx_http_variable_value_t *v, ngx_str_t *s)
+{
+    v->len = s->len;
+    v->data = s->data;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+}
