@@ -105,6 +105,10 @@ ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
         return NGX_ERROR;
     }
 
+    if (ngx_http_mcp_oauth_jwt_header(jwt, err) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     part.data = dot[0] + 1;
     part.len = dot[1] - part.data;
 
@@ -131,7 +135,7 @@ ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
         return NGX_ERROR;
     }
 
-    return ngx_http_mcp_oauth_jwt_header(jwt, err);
+    return NGX_OK;
 }
 
 

@@ -154,6 +154,7 @@ ngx_http_mcp_oauth_claim_value(ngx_http_request_t *r,
     const char *name)
 {
     char       *dump;
+    u_char     *p;
     json_t     *claim;
     ngx_str_t   s;
 
@@ -167,8 +168,19 @@ ngx_http_mcp_oauth_claim_value(ngx_http_request_t *r,
     if (json_is_string(claim)) {
         s.data = (u_char *) json_string_value(claim);
         s.len = json_string_length(claim);
-        ngx_http_mcp_oauth_str_value(v, &s);
-        return NGX_OK;
+
+        /* control characters would split headers: those go out as JSON */
+
+        for (p = s.data; p < s.data + s.len; p++) {
+            if (*p < 0x20 || *p == 0x7f) {
+                break;
+            }
+        }
+
+        if (p == s.data + s.len) {
+            ngx_http_mcp_oauth_str_value(v, &s);
+            return NGX_OK;
+        }
     }
 
     dump = json_dumps(claim, JSON_COMPACT | JSON_ENCODE_ANY);
