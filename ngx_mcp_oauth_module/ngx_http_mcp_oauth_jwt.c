@@ -155,7 +155,7 @@ ngx_http_mcp_oauth_jwt_header(ngx_http_mcp_oauth_jwt_t *jwt, char **err)
                                               json_string_length(v));
 
     if (jwt->alg == NGX_HTTP_MCP_OAUTH_ALG_UNKNOWN) {
-        *err = "unsupported alg (alg \"none\" is never accepted)";
+        *err = "unsupported alg (alg none is never accepted)";
         return NGX_ERROR;
     }
 
