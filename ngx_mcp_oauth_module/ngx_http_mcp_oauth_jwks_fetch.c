@@ -241,10 +241,10 @@ ngx_http_mcp_oauth_jwks_remote_keys(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (rm->keys == NULL && busy
+    if (busy && (rm->keys == NULL || unknown_kid)
         && ctx->sleeps++ < NGX_HTTP_MCP_OAUTH_SLEEPS_MAX)
     {
-        /* another request fetches the first keys: wait, as limit_req does */
+        /* another request fetches the keys this one needs: wait for them */
 
         r->read_event_handler = ngx_http_test_reading;
         r->write_event_handler = ngx_http_mcp_oauth_jwks_wake;
@@ -273,7 +273,9 @@ ngx_http_mcp_oauth_jwks_sync(ngx_http_mcp_oauth_jwks_remote_t *rm,
         return;
     }
 
-    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, log);
+    /* the keys outlive the request: their pool logs to the cycle */
+
+    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, ngx_cycle->log);
     if (pool == NULL) {
         return;
     }
