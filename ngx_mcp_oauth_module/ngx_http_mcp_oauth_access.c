@@ -18,7 +18,8 @@ static ngx_int_t ngx_http_mcp_oauth_check_scopes(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_oauth_unavailable(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx);
-static ngx_uint_t ngx_http_mcp_oauth_preflight(ngx_http_request_t *r);
+static ngx_http_mcp_oauth_ctx_t *ngx_http_mcp_oauth_ctx(
+    ngx_http_request_t *r);
 static void ngx_http_mcp_oauth_ctx_cleanup(void *data);
 
 
@@ -27,7 +28,6 @@ ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r)
 {
     char                           *err;
     ngx_int_t                       rc;
-    ngx_pool_cleanup_t             *cln;
     ngx_http_mcp_oauth_ctx_t       *ctx;
     ngx_http_mcp_oauth_loc_conf_t  *mlcf;
 
@@ -39,26 +39,15 @@ ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r)
 
     /* a CORS preflight never carries credentials (Fetch §4.8) */
 
-    if (ngx_http_mcp_oauth_preflight(r)) {
+    if (r->method == NGX_HTTP_OPTIONS
+        && ngx_http_mcp_oauth_header_in(r, "Access-Control-Request-Method"))
+    {
         return NGX_DECLINED;
     }
 
-    ctx = ngx_http_mcp_oauth_get_ctx(r);
-
+    ctx = ngx_http_mcp_oauth_ctx(r);
     if (ctx == NULL) {
-        cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_mcp_oauth_ctx_t));
-        if (cln == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        /* found again after internal redirects, as the realip module does */
-
-        ctx = cln->data;
-        ngx_memzero(ctx, sizeof(ngx_http_mcp_oauth_ctx_t));
-        cln->handler = ngx_http_mcp_oauth_ctx_cleanup;
-
-        ctx->request = r;
-        ngx_http_set_ctx(r, ctx, ngx_http_mcp_oauth_module);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ctx->conf != mlcf) {
@@ -80,12 +69,12 @@ ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r)
         if (rc == NGX_DECLINED) {
             return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED, NULL,
                                            "no bearer token",
-                                           &mlcf->required_scope);
+                                           &mlcf->required_scope, NULL);
         }
 
         if (rc != NGX_OK) {
             return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                           "invalid_token", err, NULL);
+                                           "invalid_token", err, NULL, NULL);
         }
 
         if (ngx_http_mcp_oauth_jwt_parse(r->pool, &ctx->token, &ctx->jwt,
@@ -93,7 +82,7 @@ ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r)
             != NGX_OK)
         {
             return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                           "invalid_token", err, NULL);
+                                           "invalid_token", err, NULL, NULL);
         }
     }
 
@@ -105,6 +94,63 @@ ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r)
     }
 
     return ngx_http_mcp_oauth_check_scopes(r, mlcf, ctx);
+}
+
+
+/*
+ * Before access: POST bodies are read here, so that $mcp_oauth_method and
+ * $mcp_oauth_tool are there for limit_req (its handler runs after this one).
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_preaccess_handler(ngx_http_request_t *r)
+{
+    ngx_http_mcp_oauth_ctx_t       *ctx;
+    ngx_http_mcp_oauth_loc_conf_t  *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_oauth_module);
+
+    if (!mlcf->enable || !mlcf->jsonrpc || r != r->main
+        || r->method != NGX_HTTP_POST)
+    {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_mcp_oauth_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mcp_oauth_read_body(r, ctx);
+}
+
+
+static ngx_http_mcp_oauth_ctx_t *
+ngx_http_mcp_oauth_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_mcp_oauth_ctx_t  *ctx;
+
+    ctx = ngx_http_mcp_oauth_get_ctx(r);
+    if (ctx) {
+        return ctx;
+    }
+
+    /* found again after internal redirects, as the realip module does */
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_mcp_oauth_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_mcp_oauth_ctx_t));
+    cln->handler = ngx_http_mcp_oauth_ctx_cleanup;
+
+    ctx->request = r;
+    ngx_http_set_ctx(r, ctx, ngx_http_mcp_oauth_module);
+
+    return ctx;
 }
 
 
@@ -159,7 +205,7 @@ ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
 
     if (rc != NGX_OK) {
         return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                       "invalid_token", err, NULL);
+                                       "invalid_token", err, NULL, NULL);
     }
 
     cc.issuers = mlcf->issuers;
@@ -169,7 +215,7 @@ ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
 
     if (ngx_http_mcp_oauth_jwt_check_claims(&ctx->jwt, &cc, &err) != NGX_OK) {
         return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                       "invalid_token", err, NULL);
+                                       "invalid_token", err, NULL, NULL);
     }
 
     if (ngx_array_init(&ctx->scopes, r->pool, 4, sizeof(ngx_str_t)) != NGX_OK
@@ -211,10 +257,19 @@ static ngx_int_t
 ngx_http_mcp_oauth_check_scopes(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx)
 {
+    ngx_int_t    rc;
     ngx_str_t   *need, *have;
     ngx_uint_t   i, j;
 
-    if (mlcf->required_scopes) {
+    if (r->method == NGX_HTTP_POST && mlcf->jsonrpc) {
+        /* the baseline and what the JSON-RPC call needs, in one answer */
+
+        rc = ngx_http_mcp_oauth_jsonrpc(r, mlcf, ctx);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+    } else if (mlcf->required_scopes) {
         need = mlcf->required_scopes->elts;
         have = ctx->scopes.elts;
 
@@ -233,7 +288,7 @@ ngx_http_mcp_oauth_check_scopes(ngx_http_request_t *r,
                 return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_FORBIDDEN,
                                                "insufficient_scope",
                                                "insufficient scope",
-                                               &mlcf->required_scope);
+                                               &mlcf->required_scope, NULL);
             }
         }
     }
@@ -310,17 +365,15 @@ ngx_http_mcp_oauth_get_ctx(ngx_http_request_t *r)
 }
 
 
-static ngx_uint_t
-ngx_http_mcp_oauth_preflight(ngx_http_request_t *r)
+ngx_table_elt_t *
+ngx_http_mcp_oauth_header_in(ngx_http_request_t *r, const char *name)
 {
+    size_t            len;
     ngx_uint_t        i;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
-    if (r->method != NGX_HTTP_OPTIONS) {
-        return 0;
-    }
-
+    len = ngx_strlen(name);
     part = &r->headers_in.headers.part;
     h = part->elts;
 
@@ -328,7 +381,7 @@ ngx_http_mcp_oauth_preflight(ngx_http_request_t *r)
 
         if (i >= part->nelts) {
             if (part->next == NULL) {
-                return 0;
+                return NULL;
             }
 
             part = part->next;
@@ -336,13 +389,10 @@ ngx_http_mcp_oauth_preflight(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (h[i].key.len == sizeof("Access-Control-Request-Method") - 1
-            && ngx_strncasecmp(h[i].key.data,
-                               (u_char *) "Access-Control-Request-Method",
-                               h[i].key.len)
-               == 0)
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
         {
-            return 1;
+            return &h[i];
         }
     }
 }

@@ -59,11 +59,11 @@ ngx_http_mcp_oauth_resource_metadata_url(ngx_pool_t *pool,
 ngx_int_t
 ngx_http_mcp_oauth_deny(ngx_http_request_t *r, ngx_http_mcp_oauth_ctx_t *ctx,
     ngx_uint_t status, const char *error, const char *reason,
-    ngx_str_t *scope)
+    ngx_str_t *scope, ngx_str_t *body)
 {
     u_char                         *p;
     size_t                          len;
-    ngx_str_t                       value, body;
+    ngx_str_t                       value, json;
     ngx_table_elt_t                *h;
     ngx_http_core_loc_conf_t       *clcf;
     ngx_http_mcp_oauth_loc_conf_t  *mlcf;
@@ -133,23 +133,27 @@ ngx_http_mcp_oauth_deny(ngx_http_request_t *r, ngx_http_mcp_oauth_ctx_t *ctx,
         return status;
     }
 
-    body.len = sizeof("{\"error\":\"\",\"error_description\":\"\"}") - 1
-               + (error ? ngx_strlen(error) : sizeof("unauthorized") - 1)
-               + ctx->error.len;
-    body.data = ngx_pnalloc(r->pool, body.len);
-    if (body.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    if (body == NULL) {
+        json.len = sizeof("{\"error\":\"\",\"error_description\":\"\"}") - 1
+                   + (error ? ngx_strlen(error) : sizeof("unauthorized") - 1)
+                   + ctx->error.len;
+        json.data = ngx_pnalloc(r->pool, json.len);
+        if (json.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
 
-    ngx_sprintf(body.data, "{\"error\":\"%s\",\"error_description\":\"%V\"}",
-                error ? error : "unauthorized", &ctx->error);
+        ngx_sprintf(json.data,
+                    "{\"error\":\"%s\",\"error_description\":\"%V\"}",
+                    error ? error : "unauthorized", &ctx->error);
+        body = &json;
+    }
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_http_finalize_request(r, ngx_http_mcp_oauth_send_json(r, status,
-                                                              &body));
+                                                              body));
     return NGX_DONE;
 }
 

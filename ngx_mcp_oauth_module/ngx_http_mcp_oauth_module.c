@@ -16,6 +16,10 @@ static void *ngx_http_mcp_oauth_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_mcp_oauth_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_mcp_oauth_merge_rules(ngx_conf_t *cf,
+    ngx_array_t **rules, ngx_array_t *prev_rules,
+    ngx_http_mcp_oauth_rules_t **compiled,
+    ngx_http_mcp_oauth_rules_t *prev_compiled, const char *directive);
 
 static char *ngx_http_mcp_oauth_resource(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -95,6 +99,55 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
       offsetof(ngx_http_mcp_oauth_loc_conf_t, pass_token),
       NULL },
 
+    { ngx_string("mcp_oauth_scope"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_mcp_oauth_rule,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, tool_rules),
+      NULL },
+
+    { ngx_string("mcp_oauth_resource_scope"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_mcp_oauth_rule,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, resource_rules),
+      NULL },
+
+    { ngx_string("mcp_oauth_prompt_scope"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_mcp_oauth_rule,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, prompt_rules),
+      NULL },
+
+    { ngx_string("mcp_oauth_method_scope"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_mcp_oauth_rule,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, method_rules),
+      NULL },
+
+    { ngx_string("mcp_oauth_jsonrpc"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, jsonrpc),
+      NULL },
+
+    { ngx_string("mcp_oauth_max_body_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, max_body_size),
+      NULL },
+
+    { ngx_string("mcp_oauth_filter_tools"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, filter_tools),
+      NULL },
+
     { ngx_string("mcp_oauth_metadata"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_mcp_oauth_metadata,
@@ -171,6 +224,10 @@ ngx_http_mcp_oauth_create_loc_conf(ngx_conf_t *cf)
      *     conf->resource_documentation = { 0, NULL };
      *     conf->metadata_json = { 0, NULL };
      *     conf->metadata = 0;
+     *     conf->tools = NULL;
+     *     conf->resources = NULL;
+     *     conf->prompts = NULL;
+     *     conf->methods = NULL;
      */
 
     conf->enable = NGX_CONF_UNSET;
@@ -181,6 +238,13 @@ ngx_http_mcp_oauth_create_loc_conf(ngx_conf_t *cf)
     conf->leeway = NGX_CONF_UNSET;
     conf->required_scopes = NGX_CONF_UNSET_PTR;
     conf->pass_token = NGX_CONF_UNSET;
+    conf->tool_rules = NGX_CONF_UNSET_PTR;
+    conf->resource_rules = NGX_CONF_UNSET_PTR;
+    conf->prompt_rules = NGX_CONF_UNSET_PTR;
+    conf->method_rules = NGX_CONF_UNSET_PTR;
+    conf->jsonrpc = NGX_CONF_UNSET;
+    conf->max_body_size = NGX_CONF_UNSET_SIZE;
+    conf->filter_tools = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -206,6 +270,35 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->required_scopes, prev->required_scopes,
                              NULL);
     ngx_conf_merge_value(conf->pass_token, prev->pass_token, 0);
+    ngx_conf_merge_value(conf->jsonrpc, prev->jsonrpc, 1);
+    ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
+                              1024 * 1024);
+    ngx_conf_merge_value(conf->filter_tools, prev->filter_tools, 0);
+
+    /* rules of a level replace the inherited ones, as proxy_set_header */
+
+    if (ngx_http_mcp_oauth_merge_rules(cf, &conf->tool_rules,
+                                       prev->tool_rules, &conf->tools,
+                                       prev->tools, "mcp_oauth_scope")
+        != NGX_OK
+        || ngx_http_mcp_oauth_merge_rules(cf, &conf->resource_rules,
+                                          prev->resource_rules,
+                                          &conf->resources, prev->resources,
+                                          "mcp_oauth_resource_scope")
+           != NGX_OK
+        || ngx_http_mcp_oauth_merge_rules(cf, &conf->prompt_rules,
+                                          prev->prompt_rules, &conf->prompts,
+                                          prev->prompts,
+                                          "mcp_oauth_prompt_scope")
+           != NGX_OK
+        || ngx_http_mcp_oauth_merge_rules(cf, &conf->method_rules,
+                                          prev->method_rules, &conf->methods,
+                                          prev->methods,
+                                          "mcp_oauth_method_scope")
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
     ngx_conf_merge_str_value(conf->resource_name, prev->resource_name, "");
     ngx_conf_merge_str_value(conf->resource_documentation,
                              prev->resource_documentation, "");
@@ -284,6 +377,23 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
 
 static ngx_int_t
+ngx_http_mcp_oauth_merge_rules(ngx_conf_t *cf, ngx_array_t **rules,
+    ngx_array_t *prev_rules, ngx_http_mcp_oauth_rules_t **compiled,
+    ngx_http_mcp_oauth_rules_t *prev_compiled, const char *directive)
+{
+    if (*rules == NGX_CONF_UNSET_PTR) {
+        *rules = (prev_rules == NGX_CONF_UNSET_PTR) ? NULL : prev_rules;
+        *compiled = prev_compiled;
+        return NGX_OK;
+    }
+
+    *compiled = ngx_http_mcp_oauth_rules_compile(cf, *rules, directive);
+
+    return *compiled ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_int_t
 ngx_http_mcp_oauth_init(ngx_conf_t *cf)
 {
     ngx_http_handler_pt        *h;
@@ -297,6 +407,15 @@ ngx_http_mcp_oauth_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_mcp_oauth_access_handler;
+
+    /* pushed after limit_req's, so it runs before it (phase order) */
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_mcp_oauth_preaccess_handler;
 
     return NGX_OK;
 }
@@ -481,7 +600,6 @@ ngx_http_mcp_oauth_scopes(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     char  *p = conf;
 
-    u_char       *c;
     ngx_str_t    *value, *s;
     ngx_uint_t    i;
     ngx_array_t **a;
@@ -501,15 +619,11 @@ ngx_http_mcp_oauth_scopes(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     for (i = 1; i < cf->args->nelts; i++) {
 
-        /* RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) */
-
-        for (c = value[i].data; c < value[i].data + value[i].len; c++) {
-            if (*c < 0x21 || *c > 0x7e || *c == '"' || *c == '\\') {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid scope \"%V\" in \"%V\"",
-                                   &value[i], &cmd->name);
-                return NGX_CONF_ERROR;
-            }
+        if (ngx_http_mcp_oauth_scope_token(&value[i]) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid scope \"%V\" in \"%V\"",
+                               &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
         }
 
         s = ngx_array_push(*a);

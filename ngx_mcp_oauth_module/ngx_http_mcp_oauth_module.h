@@ -15,9 +15,11 @@
 
 #include "ngx_http_mcp_oauth_jwks.h"
 #include "ngx_http_mcp_oauth_jwt.h"
+#include "ngx_http_mcp_oauth_rules.h"
 
 
 typedef struct ngx_http_mcp_oauth_jwks_remote_s  ngx_http_mcp_oauth_jwks_remote_t;
+typedef struct ngx_http_mcp_oauth_filter_s  ngx_http_mcp_oauth_filter_t;
 
 
 typedef struct {
@@ -32,6 +34,19 @@ typedef struct {
     ngx_array_t                       *required_scopes;  /* ngx_str_t */
     ngx_str_t                          required_scope;   /* space-joined */
     ngx_flag_t                         pass_token;
+
+    /* MCP-aware authorization: what each JSON-RPC call needs */
+    ngx_array_t                       *tool_rules;       /* rule_t, raw */
+    ngx_array_t                       *resource_rules;
+    ngx_array_t                       *prompt_rules;
+    ngx_array_t                       *method_rules;
+    ngx_http_mcp_oauth_rules_t        *tools;
+    ngx_http_mcp_oauth_rules_t        *resources;
+    ngx_http_mcp_oauth_rules_t        *prompts;
+    ngx_http_mcp_oauth_rules_t        *methods;
+    ngx_flag_t                         jsonrpc;
+    size_t                             max_body_size;
+    ngx_flag_t                         filter_tools;
 
     ngx_flag_t                         metadata;
     ngx_str_t                          resource_name;
@@ -50,14 +65,20 @@ typedef struct {
     ngx_str_t                          scope;    /* granted, space-joined */
     ngx_str_t                          error;    /* why it was denied */
 
-    ngx_event_t                        sleep;    /* waiting for JWKS */
-    ngx_uint_t                         sleeps;
+    ngx_uint_t                         sleeps;   /* waiting for JWKS */
+
+    json_t                            *rpc;      /* the request body */
+    ngx_str_t                          method;   /* first JSON-RPC method */
+    ngx_str_t                          tool;     /* its tool, uri or prompt */
+    ngx_http_mcp_oauth_filter_t       *filter;   /* tools/list answer */
 
     unsigned                           token_removed:1;
     unsigned                           verified:1;
     unsigned                           fetching:1;
     unsigned                           fetched:1;
-    unsigned                           sleeping:1;
+    unsigned                           body_read:1;
+    unsigned                           parsed:1;
+    unsigned                           tools_list:1;
 } ngx_http_mcp_oauth_ctx_t;
 
 
@@ -65,6 +86,7 @@ extern ngx_module_t  ngx_http_mcp_oauth_module;
 
 
 ngx_int_t ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_mcp_oauth_preaccess_handler(ngx_http_request_t *r);
 ngx_http_mcp_oauth_ctx_t *ngx_http_mcp_oauth_get_ctx(ngx_http_request_t *r);
 
 /* Authorization header (RFC 6750 §2.1) */
@@ -75,7 +97,9 @@ ngx_int_t ngx_http_mcp_oauth_token_remove(ngx_http_request_t *r);
 /* WWW-Authenticate challenges (RFC 6750 §3, RFC 9728 §5.1) */
 ngx_int_t ngx_http_mcp_oauth_deny(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t status, const char *error,
-    const char *reason, ngx_str_t *scope);
+    const char *reason, ngx_str_t *scope, ngx_str_t *body);
+ngx_table_elt_t *ngx_http_mcp_oauth_header_in(ngx_http_request_t *r,
+    const char *name);
 ngx_int_t ngx_http_mcp_oauth_resource_metadata_url(ngx_pool_t *pool,
     ngx_str_t *resource, ngx_str_t *url);
 ngx_int_t ngx_http_mcp_oauth_send_json(ngx_http_request_t *r,
@@ -95,6 +119,20 @@ ngx_int_t ngx_http_mcp_oauth_metadata_build(ngx_conf_t *cf,
     ngx_http_mcp_oauth_loc_conf_t *conf);
 
 ngx_int_t ngx_http_mcp_oauth_add_variables(ngx_conf_t *cf);
+
+/* JSON-RPC requests (MCP) in the body of POST requests */
+ngx_int_t ngx_http_mcp_oauth_read_body(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx);
+ngx_int_t ngx_http_mcp_oauth_rpc_parse(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx);
+ngx_int_t ngx_http_mcp_oauth_jsonrpc(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx);
+ngx_int_t ngx_http_mcp_oauth_need(ngx_http_mcp_oauth_loc_conf_t *mlcf,
+    ngx_str_t *method, ngx_str_t *name, ngx_array_t *need);
+ngx_int_t ngx_http_mcp_oauth_granted(ngx_http_mcp_oauth_ctx_t *ctx,
+    ngx_array_t *need);
+
+
 
 
 #endif /* _NGX_HTTP_MCP_OAUTH_MODULE_H_INCLUDED_ */

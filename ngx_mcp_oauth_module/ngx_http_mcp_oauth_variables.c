@@ -15,6 +15,8 @@
 #define NGX_HTTP_MCP_OAUTH_VAR_CLIENT_ID  1
 #define NGX_HTTP_MCP_OAUTH_VAR_SCOPE      2
 #define NGX_HTTP_MCP_OAUTH_VAR_ERROR      3
+#define NGX_HTTP_MCP_OAUTH_VAR_METHOD     4
+#define NGX_HTTP_MCP_OAUTH_VAR_TOOL       5
 
 
 static ngx_int_t ngx_http_mcp_oauth_variable(ngx_http_request_t *r,
@@ -24,6 +26,10 @@ static ngx_int_t ngx_http_mcp_oauth_claim_variable(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_oauth_claim_value(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, ngx_http_mcp_oauth_ctx_t *ctx,
     const char *name);
+static ngx_int_t ngx_http_mcp_oauth_text_value(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, ngx_str_t *s);
+static ngx_int_t ngx_http_mcp_oauth_json_value(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, json_t *claim);
 static void ngx_http_mcp_oauth_str_value(ngx_http_variable_value_t *v,
     ngx_str_t *s);
 
@@ -41,6 +47,12 @@ static ngx_http_variable_t  ngx_http_mcp_oauth_vars[] = {
 
     { ngx_string("mcp_oauth_error"), NULL, ngx_http_mcp_oauth_variable,
       NGX_HTTP_MCP_OAUTH_VAR_ERROR, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("mcp_oauth_method"), NULL, ngx_http_mcp_oauth_variable,
+      NGX_HTTP_MCP_OAUTH_VAR_METHOD, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("mcp_oauth_tool"), NULL, ngx_http_mcp_oauth_variable,
+      NGX_HTTP_MCP_OAUTH_VAR_TOOL, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("mcp_oauth_claim_"), NULL,
       ngx_http_mcp_oauth_claim_variable, 0,
@@ -107,6 +119,21 @@ ngx_http_mcp_oauth_variable(ngx_http_request_t *r,
         ngx_http_mcp_oauth_str_value(v, &ctx->scope);
         return NGX_OK;
 
+    case NGX_HTTP_MCP_OAUTH_VAR_METHOD:
+    case NGX_HTTP_MCP_OAUTH_VAR_TOOL:
+
+        /* the body is read before limit_req asks, parsed when first needed */
+
+        if (ctx->body_read
+            && ngx_http_mcp_oauth_rpc_parse(r, ctx) == NGX_ERROR)
+        {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_mcp_oauth_text_value(r, v,
+                                      data == NGX_HTTP_MCP_OAUTH_VAR_METHOD
+                                      ? &ctx->method : &ctx->tool);
+
     default: /* NGX_HTTP_MCP_OAUTH_VAR_ERROR */
         ngx_http_mcp_oauth_str_value(v, &ctx->error);
         return NGX_OK;
@@ -153,8 +180,6 @@ ngx_http_mcp_oauth_claim_value(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, ngx_http_mcp_oauth_ctx_t *ctx,
     const char *name)
 {
-    char       *dump;
-    u_char     *p;
     json_t     *claim;
     ngx_str_t   s;
 
@@ -169,19 +194,52 @@ ngx_http_mcp_oauth_claim_value(ngx_http_request_t *r,
         s.data = (u_char *) json_string_value(claim);
         s.len = json_string_length(claim);
 
-        /* control characters would split headers: those go out as JSON */
+        return ngx_http_mcp_oauth_text_value(r, v, &s);
+    }
 
-        for (p = s.data; p < s.data + s.len; p++) {
-            if (*p < 0x20 || *p == 0x7f) {
-                break;
-            }
-        }
+    return ngx_http_mcp_oauth_json_value(r, v, claim);
+}
 
-        if (p == s.data + s.len) {
-            ngx_http_mcp_oauth_str_value(v, &s);
-            return NGX_OK;
+
+/* control characters would split headers: such strings go out as JSON */
+
+static ngx_int_t
+ngx_http_mcp_oauth_text_value(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, ngx_str_t *s)
+{
+    u_char     *p;
+    json_t     *json;
+    ngx_int_t   rc;
+
+    for (p = s->data; p < s->data + s->len; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            break;
         }
     }
+
+    if (p == s->data + s->len) {
+        ngx_http_mcp_oauth_str_value(v, s);
+        return NGX_OK;
+    }
+
+    json = json_stringn((char *) s->data, s->len);
+    if (json == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_mcp_oauth_json_value(r, v, json);
+    json_decref(json);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_json_value(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, json_t *claim)
+{
+    char       *dump;
+    ngx_str_t   s;
 
     dump = json_dumps(claim, JSON_COMPACT | JSON_ENCODE_ANY);
     if (dump == NULL) {

@@ -1,0 +1,673 @@
+
+/*
+ * ngx_mcp_oauth_module: mcp_oauth_filter_tools.  In the answer to a
+ * tools/list request, the tools the caller's token could not call are
+ * dropped, so that clients do not offer what would be refused.
+ *
+ * application/json answers are collected whole, filtered, and sent with a
+ * new Content-Length (the header waits for the body, as in the image
+ * filter).  text/event-stream answers are filtered event by event as they
+ * stream: an event split across buffers waits for its end, other events
+ * pass through unchanged.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_oauth_module.h"
+
+
+#define NGX_HTTP_MCP_OAUTH_FILTER_JSON  1
+#define NGX_HTTP_MCP_OAUTH_FILTER_SSE   2
+
+/* a larger answer is passed on unfiltered (tools/call stays enforced) */
+#define NGX_HTTP_MCP_OAUTH_FILTER_MAX   (16 * 1024 * 1024)
+
+
+struct ngx_http_mcp_oauth_filter_s {
+    ngx_uint_t                      mode;
+    u_char                         *data;      /* bytes not yet sent */
+    size_t                          len;
+    size_t                          size;
+    unsigned                        passthrough:1;
+};
+
+
+static ngx_int_t ngx_http_mcp_oauth_filter_module_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mcp_oauth_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_int_t ngx_http_mcp_oauth_json_body(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t last, ngx_uint_t flush);
+static ngx_int_t ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, u_char *start, u_char *end,
+    ngx_chain_t ***ll);
+static ngx_int_t ngx_http_mcp_oauth_passthrough(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_filter_t *f, ngx_chain_t *in);
+static ngx_uint_t ngx_http_mcp_oauth_filter_doc(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, json_t *doc);
+static ngx_uint_t ngx_http_mcp_oauth_filter_msg(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, json_t *msg, ngx_array_t *need);
+static ngx_int_t ngx_http_mcp_oauth_append(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_filter_t *f, u_char *p, size_t len);
+static ngx_chain_t *ngx_http_mcp_oauth_chain(ngx_http_request_t *r,
+    u_char *p, size_t len);
+
+
+static ngx_http_module_t  ngx_http_mcp_oauth_filter_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_mcp_oauth_filter_module_init, /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_mcp_oauth_filter_module = {
+    NGX_MODULE_V1,
+    &ngx_http_mcp_oauth_filter_module_ctx, /* module context */
+    NULL,                                  /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_filter_module_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_mcp_oauth_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_mcp_oauth_body_filter;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
+{
+    ngx_uint_t                    mode;
+    ngx_http_mcp_oauth_ctx_t     *ctx;
+    ngx_http_mcp_oauth_filter_t  *f;
+
+    ctx = (r == r->main) ? ngx_http_mcp_oauth_get_ctx(r) : NULL;
+
+    if (ctx == NULL || !ctx->tools_list || !ctx->verified
+        || r->headers_out.status != NGX_HTTP_OK || r->header_only
+        || r->headers_out.content_encoding)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (r->headers_out.content_type.len >= sizeof("application/json") - 1
+        && ngx_strncasecmp(r->headers_out.content_type.data,
+                           (u_char *) "application/json",
+                           sizeof("application/json") - 1) == 0)
+    {
+        mode = NGX_HTTP_MCP_OAUTH_FILTER_JSON;
+
+    } else if (r->headers_out.content_type.len
+               >= sizeof("text/event-stream") - 1
+               && ngx_strncasecmp(r->headers_out.content_type.data,
+                                  (u_char *) "text/event-stream",
+                                  sizeof("text/event-stream") - 1) == 0)
+    {
+        mode = NGX_HTTP_MCP_OAUTH_FILTER_SSE;
+
+    } else {
+        return ngx_http_next_header_filter(r);
+    }
+
+    f = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_oauth_filter_t));
+    if (f == NULL) {
+        return NGX_ERROR;
+    }
+
+    f->mode = mode;
+    ctx->filter = f;
+
+    r->filter_need_in_memory = 1;
+    r->allow_ranges = 0;
+
+    ngx_http_clear_content_length(r);
+    ngx_http_clear_accept_ranges(r);
+    ngx_http_clear_etag(r);
+
+    if (mode == NGX_HTTP_MCP_OAUTH_FILTER_JSON) {
+        /* sent with the new length once the body is filtered */
+        return NGX_OK;
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_uint_t                    last, flush;
+    ngx_chain_t                  *cl;
+    ngx_http_mcp_oauth_ctx_t     *ctx;
+    ngx_http_mcp_oauth_filter_t  *f;
+
+    ctx = (r == r->main) ? ngx_http_mcp_oauth_get_ctx(r) : NULL;
+    f = ctx ? ctx->filter : NULL;
+
+    if (f == NULL || in == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    if (f->passthrough) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    last = 0;
+    flush = 0;
+
+    for (cl = in; cl; cl = cl->next) {
+
+        if (f->len + ngx_buf_size(cl->buf) > NGX_HTTP_MCP_OAUTH_FILTER_MAX) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "mcp_oauth: tools/list answer too large to filter, "
+                          "passed on unfiltered");
+            return ngx_http_mcp_oauth_passthrough(r, f, cl);
+        }
+
+        if (ngx_http_mcp_oauth_append(r, f, cl->buf->pos,
+                                      cl->buf->last - cl->buf->pos)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        cl->buf->pos = cl->buf->last;
+
+        last |= cl->buf->last_buf;
+        flush |= cl->buf->flush;
+    }
+
+    if (f->mode == NGX_HTTP_MCP_OAUTH_FILTER_JSON) {
+        return last ? ngx_http_mcp_oauth_json_body(r, ctx) : NGX_OK;
+    }
+
+    return ngx_http_mcp_oauth_sse_body(r, ctx, last, flush);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_json_body(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx)
+{
+    char                         *dump;
+    json_t                       *doc;
+    ngx_int_t                     rc;
+    ngx_str_t                     out;
+    ngx_chain_t                  *cl;
+    json_error_t                  jerr;
+    ngx_http_mcp_oauth_filter_t  *f;
+
+    f = ctx->filter;
+
+    out.data = f->data;
+    out.len = f->len;
+
+    doc = json_loadb((char *) f->data, f->len, 0, &jerr);
+
+    if (doc && ngx_http_mcp_oauth_filter_doc(r, ctx, doc)) {
+        dump = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+        if (dump) {
+            out.len = ngx_strlen(dump);
+            out.data = ngx_pnalloc(r->pool, out.len);
+
+            if (out.data == NULL) {
+                free(dump);
+                json_decref(doc);
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(out.data, dump, out.len);
+            free(dump);
+        }
+    }
+
+    if (doc) {
+        json_decref(doc);
+    }
+
+    r->headers_out.content_length_n = out.len;
+
+    rc = ngx_http_next_header_filter(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    cl = ngx_http_mcp_oauth_chain(r, out.data, out.len);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf->last_buf = 1;
+    f->len = 0;
+
+    return ngx_http_next_body_filter(r, cl);
+}
+
+
+/*
+ * Server-sent events (HTML, "Parsing an event stream"): lines end with CR,
+ * LF or CRLF; an empty line ends an event.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t last, ngx_uint_t flush)
+{
+    u_char                       *p, *end, *line, *event;
+    ngx_chain_t                  *out, **ll, *cl;
+    ngx_http_mcp_oauth_filter_t  *f;
+
+    f = ctx->filter;
+    out = NULL;
+    ll = &out;
+
+    p = f->data;
+    end = f->data + f->len;
+    event = p;
+    line = p;
+
+    while (p < end) {
+
+        if (*p != '\r' && *p != '\n') {
+            p++;
+            continue;
+        }
+
+        if (*p == '\r') {
+            if (p + 1 == end && !last) {
+                break;      /* a CR LF may be split across buffers */
+            }
+
+            if (p + 1 < end && p[1] == '\n') {
+                p++;
+            }
+        }
+
+        p++;
+
+        if (line + 1 == p || (line + 2 == p && line[0] == '\r')) {
+            /* an empty line: the event is complete */
+
+            if (ngx_http_mcp_oauth_sse_event(r, ctx, event, p, &ll)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            event = p;
+        }
+
+        line = p;
+    }
+
+    if (last && event < end) {
+        /* an unterminated last event goes out as it came */
+
+        cl = ngx_http_mcp_oauth_chain(r, event, end - event);
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        *ll = cl;
+        ll = &cl->next;
+        event = end;
+    }
+
+    f->len = end - event;
+    ngx_memmove(f->data, event, f->len);
+
+    if (last || flush) {
+        cl = ngx_http_mcp_oauth_chain(r, NULL, 0);
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        cl->buf->last_buf = last;
+        cl->buf->flush = flush;
+        *ll = cl;
+    }
+
+    if (out == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_next_body_filter(r, out);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, u_char *start, u_char *end,
+    ngx_chain_t ***ll)
+{
+    u_char       *p, *q, *line, *eol, *d;
+    char         *dump;
+    size_t        len, dlen;
+    json_t       *doc;
+    ngx_uint_t    changed;
+    ngx_chain_t  *cl;
+    json_error_t  jerr;
+
+    /* the "data" lines, joined with LF */
+
+    d = ngx_pnalloc(r->pool, end - start);
+    if (d == NULL) {
+        return NGX_ERROR;
+    }
+
+    dlen = 0;
+
+    for (line = start; line < end; line = eol) {
+        for (eol = line; eol < end && *eol != '\r' && *eol != '\n'; eol++) {
+            /* void */
+        }
+
+        len = eol - line;
+
+        if (eol < end && *eol == '\r' && eol + 1 < end && eol[1] == '\n') {
+            eol++;
+        }
+
+        if (eol < end) {
+            eol++;
+        }
+
+        if (len < 5 || ngx_strncmp(line, "data:", 5) != 0) {
+            continue;
+        }
+
+        q = line + 5;
+
+        if (q < line + len && *q == ' ') {
+            q++;
+        }
+
+        if (dlen) {
+            d[dlen++] = '\n';
+        }
+
+        dlen = ngx_cpymem(d + dlen, q, line + len - q) - d;
+    }
+
+    changed = 0;
+    doc = NULL;
+
+    if (dlen && ngx_strlcasestrn(d, d + dlen, (u_char *) "\"tools\"", 6)) {
+        doc = json_loadb((char *) d, dlen, 0, &jerr);
+        changed = doc ? ngx_http_mcp_oauth_filter_doc(r, ctx, doc) : 0;
+    }
+
+    if (!changed) {
+        if (doc) {
+            json_decref(doc);
+        }
+
+        cl = ngx_http_mcp_oauth_chain(r, start, end - start);
+
+    } else {
+        dump = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(doc);
+
+        if (dump == NULL) {
+            return NGX_ERROR;
+        }
+
+        /* the other fields as they were, then the new data */
+
+        len = ngx_strlen(dump);
+        p = ngx_pnalloc(r->pool, (end - start) + len + sizeof("data: \n\n"));
+
+        if (p == NULL) {
+            free(dump);
+            return NGX_ERROR;
+        }
+
+        q = p;
+
+        for (line = start; line < end; line = eol) {
+            for (eol = line; eol < end && *eol != '\r' && *eol != '\n'; eol++)
+            {
+                /* void */
+            }
+
+            len = eol - line;
+
+            if (eol < end && *eol == '\r' && eol + 1 < end && eol[1] == '\n')
+            {
+                eol++;
+            }
+
+            if (eol < end) {
+                eol++;
+            }
+
+            if (len == 0 || (len >= 5 && ngx_strncmp(line, "data:", 5) == 0))
+            {
+                continue;
+            }
+
+            q = ngx_cpymem(q, line, eol - line);
+        }
+
+        q = ngx_cpymem(q, "data: ", 6);
+        q = ngx_cpymem(q, dump, ngx_strlen(dump));
+        *q++ = '\n';
+        *q++ = '\n';
+        free(dump);
+
+        cl = ngx_http_mcp_oauth_chain(r, p, q - p);
+    }
+
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    **ll = cl;
+    *ll = &cl->next;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_passthrough(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_filter_t *f, ngx_chain_t *in)
+{
+    ngx_int_t     rc;
+    ngx_chain_t  *cl;
+
+    f->passthrough = 1;
+
+    if (f->mode == NGX_HTTP_MCP_OAUTH_FILTER_JSON) {
+        rc = ngx_http_next_header_filter(r);
+
+        if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+            return rc;
+        }
+    }
+
+    if (f->len == 0) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    cl = ngx_http_mcp_oauth_chain(r, f->data, f->len);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->next = in;
+    f->len = 0;
+
+    return ngx_http_next_body_filter(r, cl);
+}
+
+
+static ngx_uint_t
+ngx_http_mcp_oauth_filter_doc(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, json_t *doc)
+{
+    size_t        i;
+    json_t       *msg;
+    ngx_uint_t    changed;
+    ngx_array_t  *need;
+
+    need = ngx_array_create(r->pool, 4, sizeof(ngx_str_t));
+    if (need == NULL) {
+        return 0;
+    }
+
+    if (!json_is_array(doc)) {
+        return ngx_http_mcp_oauth_filter_msg(r, ctx, doc, need);
+    }
+
+    changed = 0;
+
+    json_array_foreach(doc, i, msg) {
+        changed |= ngx_http_mcp_oauth_filter_msg(r, ctx, msg, need);
+    }
+
+    return changed;
+}
+
+
+static ngx_uint_t
+ngx_http_mcp_oauth_filter_msg(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, json_t *msg, ngx_array_t *need)
+{
+    size_t                          i;
+    json_t                         *tools, *name;
+    ngx_str_t                       n;
+    ngx_uint_t                      changed;
+    ngx_http_mcp_oauth_loc_conf_t  *mlcf;
+
+    static ngx_str_t  call = ngx_string("tools/call");
+
+    tools = json_object_get(json_object_get(msg, "result"), "tools");
+    if (!json_is_array(tools)) {
+        return 0;
+    }
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_oauth_module);
+    changed = 0;
+    i = 0;
+
+    while (i < json_array_size(tools)) {
+        name = json_object_get(json_array_get(tools, i), "name");
+
+        if (json_is_string(name)) {
+            n.data = (u_char *) json_string_value(name);
+            n.len = json_string_length(name);
+            need->nelts = 0;
+
+            if (ngx_http_mcp_oauth_need(mlcf, &call, &n, need) == NGX_OK
+                && !ngx_http_mcp_oauth_granted(ctx, need))
+            {
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "mcp_oauth: tools/list: \"%V\" filtered", &n);
+                json_array_remove(tools, i);
+                changed = 1;
+                continue;
+            }
+        }
+
+        i++;
+    }
+
+    return changed;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_append(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_filter_t *f, u_char *p, size_t len)
+{
+    u_char  *data;
+    size_t   size;
+
+    if (f->len + len > f->size) {
+        size = ngx_max(f->size * 2, f->len + len);
+        size = ngx_max(size, 4096);
+
+        data = ngx_pnalloc(r->pool, size);
+        if (data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(data, f->data, f->len);
+        f->data = data;
+        f->size = size;
+    }
+
+    ngx_memcpy(f->data + f->len, p, len);
+    f->len += len;
+
+    return NGX_OK;
+}
+
+
+/* a chain link with a copy of the bytes (f->data is reused) */
+
+static ngx_chain_t *
+ngx_http_mcp_oauth_chain(ngx_http_request_t *r, u_char *p, size_t len)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) {
+        return NULL;
+    }
+
+    if (len) {
+        b = ngx_create_temp_buf(r->pool, len);
+        if (b == NULL) {
+            return NULL;
+        }
+
+        b->last = ngx_cpymem(b->pos, p, len);
+
+    } else {
+        b = ngx_calloc_buf(r->pool);
+        if (b == NULL) {
+            return NULL;
+        }
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    return cl;
+}

@@ -1,0 +1,754 @@
+
+/*
+ * ngx_mcp_oauth_module: MCP JSON-RPC requests in POST bodies.  The body is
+ * read before the access phase (the mirror module's way: read, then resume
+ * the phases) so that $mcp_oauth_method and $mcp_oauth_tool can key
+ * limit_req; it is parsed once, when the access check or a variable first
+ * needs it, and goes upstream byte for byte.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_oauth_module.h"
+
+
+#define NGX_HTTP_MCP_OAUTH_PARSE_ERROR       -32700
+#define NGX_HTTP_MCP_OAUTH_INVALID_REQUEST   -32600
+#define NGX_HTTP_MCP_OAUTH_INVALID_PARAMS    -32602
+#define NGX_HTTP_MCP_OAUTH_FORBIDDEN         -32003
+#define NGX_HTTP_MCP_OAUTH_HEADER_MISMATCH   -32020    /* MCP 2026-07-28 */
+
+
+typedef struct {
+    ngx_str_t                       method;      /* Mcp-Method header */
+    ngx_str_t                       name;        /* Mcp-Name, decoded */
+    unsigned                        has_method:1;
+    unsigned                        has_name:1;
+} ngx_http_mcp_oauth_headers_t;
+
+
+static void ngx_http_mcp_oauth_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mcp_oauth_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+static ngx_int_t ngx_http_mcp_oauth_message(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
+    json_t *msg, ngx_http_mcp_oauth_headers_t *hdr, ngx_array_t *need);
+static ngx_int_t ngx_http_mcp_oauth_headers(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_headers_t *hdr);
+static ngx_int_t ngx_http_mcp_oauth_add_scopes(ngx_array_t *need,
+    ngx_array_t *scopes);
+static ngx_int_t ngx_http_mcp_oauth_rpc_error(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t status, json_t *id,
+    ngx_int_t code, const char *message);
+static ngx_int_t ngx_http_mcp_oauth_forbidden(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_array_t *need);
+static json_t *ngx_http_mcp_oauth_rpc_error_json(json_t *id, ngx_int_t code,
+    const char *message, ngx_str_t *scope);
+static ngx_int_t ngx_http_mcp_oauth_dump(ngx_http_request_t *r, json_t *json,
+    ngx_str_t *out);
+static void ngx_http_mcp_oauth_json_free(void *data);
+
+
+/*
+ * NGX_DECLINED: nothing to read; NGX_DONE: reading, the phases resume when
+ * the body is there; an HTTP status otherwise.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_read_body(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx)
+{
+    ngx_int_t                       rc;
+    ngx_http_mcp_oauth_loc_conf_t  *mlcf;
+
+    if (ctx->body_read || r->method != NGX_HTTP_POST) {
+        return NGX_DECLINED;
+    }
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_oauth_module);
+
+    if (r->headers_in.content_length_n > (off_t) mlcf->max_body_size) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp_oauth: request body larger than "
+                      "mcp_oauth_max_body_size");
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_mcp_oauth_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    ngx_http_finalize_request(r, NGX_DONE);
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_mcp_oauth_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_mcp_oauth_ctx_t  *ctx;
+
+    ctx = ngx_http_mcp_oauth_get_ctx(r);
+    ctx->body_read = 1;
+
+    /* the upstream gets the same body, even from a temporary file */
+
+    r->preserve_body = 1;
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+}
+
+
+/* the whole body in one piece of memory */
+
+static ngx_int_t
+ngx_http_mcp_oauth_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    u_char       *p;
+    off_t         len;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    cl = r->request_body->bufs;
+
+    if (cl->next == NULL && ngx_buf_in_memory(cl->buf)) {
+        body->data = cl->buf->pos;
+        body->len = cl->buf->last - cl->buf->pos;
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for ( /* void */ ; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    body->data = ngx_pnalloc(r->pool, len);
+    if (body->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = body->data;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                          b->file_pos);
+        if (n != b->file_last - b->file_pos) {
+            return NGX_ERROR;
+        }
+
+        p += n;
+    }
+
+    body->len = p - body->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Parses the body once: ctx->rpc is the JSON document, NULL when the body
+ * is not JSON; ctx->method and ctx->tool name the first request.
+ * NGX_DECLINED: the body is larger than mcp_oauth_max_body_size.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_rpc_parse(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx)
+{
+    json_t                         *msg, *v, *params;
+    ngx_str_t                       body;
+    json_error_t                    jerr;
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_mcp_oauth_loc_conf_t  *mlcf;
+
+    if (ctx->parsed) {
+        return NGX_OK;
+    }
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_oauth_module);
+
+    if (ngx_http_mcp_oauth_body(r, &body) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (body.len > mlcf->max_body_size) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp_oauth: request body larger than "
+                      "mcp_oauth_max_body_size");
+        return NGX_DECLINED;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->parsed = 1;
+
+    /* duplicate members would let nginx and the server see different names */
+
+    ctx->rpc = json_loadb((char *) body.data, body.len, JSON_REJECT_DUPLICATES,
+                          &jerr);
+    if (ctx->rpc == NULL) {
+        return NGX_OK;
+    }
+
+    cln->handler = ngx_http_mcp_oauth_json_free;
+    cln->data = ctx->rpc;
+
+    msg = json_is_array(ctx->rpc) ? json_array_get(ctx->rpc, 0) : ctx->rpc;
+    v = json_is_object(msg) ? json_object_get(msg, "method") : NULL;
+
+    if (!json_is_string(v)) {
+        return NGX_OK;
+    }
+
+    ctx->method.data = (u_char *) json_string_value(v);
+    ctx->method.len = json_string_length(v);
+
+    params = json_object_get(msg, "params");
+    v = NULL;
+
+    if (json_is_object(params)) {
+        v = json_object_get(params,
+                            ngx_strcmp(ctx->method.data, "resources/read") == 0
+                            ? "uri" : "name");
+    }
+
+    if (json_is_string(v)
+        && (ngx_strcmp(ctx->method.data, "tools/call") == 0
+            || ngx_strcmp(ctx->method.data, "prompts/get") == 0
+            || ngx_strcmp(ctx->method.data, "resources/read") == 0))
+    {
+        ctx->tool.data = (u_char *) json_string_value(v);
+        ctx->tool.len = json_string_length(v);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Checks the JSON-RPC message(s) against the scopes the token grants.
+ * NGX_OK: allowed; anything else is the request's answer.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_jsonrpc(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx)
+{
+    size_t                         i;
+    json_t                        *msg;
+    ngx_int_t                      rc;
+    ngx_array_t                   *need;
+    ngx_http_mcp_oauth_headers_t   hdr;
+
+    if (r->method != NGX_HTTP_POST) {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_mcp_oauth_rpc_parse(r, ctx);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->rpc == NULL) {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL,
+                                            NGX_HTTP_MCP_OAUTH_PARSE_ERROR,
+                                            "Parse error");
+    }
+
+    if (ngx_http_mcp_oauth_headers(r, &hdr) != NGX_OK) {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL,
+                                         NGX_HTTP_MCP_OAUTH_HEADER_MISMATCH,
+                                         "Mcp-Name header is not decodable");
+    }
+
+    need = ngx_array_create(r->pool, 4, sizeof(ngx_str_t));
+    if (need == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (mlcf->required_scopes
+        && ngx_http_mcp_oauth_add_scopes(need, mlcf->required_scopes)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (json_is_array(ctx->rpc)) {
+
+        /* a batch (2025-03-26): every element is checked, one answer */
+
+        if (json_array_size(ctx->rpc) == 0) {
+            return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                           NULL,
+                                           NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
+                                           "Invalid Request");
+        }
+
+        json_array_foreach(ctx->rpc, i, msg) {
+            rc = ngx_http_mcp_oauth_message(r, mlcf, ctx, msg, &hdr, need);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+        }
+
+    } else {
+        rc = ngx_http_mcp_oauth_message(r, mlcf, ctx, ctx->rpc, &hdr, need);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    if (!ngx_http_mcp_oauth_granted(ctx, need)) {
+        return ngx_http_mcp_oauth_forbidden(r, ctx, need);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_message(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
+    json_t *msg, ngx_http_mcp_oauth_headers_t *hdr, ngx_array_t *need)
+{
+    json_t     *id, *v, *params, *name;
+    ngx_str_t   method, n;
+
+    id = json_is_object(msg) ? json_object_get(msg, "id") : NULL;
+
+    v = json_is_object(msg) ? json_object_get(msg, "jsonrpc") : NULL;
+
+    if (!json_is_string(v) || ngx_strcmp(json_string_value(v), "2.0") != 0) {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
+                                           NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
+                                           "Invalid Request");
+    }
+
+    v = json_object_get(msg, "method");
+
+    if (v == NULL) {
+        /* a response from the client (to sampling, elicitation...) */
+
+        if ((json_object_get(msg, "result") || json_object_get(msg, "error"))
+            && id != NULL && !hdr->has_method && !hdr->has_name)
+        {
+            return NGX_OK;
+        }
+
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
+                                   hdr->has_method
+                                   ? NGX_HTTP_MCP_OAUTH_HEADER_MISMATCH
+                                   : NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
+                                   hdr->has_method ? "Header mismatch"
+                                                   : "Invalid Request");
+    }
+
+    if (!json_is_string(v)) {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
+                                           NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
+                                           "Invalid Request");
+    }
+
+    method.data = (u_char *) json_string_value(v);
+    method.len = json_string_length(v);
+
+    /* tools/call and prompts/get name a tool or prompt, resources/read a URI */
+
+    name = NULL;
+    params = json_object_get(msg, "params");
+
+    if (ngx_strcmp(method.data, "tools/call") == 0
+        || ngx_strcmp(method.data, "prompts/get") == 0)
+    {
+        name = json_is_object(params) ? json_object_get(params, "name") : NULL;
+
+    } else if (ngx_strcmp(method.data, "resources/read") == 0) {
+        name = json_is_object(params) ? json_object_get(params, "uri") : NULL;
+
+    } else {
+        goto named;
+    }
+
+    if (!json_is_string(name) || json_string_length(name) == 0) {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
+                                            NGX_HTTP_MCP_OAUTH_INVALID_PARAMS,
+                                            "Invalid params");
+    }
+
+named:
+
+    n.data = name ? (u_char *) json_string_value(name) : NULL;
+    n.len = name ? json_string_length(name) : 0;
+
+    /* MCP 2026-07-28: routing headers must say what the body says */
+
+    if ((hdr->has_method
+         && (hdr->method.len != method.len
+             || ngx_memcmp(hdr->method.data, method.data, method.len) != 0))
+        || (hdr->has_name
+            && (name == NULL || hdr->name.len != n.len
+                || ngx_memcmp(hdr->name.data, n.data, n.len) != 0)))
+    {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
+                                         NGX_HTTP_MCP_OAUTH_HEADER_MISMATCH,
+                                         "Header mismatch");
+    }
+
+    if (mlcf->filter_tools
+        && ngx_strcmp(method.data, "tools/list") == 0)
+    {
+        ctx->tools_list = 1;
+    }
+
+    if (ngx_http_mcp_oauth_need(mlcf, &method, name ? &n : NULL, need)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the scopes a call of "method" (on "name") needs besides the baseline */
+
+ngx_int_t
+ngx_http_mcp_oauth_need(ngx_http_mcp_oauth_loc_conf_t *mlcf,
+    ngx_str_t *method, ngx_str_t *name, ngx_array_t *need)
+{
+    ngx_array_t                 *scopes;
+    ngx_http_mcp_oauth_rules_t  *rules;
+
+    if (mlcf->methods) {
+        scopes = ngx_http_mcp_oauth_rules_find(mlcf->methods, method->data,
+                                               method->len);
+        if (scopes && ngx_http_mcp_oauth_add_scopes(need, scopes) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (name == NULL) {
+        return NGX_OK;
+    }
+
+    if (method->len == sizeof("tools/call") - 1
+        && ngx_strncmp(method->data, "tools/call", method->len) == 0)
+    {
+        rules = mlcf->tools;
+
+    } else if (method->len == sizeof("prompts/get") - 1
+               && ngx_strncmp(method->data, "prompts/get", method->len) == 0)
+    {
+        rules = mlcf->prompts;
+
+    } else {
+        rules = mlcf->resources;
+    }
+
+    if (rules == NULL) {
+        return NGX_OK;
+    }
+
+    scopes = ngx_http_mcp_oauth_rules_find(rules, name->data, name->len);
+
+    if (scopes && ngx_http_mcp_oauth_add_scopes(need, scopes) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_granted(ngx_http_mcp_oauth_ctx_t *ctx, ngx_array_t *need)
+{
+    ngx_str_t   *n, *h;
+    ngx_uint_t   i, j;
+
+    n = need->elts;
+    h = ctx->scopes.elts;
+
+    for (i = 0; i < need->nelts; i++) {
+
+        for (j = 0; j < ctx->scopes.nelts; j++) {
+            if (n[i].len == h[j].len
+                && ngx_memcmp(n[i].data, h[j].data, n[i].len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (j == ctx->scopes.nelts) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_add_scopes(ngx_array_t *need, ngx_array_t *scopes)
+{
+    ngx_str_t   *s, *n, *add;
+    ngx_uint_t   i, j;
+
+    s = scopes->elts;
+
+    for (i = 0; i < scopes->nelts; i++) {
+        n = need->elts;
+
+        for (j = 0; j < need->nelts; j++) {
+            if (n[j].len == s[i].len
+                && ngx_memcmp(n[j].data, s[i].data, s[i].len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (j < need->nelts) {
+            continue;
+        }
+
+        add = ngx_array_push(need);
+        if (add == NULL) {
+            return NGX_ERROR;
+        }
+
+        *add = s[i];
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_headers(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_headers_t *hdr)
+{
+    ngx_str_t         b64;
+    ngx_table_elt_t  *h;
+
+    ngx_memzero(hdr, sizeof(ngx_http_mcp_oauth_headers_t));
+
+    h = ngx_http_mcp_oauth_header_in(r, "Mcp-Method");
+    if (h) {
+        hdr->method = h->value;
+        hdr->has_method = 1;
+    }
+
+    h = ngx_http_mcp_oauth_header_in(r, "Mcp-Name");
+    if (h == NULL) {
+        return NGX_OK;
+    }
+
+    hdr->has_name = 1;
+    hdr->name = h->value;
+
+    /* "=?base64?...?=" carries values that are not plain ASCII */
+
+    if (h->value.len < sizeof("=?base64?" "?=") - 1
+        || ngx_strncmp(h->value.data, "=?base64?", 9) != 0
+        || ngx_strncmp(h->value.data + h->value.len - 2, "?=", 2) != 0)
+    {
+        return NGX_OK;
+    }
+
+    b64.data = h->value.data + 9;
+    b64.len = h->value.len - 11;
+
+    hdr->name.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(b64.len));
+    if (hdr->name.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_decode_base64(&hdr->name, &b64);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_rpc_error(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t status, json_t *id,
+    ngx_int_t code, const char *message)
+{
+    json_t     *json;
+    ngx_int_t   rc;
+    ngx_str_t   body;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mcp_oauth: JSON-RPC %s", message);
+
+    ctx->error.data = (u_char *) message;
+    ctx->error.len = ngx_strlen(message);
+
+    json = ngx_http_mcp_oauth_rpc_error_json(id, code, message, NULL);
+    rc = ngx_http_mcp_oauth_dump(r, json, &body);
+    json_decref(json);
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_mcp_oauth_send_json(r, status,
+                                                              &body));
+    return NGX_DONE;
+}
+
+
+/*
+ * 403 with the step-up challenge (MCP 2025-11-25): "scope" names every
+ * scope the call (the whole batch) needs, the baseline included, so that
+ * the client's next token is enough.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_forbidden(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_array_t *need)
+{
+    u_char      *p;
+    size_t       i;
+    json_t      *json, *msg, *id;
+    ngx_str_t    scope, body, *s;
+    ngx_uint_t   n;
+
+    s = need->elts;
+    scope.len = 0;
+
+    for (n = 0; n < need->nelts; n++) {
+        scope.len += s[n].len + 1;
+    }
+
+    scope.data = ngx_pnalloc(r->pool, scope.len);
+    if (scope.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = scope.data;
+
+    for (n = 0; n < need->nelts; n++) {
+        if (n) {
+            *p++ = ' ';
+        }
+
+        p = ngx_cpymem(p, s[n].data, s[n].len);
+    }
+
+    scope.len = p - scope.data;
+
+    if (json_is_array(ctx->rpc)) {
+        json = json_array();
+
+        json_array_foreach(ctx->rpc, i, msg) {
+            id = json_object_get(msg, "id");
+
+            if (id && json_object_get(msg, "method")) {
+                json_array_append_new(json,
+                    ngx_http_mcp_oauth_rpc_error_json(id,
+                                             NGX_HTTP_MCP_OAUTH_FORBIDDEN,
+                                             "insufficient scope", &scope));
+            }
+        }
+
+    } else {
+        json = ngx_http_mcp_oauth_rpc_error_json(
+                                         json_object_get(ctx->rpc, "id"),
+                                         NGX_HTTP_MCP_OAUTH_FORBIDDEN,
+                                         "insufficient scope", &scope);
+    }
+
+    if (ngx_http_mcp_oauth_dump(r, json, &body) != NGX_OK) {
+        json_decref(json);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json_decref(json);
+
+    return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_FORBIDDEN,
+                                   "insufficient_scope", "insufficient scope",
+                                   &scope, &body);
+}
+
+
+static json_t *
+ngx_http_mcp_oauth_rpc_error_json(json_t *id, ngx_int_t code,
+    const char *message, ngx_str_t *scope)
+{
+    json_t  *error;
+
+    error = json_pack("{s:I,s:s}", "code", (json_int_t) code,
+                      "message", message);
+
+    if (error && scope) {
+        json_object_set_new(error, "data",
+                            json_pack("{s:s%}", "scope",
+                                      scope->data, scope->len));
+    }
+
+    /* JSON-RPC 2.0 §5: the id of the request, null when unknown */
+
+    return json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0",
+                     "id", id ? id : json_null(), "error", error);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_dump(ngx_http_request_t *r, json_t *json, ngx_str_t *out)
+{
+    char  *s;
+
+    s = json ? json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = ngx_strlen(s);
+    out->data = ngx_pnalloc(r->pool, out->len);
+
+    if (out->data == NULL) {
+        free(s);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(out->data, s, out->len);
+    free(s);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mcp_oauth_json_free(void *data)
+{
+    json_decref(data);
+}
