@@ -53,6 +53,7 @@ struct ngx_http_mcp_oauth_jwks_remote_s {
 typedef struct {
     ngx_http_mcp_oauth_jwks_remote_t  *remote;
     ngx_http_mcp_oauth_ctx_t          *ctx;          /* NULL: background */
+    ngx_uint_t                         done;
 } ngx_http_mcp_oauth_fetch_t;
 
 
@@ -337,6 +338,7 @@ ngx_http_mcp_oauth_jwks_fetch(ngx_http_request_t *r,
 
     f->remote = rm;
     f->ctx = ctx;
+    f->done = 0;
 
     ps->handler = ngx_http_mcp_oauth_jwks_done;
     ps->data = f;
@@ -385,8 +387,20 @@ ngx_http_mcp_oauth_jwks_done(ngx_http_request_t *r, void *data, ngx_int_t rc)
     ngx_http_mcp_oauth_fetch_t *f = data;
 
     char                              *err;
+    ngx_uint_t                         status;
     ngx_http_mcp_oauth_jwks_remote_t  *rm;
 
+    /*
+     * A subrequest that fails before a response (connection refused,
+     * timeout) is finalized twice: with the error code, then after its
+     * error page.  The first call decides.
+     */
+
+    if (f->done) {
+        return rc;
+    }
+
+    f->done = 1;
     rm = f->remote;
 
     if (f->ctx) {
@@ -395,8 +409,10 @@ ngx_http_mcp_oauth_jwks_done(ngx_http_request_t *r, void *data, ngx_int_t rc)
     }
 
     err = NULL;
+    status = (rc >= NGX_HTTP_SPECIAL_RESPONSE) ? (ngx_uint_t) rc
+                                               : r->headers_out.status;
 
-    if (rc == NGX_ERROR || r->headers_out.status != NGX_HTTP_OK) {
+    if (rc == NGX_ERROR || status != NGX_HTTP_OK) {
         err = "no 200 response (see subrequest_output_buffer_size if the "
               "document is large)";
 
@@ -406,8 +422,7 @@ ngx_http_mcp_oauth_jwks_done(ngx_http_request_t *r, void *data, ngx_int_t rc)
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "mcp_oauth: JWKS fetch from \"%V\" failed (status %ui): "
-                  "%s; keeping the keys there are", &rm->uri,
-                  r->headers_out.status, err);
+                  "%s; keeping the keys there are", &rm->uri, status, err);
 
     ngx_shmtx_lock(&rm->shpool->mutex);
     rm->sh->fetching = 0;

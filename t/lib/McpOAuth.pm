@@ -11,6 +11,12 @@ use Exporter 'import';
 
 our @EXPORT = qw(token mint);
 
+# "--- section eval" code runs in Test::Base::Filter: the helpers are there too
+{
+    no strict 'refs';
+    *{"Test::Base::Filter::$_"} = \&{$_} for @EXPORT;
+}
+
 my $root = abs_path(dirname(__FILE__) . '/../..');
 
 $ENV{TEST_NGINX_MODULE} ||= "$root/build/ngx_http_mcp_oauth_module.so";
