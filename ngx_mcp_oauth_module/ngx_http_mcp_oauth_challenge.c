@@ -64,7 +64,6 @@ ngx_http_mcp_oauth_deny(ngx_http_request_t *r, ngx_http_mcp_oauth_ctx_t *ctx,
     u_char                         *p;
     size_t                          len;
     ngx_str_t                       value, json;
-    ngx_table_elt_t                *h;
     ngx_http_core_loc_conf_t       *clcf;
     ngx_http_mcp_oauth_loc_conf_t  *mlcf;
 
@@ -118,9 +117,11 @@ ngx_http_mcp_oauth_deny(ngx_http_request_t *r, ngx_http_mcp_oauth_ctx_t *ctx,
     if (ngx_http_mcp_oauth_set_header(r, &www, &value,
                                       &r->headers_out.www_authenticate)
         != NGX_OK
-        || ngx_http_mcp_oauth_set_header(r, &expose, &expose_value, &h)
+        || ngx_http_mcp_oauth_set_header(r, &expose, &expose_value,
+                                         &ctx->cors[0])
            != NGX_OK
-        || ngx_http_mcp_oauth_set_header(r, &origin, &star, &h) != NGX_OK)
+        || ngx_http_mcp_oauth_set_header(r, &origin, &star, &ctx->cors[1])
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -35,6 +35,8 @@ struct ngx_http_mcp_oauth_filter_s {
 
 
 static ngx_int_t ngx_http_mcp_oauth_filter_module_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_mcp_oauth_capture_body(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_capture_t *cap, ngx_chain_t *in);
 static ngx_int_t ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_oauth_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -105,6 +107,69 @@ ngx_http_mcp_oauth_filter_module_init(ngx_conf_t *cf)
 }
 
 
+/* the module's own subrequests (JWKS): the body stays here */
+
+ngx_http_mcp_oauth_capture_t *
+ngx_http_mcp_oauth_capture(ngx_http_request_t *sr)
+{
+    ngx_http_mcp_oauth_capture_t  *cap;
+
+    cap = ngx_pcalloc(sr->pool, sizeof(ngx_http_mcp_oauth_capture_t));
+    if (cap == NULL) {
+        return NULL;
+    }
+
+    ngx_http_set_ctx(sr, cap, ngx_http_mcp_oauth_filter_module);
+
+    return cap;
+}
+
+
+ngx_http_mcp_oauth_capture_t *
+ngx_http_mcp_oauth_capture_get(ngx_http_request_t *sr)
+{
+    return ngx_http_get_module_ctx(sr, ngx_http_mcp_oauth_filter_module);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_capture_body(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_capture_t *cap, ngx_chain_t *in)
+{
+    u_char                    *data;
+    size_t                     size;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (cap->max == 0) {
+        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+        cap->max = clcf->subrequest_output_buffer_size;
+
+        cap->data = ngx_pnalloc(r->pool, cap->max);
+        if (cap->data == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    for ( /* void */ ; in; in = in->next) {
+        size = in->buf->last - in->buf->pos;
+
+        if (cap->len + size > cap->max) {
+            cap->too_large = 1;
+        }
+
+        if (!cap->too_large) {
+            data = cap->data + cap->len;
+            ngx_memcpy(data, in->buf->pos, size);
+            cap->len += size;
+        }
+
+        in->buf->pos = in->buf->last;
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
 {
@@ -112,7 +177,23 @@ ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
     ngx_http_mcp_oauth_ctx_t     *ctx;
     ngx_http_mcp_oauth_filter_t  *f;
 
+    if (r != r->main
+        && ngx_http_get_module_ctx(r, ngx_http_mcp_oauth_filter_module))
+    {
+        r->filter_need_in_memory = 1;
+        return NGX_OK;
+    }
+
     ctx = (r == r->main) ? ngx_http_mcp_oauth_get_ctx(r) : NULL;
+
+    if (ctx && ctx->cors[0]
+        && (r->headers_out.www_authenticate == NULL
+            || r->headers_out.www_authenticate->hash == 0))
+    {
+        /* "satisfy any" let the request in: the challenge was withdrawn */
+        ctx->cors[0]->hash = 0;
+        ctx->cors[1]->hash = 0;
+    }
 
     if (ctx == NULL || !ctx->tools_list || !ctx->verified
         || r->headers_out.status != NGX_HTTP_OK || r->header_only
@@ -167,10 +248,19 @@ ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_mcp_oauth_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
-    ngx_uint_t                    last, flush;
-    ngx_chain_t                  *cl;
-    ngx_http_mcp_oauth_ctx_t     *ctx;
-    ngx_http_mcp_oauth_filter_t  *f;
+    ngx_uint_t                     last, flush;
+    ngx_chain_t                   *cl;
+    ngx_http_mcp_oauth_ctx_t      *ctx;
+    ngx_http_mcp_oauth_filter_t   *f;
+    ngx_http_mcp_oauth_capture_t  *cap;
+
+    if (r != r->main) {
+        cap = ngx_http_get_module_ctx(r, ngx_http_mcp_oauth_filter_module);
+
+        if (cap) {
+            return ngx_http_mcp_oauth_capture_body(r, cap, in);
+        }
+    }
 
     ctx = (r == r->main) ? ngx_http_mcp_oauth_get_ctx(r) : NULL;
     f = ctx ? ctx->filter : NULL;

@@ -343,9 +343,13 @@ ngx_http_mcp_oauth_jwks_fetch(ngx_http_request_t *r,
     ps->handler = ngx_http_mcp_oauth_jwks_done;
     ps->data = f;
 
-    flags = NGX_HTTP_SUBREQUEST_IN_MEMORY
-            | (ctx ? NGX_HTTP_SUBREQUEST_WAITED
-                   : NGX_HTTP_SUBREQUEST_BACKGROUND);
+    /*
+     * Not NGX_HTTP_SUBREQUEST_IN_MEMORY: a document larger than its buffer
+     * would terminate the client's request.  The filter module collects the
+     * body instead and only notes when it is too large.
+     */
+
+    flags = ctx ? NGX_HTTP_SUBREQUEST_WAITED : NGX_HTTP_SUBREQUEST_BACKGROUND;
 
     if (ngx_http_subrequest(r, &rm->uri, rm->args.len ? &rm->args : NULL,
                             &sr, ps, flags)
@@ -376,6 +380,10 @@ ngx_http_mcp_oauth_jwks_fetch(ngx_http_request_t *r,
     sr->headers_in.server = r->headers_in.server;
     sr->headers_in.content_length_n = -1;
     sr->headers_in.keep_alive_n = -1;
+
+    if (ngx_http_mcp_oauth_capture(sr) == NULL) {
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }
@@ -413,8 +421,7 @@ ngx_http_mcp_oauth_jwks_done(ngx_http_request_t *r, void *data, ngx_int_t rc)
                                                : r->headers_out.status;
 
     if (rc == NGX_ERROR || status != NGX_HTTP_OK) {
-        err = "no 200 response (see subrequest_output_buffer_size if the "
-              "document is large)";
+        err = "no 200 response";
 
     } else if (ngx_http_mcp_oauth_jwks_store(r, rm, &err) == NGX_OK) {
         return rc;
@@ -437,21 +444,26 @@ static ngx_int_t
 ngx_http_mcp_oauth_jwks_store(ngx_http_request_t *sr,
     ngx_http_mcp_oauth_jwks_remote_t *rm, char **err)
 {
-    u_char                       *doc;
-    size_t                        len;
-    ngx_buf_t                    *b;
-    ngx_pool_t                   *pool;
-    ngx_http_mcp_oauth_keyset_t  *ks;
-    ngx_http_mcp_oauth_jwks_sh_t *sh;
+    u_char                         *doc;
+    size_t                          len;
+    ngx_pool_t                     *pool;
+    ngx_http_mcp_oauth_keyset_t    *ks;
+    ngx_http_mcp_oauth_jwks_sh_t   *sh;
+    ngx_http_mcp_oauth_capture_t   *cap;
 
-    b = sr->out ? sr->out->buf : NULL;
+    cap = ngx_http_mcp_oauth_capture_get(sr);
 
-    if (b == NULL || b->last == b->pos) {
+    if (cap->too_large) {
+        *err = "document larger than subrequest_output_buffer_size";
+        return NGX_ERROR;
+    }
+
+    if (cap->len == 0) {
         *err = "empty response";
         return NGX_ERROR;
     }
 
-    len = b->last - b->pos;
+    len = cap->len;
 
     pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, ngx_cycle->log);
     if (pool == NULL) {
@@ -462,7 +474,7 @@ ngx_http_mcp_oauth_jwks_store(ngx_http_request_t *sr,
     /* keys are checked before the document is shared */
 
     ks = ngx_http_mcp_oauth_jwks_parse(pool, sr->connection->log, NGX_LOG_WARN,
-                                       b->pos, len, 0, err);
+                                       cap->data, len, 0, err);
     if (ks == NULL) {
         ngx_destroy_pool(pool);
         return NGX_ERROR;
@@ -485,7 +497,7 @@ ngx_http_mcp_oauth_jwks_store(ngx_http_request_t *sr,
         ngx_slab_free_locked(rm->shpool, sh->doc);
     }
 
-    ngx_memcpy(doc, b->pos, len);
+    ngx_memcpy(doc, cap->data, len);
     sh->doc = doc;
     sh->len = len;
     sh->generation++;

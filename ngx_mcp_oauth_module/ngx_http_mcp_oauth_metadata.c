@@ -44,13 +44,18 @@ ngx_int_t
 ngx_http_mcp_oauth_metadata_build(ngx_conf_t *cf,
     ngx_http_mcp_oauth_loc_conf_t *conf)
 {
-    char    *s;
-    json_t  *doc;
+    char        *s;
+    json_t      *doc;
+    ngx_uint_t   members;
 
     doc = json_object();
     if (doc == NULL) {
         return NGX_ERROR;
     }
+
+    members = 2 + (conf->issuers != NULL) + (conf->required_scopes != NULL)
+              + (conf->resource_name.len != 0)
+              + (conf->resource_documentation.len != 0);
 
     json_object_set_new(doc, "resource",
                         json_stringn((char *) conf->resource.data,
@@ -85,7 +90,10 @@ ngx_http_mcp_oauth_metadata_build(ngx_conf_t *cf,
                                 conf->resource_documentation.len));
     }
 
-    s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    /* a value that is not UTF-8 makes a member fail; none may be missing */
+
+    s = (json_object_size(doc) == members)
+        ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(doc);
 
     if (s == NULL) {

@@ -22,6 +22,15 @@ typedef struct ngx_http_mcp_oauth_jwks_remote_s  ngx_http_mcp_oauth_jwks_remote_
 typedef struct ngx_http_mcp_oauth_filter_s  ngx_http_mcp_oauth_filter_t;
 
 
+/* the body of a subrequest, collected by the filter module */
+typedef struct {
+    u_char                            *data;
+    size_t                             len;
+    size_t                             max;
+    unsigned                           too_large:1;
+} ngx_http_mcp_oauth_capture_t;
+
+
 typedef struct {
     ngx_flag_t                         enable;
     ngx_str_t                          resource;
@@ -64,6 +73,7 @@ typedef struct {
     ngx_array_t                        scopes;   /* granted, ngx_str_t */
     ngx_str_t                          scope;    /* granted, space-joined */
     ngx_str_t                          error;    /* why it was denied */
+    ngx_table_elt_t                   *cors[2];  /* sent with a challenge */
 
     ngx_uint_t                         sleeps;   /* waiting for JWKS */
 
@@ -83,6 +93,7 @@ typedef struct {
 
 
 extern ngx_module_t  ngx_http_mcp_oauth_module;
+extern ngx_module_t  ngx_http_mcp_oauth_filter_module;
 
 
 ngx_int_t ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r);
@@ -111,6 +122,11 @@ ngx_http_mcp_oauth_jwks_remote_t *ngx_http_mcp_oauth_jwks_remote_add(
 ngx_int_t ngx_http_mcp_oauth_jwks_remote_keys(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_jwks_remote_t *rm,
     ngx_uint_t unknown_kid, ngx_http_mcp_oauth_keyset_t **keys);
+
+ngx_http_mcp_oauth_capture_t *ngx_http_mcp_oauth_capture(
+    ngx_http_request_t *sr);
+ngx_http_mcp_oauth_capture_t *ngx_http_mcp_oauth_capture_get(
+    ngx_http_request_t *sr);
 
 /* protected resource metadata (RFC 9728) */
 char *ngx_http_mcp_oauth_metadata(ngx_conf_t *cf, ngx_command_t *cmd,
