@@ -1,0 +1,232 @@
+// Harness for the end-to-end suites: start nginx (with the built module) and
+// the MCP server (e2e/mcp-server.mjs) as child processes, wait for their
+// ports, and stop everything afterwards.
+//
+//   const h = new Harness();
+//   after(() => h.stop());                      // registered BEFORE starting
+//   before(async () => {
+//       const [port, upstreamPort] = await freePorts(2);
+//       await h.mcpServer({ port: upstreamPort, json: true });
+//       await h.nginx({ template: CONF, vars: { PORT: port, UPSTREAM_PORT: upstreamPort } });
+//   });
+//
+// Ports come from 18700-18799 only, on 127.0.0.1 only. Children are also
+// killed (SIGKILL) if this process exits or is signalled without h.stop().
+// MCP_E2E_KEEP=1 keeps the nginx prefix directories (config, logs) for
+// inspection; their paths are printed to stderr.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import net from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const E2E_DIR = dirname(fileURLToPath(import.meta.url));
+export const T_DIR = resolve(E2E_DIR, '..');
+export const ROOT = resolve(T_DIR, '..');
+export const DATA_DIR = join(T_DIR, 'data');
+export const MODULE_PATH = process.env.TEST_NGINX_MODULE || join(ROOT, 'build', 'ngx_http_mcp_oauth_module.so');
+export const NGINX_BIN = process.env.TEST_NGINX_BINARY || '/usr/sbin/nginx';
+export const MCP_SERVER = join(E2E_DIR, 'mcp-server.mjs');
+
+export const PORT_MIN = 18700;
+export const PORT_MAX = 18799;
+export const HOST = '127.0.0.1';
+
+// ------------------------------------------------------------------ ports --
+
+const handedOut = new Set();
+
+function canListen(port) {
+    return new Promise((res) => {
+        const srv = net.createServer();
+        srv.unref();
+        srv.once('error', () => res(false));
+        srv.listen({ port, host: HOST, exclusive: true }, () => srv.close(() => res(true)));
+    });
+}
+
+/**
+ * `n` distinct ports of 18700-18799 that nobody listens on now, starting
+ * from a random place so that two runs at once rarely probe the same ones.
+ */
+export async function freePorts(n) {
+    const span = PORT_MAX - PORT_MIN + 1;
+    const start = Math.floor(Math.random() * span);
+    const got = [];
+    for (let i = 0; i < span && got.length < n; i++) {
+        const port = PORT_MIN + ((start + i) % span);
+        if (handedOut.has(port)) continue;
+        if (await canListen(port)) {
+            handedOut.add(port);
+            got.push(port);
+        }
+    }
+    if (got.length < n) throw new Error(`no ${n} free ports in ${PORT_MIN}-${PORT_MAX}`);
+    return got;
+}
+
+/** Resolves once something accepts TCP connections on HOST:port. */
+export async function waitForPort(port, { timeoutMs = 10000, child } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        if (child && child.exitCode !== null) {
+            throw new Error(`${child.label} exited (code ${child.exitCode}) before port ${port} accepted connections`);
+        }
+        if (child && child.signalCode !== null) {
+            throw new Error(`${child.label} killed by ${child.signalCode} before port ${port} accepted connections`);
+        }
+        const ok = await new Promise((res) => {
+            const s = net.connect({ port, host: HOST });
+            s.once('connect', () => { s.destroy(); res(true); });
+            s.once('error', () => { s.destroy(); res(false); });
+        });
+        if (ok) return;
+        if (Date.now() > deadline) throw new Error(`port ${port} did not accept connections within ${timeoutMs} ms`);
+        await sleep(50);
+    }
+}
+
+// -------------------------------------------------------------- templates --
+
+/** Replaces {{NAME}} with vars.NAME; an unknown name is an error. */
+export function render(template, vars) {
+    return template.replace(/\{\{([A-Z0-9_]+)\}\}/g, (_, name) => {
+        if (!(name in vars)) throw new Error(`template variable {{${name}}} has no value`);
+        return String(vars[name]);
+    });
+}
+
+// -------------------------------------------------------------- processes --
+
+const live = new Set();
+
+function killAllNow() {
+    for (const c of live) {
+        try { c.kill('SIGKILL'); } catch { /* gone */ }
+    }
+    live.clear();
+}
+
+process.once('exit', killAllNow);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(sig, () => {
+        killAllNow();
+        process.kill(process.pid, sig);
+    });
+}
+
+function exited(child) {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((res) => child.once('exit', () => res()));
+}
+
+async function stopChild(child, timeoutMs = 5000) {
+    if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = new AbortController();
+        const done = await Promise.race([
+            exited(child).then(() => true),
+            sleep(timeoutMs, false, { signal: timer.signal }).catch(() => false),
+        ]);
+        timer.abort();
+        if (!done) {
+            child.kill('SIGKILL');
+            await exited(child);
+        }
+    }
+    live.delete(child);
+}
+
+function track(child, label) {
+    child.label = label;
+    child.out = '';
+    child.err = '';
+    child.stdout?.setEncoding('utf8').on('data', (d) => { child.out += d; });
+    child.stderr?.setEncoding('utf8').on('data', (d) => { child.err += d; });
+    child.once('exit', () => live.delete(child));
+    live.add(child);
+    return child;
+}
+
+export class Harness {
+    constructor() {
+        this.children = [];
+        this.dirs = [];
+    }
+
+    /**
+     * Start nginx from a config template. The template's {{PREFIX}} (the
+     * fresh prefix directory), {{MODULE}} (the built .so), {{DATA}} (t/data)
+     * and {{ROOT}} are provided; anything else comes from `vars`.
+     * nginx runs in the foreground (daemon off) as one process
+     * (master_process off), so stopping the child stops all of it.
+     */
+    async nginx({ template, vars = {}, port = vars.PORT, timeoutMs = 10000 }) {
+        if (!existsSync(MODULE_PATH)) {
+            throw new Error(`${MODULE_PATH} is missing: build it with ./build.sh`);
+        }
+        const prefix = mkdtempSync(join(tmpdir(), 'mcp-e2e-nginx-'));
+        this.dirs.push(prefix);
+        const conf = render(template, { PREFIX: prefix, MODULE: MODULE_PATH, DATA: DATA_DIR, ROOT, ...vars });
+        const confPath = join(prefix, 'nginx.conf');
+        const errorLog = join(prefix, 'error.log');
+        writeFileSync(confPath, conf);
+        const child = track(spawn(NGINX_BIN, ['-p', prefix + '/', '-c', confPath, '-e', errorLog], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+        }), `nginx (${prefix})`);
+        this.children.push(child);
+        const n = {
+            child, prefix, port, confPath,
+            errorLog: () => (existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : ''),
+            accessLog: () => {
+                const p = join(prefix, 'access.log');
+                return existsSync(p) ? readFileSync(p, 'utf8') : '';
+            },
+        };
+        try {
+            await waitForPort(port, { timeoutMs, child });
+        } catch (e) {
+            e.message += `\n--- nginx stderr:\n${child.err}\n--- ${errorLog}:\n${n.errorLog()}`;
+            throw e;
+        }
+        return n;
+    }
+
+    /** Start e2e/mcp-server.mjs on `port`; json selects application/json answers, else SSE. */
+    async mcpServer({ port, json = false, timeoutMs = 10000 }) {
+        const args = [MCP_SERVER, '--port', String(port)];
+        if (json) args.push('--json');
+        const child = track(spawn(process.execPath, args, {
+            cwd: T_DIR,
+            // stdin stays open: the server stops by itself when it closes
+            stdio: ['pipe', 'pipe', 'pipe'],
+        }), `mcp-server (${port}${json ? ' json' : ' sse'})`);
+        this.children.push(child);
+        const s = {
+            child, port,
+            /** stdout lines so far, e.g. "tool create_app user=user-1" */
+            lines: () => child.out.split('\n').filter(Boolean),
+            toolCalls: (name) => child.out.split('\n').filter((l) => l.startsWith(`tool ${name} `)),
+        };
+        try {
+            await waitForPort(port, { timeoutMs, child });
+        } catch (e) {
+            e.message += `\n--- mcp-server stdout:\n${child.out}\n--- stderr:\n${child.err}`;
+            throw e;
+        }
+        return s;
+    }
+
+    /** Stop every child (SIGTERM, then SIGKILL) and remove the prefixes. */
+    async stop() {
+        const children = this.children.splice(0).reverse();
+        await Promise.all(children.map((c) => stopChild(c)));
+        for (const d of this.dirs.splice(0)) {
+            if (process.env.MCP_E2E_KEEP) process.stderr.write(`kept ${d}\n`);
+            else rmSync(d, { recursive: true, force: true });
+        }
+    }
+}
