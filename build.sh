@@ -93,7 +93,7 @@ run_tests() {
     export TEST_NGINX_DATA="$ROOT/t/data"
     if ((valgrind)); then
         export TEST_NGINX_USE_VALGRIND=1
-        export TEST_NGINX_VALGRIND_SUPP="$ROOT/t/valgrind.supp"
+        export TEST_NGINX_VALGRIND_SUPPRESS="$ROOT/t/valgrind.supp"
     fi
     if ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then
         export PERL5LIB="$ROOT/t/compat${PERL5LIB:+:$PERL5LIB}"

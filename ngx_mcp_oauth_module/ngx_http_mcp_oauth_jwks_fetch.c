@@ -57,6 +57,7 @@ typedef struct {
 } ngx_http_mcp_oauth_fetch_t;
 
 
+static void ngx_http_mcp_oauth_jwks_remote_cleanup(void *data);
 static ngx_int_t ngx_http_mcp_oauth_jwks_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_http_mcp_oauth_jwks_sync(ngx_http_mcp_oauth_jwks_remote_t *rm,
@@ -75,6 +76,7 @@ ngx_http_mcp_oauth_jwks_remote_add(ngx_conf_t *cf, ngx_str_t *uri)
 {
     u_char                            *q;
     ngx_str_t                          name;
+    ngx_pool_cleanup_t                *cln;
     ngx_http_mcp_oauth_jwks_remote_t  *rm;
 
     rm = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_oauth_jwks_remote_t));
@@ -124,7 +126,29 @@ ngx_http_mcp_oauth_jwks_remote_add(ngx_conf_t *cf, ngx_str_t *uri)
     rm->zone->init = ngx_http_mcp_oauth_jwks_init_zone;
     rm->zone->data = rm;
 
+    /* a worker's keys go with its cycle */
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_mcp_oauth_jwks_remote_cleanup;
+    cln->data = rm;
+
     return rm;
+}
+
+
+static void
+ngx_http_mcp_oauth_jwks_remote_cleanup(void *data)
+{
+    ngx_http_mcp_oauth_jwks_remote_t  *rm = data;
+
+    if (rm->keys) {
+        ngx_destroy_pool(rm->keys->pool);
+        rm->keys = NULL;
+    }
 }
 
 
