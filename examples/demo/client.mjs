@@ -28,7 +28,8 @@ if (token === undefined) {
   }
 }
 
-const EXPECTED_TOOLS = ['whoami', 'list_apps', 'create_app', 'admin_reset'];
+// Through nginx, tools/list only shows what the token may call (EXPECT_TOOLS).
+const EXPECTED_TOOLS = (process.env.EXPECT_TOOLS || 'whoami list_apps create_app admin_reset').split(/\s+/);
 
 function textOf(result) {
   return (result.content || []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');

@@ -31,7 +31,7 @@ PRM_URL=http://127.0.0.1:$NGINX_PORT/.well-known/oauth-protected-resource/mcp
 UPSTREAM_URL=http://127.0.0.1:$MCP_PORT/mcp
 TOOLS_LIST='{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}'
 WHOAMI='{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"whoami","arguments":{}}}'
-EXPECTED_TOOLS="whoami list_apps create_app admin_reset"
+EXPECTED_TOOLS="whoami list_apps create_app"   # admin_reset needs "admin"
 
 say() { printf 'demo: %s\n' "$*"; }
 die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
@@ -272,6 +272,16 @@ check_tools_list() {
     for t in $EXPECTED_TOOLS; do
         case " $names " in *" $t "*) ;; *) echo "    missing tool $t"; return 1 ;; esac
     done
+    case " $names " in *" admin_reset "*) echo "    admin_reset listed"; return 1 ;; esac
+}
+
+check_step_up() {
+    local code www
+    code=$(http_post admin -H "Authorization: Bearer $TOKEN" \
+        -d '{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"admin_reset","arguments":{}}}')
+    www=$(grep -i '^WWW-Authenticate:' "$CHECK_DIR/admin.hdr" | tr -d '\r')
+    echo "    HTTP $code; $www"
+    [ "$code" = 403 ] && case $www in *'error="insufficient_scope", scope="mcp:tools admin"'*) ;; *) false ;; esac
 }
 
 check_whoami_spoof() {
@@ -284,7 +294,8 @@ check_whoami_spoof() {
 }
 
 check_sdk_client() {
-    MCP_TOKEN=$TOKEN EXPECT_USER=demo-user node "$DEMO_DIR/client.mjs" "$MCP_URL" 2>&1 | sed 's/^/    /'
+    MCP_TOKEN=$TOKEN EXPECT_USER=demo-user EXPECT_TOOLS=$EXPECTED_TOOLS \
+        node "$DEMO_DIR/client.mjs" "$MCP_URL" 2>&1 | sed 's/^/    /'
     return "${PIPESTATUS[0]}"
 }
 
@@ -303,6 +314,7 @@ if [ -n "$NO_WAIT" ]; then
     run_check "no token -> 401 with WWW-Authenticate resource_metadata" check_no_token
     run_check "tampered token (sub changed, old signature) -> 401" check_tampered
     run_check "tools/list through nginx with the token" check_tools_list
+    run_check "admin_reset without the admin scope -> 403 insufficient_scope" check_step_up
     run_check "whoami sees the verified sub, not a client-sent X-Mcp-User" check_whoami_spoof
     run_check "MCP SDK client through nginx (initialize, SSE, whoami, DELETE)" check_sdk_client
     echo "demo: $PASS passed, $FAIL failed"
