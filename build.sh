@@ -11,7 +11,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD="$ROOT/build"
 MODULE="$BUILD/ngx_http_mcp_oauth_module.so"
 
-DEBS=(nginx nginx-dev libssl-dev libjansson-dev libjwt-dev build-essential
+DEBS=(perl curl nginx nginx-dev libssl-dev libjansson-dev libjwt-dev build-essential
       dpkg-dev nodejs npm tini wrk valgrind clang libclang-rt-14-dev
       libtest-base-perl libtext-diff-perl libtest-longstring-perl
       libwww-perl liburi-perl libipc-run-perl liblist-moreutils-perl)
