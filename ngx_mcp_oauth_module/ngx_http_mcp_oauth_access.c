@@ -76,14 +76,6 @@ ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r)
             return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                            "invalid_token", err, NULL, NULL);
         }
-
-        if (ngx_http_mcp_oauth_jwt_parse(r->pool, &ctx->token, &ctx->jwt,
-                                         &err)
-            != NGX_OK)
-        {
-            return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                           "invalid_token", err, NULL, NULL);
-        }
     }
 
     if (!ctx->verified) {
@@ -154,17 +146,61 @@ ngx_http_mcp_oauth_ctx(ngx_http_request_t *r)
 }
 
 
+/*
+ * The token's signature and claims: from the verified-token cache when the
+ * same token was verified with the same keys before, else decoded and
+ * verified here (and then cached).  The location's claim checks run always.
+ */
+
 static ngx_int_t
 ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx)
 {
     char                              *err;
-    u_char                            *p;
     ngx_int_t                          rc;
-    ngx_str_t                         *s;
-    ngx_uint_t                         i;
+    ngx_shm_zone_t                    *cache;
     ngx_http_mcp_oauth_keyset_t       *sets[2];
+    ngx_http_mcp_oauth_main_conf_t    *mmcf;
+    ngx_http_mcp_oauth_cache_keys_t    keys;
     ngx_http_mcp_oauth_claims_conf_t   cc;
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_mcp_oauth_module);
+    cache = mmcf->cache;
+
+    keys.file = (uintptr_t) mlcf->jwks;
+    keys.remote = (uintptr_t) mlcf->jwks_remote;
+    keys.generation = 0;
+
+    if (cache && !ctx->hashed) {
+        SHA256(ctx->token.data, ctx->token.len, ctx->hash);
+        ctx->hashed = 1;
+    }
+
+    if (cache
+        && (mlcf->jwks_remote == NULL
+            || ngx_http_mcp_oauth_jwks_remote_generation(r, mlcf->jwks_remote,
+                                                         &keys.generation)
+               == NGX_OK)
+        && ngx_http_mcp_oauth_cache_get(cache, r->pool, ctx->hash, &keys,
+                                        ngx_time(), &ctx->claims)
+           == NGX_OK)
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "mcp_oauth: token found in the cache");
+        goto check;
+    }
+
+    if (!ctx->decoded) {
+        if (ngx_http_mcp_oauth_jwt_parse(r->pool, &ctx->token, &ctx->jwt,
+                                         &err)
+            != NGX_OK)
+        {
+            return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                           "invalid_token", err, NULL, NULL);
+        }
+
+        ctx->decoded = 1;
+    }
 
     sets[0] = mlcf->jwks;
     sets[1] = NULL;
@@ -208,46 +244,40 @@ ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
                                        "invalid_token", err, NULL, NULL);
     }
 
+    if (ngx_http_mcp_oauth_claims_extract(r->pool, &ctx->jwt, &ctx->claims,
+                                          &err)
+        != NGX_OK)
+    {
+        return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                       "invalid_token", err, NULL, NULL);
+    }
+
+    if (cache && ctx->claims.exp > ngx_time()) {
+        if (mlcf->jwks_remote) {
+            keys.generation =
+                       ngx_http_mcp_oauth_jwks_remote_parsed(mlcf->jwks_remote);
+        }
+
+        ngx_http_mcp_oauth_cache_put(cache, ctx->hash, &keys, &ctx->claims);
+    }
+
+check:
+
     cc.issuers = mlcf->issuers;
     cc.audience = mlcf->resource;
     cc.leeway = mlcf->leeway;
     cc.now = ngx_time();
 
-    if (ngx_http_mcp_oauth_jwt_check_claims(&ctx->jwt, &cc, &err) != NGX_OK) {
+    if (ngx_http_mcp_oauth_claims_check(&ctx->claims, &cc, &err) != NGX_OK) {
         return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                        "invalid_token", err, NULL, NULL);
     }
 
-    if (ngx_array_init(&ctx->scopes, r->pool, 4, sizeof(ngx_str_t)) != NGX_OK
-        || ngx_http_mcp_oauth_jwt_scopes(&ctx->jwt, &ctx->scopes) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    s = ctx->scopes.elts;
-    ctx->scope.len = 0;
-
-    for (i = 0; i < ctx->scopes.nelts; i++) {
-        ctx->scope.len += s[i].len + 1;
-    }
-
-    ctx->scope.data = ngx_pnalloc(r->pool, ctx->scope.len);
-    if (ctx->scope.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = ctx->scope.data;
-
-    for (i = 0; i < ctx->scopes.nelts; i++) {
-        p = ngx_cpymem(p, s[i].data, s[i].len);
-        *p++ = ' ';
-    }
-
-    ctx->scope.len = ctx->scope.len ? ctx->scope.len - 1 : 0;
     ctx->verified = 1;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "mcp_oauth: token verified, scope \"%V\"", &ctx->scope);
+                   "mcp_oauth: token verified, scope \"%V\"",
+                   &ctx->claims.scope);
 
     return NGX_OK;
 }
@@ -257,9 +287,7 @@ static ngx_int_t
 ngx_http_mcp_oauth_check_scopes(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx)
 {
-    ngx_int_t    rc;
-    ngx_str_t   *need, *have;
-    ngx_uint_t   i, j;
+    ngx_int_t  rc;
 
     if (r->method == NGX_HTTP_POST && mlcf->jsonrpc) {
         /* the baseline and what the JSON-RPC call needs, in one answer */
@@ -269,28 +297,13 @@ ngx_http_mcp_oauth_check_scopes(ngx_http_request_t *r,
             return rc;
         }
 
-    } else if (mlcf->required_scopes) {
-        need = mlcf->required_scopes->elts;
-        have = ctx->scopes.elts;
-
-        for (i = 0; i < mlcf->required_scopes->nelts; i++) {
-
-            for (j = 0; j < ctx->scopes.nelts; j++) {
-                if (need[i].len == have[j].len
-                    && ngx_memcmp(need[i].data, have[j].data, need[i].len)
-                       == 0)
-                {
-                    break;
-                }
-            }
-
-            if (j == ctx->scopes.nelts) {
-                return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_FORBIDDEN,
-                                               "insufficient_scope",
-                                               "insufficient scope",
-                                               &mlcf->required_scope, NULL);
-            }
-        }
+    } else if (mlcf->required_scopes
+               && !ngx_http_mcp_oauth_granted(ctx, mlcf->required_scopes))
+    {
+        return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_FORBIDDEN,
+                                       "insufficient_scope",
+                                       "insufficient scope",
+                                       &mlcf->required_scope, NULL);
     }
 
     /* MCP security best practices: the token stays here */

@@ -493,11 +493,11 @@ ngx_http_mcp_oauth_granted(ngx_http_mcp_oauth_ctx_t *ctx, ngx_array_t *need)
     ngx_uint_t   i, j;
 
     n = need->elts;
-    h = ctx->scopes.elts;
+    h = ctx->claims.scopes.elts;
 
     for (i = 0; i < need->nelts; i++) {
 
-        for (j = 0; j < ctx->scopes.nelts; j++) {
+        for (j = 0; j < ctx->claims.scopes.nelts; j++) {
             if (n[i].len == h[j].len
                 && ngx_memcmp(n[i].data, h[j].data, n[i].len) == 0)
             {
@@ -505,7 +505,7 @@ ngx_http_mcp_oauth_granted(ngx_http_mcp_oauth_ctx_t *ctx, ngx_array_t *need)
             }
         }
 
-        if (j == ctx->scopes.nelts) {
+        if (j == ctx->claims.scopes.nelts) {
             return 0;
         }
     }

@@ -197,6 +197,41 @@ ngx_http_mcp_oauth_jwks_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
 
 /*
+ * The generation of the shared keys, for the verified-token cache;
+ * NGX_DECLINED when they are due for a refresh (a cache hit must not keep
+ * a request from triggering it).
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_jwks_remote_generation(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_jwks_remote_t *rm, ngx_uint_t *generation)
+{
+    ngx_http_mcp_oauth_loc_conf_t  *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_oauth_module);
+
+    if (rm->sh->fetched == 0
+        || ngx_time() >= rm->sh->fetched + mlcf->jwks_cache)
+    {
+        return NGX_DECLINED;
+    }
+
+    *generation = rm->sh->generation;
+
+    return NGX_OK;
+}
+
+
+/* the generation of the keys this worker verifies with */
+
+ngx_uint_t
+ngx_http_mcp_oauth_jwks_remote_parsed(ngx_http_mcp_oauth_jwks_remote_t *rm)
+{
+    return rm->generation;
+}
+
+
+/*
  * NGX_OK: *keys is what there is (NULL: nothing usable yet);
  * NGX_AGAIN: a fetch or a wait was started, the phase handler runs again.
  */

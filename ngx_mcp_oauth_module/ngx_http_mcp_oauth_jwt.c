@@ -18,13 +18,16 @@
 
 static ngx_int_t ngx_http_mcp_oauth_jwt_header(ngx_http_mcp_oauth_jwt_t *jwt,
     char **err);
-static json_t *ngx_http_mcp_oauth_jwt_json(ngx_pool_t *pool, ngx_str_t *src);
+static json_t *ngx_http_mcp_oauth_jwt_json(ngx_pool_t *pool, ngx_str_t *src,
+    ngx_str_t *decoded);
 static ngx_int_t ngx_http_mcp_oauth_verify_key(ngx_http_mcp_oauth_jwt_t *jwt,
     const ngx_http_mcp_oauth_alg_t *a, ngx_http_mcp_oauth_key_t *key);
 static ngx_int_t ngx_http_mcp_oauth_verify_ecdsa(ngx_http_mcp_oauth_jwt_t *jwt,
     const ngx_http_mcp_oauth_alg_t *a, ngx_http_mcp_oauth_key_t *key);
 static ngx_int_t ngx_http_mcp_oauth_verify_evp(EVP_PKEY *pkey,
     const char *md, unsigned pss, u_char *sig, size_t siglen, ngx_str_t *tbs);
+static ngx_int_t ngx_http_mcp_oauth_claim_str(json_t *payload,
+    const char *name, ngx_str_t *s);
 static ngx_int_t ngx_http_mcp_oauth_claim_time(json_t *payload,
     const char *name, time_t *t);
 static void ngx_http_mcp_oauth_json_cleanup(void *data);
@@ -99,7 +102,7 @@ ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
     part.data = token->data;
     part.len = dot[0] - token->data;
 
-    jwt->header = ngx_http_mcp_oauth_jwt_json(pool, &part);
+    jwt->header = ngx_http_mcp_oauth_jwt_json(pool, &part, NULL);
     if (jwt->header == NULL) {
         *err = "malformed token header (not base64url JSON object)";
         return NGX_ERROR;
@@ -112,7 +115,8 @@ ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
     part.data = dot[0] + 1;
     part.len = dot[1] - part.data;
 
-    jwt->payload = ngx_http_mcp_oauth_jwt_json(pool, &part);
+    jwt->payload = ngx_http_mcp_oauth_jwt_json(pool, &part,
+                                               &jwt->payload_json);
     if (jwt->payload == NULL) {
         *err = "malformed token payload (not base64url JSON object)";
         return NGX_ERROR;
@@ -203,7 +207,8 @@ ngx_http_mcp_oauth_jwt_header(ngx_http_mcp_oauth_jwt_t *jwt, char **err)
 
 
 static json_t *
-ngx_http_mcp_oauth_jwt_json(ngx_pool_t *pool, ngx_str_t *src)
+ngx_http_mcp_oauth_jwt_json(ngx_pool_t *pool, ngx_str_t *src,
+    ngx_str_t *decoded)
 {
     json_t              *json;
     ngx_str_t            dst;
@@ -239,6 +244,10 @@ ngx_http_mcp_oauth_jwt_json(ngx_pool_t *pool, ngx_str_t *src)
 
     if (!json_is_object(json)) {
         return NULL;
+    }
+
+    if (decoded) {
+        *decoded = dst;
     }
 
     return json;
@@ -437,70 +446,238 @@ ngx_http_mcp_oauth_verify_evp(EVP_PKEY *pkey, const char *md, unsigned pss,
 
 
 ngx_int_t
-ngx_http_mcp_oauth_jwt_check_claims(ngx_http_mcp_oauth_jwt_t *jwt,
-    ngx_http_mcp_oauth_claims_conf_t *cc, char **err)
+ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_jwt_t *jwt, ngx_http_mcp_oauth_claims_t *c,
+    char **err)
 {
-    time_t      t;
-    size_t      i;
-    json_t     *v, *e;
-    ngx_int_t   rc;
-    ngx_str_t  *iss;
-    ngx_uint_t  n;
+    u_char      *p, *last, *start;
+    size_t       i;
+    json_t      *v, *e;
+    ngx_int_t    rc;
+    ngx_str_t   *s;
 
-    rc = ngx_http_mcp_oauth_claim_time(jwt->payload, "exp", &t);
+    ngx_memzero(c, sizeof(ngx_http_mcp_oauth_claims_t));
 
-    if (rc == NGX_DECLINED) {
-        *err = "token has no exp";
+    if (ngx_array_init(&c->aud, pool, 2, sizeof(ngx_str_t)) != NGX_OK
+        || ngx_array_init(&c->scopes, pool, 4, sizeof(ngx_str_t)) != NGX_OK)
+    {
+        *err = "out of memory";
         return NGX_ERROR;
     }
 
-    if (rc == NGX_ERROR) {
-        *err = "exp is not a number";
+    rc = ngx_http_mcp_oauth_claim_time(jwt->payload, "exp", &c->exp);
+
+    if (rc != NGX_OK) {
+        *err = (rc == NGX_DECLINED) ? "token has no exp"
+                                    : "exp is not a number";
         return NGX_ERROR;
     }
 
-    if (cc->now >= t + cc->leeway) {
-        *err = "token expired";
-        return NGX_ERROR;
-    }
-
-    rc = ngx_http_mcp_oauth_claim_time(jwt->payload, "nbf", &t);
+    rc = ngx_http_mcp_oauth_claim_time(jwt->payload, "nbf", &c->nbf);
 
     if (rc == NGX_ERROR) {
         *err = "nbf is not a number";
         return NGX_ERROR;
     }
 
-    if (rc == NGX_OK && cc->now + cc->leeway < t) {
-        *err = "token not yet valid (nbf)";
-        return NGX_ERROR;
-    }
+    c->has_nbf = (rc == NGX_OK);
 
-    rc = ngx_http_mcp_oauth_claim_time(jwt->payload, "iat", &t);
+    rc = ngx_http_mcp_oauth_claim_time(jwt->payload, "iat", &c->iat);
 
     if (rc == NGX_ERROR) {
         *err = "iat is not a number";
         return NGX_ERROR;
     }
 
-    if (rc == NGX_OK && cc->now + cc->leeway < t) {
+    c->has_iat = (rc == NGX_OK);
+
+    ngx_http_mcp_oauth_claim_str(jwt->payload, "iss", &c->iss);
+    ngx_http_mcp_oauth_claim_str(jwt->payload, "sub", &c->sub);
+
+    /* RFC 9068 §2.2 client_id; "azp" from IAMs that follow OpenID instead */
+
+    if (ngx_http_mcp_oauth_claim_str(jwt->payload, "client_id", &c->client_id)
+        != NGX_OK)
+    {
+        ngx_http_mcp_oauth_claim_str(jwt->payload, "azp", &c->client_id);
+    }
+
+    /* aud: a string or an array of strings (RFC 7519 §4.1.3) */
+
+    v = json_object_get(jwt->payload, "aud");
+    c->has_aud = (v != NULL);
+
+    if (json_is_string(v)) {
+        s = ngx_array_push(&c->aud);
+        if (s == NULL) {
+            *err = "out of memory";
+            return NGX_ERROR;
+        }
+
+        s->data = (u_char *) json_string_value(v);
+        s->len = json_string_length(v);
+
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, e) {
+            if (!json_is_string(e)) {
+                continue;
+            }
+
+            s = ngx_array_push(&c->aud);
+            if (s == NULL) {
+                *err = "out of memory";
+                return NGX_ERROR;
+            }
+
+            s->data = (u_char *) json_string_value(e);
+            s->len = json_string_length(e);
+        }
+    }
+
+    /*
+     * Granted scopes: "scope", space-delimited (RFC 9068 §2.2.3), else "scp"
+     * as an array or a string.  A scope token never holds a space
+     * (RFC 6749 §3.3): array elements that do are not scopes.
+     */
+
+    v = json_object_get(jwt->payload, "scope");
+    if (v == NULL) {
+        v = json_object_get(jwt->payload, "scp");
+    }
+
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e) {
+            if (!json_is_string(e) || json_string_length(e) == 0
+                || ngx_strlchr((u_char *) json_string_value(e),
+                               (u_char *) json_string_value(e)
+                               + json_string_length(e), ' '))
+            {
+                continue;
+            }
+
+            s = ngx_array_push(&c->scopes);
+            if (s == NULL) {
+                *err = "out of memory";
+                return NGX_ERROR;
+            }
+
+            s->len = json_string_length(e);
+            s->data = (u_char *) json_string_value(e);
+        }
+
+    } else if (json_is_string(v)) {
+        p = (u_char *) json_string_value(v);
+        last = p + json_string_length(v);
+
+        while (p < last) {
+            while (p < last && *p == ' ') {
+                p++;
+            }
+
+            start = p;
+
+            while (p < last && *p != ' ') {
+                p++;
+            }
+
+            if (p > start) {
+                s = ngx_array_push(&c->scopes);
+                if (s == NULL) {
+                    *err = "out of memory";
+                    return NGX_ERROR;
+                }
+
+                s->data = start;
+                s->len = p - start;
+            }
+        }
+    }
+
+    c->payload = jwt->payload_json;
+
+    if (ngx_http_mcp_oauth_claims_join(pool, c) != NGX_OK) {
+        *err = "out of memory";
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_claims_join(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_claims_t *c)
+{
+    u_char      *p;
+    ngx_str_t   *s;
+    ngx_uint_t   i;
+
+    s = c->scopes.elts;
+    c->scope.len = 0;
+
+    for (i = 0; i < c->scopes.nelts; i++) {
+        c->scope.len += s[i].len + 1;
+    }
+
+    if (c->scope.len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(pool, c->scope.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->scope.data = p;
+
+    for (i = 0; i < c->scopes.nelts; i++) {
+        if (i) {
+            *p++ = ' ';
+        }
+
+        p = ngx_cpymem(p, s[i].data, s[i].len);
+    }
+
+    c->scope.len = p - c->scope.data;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_claims_check(ngx_http_mcp_oauth_claims_t *c,
+    ngx_http_mcp_oauth_claims_conf_t *cc, char **err)
+{
+    ngx_str_t   *s;
+    ngx_uint_t   n;
+
+    if (cc->now >= c->exp + cc->leeway) {
+        *err = "token expired";
+        return NGX_ERROR;
+    }
+
+    if (c->has_nbf && cc->now + cc->leeway < c->nbf) {
+        *err = "token not yet valid (nbf)";
+        return NGX_ERROR;
+    }
+
+    if (c->has_iat && cc->now + cc->leeway < c->iat) {
         *err = "token issued in the future (iat)";
         return NGX_ERROR;
     }
 
     /* iss: exact string comparison, no normalisation (RFC 9068 §4) */
 
-    v = json_object_get(jwt->payload, "iss");
-    if (!json_is_string(v)) {
+    if (c->iss.len == 0) {
         *err = "token has no iss";
         return NGX_ERROR;
     }
 
-    iss = cc->issuers->elts;
+    s = cc->issuers->elts;
 
     for (n = 0; n < cc->issuers->nelts; n++) {
-        if (iss[n].len == json_string_length(v)
-            && ngx_memcmp(iss[n].data, json_string_value(v), iss[n].len) == 0)
+        if (s[n].len == c->iss.len
+            && ngx_memcmp(s[n].data, c->iss.data, c->iss.len) == 0)
         {
             break;
         }
@@ -511,33 +688,37 @@ ngx_http_mcp_oauth_jwt_check_claims(ngx_http_mcp_oauth_jwt_t *jwt,
         return NGX_ERROR;
     }
 
-    /* aud: a string or an array that holds the resource (RFC 7519 §4.1.3) */
+    s = c->aud.elts;
 
-    v = json_object_get(jwt->payload, "aud");
-
-    if (json_is_string(v)) {
-        if (json_string_length(v) == cc->audience.len
-            && ngx_memcmp(json_string_value(v), cc->audience.data,
-                          cc->audience.len) == 0)
+    for (n = 0; n < c->aud.nelts; n++) {
+        if (s[n].len == cc->audience.len
+            && ngx_memcmp(s[n].data, cc->audience.data, s[n].len) == 0)
         {
             return NGX_OK;
         }
-
-    } else if (json_is_array(v)) {
-        json_array_foreach(v, i, e) {
-            if (json_is_string(e)
-                && json_string_length(e) == cc->audience.len
-                && ngx_memcmp(json_string_value(e), cc->audience.data,
-                              cc->audience.len) == 0)
-            {
-                return NGX_OK;
-            }
-        }
     }
 
-    *err = (v == NULL) ? "token has no aud" : "token not issued for this resource";
+    *err = c->has_aud ? "token not issued for this resource"
+                      : "token has no aud";
 
     return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_claim_str(json_t *payload, const char *name, ngx_str_t *s)
+{
+    json_t  *v;
+
+    v = json_object_get(payload, name);
+    if (!json_is_string(v)) {
+        return NGX_DECLINED;
+    }
+
+    s->data = (u_char *) json_string_value(v);
+    s->len = json_string_length(v);
+
+    return NGX_OK;
 }
 
 
@@ -565,73 +746,6 @@ ngx_http_mcp_oauth_claim_time(json_t *payload, const char *name, time_t *t)
     }
 
     *t = (time_t) d;
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_mcp_oauth_jwt_scopes(ngx_http_mcp_oauth_jwt_t *jwt,
-    ngx_array_t *scopes)
-{
-    u_char      *p, *last, *start;
-    size_t       i;
-    json_t      *v, *e;
-    ngx_str_t   *s;
-
-    v = json_object_get(jwt->payload, "scope");
-    if (v == NULL) {
-        v = json_object_get(jwt->payload, "scp");
-    }
-
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, e) {
-            if (!json_is_string(e) || json_string_length(e) == 0) {
-                continue;
-            }
-
-            s = ngx_array_push(scopes);
-            if (s == NULL) {
-                return NGX_ERROR;
-            }
-
-            s->len = json_string_length(e);
-            s->data = (u_char *) json_string_value(e);
-        }
-
-        return NGX_OK;
-    }
-
-    if (!json_is_string(v)) {
-        return NGX_OK;
-    }
-
-    /* RFC 6749 §3.3: space-delimited */
-
-    p = (u_char *) json_string_value(v);
-    last = p + json_string_length(v);
-
-    while (p < last) {
-        while (p < last && *p == ' ') {
-            p++;
-        }
-
-        start = p;
-
-        while (p < last && *p != ' ') {
-            p++;
-        }
-
-        if (p > start) {
-            s = ngx_array_push(scopes);
-            if (s == NULL) {
-                return NGX_ERROR;
-            }
-
-            s->data = start;
-            s->len = p - start;
-        }
-    }
 
     return NGX_OK;
 }

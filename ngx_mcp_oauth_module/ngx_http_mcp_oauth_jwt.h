@@ -24,6 +24,7 @@ typedef struct {
     ngx_str_t                     signature;      /* decoded */
     json_t                       *header;
     json_t                       *payload;
+    ngx_str_t                     payload_json;   /* decoded payload */
     ngx_uint_t                    alg;
     ngx_str_t                     kid;
     unsigned                      has_kid:1;
@@ -38,6 +39,28 @@ typedef struct {
 } ngx_http_mcp_oauth_claims_conf_t;
 
 
+/*
+ * What a verified token says, taken out of its payload once; the verified
+ * token cache keeps it, so that a token seen before costs no parsing.
+ */
+
+typedef struct {
+    time_t                        exp;
+    time_t                        nbf;
+    time_t                        iat;
+    unsigned                      has_nbf:1;
+    unsigned                      has_iat:1;
+    unsigned                      has_aud:1;
+    ngx_str_t                     iss;            /* empty: none */
+    ngx_array_t                   aud;            /* ngx_str_t */
+    ngx_str_t                     sub;
+    ngx_str_t                     client_id;      /* client_id, else azp */
+    ngx_array_t                   scopes;         /* ngx_str_t */
+    ngx_str_t                     scope;          /* scopes, space-joined */
+    ngx_str_t                     payload;        /* the JSON, for claim_* */
+} ngx_http_mcp_oauth_claims_t;
+
+
 /* splits and decodes; the JSON documents are released with the pool */
 ngx_int_t ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
     ngx_http_mcp_oauth_jwt_t *jwt, char **err);
@@ -50,12 +73,17 @@ ngx_int_t ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
 ngx_int_t ngx_http_mcp_oauth_jwt_verify(ngx_http_mcp_oauth_jwt_t *jwt,
     ngx_http_mcp_oauth_keyset_t **sets, ngx_uint_t nsets, char **err);
 
-ngx_int_t ngx_http_mcp_oauth_jwt_check_claims(ngx_http_mcp_oauth_jwt_t *jwt,
+ngx_int_t ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_jwt_t *jwt, ngx_http_mcp_oauth_claims_t *c,
+    char **err);
+
+/* exp, nbf, iat with leeway, iss and aud (RFC 9068 §4) */
+ngx_int_t ngx_http_mcp_oauth_claims_check(ngx_http_mcp_oauth_claims_t *c,
     ngx_http_mcp_oauth_claims_conf_t *cc, char **err);
 
-/* granted scopes from "scope" (RFC 9068 §2.2.3) or "scp", as ngx_str_t */
-ngx_int_t ngx_http_mcp_oauth_jwt_scopes(ngx_http_mcp_oauth_jwt_t *jwt,
-    ngx_array_t *scopes);
+/* scope joined with spaces, from the scopes array */
+ngx_int_t ngx_http_mcp_oauth_claims_join(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_claims_t *c);
 
 
 #endif /* _NGX_HTTP_MCP_OAUTH_JWT_H_INCLUDED_ */

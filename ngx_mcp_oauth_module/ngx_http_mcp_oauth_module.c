@@ -12,6 +12,9 @@
 #include "ngx_http_mcp_oauth_module.h"
 
 
+static void *ngx_http_mcp_oauth_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_mcp_oauth_token_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static void *ngx_http_mcp_oauth_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -35,6 +38,13 @@ static ngx_int_t ngx_http_mcp_oauth_check_url(ngx_str_t *url);
 
 
 static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
+
+    { ngx_string("mcp_oauth_token_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_oauth_token_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("mcp_oauth"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
@@ -177,7 +187,7 @@ static ngx_http_module_t  ngx_http_mcp_oauth_module_ctx = {
     ngx_http_mcp_oauth_add_variables,      /* preconfiguration */
     ngx_http_mcp_oauth_init,               /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
+    ngx_http_mcp_oauth_create_main_conf,   /* create main configuration */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */
@@ -202,6 +212,54 @@ ngx_module_t  ngx_http_mcp_oauth_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static void *
+ngx_http_mcp_oauth_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_mcp_oauth_main_conf_t  *mmcf;
+
+    mmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_oauth_main_conf_t));
+    if (mmcf == NULL) {
+        return NULL;
+    }
+
+    mmcf->token_cache = NGX_CONF_UNSET;
+
+    return mmcf;
+}
+
+
+static char *
+ngx_http_mcp_oauth_token_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_oauth_main_conf_t *mmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (mmcf->token_cache != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        mmcf->token_cache = 0;
+        return NGX_CONF_OK;
+    }
+
+    mmcf->token_cache = ngx_parse_size(&value[1]);
+
+    if (mmcf->token_cache < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" takes \"off\" or a size of at least %uz, "
+                           "not \"%V\"", &cmd->name, 8 * ngx_pagesize,
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
 
 
 static void *
@@ -256,9 +314,10 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_mcp_oauth_loc_conf_t *prev = parent;
     ngx_http_mcp_oauth_loc_conf_t *conf = child;
 
-    u_char      *p;
-    ngx_str_t   *s;
-    ngx_uint_t   i;
+    u_char                          *p;
+    ngx_str_t                       *s;
+    ngx_uint_t                       i;
+    ngx_http_mcp_oauth_main_conf_t  *mmcf;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_str_value(conf->resource, prev->resource, "");
@@ -337,6 +396,10 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     if (conf->enable) {
+        mmcf = ngx_http_conf_get_module_main_conf(cf,
+                                                  ngx_http_mcp_oauth_module);
+        mmcf->used = 1;
+
         if (conf->resource.len == 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"mcp_oauth on\" requires "
@@ -396,8 +459,22 @@ ngx_http_mcp_oauth_merge_rules(ngx_conf_t *cf, ngx_array_t **rules,
 static ngx_int_t
 ngx_http_mcp_oauth_init(ngx_conf_t *cf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_handler_pt             *h;
+    ngx_http_core_main_conf_t       *cmcf;
+    ngx_http_mcp_oauth_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_oauth_module);
+
+    if (mmcf->token_cache == NGX_CONF_UNSET) {
+        mmcf->token_cache = 4 * 1024 * 1024;
+    }
+
+    if (mmcf->used && mmcf->token_cache) {
+        mmcf->cache = ngx_http_mcp_oauth_cache_zone(cf, mmcf->token_cache);
+        if (mmcf->cache == NULL) {
+            return NGX_ERROR;
+        }
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 

@@ -16,6 +16,7 @@
 #include "ngx_http_mcp_oauth_jwks.h"
 #include "ngx_http_mcp_oauth_jwt.h"
 #include "ngx_http_mcp_oauth_rules.h"
+#include "ngx_http_mcp_oauth_cache.h"
 
 
 typedef struct ngx_http_mcp_oauth_jwks_remote_s  ngx_http_mcp_oauth_jwks_remote_t;
@@ -29,6 +30,13 @@ typedef struct {
     size_t                             max;
     unsigned                           too_large:1;
 } ngx_http_mcp_oauth_capture_t;
+
+
+typedef struct {
+    ssize_t                            token_cache;      /* size, 0: off */
+    ngx_shm_zone_t                    *cache;
+    ngx_flag_t                         used;   /* a location has mcp_oauth */
+} ngx_http_mcp_oauth_main_conf_t;
 
 
 typedef struct {
@@ -69,9 +77,10 @@ typedef struct {
     ngx_http_request_t                *request;
 
     ngx_str_t                          token;    /* kept across redirects */
+    u_char                             hash[SHA256_DIGEST_LENGTH];
     ngx_http_mcp_oauth_jwt_t           jwt;
-    ngx_array_t                        scopes;   /* granted, ngx_str_t */
-    ngx_str_t                          scope;    /* granted, space-joined */
+    ngx_http_mcp_oauth_claims_t        claims;   /* of the verified token */
+    json_t                            *payload;  /* parsed for claim_* */
     ngx_str_t                          error;    /* why it was denied */
     ngx_table_elt_t                   *cors[2];  /* sent with a challenge */
 
@@ -82,7 +91,8 @@ typedef struct {
     ngx_str_t                          tool;     /* its tool, uri or prompt */
     ngx_http_mcp_oauth_filter_t       *filter;   /* tools/list answer */
 
-    unsigned                           token_removed:1;
+    unsigned                           hashed:1;
+    unsigned                           decoded:1;
     unsigned                           verified:1;
     unsigned                           fetching:1;
     unsigned                           fetched:1;
@@ -119,6 +129,10 @@ ngx_int_t ngx_http_mcp_oauth_send_json(ngx_http_request_t *r,
 /* remote JWKS */
 ngx_http_mcp_oauth_jwks_remote_t *ngx_http_mcp_oauth_jwks_remote_add(
     ngx_conf_t *cf, ngx_str_t *uri);
+ngx_int_t ngx_http_mcp_oauth_jwks_remote_generation(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_jwks_remote_t *rm, ngx_uint_t *generation);
+ngx_uint_t ngx_http_mcp_oauth_jwks_remote_parsed(
+    ngx_http_mcp_oauth_jwks_remote_t *rm);
 ngx_int_t ngx_http_mcp_oauth_jwks_remote_keys(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_jwks_remote_t *rm,
     ngx_uint_t unknown_kid, ngx_http_mcp_oauth_keyset_t **keys);

@@ -30,6 +30,9 @@ static ngx_int_t ngx_http_mcp_oauth_text_value(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, ngx_str_t *s);
 static ngx_int_t ngx_http_mcp_oauth_json_value(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, json_t *claim);
+static json_t *ngx_http_mcp_oauth_json_parse(ngx_http_request_t *r,
+    ngx_str_t *s);
+static void ngx_http_mcp_oauth_json_free(void *data);
 static void ngx_http_mcp_oauth_str_value(ngx_http_variable_value_t *v,
     ngx_str_t *s);
 
@@ -97,27 +100,17 @@ ngx_http_mcp_oauth_variable(ngx_http_request_t *r,
     switch (data) {
 
     case NGX_HTTP_MCP_OAUTH_VAR_SUB:
-        return ngx_http_mcp_oauth_claim_value(r, v, ctx, "sub");
-
     case NGX_HTTP_MCP_OAUTH_VAR_CLIENT_ID:
-        /* RFC 9068 §2.2; "azp" from IAMs that follow OpenID instead */
-
-        if (ctx->verified
-            && json_object_get(ctx->jwt.payload, "client_id") == NULL)
-        {
-            return ngx_http_mcp_oauth_claim_value(r, v, ctx, "azp");
-        }
-
-        return ngx_http_mcp_oauth_claim_value(r, v, ctx, "client_id");
-
     case NGX_HTTP_MCP_OAUTH_VAR_SCOPE:
         if (!ctx->verified) {
             v->not_found = 1;
             return NGX_OK;
         }
 
-        ngx_http_mcp_oauth_str_value(v, &ctx->scope);
-        return NGX_OK;
+        return ngx_http_mcp_oauth_text_value(r, v,
+                   data == NGX_HTTP_MCP_OAUTH_VAR_SUB ? &ctx->claims.sub
+                   : data == NGX_HTTP_MCP_OAUTH_VAR_CLIENT_ID
+                     ? &ctx->claims.client_id : &ctx->claims.scope);
 
     case NGX_HTTP_MCP_OAUTH_VAR_METHOD:
     case NGX_HTTP_MCP_OAUTH_VAR_TOOL:
@@ -183,7 +176,20 @@ ngx_http_mcp_oauth_claim_value(ngx_http_request_t *r,
     json_t     *claim;
     ngx_str_t   s;
 
-    claim = ctx->verified ? json_object_get(ctx->jwt.payload, name) : NULL;
+    if (!ctx->verified) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    /* a token from the cache was not decoded: its payload is, once */
+
+    if (ctx->payload == NULL) {
+        ctx->payload = ctx->decoded ? ctx->jwt.payload
+                                    : ngx_http_mcp_oauth_json_parse(r,
+                                                       &ctx->claims.payload);
+    }
+
+    claim = ctx->payload ? json_object_get(ctx->payload, name) : NULL;
 
     if (claim == NULL) {
         v->not_found = 1;
@@ -260,6 +266,37 @@ ngx_http_mcp_oauth_json_value(ngx_http_request_t *r,
     ngx_http_mcp_oauth_str_value(v, &s);
 
     return NGX_OK;
+}
+
+
+static json_t *
+ngx_http_mcp_oauth_json_parse(ngx_http_request_t *r, ngx_str_t *s)
+{
+    json_t              *json;
+    json_error_t         jerr;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    json = json_loadb((char *) s->data, s->len, 0, &jerr);
+    if (json == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_mcp_oauth_json_free;
+    cln->data = json;
+
+    return json;
+}
+
+
+static void
+ngx_http_mcp_oauth_json_free(void *data)
+{
+    json_decref(data);
 }
 
 
