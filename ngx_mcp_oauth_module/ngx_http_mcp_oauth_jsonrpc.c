@@ -20,6 +20,11 @@
 #define NGX_HTTP_MCP_OAUTH_FORBIDDEN         -32003
 #define NGX_HTTP_MCP_OAUTH_HEADER_MISMATCH   -32020    /* MCP 2026-07-28 */
 
+/* an error object without its id, message and data */
+#define NGX_HTTP_MCP_OAUTH_ERROR_LEN                                          \
+    sizeof("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32768,"      \
+           "\"message\":\"\",\"data\":{\"scope\":\"\"}}}")
+
 
 typedef struct {
     ngx_str_t                       method;      /* Mcp-Method header */
@@ -34,21 +39,20 @@ static ngx_int_t ngx_http_mcp_oauth_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static ngx_int_t ngx_http_mcp_oauth_message(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
-    json_t *msg, ngx_http_mcp_oauth_headers_t *hdr, ngx_array_t *need);
+    ngx_http_mcp_oauth_msg_t *msg, ngx_http_mcp_oauth_headers_t *hdr,
+    ngx_array_t *need);
 static ngx_int_t ngx_http_mcp_oauth_headers(ngx_http_request_t *r,
     ngx_http_mcp_oauth_headers_t *hdr);
 static ngx_int_t ngx_http_mcp_oauth_add_scopes(ngx_array_t *need,
     ngx_array_t *scopes);
 static ngx_int_t ngx_http_mcp_oauth_rpc_error(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t status, json_t *id,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t status, ngx_str_t *id,
     ngx_int_t code, const char *message);
 static ngx_int_t ngx_http_mcp_oauth_forbidden(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_array_t *need);
-static json_t *ngx_http_mcp_oauth_rpc_error_json(json_t *id, ngx_int_t code,
-    const char *message, ngx_str_t *scope);
-static ngx_int_t ngx_http_mcp_oauth_dump(ngx_http_request_t *r, json_t *json,
-    ngx_str_t *out);
-static void ngx_http_mcp_oauth_json_free(void *data);
+static u_char *ngx_http_mcp_oauth_rpc_error_json(u_char *p, ngx_str_t *id,
+    ngx_int_t code, ngx_str_t *message, ngx_str_t *scope);
+static ngx_uint_t ngx_http_mcp_oauth_is(ngx_str_t *s, const char *text);
 
 
 /*
@@ -165,8 +169,8 @@ ngx_http_mcp_oauth_body(ngx_http_request_t *r, ngx_str_t *body)
 
 
 /*
- * Parses the body once: ctx->rpc is the JSON document, NULL when the body
- * is not JSON; ctx->method and ctx->tool name the first request.
+ * Scans the body once into ctx->msgs (NULL when it is not JSON);
+ * ctx->method and ctx->tool name the first request.
  * NGX_DECLINED: the body is larger than mcp_oauth_max_body_size.
  */
 
@@ -174,10 +178,11 @@ ngx_int_t
 ngx_http_mcp_oauth_rpc_parse(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx)
 {
-    json_t                         *msg, *v, *params;
+    char                           *err;
     ngx_str_t                       body;
-    json_error_t                    jerr;
-    ngx_pool_cleanup_t             *cln;
+    ngx_uint_t                      batch;
+    ngx_array_t                    *msgs;
+    ngx_http_mcp_oauth_msg_t       *msg;
     ngx_http_mcp_oauth_loc_conf_t  *mlcf;
 
     if (ctx->parsed) {
@@ -197,50 +202,47 @@ ngx_http_mcp_oauth_rpc_parse(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
+    msgs = ngx_array_create(r->pool, 1, sizeof(ngx_http_mcp_oauth_msg_t));
+    if (msgs == NULL) {
         return NGX_ERROR;
     }
 
     ctx->parsed = 1;
 
-    /* duplicate members would let nginx and the server see different names */
-
-    ctx->rpc = json_loadb((char *) body.data, body.len, JSON_REJECT_DUPLICATES,
-                          &jerr);
-    if (ctx->rpc == NULL) {
-        return NGX_OK;
-    }
-
-    cln->handler = ngx_http_mcp_oauth_json_free;
-    cln->data = ctx->rpc;
-
-    msg = json_is_array(ctx->rpc) ? json_array_get(ctx->rpc, 0) : ctx->rpc;
-    v = json_is_object(msg) ? json_object_get(msg, "method") : NULL;
-
-    if (!json_is_string(v)) {
-        return NGX_OK;
-    }
-
-    ctx->method.data = (u_char *) json_string_value(v);
-    ctx->method.len = json_string_length(v);
-
-    params = json_object_get(msg, "params");
-    v = NULL;
-
-    if (json_is_object(params)) {
-        v = json_object_get(params,
-                            ngx_strcmp(ctx->method.data, "resources/read") == 0
-                            ? "uri" : "name");
-    }
-
-    if (json_is_string(v)
-        && (ngx_strcmp(ctx->method.data, "tools/call") == 0
-            || ngx_strcmp(ctx->method.data, "prompts/get") == 0
-            || ngx_strcmp(ctx->method.data, "resources/read") == 0))
+    if (ngx_http_mcp_oauth_json_scan(r->pool, body.data, body.len, msgs,
+                                     &batch, &err)
+        != NGX_OK)
     {
-        ctx->tool.data = (u_char *) json_string_value(v);
-        ctx->tool.len = json_string_length(v);
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "mcp_oauth: JSON-RPC body: %s", err);
+        return NGX_OK;
+    }
+
+    ctx->msgs = msgs;
+    ctx->batch = batch;
+
+    if (msgs->nelts == 0) {
+        return NGX_OK;
+    }
+
+    msg = msgs->elts;
+
+    if (!msg->method_string) {
+        return NGX_OK;
+    }
+
+    ctx->method = msg->method;
+
+    if ((ngx_http_mcp_oauth_is(&msg->method, "tools/call")
+         || ngx_http_mcp_oauth_is(&msg->method, "prompts/get"))
+        && msg->name_string)
+    {
+        ctx->tool = msg->name;
+
+    } else if (ngx_http_mcp_oauth_is(&msg->method, "resources/read")
+               && msg->uri_string)
+    {
+        ctx->tool = msg->uri;
     }
 
     return NGX_OK;
@@ -256,10 +258,10 @@ ngx_int_t
 ngx_http_mcp_oauth_jsonrpc(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx)
 {
-    size_t                         i;
-    json_t                        *msg;
     ngx_int_t                      rc;
+    ngx_uint_t                     i;
     ngx_array_t                   *need;
+    ngx_http_mcp_oauth_msg_t      *msg;
     ngx_http_mcp_oauth_headers_t   hdr;
 
     if (r->method != NGX_HTTP_POST) {
@@ -276,7 +278,7 @@ ngx_http_mcp_oauth_jsonrpc(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ctx->rpc == NULL) {
+    if (ctx->msgs == NULL) {
         return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL,
                                             NGX_HTTP_MCP_OAUTH_PARSE_ERROR,
                                             "Parse error");
@@ -286,6 +288,14 @@ ngx_http_mcp_oauth_jsonrpc(ngx_http_request_t *r,
         return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL,
                                          NGX_HTTP_MCP_OAUTH_HEADER_MISMATCH,
                                          "Mcp-Name header is not decodable");
+    }
+
+    /* a batch (2025-03-26): every element is checked, one answer */
+
+    if (ctx->msgs->nelts == 0) {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL,
+                                           NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
+                                           "Invalid Request");
     }
 
     need = ngx_array_create(r->pool, 4, sizeof(ngx_str_t));
@@ -300,26 +310,10 @@ ngx_http_mcp_oauth_jsonrpc(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (json_is_array(ctx->rpc)) {
+    msg = ctx->msgs->elts;
 
-        /* a batch (2025-03-26): every element is checked, one answer */
-
-        if (json_array_size(ctx->rpc) == 0) {
-            return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                           NULL,
-                                           NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
-                                           "Invalid Request");
-        }
-
-        json_array_foreach(ctx->rpc, i, msg) {
-            rc = ngx_http_mcp_oauth_message(r, mlcf, ctx, msg, &hdr, need);
-            if (rc != NGX_OK) {
-                return rc;
-            }
-        }
-
-    } else {
-        rc = ngx_http_mcp_oauth_message(r, mlcf, ctx, ctx->rpc, &hdr, need);
+    for (i = 0; i < ctx->msgs->nelts; i++) {
+        rc = ngx_http_mcp_oauth_message(r, mlcf, ctx, &msg[i], &hdr, need);
         if (rc != NGX_OK) {
             return rc;
         }
@@ -336,28 +330,24 @@ ngx_http_mcp_oauth_jsonrpc(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_mcp_oauth_message(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
-    json_t *msg, ngx_http_mcp_oauth_headers_t *hdr, ngx_array_t *need)
+    ngx_http_mcp_oauth_msg_t *msg, ngx_http_mcp_oauth_headers_t *hdr,
+    ngx_array_t *need)
 {
-    json_t     *id, *v, *params, *name;
-    ngx_str_t   method, n;
+    ngx_str_t  *id, *name;
 
-    id = json_is_object(msg) ? json_object_get(msg, "id") : NULL;
+    id = msg->has_id ? &msg->id : NULL;
 
-    v = json_is_object(msg) ? json_object_get(msg, "jsonrpc") : NULL;
-
-    if (!json_is_string(v) || ngx_strcmp(json_string_value(v), "2.0") != 0) {
+    if (!msg->object || !ngx_http_mcp_oauth_is(&msg->jsonrpc, "2.0")) {
         return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
                                            NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
                                            "Invalid Request");
     }
 
-    v = json_object_get(msg, "method");
-
-    if (v == NULL) {
+    if (!msg->has_method) {
         /* a response from the client (to sampling, elicitation...) */
 
-        if ((json_object_get(msg, "result") || json_object_get(msg, "error"))
-            && id != NULL && !hdr->has_method && !hdr->has_name)
+        if ((msg->has_result || msg->has_error) && id != NULL
+            && !hdr->has_method && !hdr->has_name)
         {
             return NGX_OK;
         }
@@ -370,66 +360,60 @@ ngx_http_mcp_oauth_message(ngx_http_request_t *r,
                                                    : "Invalid Request");
     }
 
-    if (!json_is_string(v)) {
+    if (!msg->method_string) {
         return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
                                            NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
                                            "Invalid Request");
     }
 
-    method.data = (u_char *) json_string_value(v);
-    method.len = json_string_length(v);
-
     /* tools/call and prompts/get name a tool or prompt, resources/read a URI */
 
     name = NULL;
-    params = json_object_get(msg, "params");
 
-    if (ngx_strcmp(method.data, "tools/call") == 0
-        || ngx_strcmp(method.data, "prompts/get") == 0)
+    if (ngx_http_mcp_oauth_is(&msg->method, "tools/call")
+        || ngx_http_mcp_oauth_is(&msg->method, "prompts/get"))
     {
-        name = json_is_object(params) ? json_object_get(params, "name") : NULL;
+        name = msg->name_string && msg->name.len ? &msg->name : NULL;
+        goto named;
 
-    } else if (ngx_strcmp(method.data, "resources/read") == 0) {
-        name = json_is_object(params) ? json_object_get(params, "uri") : NULL;
-
-    } else {
+    } else if (ngx_http_mcp_oauth_is(&msg->method, "resources/read")) {
+        name = msg->uri_string && msg->uri.len ? &msg->uri : NULL;
         goto named;
     }
 
-    if (!json_is_string(name) || json_string_length(name) == 0) {
+    goto check;
+
+named:
+
+    if (name == NULL) {
         return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
                                             NGX_HTTP_MCP_OAUTH_INVALID_PARAMS,
                                             "Invalid params");
     }
 
-named:
-
-    n.data = name ? (u_char *) json_string_value(name) : NULL;
-    n.len = name ? json_string_length(name) : 0;
+check:
 
     /* MCP 2026-07-28: routing headers must say what the body says */
 
     if ((hdr->has_method
-         && (hdr->method.len != method.len
-             || ngx_memcmp(hdr->method.data, method.data, method.len) != 0))
+         && (hdr->method.len != msg->method.len
+             || ngx_memcmp(hdr->method.data, msg->method.data,
+                           msg->method.len) != 0))
         || (hdr->has_name
-            && (name == NULL || hdr->name.len != n.len
-                || ngx_memcmp(hdr->name.data, n.data, n.len) != 0)))
+            && (name == NULL || hdr->name.len != name->len
+                || ngx_memcmp(hdr->name.data, name->data, name->len) != 0)))
     {
         return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
                                          NGX_HTTP_MCP_OAUTH_HEADER_MISMATCH,
                                          "Header mismatch");
     }
 
-    if (mlcf->filter_tools
-        && ngx_strcmp(method.data, "tools/list") == 0)
+    if (mlcf->filter_tools && ngx_http_mcp_oauth_is(&msg->method, "tools/list"))
     {
         ctx->tools_list = 1;
     }
 
-    if (ngx_http_mcp_oauth_need(mlcf, &method, name ? &n : NULL, need)
-        != NGX_OK)
-    {
+    if (ngx_http_mcp_oauth_need(mlcf, &msg->method, name, need) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -595,12 +579,10 @@ ngx_http_mcp_oauth_headers(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_mcp_oauth_rpc_error(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t status, json_t *id,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t status, ngx_str_t *id,
     ngx_int_t code, const char *message)
 {
-    json_t     *json;
-    ngx_int_t   rc;
-    ngx_str_t   body;
+    ngx_str_t  body;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "mcp_oauth: JSON-RPC %s", message);
@@ -608,13 +590,16 @@ ngx_http_mcp_oauth_rpc_error(ngx_http_request_t *r,
     ctx->error.data = (u_char *) message;
     ctx->error.len = ngx_strlen(message);
 
-    json = ngx_http_mcp_oauth_rpc_error_json(id, code, message, NULL);
-    rc = ngx_http_mcp_oauth_dump(r, json, &body);
-    json_decref(json);
-
-    if (rc != NGX_OK) {
+    body.data = ngx_pnalloc(r->pool, NGX_HTTP_MCP_OAUTH_ERROR_LEN
+                                     + (id ? id->len : 0)
+                                     + ctx->error.len);
+    if (body.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    body.len = ngx_http_mcp_oauth_rpc_error_json(body.data, id, code,
+                                                 &ctx->error, NULL)
+               - body.data;
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -636,11 +621,13 @@ static ngx_int_t
 ngx_http_mcp_oauth_forbidden(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_array_t *need)
 {
-    u_char      *p;
-    size_t       i;
-    json_t      *json, *msg, *id;
-    ngx_str_t    scope, body, *s;
-    ngx_uint_t   n;
+    u_char                    *p;
+    size_t                     len;
+    ngx_str_t                  scope, body, *s;
+    ngx_uint_t                 n, first;
+    ngx_http_mcp_oauth_msg_t  *msg;
+
+    static ngx_str_t  message = ngx_string("insufficient scope");
 
     s = need->elts;
     scope.len = 0;
@@ -666,33 +653,53 @@ ngx_http_mcp_oauth_forbidden(ngx_http_request_t *r,
 
     scope.len = p - scope.data;
 
-    if (json_is_array(ctx->rpc)) {
-        json = json_array();
+    /* scope tokens hold no '"' or '\' (RFC 6749 §3.3): safe in JSON */
 
-        json_array_foreach(ctx->rpc, i, msg) {
-            id = json_object_get(msg, "id");
+    msg = ctx->msgs->elts;
+    len = 2;
 
-            if (id && json_object_get(msg, "method")) {
-                json_array_append_new(json,
-                    ngx_http_mcp_oauth_rpc_error_json(id,
-                                             NGX_HTTP_MCP_OAUTH_FORBIDDEN,
-                                             "insufficient scope", &scope));
-            }
-        }
-
-    } else {
-        json = ngx_http_mcp_oauth_rpc_error_json(
-                                         json_object_get(ctx->rpc, "id"),
-                                         NGX_HTTP_MCP_OAUTH_FORBIDDEN,
-                                         "insufficient scope", &scope);
+    for (n = 0; n < ctx->msgs->nelts; n++) {
+        len += NGX_HTTP_MCP_OAUTH_ERROR_LEN + message.len + scope.len
+               + msg[n].id.len + 1;
     }
 
-    if (ngx_http_mcp_oauth_dump(r, json, &body) != NGX_OK) {
-        json_decref(json);
+    body.data = ngx_pnalloc(r->pool, len);
+    if (body.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    json_decref(json);
+    p = body.data;
+
+    if (!ctx->batch) {
+        p = ngx_http_mcp_oauth_rpc_error_json(p, msg->has_id ? &msg->id : NULL,
+                                              NGX_HTTP_MCP_OAUTH_FORBIDDEN,
+                                              &message, &scope);
+
+    } else {
+        /* a denied batch: an answer for each request in it */
+
+        *p++ = '[';
+        first = 1;
+
+        for (n = 0; n < ctx->msgs->nelts; n++) {
+            if (!msg[n].has_id || !msg[n].has_method) {
+                continue;
+            }
+
+            if (!first) {
+                *p++ = ',';
+            }
+
+            first = 0;
+            p = ngx_http_mcp_oauth_rpc_error_json(p, &msg[n].id,
+                                               NGX_HTTP_MCP_OAUTH_FORBIDDEN,
+                                               &message, &scope);
+        }
+
+        *p++ = ']';
+    }
+
+    body.len = p - body.data;
 
     return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_FORBIDDEN,
                                    "insufficient_scope", "insufficient scope",
@@ -700,55 +707,35 @@ ngx_http_mcp_oauth_forbidden(ngx_http_request_t *r,
 }
 
 
-static json_t *
-ngx_http_mcp_oauth_rpc_error_json(json_t *id, ngx_int_t code,
-    const char *message, ngx_str_t *scope)
+/* JSON-RPC 2.0 §5: the id of the request as it was sent, null if unknown */
+
+static u_char *
+ngx_http_mcp_oauth_rpc_error_json(u_char *p, ngx_str_t *id, ngx_int_t code,
+    ngx_str_t *message, ngx_str_t *scope)
 {
-    json_t  *error;
+    static ngx_str_t  null = ngx_string("null");
 
-    error = json_pack("{s:I,s:s}", "code", (json_int_t) code,
-                      "message", message);
+    p = ngx_sprintf(p, "{\"jsonrpc\":\"2.0\",\"id\":%V,\"error\":"
+                    "{\"code\":%i,\"message\":\"%V\"", id ? id : &null,
+                    code, message);
 
-    if (error && scope) {
-        json_object_set_new(error, "data",
-                            json_pack("{s:s%}", "scope",
-                                      scope->data, scope->len));
+    if (scope) {
+        p = ngx_sprintf(p, ",\"data\":{\"scope\":\"%V\"}", scope);
     }
 
-    /* JSON-RPC 2.0 §5: the id of the request, null when unknown */
+    *p++ = '}';
+    *p++ = '}';
 
-    return json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0",
-                     "id", id ? id : json_null(), "error", error);
+    return p;
 }
 
 
-static ngx_int_t
-ngx_http_mcp_oauth_dump(ngx_http_request_t *r, json_t *json, ngx_str_t *out)
+static ngx_uint_t
+ngx_http_mcp_oauth_is(ngx_str_t *s, const char *text)
 {
-    char  *s;
+    size_t  len;
 
-    s = json ? json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    if (s == NULL) {
-        return NGX_ERROR;
-    }
+    len = ngx_strlen(text);
 
-    out->len = ngx_strlen(s);
-    out->data = ngx_pnalloc(r->pool, out->len);
-
-    if (out->data == NULL) {
-        free(s);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(out->data, s, out->len);
-    free(s);
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_mcp_oauth_json_free(void *data)
-{
-    json_decref(data);
+    return s->len == len && ngx_strncmp(s->data, text, len) == 0;
 }

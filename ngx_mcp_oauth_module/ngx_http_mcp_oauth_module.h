@@ -17,6 +17,7 @@
 #include "ngx_http_mcp_oauth_jwt.h"
 #include "ngx_http_mcp_oauth_rules.h"
 #include "ngx_http_mcp_oauth_cache.h"
+#include "ngx_http_mcp_oauth_json.h"
 
 
 typedef struct ngx_http_mcp_oauth_jwks_remote_s  ngx_http_mcp_oauth_jwks_remote_t;
@@ -86,7 +87,8 @@ typedef struct {
 
     ngx_uint_t                         sleeps;   /* waiting for JWKS */
 
-    json_t                            *rpc;      /* the request body */
+    ngx_array_t                       *msgs;     /* the JSON-RPC body */
+    ngx_uint_t                         batch;
     ngx_str_t                          method;   /* first JSON-RPC method */
     ngx_str_t                          tool;     /* its tool, uri or prompt */
     ngx_http_mcp_oauth_filter_t       *filter;   /* tools/list answer */

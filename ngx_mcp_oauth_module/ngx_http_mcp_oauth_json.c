@@ -1,0 +1,924 @@
+
+/*
+ * ngx_mcp_oauth_module: a one-pass JSON scanner for JSON-RPC request bodies
+ * (RFC 8259).  It validates the whole text and takes out only what the
+ * access decision needs: per message the method, params.name, params.uri,
+ * the raw id, and whether it is a response.  A general parser would build a
+ * tree of the arguments just to throw it away; this costs about a byte per
+ * nanosecond.
+ *
+ * Names are compared after unescaping ("admin\u005freset" is admin_reset),
+ * strings must be valid UTF-8, and a member that matters for the decision
+ * may not appear twice in the same object: the upstream's parser would keep
+ * one of them and nginx cannot know which.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_mcp_oauth_json.h"
+
+
+#define NGX_HTTP_MCP_OAUTH_JSON_DEPTH  64
+
+
+typedef struct {
+    u_char                     *p;
+    u_char                     *last;
+    ngx_pool_t                 *pool;
+    char                       *err;
+} ngx_http_mcp_oauth_scan_t;
+
+
+typedef struct {
+    u_char                     *start;   /* after the opening quote */
+    u_char                     *end;     /* at the closing quote */
+    unsigned                    escaped:1;
+} ngx_http_mcp_oauth_jstr_t;
+
+
+static ngx_int_t ngx_http_mcp_oauth_scan_message(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_msg_t *msg);
+static ngx_int_t ngx_http_mcp_oauth_scan_params(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_msg_t *msg);
+static ngx_int_t ngx_http_mcp_oauth_scan_value(ngx_http_mcp_oauth_scan_t *s,
+    ngx_uint_t depth);
+static ngx_int_t ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *str);
+static ngx_int_t ngx_http_mcp_oauth_scan_number(ngx_http_mcp_oauth_scan_t *s);
+static ngx_int_t ngx_http_mcp_oauth_scan_literal(ngx_http_mcp_oauth_scan_t *s,
+    const char *lit, size_t len);
+static ngx_int_t ngx_http_mcp_oauth_scan_utf8(ngx_http_mcp_oauth_scan_t *s);
+static ngx_int_t ngx_http_mcp_oauth_decode(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *str, ngx_str_t *out);
+static ngx_int_t ngx_http_mcp_oauth_key_is(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *key, const char *name, size_t len,
+    ngx_uint_t *match);
+static ngx_int_t ngx_http_mcp_oauth_hex4(u_char *p, uint32_t *cp);
+static void ngx_http_mcp_oauth_skip_ws(ngx_http_mcp_oauth_scan_t *s);
+
+
+ngx_int_t
+ngx_http_mcp_oauth_json_scan(ngx_pool_t *pool, u_char *data, size_t len,
+    ngx_array_t *msgs, ngx_uint_t *batch, char **err)
+{
+    ngx_http_mcp_oauth_msg_t   *msg;
+    ngx_http_mcp_oauth_scan_t   s;
+
+    s.p = data;
+    s.last = data + len;
+    s.pool = pool;
+    s.err = "Parse error";
+
+    *batch = 0;
+
+    ngx_http_mcp_oauth_skip_ws(&s);
+
+    if (s.p < s.last && *s.p == '[') {
+        *batch = 1;
+        s.p++;
+        ngx_http_mcp_oauth_skip_ws(&s);
+
+        if (s.p < s.last && *s.p == ']') {
+            s.p++;
+
+        } else {
+            for ( ;; ) {
+                msg = ngx_array_push(msgs);
+                if (msg == NULL) {
+                    *err = "out of memory";
+                    return NGX_ERROR;
+                }
+
+                if (ngx_http_mcp_oauth_scan_message(&s, msg) != NGX_OK) {
+                    *err = s.err;
+                    return NGX_ERROR;
+                }
+
+                ngx_http_mcp_oauth_skip_ws(&s);
+
+                if (s.p < s.last && *s.p == ',') {
+                    s.p++;
+                    continue;
+                }
+
+                if (s.p < s.last && *s.p == ']') {
+                    s.p++;
+                    break;
+                }
+
+                *err = "Parse error";
+                return NGX_ERROR;
+            }
+        }
+
+    } else {
+        msg = ngx_array_push(msgs);
+        if (msg == NULL) {
+            *err = "out of memory";
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_mcp_oauth_scan_message(&s, msg) != NGX_OK) {
+            *err = s.err;
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_http_mcp_oauth_skip_ws(&s);
+
+    if (s.p != s.last) {
+        *err = "Parse error";
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a message: any JSON value; what an object holds is noted */
+
+static ngx_int_t
+ngx_http_mcp_oauth_scan_message(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_msg_t *msg)
+{
+    u_char                     *start;
+    ngx_uint_t                  match;
+    ngx_http_mcp_oauth_jstr_t   key, str;
+
+    ngx_memzero(msg, sizeof(ngx_http_mcp_oauth_msg_t));
+
+    ngx_http_mcp_oauth_skip_ws(s);
+
+    if (s->p == s->last || *s->p != '{') {
+        /* valid JSON that is no object: an invalid request */
+        return ngx_http_mcp_oauth_scan_value(s, 1);
+    }
+
+    msg->object = 1;
+    s->p++;
+    ngx_http_mcp_oauth_skip_ws(s);
+
+    if (s->p < s->last && *s->p == '}') {
+        s->p++;
+        return NGX_OK;
+    }
+
+    for ( ;; ) {
+        ngx_http_mcp_oauth_skip_ws(s);
+
+        if (ngx_http_mcp_oauth_scan_string(s, &key) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_mcp_oauth_skip_ws(s);
+
+        if (s->p == s->last || *s->p++ != ':') {
+            return NGX_ERROR;
+        }
+
+        ngx_http_mcp_oauth_skip_ws(s);
+
+        if (s->p == s->last) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_mcp_oauth_key_is(s, &key, "jsonrpc", 7, &match)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (match) {
+            if (msg->has_jsonrpc) {
+                goto duplicate;
+            }
+
+            msg->has_jsonrpc = 1;
+
+            if (*s->p == '"') {
+                if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK
+                    || ngx_http_mcp_oauth_decode(s, &str, &msg->jsonrpc)
+                       != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+                goto next;
+            }
+
+            goto value;
+        }
+
+        if (ngx_http_mcp_oauth_key_is(s, &key, "method", 6, &match)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (match) {
+            if (msg->has_method) {
+                goto duplicate;
+            }
+
+            msg->has_method = 1;
+
+            if (*s->p == '"') {
+                msg->method_string = 1;
+
+                if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK
+                    || ngx_http_mcp_oauth_decode(s, &str, &msg->method)
+                       != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+                goto next;
+            }
+
+            goto value;
+        }
+
+        if (ngx_http_mcp_oauth_key_is(s, &key, "id", 2, &match) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (match) {
+            if (msg->has_id) {
+                goto duplicate;
+            }
+
+            msg->has_id = 1;
+            start = s->p;
+
+            if (ngx_http_mcp_oauth_scan_value(s, 1) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            msg->id.data = start;
+            msg->id.len = s->p - start;
+
+            goto next;
+        }
+
+        if (ngx_http_mcp_oauth_key_is(s, &key, "params", 6, &match)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (match) {
+            if (msg->has_params) {
+                goto duplicate;
+            }
+
+            msg->has_params = 1;
+
+            if (*s->p == '{') {
+                if (ngx_http_mcp_oauth_scan_params(s, msg) != NGX_OK) {
+                    return NGX_ERROR;
+                }
+
+                goto next;
+            }
+
+            goto value;
+        }
+
+        if (ngx_http_mcp_oauth_key_is(s, &key, "result", 6, &match)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (match) {
+            if (msg->has_result) {
+                goto duplicate;
+            }
+
+            msg->has_result = 1;
+            goto value;
+        }
+
+        if (ngx_http_mcp_oauth_key_is(s, &key, "error", 5, &match)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (match) {
+            if (msg->has_error) {
+                goto duplicate;
+            }
+
+            msg->has_error = 1;
+        }
+
+    value:
+
+        if (ngx_http_mcp_oauth_scan_value(s, 1) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    next:
+
+        ngx_http_mcp_oauth_skip_ws(s);
+
+        if (s->p == s->last) {
+            return NGX_ERROR;
+        }
+
+        if (*s->p == ',') {
+            s->p++;
+            continue;
+        }
+
+        if (*s->p == '}') {
+            s->p++;
+            return NGX_OK;
+        }
+
+        return NGX_ERROR;
+    }
+
+duplicate:
+
+    s->err = "Parse error (duplicate member)";
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_scan_params(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_msg_t *msg)
+{
+    ngx_str_t                  *out;
+    ngx_uint_t                  match, *seen;
+    ngx_http_mcp_oauth_jstr_t   key, str;
+
+    ngx_uint_t  seen_name = 0, seen_uri = 0;
+
+    msg->params_object = 1;
+    s->p++;
+    ngx_http_mcp_oauth_skip_ws(s);
+
+    if (s->p < s->last && *s->p == '}') {
+        s->p++;
+        return NGX_OK;
+    }
+
+    for ( ;; ) {
+        ngx_http_mcp_oauth_skip_ws(s);
+
+        if (ngx_http_mcp_oauth_scan_string(s, &key) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_mcp_oauth_skip_ws(s);
+
+        if (s->p == s->last || *s->p++ != ':') {
+            return NGX_ERROR;
+        }
+
+        ngx_http_mcp_oauth_skip_ws(s);
+
+        if (s->p == s->last) {
+            return NGX_ERROR;
+        }
+
+        out = NULL;
+        seen = NULL;
+
+        if (ngx_http_mcp_oauth_key_is(s, &key, "name", 4, &match) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (match) {
+            out = &msg->name;
+            seen = &seen_name;
+
+        } else {
+            if (ngx_http_mcp_oauth_key_is(s, &key, "uri", 3, &match)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            if (match) {
+                out = &msg->uri;
+                seen = &seen_uri;
+            }
+        }
+
+        if (seen) {
+            if (*seen) {
+                s->err = "Parse error (duplicate member)";
+                return NGX_ERROR;
+            }
+
+            *seen = 1;
+        }
+
+        if (out && *s->p == '"') {
+            if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK
+                || ngx_http_mcp_oauth_decode(s, &str, out) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            if (out == &msg->name) {
+                msg->name_string = 1;
+
+            } else {
+                msg->uri_string = 1;
+            }
+
+        } else if (ngx_http_mcp_oauth_scan_value(s, 2) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_mcp_oauth_skip_ws(s);
+
+        if (s->p == s->last) {
+            return NGX_ERROR;
+        }
+
+        if (*s->p == ',') {
+            s->p++;
+            continue;
+        }
+
+        if (*s->p == '}') {
+            s->p++;
+            return NGX_OK;
+        }
+
+        return NGX_ERROR;
+    }
+}
+
+
+/* any value, validated and skipped */
+
+static ngx_int_t
+ngx_http_mcp_oauth_scan_value(ngx_http_mcp_oauth_scan_t *s, ngx_uint_t depth)
+{
+    ngx_http_mcp_oauth_jstr_t  str;
+
+    if (depth > NGX_HTTP_MCP_OAUTH_JSON_DEPTH) {
+        s->err = "Parse error (nested too deep)";
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_oauth_skip_ws(s);
+
+    if (s->p == s->last) {
+        return NGX_ERROR;
+    }
+
+    switch (*s->p) {
+
+    case '"':
+        return ngx_http_mcp_oauth_scan_string(s, &str);
+
+    case '{':
+        s->p++;
+        ngx_http_mcp_oauth_skip_ws(s);
+
+        if (s->p < s->last && *s->p == '}') {
+            s->p++;
+            return NGX_OK;
+        }
+
+        for ( ;; ) {
+            ngx_http_mcp_oauth_skip_ws(s);
+
+            if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            ngx_http_mcp_oauth_skip_ws(s);
+
+            if (s->p == s->last || *s->p++ != ':') {
+                return NGX_ERROR;
+            }
+
+            if (ngx_http_mcp_oauth_scan_value(s, depth + 1) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            ngx_http_mcp_oauth_skip_ws(s);
+
+            if (s->p == s->last) {
+                return NGX_ERROR;
+            }
+
+            if (*s->p == ',') {
+                s->p++;
+                continue;
+            }
+
+            if (*s->p++ == '}') {
+                return NGX_OK;
+            }
+
+            return NGX_ERROR;
+        }
+
+    case '[':
+        s->p++;
+        ngx_http_mcp_oauth_skip_ws(s);
+
+        if (s->p < s->last && *s->p == ']') {
+            s->p++;
+            return NGX_OK;
+        }
+
+        for ( ;; ) {
+            if (ngx_http_mcp_oauth_scan_value(s, depth + 1) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            ngx_http_mcp_oauth_skip_ws(s);
+
+            if (s->p == s->last) {
+                return NGX_ERROR;
+            }
+
+            if (*s->p == ',') {
+                s->p++;
+                continue;
+            }
+
+            if (*s->p++ == ']') {
+                return NGX_OK;
+            }
+
+            return NGX_ERROR;
+        }
+
+    case 't':
+        return ngx_http_mcp_oauth_scan_literal(s, "true", 4);
+
+    case 'f':
+        return ngx_http_mcp_oauth_scan_literal(s, "false", 5);
+
+    case 'n':
+        return ngx_http_mcp_oauth_scan_literal(s, "null", 4);
+
+    default:
+        return ngx_http_mcp_oauth_scan_number(s);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *str)
+{
+    u_char    c;
+    uint32_t  cp;
+
+    if (s->p == s->last || *s->p != '"') {
+        return NGX_ERROR;
+    }
+
+    s->p++;
+    str->start = s->p;
+    str->escaped = 0;
+
+    while (s->p < s->last) {
+        c = *s->p;
+
+        if (c == '"') {
+            str->end = s->p++;
+            return NGX_OK;
+        }
+
+        if (c < 0x20) {
+            return NGX_ERROR;
+        }
+
+        if (c == '\\') {
+            str->escaped = 1;
+
+            if (s->p + 1 == s->last) {
+                return NGX_ERROR;
+            }
+
+            c = s->p[1];
+
+            if (c == 'u') {
+                if (s->last - s->p < 6
+                    || ngx_http_mcp_oauth_hex4(s->p + 2, &cp) != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+                s->p += 6;
+                continue;
+            }
+
+            if (ngx_strchr("\"\\/bfnrt", c) == NULL || c == '\0') {
+                return NGX_ERROR;
+            }
+
+            s->p += 2;
+            continue;
+        }
+
+        if (c >= 0x80) {
+            if (ngx_http_mcp_oauth_scan_utf8(s) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        s->p++;
+    }
+
+    return NGX_ERROR;
+}
+
+
+/* RFC 3629 §4: well-formed UTF-8, no overlongs, no surrogates */
+
+static ngx_int_t
+ngx_http_mcp_oauth_scan_utf8(ngx_http_mcp_oauth_scan_t *s)
+{
+    u_char    c, lo, hi;
+    size_t    n, i;
+
+    c = *s->p;
+    lo = 0x80;
+    hi = 0xbf;
+
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 1;
+
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 2;
+
+        if (c == 0xe0) {
+            lo = 0xa0;
+
+        } else if (c == 0xed) {
+            hi = 0x9f;
+        }
+
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 3;
+
+        if (c == 0xf0) {
+            lo = 0x90;
+
+        } else if (c == 0xf4) {
+            hi = 0x8f;
+        }
+
+    } else {
+        return NGX_ERROR;
+    }
+
+    if ((size_t) (s->last - s->p) <= n) {
+        return NGX_ERROR;
+    }
+
+    for (i = 1; i <= n; i++) {
+        c = s->p[i];
+
+        if (c < (i == 1 ? lo : 0x80) || c > (i == 1 ? hi : 0xbf)) {
+            return NGX_ERROR;
+        }
+    }
+
+    s->p += n + 1;
+
+    return NGX_OK;
+}
+
+
+/* RFC 8259 §6: -? int frac? exp? */
+
+static ngx_int_t
+ngx_http_mcp_oauth_scan_number(ngx_http_mcp_oauth_scan_t *s)
+{
+    u_char  *p, *last;
+
+    p = s->p;
+    last = s->last;
+
+    if (p < last && *p == '-') {
+        p++;
+    }
+
+    if (p == last || *p < '0' || *p > '9') {
+        return NGX_ERROR;
+    }
+
+    if (*p == '0') {
+        p++;
+
+    } else {
+        while (p < last && *p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+
+    if (p < last && *p == '.') {
+        p++;
+
+        if (p == last || *p < '0' || *p > '9') {
+            return NGX_ERROR;
+        }
+
+        while (p < last && *p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+
+    if (p < last && (*p == 'e' || *p == 'E')) {
+        p++;
+
+        if (p < last && (*p == '+' || *p == '-')) {
+            p++;
+        }
+
+        if (p == last || *p < '0' || *p > '9') {
+            return NGX_ERROR;
+        }
+
+        while (p < last && *p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+
+    s->p = p;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_scan_literal(ngx_http_mcp_oauth_scan_t *s,
+    const char *lit, size_t len)
+{
+    if ((size_t) (s->last - s->p) < len
+        || ngx_strncmp(s->p, lit, len) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    s->p += len;
+
+    return NGX_OK;
+}
+
+
+/* the string's value: escapes resolved, surrogate pairs joined (RFC 8259 §7) */
+
+static ngx_int_t
+ngx_http_mcp_oauth_decode(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *str, ngx_str_t *out)
+{
+    u_char    *p, *d;
+    uint32_t   cp, lo;
+
+    if (!str->escaped) {
+        out->data = str->start;
+        out->len = str->end - str->start;
+        return NGX_OK;
+    }
+
+    /* an escape never decodes to more bytes than it takes */
+
+    d = ngx_pnalloc(s->pool, str->end - str->start);
+    if (d == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = d;
+
+    for (p = str->start; p < str->end; /* void */) {
+
+        if (*p != '\\') {
+            *d++ = *p++;
+            continue;
+        }
+
+        switch (p[1]) {
+        case 'b': *d++ = '\b'; p += 2; continue;
+        case 'f': *d++ = '\f'; p += 2; continue;
+        case 'n': *d++ = '\n'; p += 2; continue;
+        case 'r': *d++ = '\r'; p += 2; continue;
+        case 't': *d++ = '\t'; p += 2; continue;
+        case 'u': break;
+        default: *d++ = p[1]; p += 2; continue;
+        }
+
+        (void) ngx_http_mcp_oauth_hex4(p + 2, &cp);
+        p += 6;
+
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+            if (str->end - p < 6 || p[0] != '\\' || p[1] != 'u'
+                || ngx_http_mcp_oauth_hex4(p + 2, &lo) != NGX_OK
+                || lo < 0xdc00 || lo > 0xdfff)
+            {
+                return NGX_ERROR;   /* a lone high surrogate */
+            }
+
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            p += 6;
+
+        } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+            return NGX_ERROR;       /* a lone low surrogate */
+        }
+
+        if (cp < 0x80) {
+            *d++ = (u_char) cp;
+
+        } else if (cp < 0x800) {
+            *d++ = (u_char) (0xc0 | (cp >> 6));
+            *d++ = (u_char) (0x80 | (cp & 0x3f));
+
+        } else if (cp < 0x10000) {
+            *d++ = (u_char) (0xe0 | (cp >> 12));
+            *d++ = (u_char) (0x80 | ((cp >> 6) & 0x3f));
+            *d++ = (u_char) (0x80 | (cp & 0x3f));
+
+        } else {
+            *d++ = (u_char) (0xf0 | (cp >> 18));
+            *d++ = (u_char) (0x80 | ((cp >> 12) & 0x3f));
+            *d++ = (u_char) (0x80 | ((cp >> 6) & 0x3f));
+            *d++ = (u_char) (0x80 | (cp & 0x3f));
+        }
+    }
+
+    out->len = d - out->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_key_is(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *key, const char *name, size_t len,
+    ngx_uint_t *match)
+{
+    ngx_str_t  k;
+
+    if (!key->escaped) {
+        *match = ((size_t) (key->end - key->start) == len
+                  && ngx_strncmp(key->start, name, len) == 0);
+        return NGX_OK;
+    }
+
+    if (ngx_http_mcp_oauth_decode(s, key, &k) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    *match = (k.len == len && ngx_strncmp(k.data, name, len) == 0);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_hex4(u_char *p, uint32_t *cp)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    *cp = 0;
+
+    for (i = 0; i < 4; i++) {
+        c = p[i];
+
+        if (c >= '0' && c <= '9') {
+            c -= '0';
+
+        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+            c = (c | 0x20) - 'a' + 10;
+
+        } else {
+            return NGX_ERROR;
+        }
+
+        *cp = (*cp << 4) | c;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mcp_oauth_skip_ws(ngx_http_mcp_oauth_scan_t *s)
+{
+    while (s->p < s->last
+           && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n'
+               || *s->p == '\r'))
+    {
+        s->p++;
+    }
+}

@@ -1,0 +1,45 @@
+
+/*
+ * ngx_mcp_oauth_module: the one-pass JSON scanner for JSON-RPC bodies.
+ */
+
+#ifndef _NGX_HTTP_MCP_OAUTH_JSON_H_INCLUDED_
+#define _NGX_HTTP_MCP_OAUTH_JSON_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+/* one JSON-RPC message of a body; strings unescaped, id as JSON text */
+
+typedef struct {
+    ngx_str_t                     jsonrpc;
+    ngx_str_t                     method;
+    ngx_str_t                     id;
+    ngx_str_t                     name;          /* params.name */
+    ngx_str_t                     uri;           /* params.uri */
+    unsigned                      object:1;
+    unsigned                      has_jsonrpc:1;
+    unsigned                      has_method:1;
+    unsigned                      method_string:1;
+    unsigned                      has_id:1;
+    unsigned                      has_params:1;
+    unsigned                      params_object:1;
+    unsigned                      name_string:1;
+    unsigned                      uri_string:1;
+    unsigned                      has_result:1;
+    unsigned                      has_error:1;
+} ngx_http_mcp_oauth_msg_t;
+
+
+/*
+ * Scans a body: one message, or a batch (an array) of them, into msgs
+ * (ngx_http_mcp_oauth_msg_t).  NGX_ERROR: not JSON (or a decisive member
+ * twice), *err says why.
+ */
+ngx_int_t ngx_http_mcp_oauth_json_scan(ngx_pool_t *pool, u_char *data,
+    size_t len, ngx_array_t *msgs, ngx_uint_t *batch, char **err);
+
+
+#endif /* _NGX_HTTP_MCP_OAUTH_JSON_H_INCLUDED_ */
