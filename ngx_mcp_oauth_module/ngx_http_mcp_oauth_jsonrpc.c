@@ -126,7 +126,9 @@ ngx_http_mcp_oauth_body(ngx_http_request_t *r, ngx_str_t *body)
 
     cl = r->request_body->bufs;
 
-    if (cl->next == NULL && ngx_buf_in_memory(cl->buf)) {
+    if (cl->next == NULL && ngx_buf_in_memory(cl->buf)
+        && cl->buf->last > cl->buf->pos)
+    {
         body->data = cl->buf->pos;
         body->len = cl->buf->last - cl->buf->pos;
         return NGX_OK;
@@ -150,6 +152,12 @@ ngx_http_mcp_oauth_body(ngx_http_request_t *r, ngx_str_t *body)
 
         if (ngx_buf_in_memory(b)) {
             p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        /* the last buffer may be an empty marker, neither here nor in file */
+
+        if (!b->in_file || b->file_last == b->file_pos) {
             continue;
         }
 

@@ -22,7 +22,7 @@ static ngx_int_t ngx_http_mcp_oauth_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_mcp_oauth_merge_rules(ngx_conf_t *cf,
     ngx_array_t **rules, ngx_array_t *prev_rules,
     ngx_http_mcp_oauth_rules_t **compiled,
-    ngx_http_mcp_oauth_rules_t *prev_compiled, const char *directive);
+    ngx_http_mcp_oauth_rules_t **prev_compiled, const char *directive);
 
 static char *ngx_http_mcp_oauth_resource(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -338,21 +338,21 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (ngx_http_mcp_oauth_merge_rules(cf, &conf->tool_rules,
                                        prev->tool_rules, &conf->tools,
-                                       prev->tools, "mcp_oauth_scope")
+                                       &prev->tools, "mcp_oauth_scope")
         != NGX_OK
         || ngx_http_mcp_oauth_merge_rules(cf, &conf->resource_rules,
                                           prev->resource_rules,
-                                          &conf->resources, prev->resources,
+                                          &conf->resources, &prev->resources,
                                           "mcp_oauth_resource_scope")
            != NGX_OK
         || ngx_http_mcp_oauth_merge_rules(cf, &conf->prompt_rules,
                                           prev->prompt_rules, &conf->prompts,
-                                          prev->prompts,
+                                          &prev->prompts,
                                           "mcp_oauth_prompt_scope")
            != NGX_OK
         || ngx_http_mcp_oauth_merge_rules(cf, &conf->method_rules,
                                           prev->method_rules, &conf->methods,
-                                          prev->methods,
+                                          &prev->methods,
                                           "mcp_oauth_method_scope")
            != NGX_OK)
     {
@@ -442,11 +442,27 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static ngx_int_t
 ngx_http_mcp_oauth_merge_rules(ngx_conf_t *cf, ngx_array_t **rules,
     ngx_array_t *prev_rules, ngx_http_mcp_oauth_rules_t **compiled,
-    ngx_http_mcp_oauth_rules_t *prev_compiled, const char *directive)
+    ngx_http_mcp_oauth_rules_t **prev_compiled, const char *directive)
 {
     if (*rules == NGX_CONF_UNSET_PTR) {
-        *rules = (prev_rules == NGX_CONF_UNSET_PTR) ? NULL : prev_rules;
-        *compiled = prev_compiled;
+        if (prev_rules == NGX_CONF_UNSET_PTR || prev_rules == NULL) {
+            *rules = NULL;
+            *compiled = NULL;
+            return NGX_OK;
+        }
+
+        /* rules at http level are never merged as a child: compile here */
+
+        if (*prev_compiled == NULL) {
+            *prev_compiled = ngx_http_mcp_oauth_rules_compile(cf, prev_rules,
+                                                              directive);
+            if (*prev_compiled == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        *rules = prev_rules;
+        *compiled = *prev_compiled;
         return NGX_OK;
     }
 

@@ -73,9 +73,11 @@ ngx_http_mcp_oauth_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     {
         rule->dflt = 1;
 
-    } else if (value[1].len && value[1].data[value[1].len - 1] == '*') {
-        rule->prefix = 1;
-        rule->name.len--;
+    } else {
+        if (value[1].len && value[1].data[value[1].len - 1] == '*') {
+            rule->prefix = 1;
+            rule->name.len--;
+        }
 
         if (ngx_strlchr(rule->name.data, rule->name.data + rule->name.len,
                         '*'))
@@ -86,13 +88,11 @@ ngx_http_mcp_oauth_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return NGX_CONF_ERROR;
         }
 
-    } else if (value[1].len == 0
-               || ngx_strlchr(value[1].data, value[1].data + value[1].len, '*'))
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": invalid name \"%V\"", &cmd->name,
-                           &value[1]);
-        return NGX_CONF_ERROR;
+        if (value[1].len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\": empty name", &cmd->name);
+            return NGX_CONF_ERROR;
+        }
     }
 
     rule->scopes = ngx_array_create(cf->pool, cf->args->nelts - 2,

@@ -1,0 +1,702 @@
+# mcp_oauth_filter_tools: in the answer to a tools/list request, the tools
+# whose tools/call the caller's token would be refused (method rule for
+# tools/call + tool rule) are dropped, in application/json answers (whole,
+# re-serialised compact, new Content-Length; unchanged bytes when nothing is
+# dropped) and in text/event-stream answers (event by event; other events
+# byte for byte).  Everything else passes unchanged.
+#
+# The upstream is a tiny HTTP/1.0 server forked by this file (pure Perl, core
+# modules only) on 127.0.0.1:$TEST_NGINX_ECHO_PORT (default 19870).  It reads
+# the request and answers with the canned response named by the last segment
+# of the path (/mcp/json, /stream/sse-split, ...; see %Reply), written in
+# the pieces listed there with 200 ms between them, then closes.  Event
+# streams have no Content-Length.
+#
+# Rules of most blocks ($::Std): baseline mcp:tools; get_weather ->
+# weather:read; admin_* -> admin; "echo" has no rule.  The upstream's tools
+# are echo, get_weather and admin_drop.
+#
+# Blocks with several steps send them as --- pipelined_requests (one
+# connection; nginx handles them in turn), as in t/060-jwks-remote.t.
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use McpOAuth;
+use IO::Compress::Gzip ();
+use IO::Select ();
+use IO::Socket::INET ();
+use JSON::PP ();
+use POSIX ();
+use Time::HiRes ();
+
+McpOAuth::setup();
+no_shuffle();
+log_level('info');
+check_accum_error_log();
+
+$ENV{TEST_NGINX_ECHO_PORT} ||= 19870;
+
+# ------------------------------------------------------ canned responses
+
+# a tools/list result as an MCP server writes it (spaces, a \u escape)
+our $Tools = <<'_EOJ_';
+{
+  "jsonrpc": "2.0",
+  "id": 1,
+  "result": {
+    "tools": [
+      {"name": "echo", "description": "Echo the input \u00e9",
+       "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}}},
+      {"name": "get_weather", "description": "Weather / city",
+       "inputSchema": {"type": "object"}},
+      {"name": "admin_drop", "description": "Drop everything",
+       "inputSchema": {"type": "object"}, "annotations": {"destructiveHint": true}}
+    ],
+    "nextCursor": "c2"
+  }
+}
+_EOJ_
+
+# the same on one line (an SSE data line)
+our $ToolsLine = $Tools =~ s/\n\s*/ /gr =~ s/ \z//r;
+
+# what the module makes of it (jansson, compact, order kept, UTF-8)
+my $EchoTool = '{"name":"echo","description":"Echo the input ' . "\xc3\xa9"
+             . '","inputSchema":{"type":"object","properties":{"text":{"type":"string"}}}}';
+my $WeatherTool = '{"name":"get_weather","description":"Weather / city",'
+                . '"inputSchema":{"type":"object"}}';
+my $AdminTool = '{"name":"admin_drop","description":"Drop everything",'
+              . '"inputSchema":{"type":"object"},"annotations":{"destructiveHint":true}}';
+
+sub tools_result {
+    my ($id, @tools) = @_;
+    return "{\"jsonrpc\":\"2.0\",\"id\":$id,\"result\":{\"tools\":["
+         . CORE::join(',', @tools) . "],\"nextCursor\":\"c2\"}}";
+}
+
+our $ToolsEcho = tools_result(1, $EchoTool);
+our $ToolsEchoWeather = tools_result(1, $EchoTool, $WeatherTool);
+our $ToolsNone = tools_result(1);
+our $ToolsAll = tools_result(1, $EchoTool, $WeatherTool, $AdminTool);
+
+# event streams: an event before and after the tools/list answer, a
+# comment, a retry field, and an unterminated last line
+our $SseBefore = ": stream opened\n\n"
+    . "event: message\nid: 1\n"
+    . 'data: {"jsonrpc":"2.0","method":"notifications/progress",'
+    . '"params":{"progressToken":"t","progress":1,"message":"tools"}}' . "\n\n";
+our $SseTools = "event: message\nid: 2\ndata: $ToolsLine\n\n";
+our $SseAfter = 'data: {"jsonrpc":"2.0","method":"notifications/message",'
+    . '"params":{"level":"info","data":{"tools":["admin_drop"]}}}' . "\n\n"
+    . "retry: 1000\n\n"
+    . ": end";
+our $Sse = $SseBefore . $SseTools . $SseAfter;
+
+# the tools event as the module rewrites it
+sub sse_tools { "event: message\nid: 2\ndata: $_[0]\n\n" }
+
+# the same with CR LF line ends: other lines keep them
+our $SseCrlf = $Sse =~ s/\n/\r\n/gr;
+sub sse_crlf_tools {
+    my ($json) = @_;
+    return ($SseBefore =~ s/\n/\r\n/gr)
+         . "event: message\r\nid: 2\r\ndata: $json\n\n"
+         . ($SseAfter =~ s/\n/\r\n/gr);
+}
+
+# the tools event with its JSON on two data lines (joined with LF)
+our $SseMulti = "event: message\nid: 2\ndata: "
+    . ($ToolsLine =~ s/, "nextCursor"/,\ndata:  "nextCursor"/r) . "\n\n";
+
+# a batch answer: tools/list and prompts/list
+our $Batch = "[$ToolsLine,\n"
+    . ' {"jsonrpc": "2.0", "id": 2, "result": {"prompts": [{"name": "admin_p"}]}}]';
+
+# tool names written with \u escapes are the names they spell
+our $ToolsEscaped = '{"jsonrpc":"2.0","id":1,"result":{"tools":['
+    . '{"name":"get_\u0077eather"},{"name":"admin\u005fdrop"},{"name":"echo"}]}}';
+
+# "JSON" the module cannot parse
+our $NotJson = '{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"admin_drop"}]}';
+
+our $Gzip;
+IO::Compress::Gzip::gzip(\$Tools => \$Gzip) or die "gzip failed";
+
+# positions where a stream is cut into the pieces the upstream writes
+sub cut {
+    my ($s, @at) = @_;
+    my @parts;
+    my $from = 0;
+    for my $at (@at) {
+        push @parts, substr($s, $from, $at - $from);
+        $from = $at;
+    }
+    push @parts, substr($s, $from);
+    return \@parts;
+}
+
+my $CrlfEnd = index($SseCrlf, "\r\n\r\n", index($SseCrlf, 'id: 2'));
+
+# name => [content type, [pieces], extra header lines]
+my %Reply = (
+    json           => ['application/json', [$Tools]],
+    'json-charset' => ['application/json; charset=utf-8', [$Tools]],
+    'json-split'   => ['application/json',
+                       cut($Tools, index($Tools, '"tools"') + 3,
+                           index($Tools, 'get_weather') + 4)],
+    batch          => ['application/json', [$Batch]],
+    gzip           => ['application/json', [$Gzip], "Content-Encoding: gzip\r\n"],
+    sse            => ['text/event-stream', [$Sse]],
+    'sse-split'    => ['text/event-stream',
+                       cut($Sse, index($Sse, '"result"') + 3,
+                           index($Sse, 'get_weather') + 4,
+                           index($Sse, 'retry'))],
+    # the CR LF after the data line and the one of the blank line are cut
+    # between CR and LF
+    'sse-crlf'     => ['text/event-stream',
+                       cut($SseCrlf, $CrlfEnd + 1, $CrlfEnd + 3)],
+    'sse-multi'    => ['text/event-stream', [$SseMulti]],
+    text           => ['text/plain', [$Tools]],
+    # an event stream with a Content-Length (that filtering makes wrong)
+    'sse-cl'       => ['text/event-stream', [$Sse], "Content-Length: " . length($Sse) . "\r\n"],
+    'json-escaped' => ['application/json', [$ToolsEscaped]],
+    'json-bad'     => ['application/json', [$NotJson]],
+);
+
+# ------------------------------------------------------------ the upstream
+
+my ($UpPid, $UpLifeline);
+
+sub up_write {
+    my ($c, $out) = @_;
+    while (length $out) {
+        my $n = syswrite($c, $out);
+        return 0 unless $n;
+        substr($out, 0, $n) = '';
+    }
+    return 1;
+}
+
+sub up_handle {
+    my ($c) = @_;
+    my $in = '';
+    my $sel = IO::Select->new($c);
+    my $more = sub {
+        return 0 unless $sel->can_read(5);
+        my $n = sysread($c, $in, 65536, length $in);
+        return $n ? 1 : 0;
+    };
+
+    while ($in !~ /\r\n\r\n/) {
+        return unless $more->();
+    }
+    my ($head) = split /\r\n\r\n/, $in, 2;
+    my $len = $head =~ /^content-length:\s*(\d+)/mi ? $1 : 0;
+    while (length($in) - length($head) - 4 < $len) {
+        return unless $more->();
+    }
+
+    my ($path) = $head =~ m{^\S+ (\S+)};
+    my ($name) = $path =~ m{/([^/?]+)(?:\?.*)?\z};
+    my $reply = $Reply{ $name // '' };
+    if (!$reply) {
+        up_write($c, "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+        return;
+    }
+
+    my ($type, $parts, $extra) = @$reply;
+    my $out = "HTTP/1.0 200 OK\r\nContent-Type: $type\r\n" . ($extra // '');
+    $out .= "Content-Length: " . length(CORE::join '', @$parts) . "\r\n"
+        if $type !~ /event-stream/;
+    $out .= "Connection: close\r\n\r\n";
+    up_write($c, $out) or return;
+
+    for my $i (0 .. $#$parts) {
+        Time::HiRes::sleep(0.2) if $i;
+        up_write($c, $parts->[$i]) or return;
+    }
+}
+
+sub up_serve {
+    my ($listen, $lifeline, $parent) = @_;
+    $SIG{PIPE} = 'IGNORE';
+    alarm 900;    # stops by itself whatever happens to the test process
+    my $sel = IO::Select->new($listen, $lifeline);
+    while (1) {
+        my @ready = $sel->can_read(1);
+        return if getppid() != $parent;
+        for my $fh (@ready) {
+            return if $fh == $lifeline;    # EOF: the test process is gone
+            my $c = $listen->accept or next;
+            up_handle($c);
+            close $c;
+        }
+    }
+}
+
+sub start_upstream {
+    my $port = $ENV{TEST_NGINX_ECHO_PORT};
+    my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                       LocalPort => $port, Proto => 'tcp',
+                                       Listen => 16, ReuseAddr => 1)
+        or die "upstream: cannot listen on 127.0.0.1:$port "
+             . "(set TEST_NGINX_ECHO_PORT): $@\n";
+    pipe(my $r, my $w) or die "pipe: $!";
+    my $parent = $$;
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        close $w;
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', '/dev/null';
+        my $ok = eval { up_serve($listen, $r, $parent); 1 };
+        warn "upstream: $@" unless $ok;
+        POSIX::_exit(0);
+    }
+    close $listen;
+    close $r;
+    ($UpPid, $UpLifeline) = ($pid, $w);
+}
+
+END {
+    local $?;
+    if ($UpPid) {
+        kill 'TERM', $UpPid;
+        waitpid $UpPid, 0;
+        undef $UpPid;
+    }
+}
+
+start_upstream();
+
+# -------------------------------------------------------- block helpers
+
+my %Tokens;
+sub bearer {
+    my ($scope) = @_;
+    $Tokens{$scope} //= McpOAuth::mint(
+        key => 'rsa1', claims => JSON::PP->new->encode({ scope => $scope }));
+    return "Authorization: Bearer $Tokens{$scope}";
+}
+
+sub rpc {
+    my ($id, $method, $params) = @_;
+    return '{"jsonrpc":"2.0",'
+         . (defined $id ? "\"id\":$id," : '')
+         . "\"method\":\"$method\""
+         . (defined $params ? ",\"params\":$params" : '') . '}';
+}
+
+our $List = rpc(1, 'tools/list');
+
+our $Std = <<'_EOC_';
+    mcp_oauth_required_scope mcp:tools;
+    mcp_oauth_scope get_weather weather:read;
+    mcp_oauth_scope admin_* admin;
+
+    location /mcp/ {
+        mcp_oauth on;
+        mcp_oauth_filter_tools on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_ECHO_PORT;
+    }
+
+    location /stream/ {
+        mcp_oauth on;
+        mcp_oauth_filter_tools on;
+        proxy_http_version 1.1;
+        proxy_buffering off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_ECHO_PORT;
+    }
+
+    location /plain/ {
+        mcp_oauth on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_ECHO_PORT;
+    }
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    my $config = $block->config;
+    return unless defined $config;
+    $block->set_value(config => <<'_EOC_' . $config);
+    mcp_oauth_resource https://mcp.example.com/mcp;
+    mcp_oauth_issuer https://auth.example.com;
+    mcp_oauth_jwks $TEST_NGINX_DATA/jwks/main.json;
+_EOC_
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: JSON: tools the token cannot call are dropped, the length is the new body's
+--- config eval: $::Std
+--- pipelined_requests eval
+[
+    "POST /mcp/json\n$::List",
+    "POST /mcp/json\n$::List",
+    "POST /mcp/json-charset\n$::List",
+]
+--- more_headers eval
+[
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools weather:read'),
+    ::bearer('mcp:tools weather:read'),
+]
+--- response_headers eval
+[
+    "Content-Type: application/json\nContent-Length: " . length($::ToolsEcho),
+    "Content-Type: application/json\nContent-Length: " . length($::ToolsEchoWeather),
+    "Content-Type: application/json; charset=utf-8\nContent-Length: " . length($::ToolsEchoWeather),
+]
+--- response_body eval
+[$::ToolsEcho, $::ToolsEchoWeather, $::ToolsEchoWeather]
+--- error_code eval
+[200, 200, 200]
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
+
+
+
+=== TEST 2: JSON: a token with every scope gets the upstream's bytes unchanged
+--- config eval: $::Std
+--- pipelined_requests eval
+[
+    "POST /mcp/json\n$::List",
+    "POST /mcp/json\n$::List",
+]
+--- more_headers eval
+[
+    ::bearer('mcp:tools weather:read admin'),
+    ::bearer('admin weather:read mcp:tools other'),
+]
+--- response_headers eval
+[
+    "Content-Type: application/json\nContent-Length: " . length($::Tools),
+    "Content-Type: application/json\nContent-Length: " . length($::Tools),
+]
+--- response_body eval
+[$::Tools, $::Tools]
+--- error_code eval
+[200, 200]
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
+
+
+
+=== TEST 3: JSON: filtering is off unless mcp_oauth_filter_tools is on
+--- config eval: $::Std
+--- request eval
+"POST /plain/json\n$::List"
+--- more_headers eval
+::bearer('mcp:tools')
+--- response_headers eval
+"Content-Type: application/json\nContent-Length: " . length($::Tools)
+--- response_body eval
+$::Tools
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
+
+
+
+=== TEST 4: JSON: an answer the upstream writes in pieces, with proxy_buffering off
+--- config eval: $::Std
+--- request eval
+"POST /stream/json-split\n$::List"
+--- more_headers eval
+::bearer('mcp:tools')
+--- response_headers eval
+"Content-Type: application/json\nContent-Length: " . length($::ToolsEcho)
+--- response_body eval
+$::ToolsEcho
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
+
+
+
+=== TEST 5: JSON batch answer: each element is filtered, the others are kept
+--- config eval: $::Std
+--- request eval
+"POST /mcp/batch\n[" . ::rpc(1, 'tools/list') . "," . ::rpc(2, 'prompts/list') . "]"
+--- more_headers eval
+::bearer('mcp:tools weather:read')
+--- response_body eval
+"[$::ToolsEchoWeather,"
+. '{"jsonrpc":"2.0","id":2,"result":{"prompts":[{"name":"admin_p"}]}}]'
+--- response_headers eval
+"Content-Length: " . length("[$::ToolsEchoWeather,"
+    . '{"jsonrpc":"2.0","id":2,"result":{"prompts":[{"name":"admin_p"}]}}]')
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
+
+
+
+=== TEST 6: the answer to a tools/call (or a GET) is not touched, even if it lists tools
+--- config eval: $::Std
+--- pipelined_requests eval
+[
+    "POST /mcp/json\n" . ::rpc(5, 'tools/call', '{"name":"echo","arguments":{}}'),
+    "GET /mcp/sse",
+    "POST /mcp/json\n" . ::rpc(6, 'resources/list'),
+]
+--- more_headers eval
+[::bearer('mcp:tools'), ::bearer('mcp:tools'), ::bearer('mcp:tools')]
+--- response_headers eval
+[
+    "Content-Length: " . length($::Tools),
+    "Content-Type: text/event-stream",
+    "Content-Length: " . length($::Tools),
+]
+--- response_body eval
+[$::Tools, $::Sse, $::Tools]
+--- error_code eval
+[200, 200, 200]
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
+
+
+
+=== TEST 7: a gzip-encoded answer passes unchanged
+--- config eval: $::Std
+--- request eval
+"POST /mcp/gzip\n$::List"
+--- more_headers eval
+::bearer('mcp:tools')
+--- response_headers eval
+"Content-Encoding: gzip\nContent-Type: application/json\nContent-Length: " . length($::Gzip)
+--- response_body eval
+$::Gzip
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
+
+
+
+=== TEST 8: an answer that is neither JSON nor an event stream passes unchanged
+--- config eval: $::Std
+--- request eval
+"POST /mcp/text\n$::List"
+--- more_headers eval
+::bearer('mcp:tools')
+--- response_headers eval
+"Content-Type: text/plain\nContent-Length: " . length($::Tools)
+--- response_body eval
+$::Tools
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
+
+
+
+=== TEST 9: SSE: the tools/list event is rewritten, events before and after pass byte for byte
+--- config eval: $::Std
+--- pipelined_requests eval
+[
+    "POST /mcp/sse\n$::List",
+    "POST /mcp/sse\n$::List",
+    "POST /mcp/sse\n$::List",
+]
+--- more_headers eval
+[
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools weather:read'),
+    ::bearer('mcp:tools weather:read admin'),
+]
+--- response_headers eval
+[
+    "Content-Type: text/event-stream\n!Content-Length",
+    "Content-Type: text/event-stream\n!Content-Length",
+    "Content-Type: text/event-stream",
+]
+--- response_body eval
+[
+    $::SseBefore . ::sse_tools($::ToolsEcho) . $::SseAfter,
+    $::SseBefore . ::sse_tools($::ToolsEchoWeather) . $::SseAfter,
+    $::Sse,                                 # nothing dropped: as it came
+]
+--- error_code eval
+[200, 200, 200]
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
+
+
+
+=== TEST 10: SSE: an event that arrives in three pieces (proxy_buffering off) is filtered whole
+--- config eval: $::Std
+--- pipelined_requests eval
+[
+    "POST /stream/sse-split\n$::List",
+    "POST /stream/sse-split\n$::List",
+]
+--- more_headers eval
+[::bearer('mcp:tools weather:read'), ::bearer('mcp:tools weather:read admin')]
+--- response_headers eval
+["Content-Type: text/event-stream\n!Content-Length", "Content-Type: text/event-stream"]
+--- response_body eval
+[
+    $::SseBefore . ::sse_tools($::ToolsEchoWeather) . $::SseAfter,
+    $::Sse,
+]
+--- error_code eval
+[200, 200]
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
+
+
+
+=== TEST 11: SSE with CR LF line ends, cut between CR and LF: filtered, other lines kept as they were
+--- config eval: $::Std
+--- pipelined_requests eval
+[
+    "POST /stream/sse-crlf\n$::List",
+    "POST /stream/sse-crlf\n$::List",
+]
+--- more_headers eval
+[::bearer('mcp:tools'), ::bearer('mcp:tools weather:read admin')]
+--- response_body eval
+[
+    ::sse_crlf_tools($::ToolsEcho),
+    $::SseCrlf,
+]
+--- error_code eval
+[200, 200]
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
+
+
+
+=== TEST 12: SSE: JSON spread over two data lines is joined, filtered and sent as one line
+--- config eval: $::Std
+--- request eval
+"POST /mcp/sse-multi\n$::List"
+--- more_headers eval
+::bearer('mcp:tools')
+--- response_body eval
+::sse_tools($::ToolsEcho)
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
+
+
+
+=== TEST 13: a method rule on tools/call applies to every tool: without it the list is empty
+--- config
+    mcp_oauth_required_scope mcp:tools;
+    mcp_oauth_scope get_weather weather:read;
+    mcp_oauth_scope admin_* admin;
+
+    location /mcp/ {
+        mcp_oauth on;
+        mcp_oauth_filter_tools on;
+        mcp_oauth_method_scope tools/call extra;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_ECHO_PORT;
+    }
+--- pipelined_requests eval
+[
+    "POST /mcp/json\n$::List",
+    "POST /mcp/json\n$::List",
+    "POST /mcp/sse\n$::List",
+    "POST /mcp/json\n$::List",
+]
+--- more_headers eval
+[
+    ::bearer('mcp:tools weather:read admin'),
+    ::bearer('mcp:tools extra'),
+    ::bearer('mcp:tools weather:read admin'),
+    ::bearer('mcp:tools weather:read admin extra'),
+]
+--- response_headers eval
+[
+    "Content-Length: " . length($::ToolsNone),
+    "Content-Length: " . length($::ToolsEcho),
+    "Content-Type: text/event-stream",
+    "Content-Length: " . length($::Tools),
+]
+--- response_body eval
+[
+    $::ToolsNone,
+    $::ToolsEcho,
+    $::SseBefore . ::sse_tools($::ToolsNone) . $::SseAfter,
+    $::Tools,
+]
+--- error_code eval
+[200, 200, 200, 200]
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
+
+
+
+=== TEST 14: JSON: tool names written with \u escapes are filtered by the names they spell
+--- config eval: $::Std
+--- request eval
+"POST /mcp/json-escaped\n$::List"
+--- more_headers eval
+::bearer('mcp:tools')
+--- response_body chomp
+{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"echo"}]}}
+--- response_headers
+Content-Length: 61
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
+
+
+
+=== TEST 15: JSON the module cannot parse passes unchanged, with its length
+--- config eval: $::Std
+--- request eval
+"POST /mcp/json-bad\n$::List"
+--- more_headers eval
+::bearer('mcp:tools')
+--- response_headers eval
+"Content-Type: application/json\nContent-Length: " . length($::NotJson)
+--- response_body eval
+$::NotJson
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
+
+
+
+=== TEST 16: SSE: an upstream Content-Length is removed (the filtered stream is shorter)
+--- config eval: $::Std
+--- request eval
+"POST /mcp/sse-cl\n$::List"
+--- more_headers eval
+::bearer('mcp:tools')
+--- response_headers
+Content-Type: text/event-stream
+!Content-Length
+--- response_body eval
+$::SseBefore . ::sse_tools($::ToolsEcho) . $::SseAfter
+--- no_error_log
+[error]
+[warn]
+mcp_oauth:
