@@ -20,6 +20,8 @@ static ngx_int_t ngx_http_mcp_oauth_unavailable(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx);
 static ngx_http_mcp_oauth_ctx_t *ngx_http_mcp_oauth_ctx(
     ngx_http_request_t *r);
+static ngx_uint_t ngx_http_mcp_oauth_headers_named(ngx_http_request_t *r,
+    const char *name, ngx_table_elt_t **first);
 static void ngx_http_mcp_oauth_ctx_cleanup(void *data);
 
 
@@ -37,9 +39,15 @@ ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    /* a CORS preflight never carries credentials (Fetch §4.8) */
+    /*
+     * A CORS preflight carries no credentials and no body (Fetch §4.8);
+     * an OPTIONS request with either is checked like any other.
+     */
 
     if (r->method == NGX_HTTP_OPTIONS
+        && r->headers_in.authorization == NULL
+        && r->headers_in.content_length_n <= 0
+        && !r->headers_in.chunked
         && ngx_http_mcp_oauth_header_in(r, "Access-Control-Request-Method"))
     {
         return NGX_DECLINED;
@@ -381,11 +389,36 @@ ngx_http_mcp_oauth_get_ctx(ngx_http_request_t *r)
 ngx_table_elt_t *
 ngx_http_mcp_oauth_header_in(ngx_http_request_t *r, const char *name)
 {
+    ngx_table_elt_t  *h;
+
+    (void) ngx_http_mcp_oauth_headers_named(r, name, &h);
+
+    return h;
+}
+
+
+ngx_uint_t
+ngx_http_mcp_oauth_header_count(ngx_http_request_t *r, const char *name)
+{
+    ngx_table_elt_t  *h;
+
+    return ngx_http_mcp_oauth_headers_named(r, name, &h);
+}
+
+
+/* how many request headers have the name; *first is the first of them */
+
+static ngx_uint_t
+ngx_http_mcp_oauth_headers_named(ngx_http_request_t *r, const char *name,
+    ngx_table_elt_t **first)
+{
     size_t            len;
-    ngx_uint_t        i;
+    ngx_uint_t        i, n;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
+    *first = NULL;
+    n = 0;
     len = ngx_strlen(name);
     part = &r->headers_in.headers.part;
     h = part->elts;
@@ -394,7 +427,7 @@ ngx_http_mcp_oauth_header_in(ngx_http_request_t *r, const char *name)
 
         if (i >= part->nelts) {
             if (part->next == NULL) {
-                return NULL;
+                return n;
             }
 
             part = part->next;
@@ -405,7 +438,9 @@ ngx_http_mcp_oauth_header_in(ngx_http_request_t *r, const char *name)
         if (h[i].key.len == len
             && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
         {
-            return &h[i];
+            if (n++ == 0) {
+                *first = &h[i];
+            }
         }
     }
 }

@@ -24,6 +24,7 @@ typedef struct {
     ngx_queue_t                       queue;     /* most recent first */
     u_char                            hash[SHA256_DIGEST_LENGTH];
     ngx_http_mcp_oauth_cache_keys_t   keys;
+    ngx_uint_t                        epoch;
     time_t                            exp;
     time_t                            nbf;
     time_t                            iat;
@@ -43,12 +44,14 @@ typedef struct {
     ngx_rbtree_t                      rbtree;
     ngx_rbtree_node_t                 sentinel;
     ngx_queue_t                       queue;
+    ngx_uint_t                        epoch;     /* configurations loaded */
 } ngx_http_mcp_oauth_cache_sh_t;
 
 
 typedef struct {
     ngx_http_mcp_oauth_cache_sh_t    *sh;
     ngx_slab_pool_t                  *shpool;
+    ngx_uint_t                        epoch;     /* this configuration's */
 } ngx_http_mcp_oauth_cache_t;
 
 
@@ -98,9 +101,14 @@ ngx_http_mcp_oauth_cache_init(ngx_shm_zone_t *zone, void *data)
     cache = zone->data;
 
     if (ocache) {
-        /* reload: the keyset addresses in the entries no longer match */
+        /*
+         * Reload: entries name their keys by address, and addresses of a
+         * new configuration may repeat old ones.  Each configuration only
+         * sees the entries it made.
+         */
         cache->sh = ocache->sh;
         cache->shpool = ocache->shpool;
+        cache->epoch = ++cache->sh->epoch;
         return NGX_OK;
     }
 
@@ -108,6 +116,7 @@ ngx_http_mcp_oauth_cache_init(ngx_shm_zone_t *zone, void *data)
 
     if (zone->shm.exists) {
         cache->sh = cache->shpool->data;
+        cache->epoch = ++cache->sh->epoch;
         return NGX_OK;
     }
 
@@ -154,6 +163,7 @@ ngx_http_mcp_oauth_cache_get(ngx_shm_zone_t *zone, ngx_pool_t *pool,
     }
 
     if (ngx_memcmp(&cn->keys, keys, sizeof(*keys)) != 0
+        || cn->epoch != cache->epoch
         || now > cn->exp + NGX_HTTP_MCP_OAUTH_CACHE_GRACE)
     {
         ngx_http_mcp_oauth_cache_delete(cache, cn);
@@ -303,6 +313,7 @@ ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, u_char *hash,
 
     ngx_memcpy(cn->hash, hash, SHA256_DIGEST_LENGTH);
     cn->keys = *keys;
+    cn->epoch = cache->epoch;
     cn->exp = c->exp;
     cn->nbf = c->nbf;
     cn->iat = c->iat;

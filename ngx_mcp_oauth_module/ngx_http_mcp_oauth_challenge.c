@@ -114,6 +114,11 @@ ngx_http_mcp_oauth_deny(ngx_http_request_t *r, ngx_http_mcp_oauth_ctx_t *ctx,
 
     value.len = p - value.data;
 
+    /*
+     * Exactly one challenge, also when an error_page leads to a protected
+     * location and this runs again for the same response.
+     */
+
     if (ngx_http_mcp_oauth_set_header(r, &www, &value,
                                       &r->headers_out.www_authenticate)
         != NGX_OK
@@ -123,6 +128,12 @@ ngx_http_mcp_oauth_deny(ngx_http_request_t *r, ngx_http_mcp_oauth_ctx_t *ctx,
         || ngx_http_mcp_oauth_set_header(r, &origin, &star, &ctx->cors[1])
            != NGX_OK)
     {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* with "satisfy any" another module may still let the request in */
+
+    if (!mlcf->pass_token && ngx_http_mcp_oauth_token_remove(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -206,6 +217,12 @@ ngx_http_mcp_oauth_set_header(ngx_http_request_t *r, ngx_str_t *key,
     ngx_str_t *value, ngx_table_elt_t **out)
 {
     ngx_table_elt_t  *h;
+
+    if (*out) {
+        (*out)->hash = 1;
+        (*out)->value = *value;
+        return NGX_OK;
+    }
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {

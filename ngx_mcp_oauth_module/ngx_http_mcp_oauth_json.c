@@ -51,9 +51,13 @@ static ngx_int_t ngx_http_mcp_oauth_scan_literal(ngx_http_mcp_oauth_scan_t *s,
 static ngx_int_t ngx_http_mcp_oauth_scan_utf8(ngx_http_mcp_oauth_scan_t *s);
 static ngx_int_t ngx_http_mcp_oauth_decode(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str, ngx_str_t *out);
-static ngx_int_t ngx_http_mcp_oauth_key_is(ngx_http_mcp_oauth_scan_t *s,
-    ngx_http_mcp_oauth_jstr_t *key, const char *name, size_t len,
-    ngx_uint_t *match);
+static ngx_int_t ngx_http_mcp_oauth_scan_member(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *key);
+static ngx_int_t ngx_http_mcp_oauth_scan_next(ngx_http_mcp_oauth_scan_t *s,
+    u_char close);
+static ngx_int_t ngx_http_mcp_oauth_key_kind(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *key, ngx_str_t *names, ngx_int_t n,
+    ngx_int_t *kind);
 static ngx_int_t ngx_http_mcp_oauth_hex4(u_char *p, uint32_t *cp);
 static void ngx_http_mcp_oauth_skip_ws(ngx_http_mcp_oauth_scan_t *s);
 
@@ -62,7 +66,7 @@ ngx_int_t
 ngx_http_mcp_oauth_json_scan(ngx_pool_t *pool, u_char *data, size_t len,
     ngx_array_t *msgs, ngx_uint_t *batch, char **err)
 {
-    ngx_http_mcp_oauth_msg_t   *msg;
+    ngx_http_mcp_oauth_msg_t   *msg, extra;
     ngx_http_mcp_oauth_scan_t   s;
 
     s.p = data;
@@ -75,7 +79,7 @@ ngx_http_mcp_oauth_json_scan(ngx_pool_t *pool, u_char *data, size_t len,
     ngx_http_mcp_oauth_skip_ws(&s);
 
     if (s.p < s.last && *s.p == '[') {
-        *batch = 1;
+        *batch = NGX_HTTP_MCP_OAUTH_BATCH;
         s.p++;
         ngx_http_mcp_oauth_skip_ws(&s);
 
@@ -84,10 +88,17 @@ ngx_http_mcp_oauth_json_scan(ngx_pool_t *pool, u_char *data, size_t len,
 
         } else {
             for ( ;; ) {
-                msg = ngx_array_push(msgs);
-                if (msg == NULL) {
-                    *err = "out of memory";
-                    return NGX_ERROR;
+                if (msgs->nelts == NGX_HTTP_MCP_OAUTH_BATCH_MAX) {
+                    /* still validated, not kept: the batch is refused */
+                    *batch = NGX_HTTP_MCP_OAUTH_BATCH_TOO_LARGE;
+                    msg = &extra;
+
+                } else {
+                    msg = ngx_array_push(msgs);
+                    if (msg == NULL) {
+                        *err = "out of memory";
+                        return NGX_ERROR;
+                    }
                 }
 
                 if (ngx_http_mcp_oauth_scan_message(&s, msg) != NGX_OK) {
@@ -136,6 +147,39 @@ ngx_http_mcp_oauth_json_scan(ngx_pool_t *pool, u_char *data, size_t len,
 }
 
 
+/* the members that decide, at message level and in params */
+
+enum {
+    NGX_HTTP_MCP_OAUTH_M_JSONRPC = 0,
+    NGX_HTTP_MCP_OAUTH_M_METHOD,
+    NGX_HTTP_MCP_OAUTH_M_ID,
+    NGX_HTTP_MCP_OAUTH_M_PARAMS,
+    NGX_HTTP_MCP_OAUTH_M_RESULT,
+    NGX_HTTP_MCP_OAUTH_M_ERROR,
+    NGX_HTTP_MCP_OAUTH_M_N
+};
+
+static ngx_str_t  ngx_http_mcp_oauth_message_keys[] = {
+    ngx_string("jsonrpc"),
+    ngx_string("method"),
+    ngx_string("id"),
+    ngx_string("params"),
+    ngx_string("result"),
+    ngx_string("error")
+};
+
+enum {
+    NGX_HTTP_MCP_OAUTH_P_NAME = 0,
+    NGX_HTTP_MCP_OAUTH_P_URI,
+    NGX_HTTP_MCP_OAUTH_P_N
+};
+
+static ngx_str_t  ngx_http_mcp_oauth_params_keys[] = {
+    ngx_string("name"),
+    ngx_string("uri")
+};
+
+
 /* a message: any JSON value; what an object holds is noted */
 
 static ngx_int_t
@@ -143,7 +187,8 @@ ngx_http_mcp_oauth_scan_message(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_msg_t *msg)
 {
     u_char                     *start;
-    ngx_uint_t                  match;
+    ngx_int_t                   kind;
+    ngx_uint_t                  seen;
     ngx_http_mcp_oauth_jstr_t   key, str;
 
     ngx_memzero(msg, sizeof(ngx_http_mcp_oauth_msg_t));
@@ -156,6 +201,7 @@ ngx_http_mcp_oauth_scan_message(ngx_http_mcp_oauth_scan_t *s,
     }
 
     msg->object = 1;
+    seen = 0;
     s->p++;
     ngx_http_mcp_oauth_skip_ws(s);
 
@@ -165,89 +211,51 @@ ngx_http_mcp_oauth_scan_message(ngx_http_mcp_oauth_scan_t *s,
     }
 
     for ( ;; ) {
-        ngx_http_mcp_oauth_skip_ws(s);
-
-        if (ngx_http_mcp_oauth_scan_string(s, &key) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        ngx_http_mcp_oauth_skip_ws(s);
-
-        if (s->p == s->last || *s->p++ != ':') {
-            return NGX_ERROR;
-        }
-
-        ngx_http_mcp_oauth_skip_ws(s);
-
-        if (s->p == s->last) {
-            return NGX_ERROR;
-        }
-
-        if (ngx_http_mcp_oauth_key_is(s, &key, "jsonrpc", 7, &match)
-            != NGX_OK)
+        if (ngx_http_mcp_oauth_scan_member(s, &key) != NGX_OK
+            || ngx_http_mcp_oauth_key_kind(s, &key,
+                                           ngx_http_mcp_oauth_message_keys,
+                                           NGX_HTTP_MCP_OAUTH_M_N, &kind)
+               != NGX_OK)
         {
             return NGX_ERROR;
         }
 
-        if (match) {
-            if (msg->has_jsonrpc) {
-                goto duplicate;
+        if (kind >= 0) {
+            if (seen & (1 << kind)) {
+                s->err = "Parse error (duplicate member)";
+                return NGX_ERROR;
             }
 
-            msg->has_jsonrpc = 1;
-
-            if (*s->p == '"') {
-                if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK
-                    || ngx_http_mcp_oauth_decode(s, &str, &msg->jsonrpc)
-                       != NGX_OK)
-                {
-                    return NGX_ERROR;
-                }
-
-                goto next;
-            }
-
-            goto value;
+            seen |= 1 << kind;
         }
 
-        if (ngx_http_mcp_oauth_key_is(s, &key, "method", 6, &match)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+        switch (kind) {
 
-        if (match) {
-            if (msg->has_method) {
-                goto duplicate;
+        case NGX_HTTP_MCP_OAUTH_M_JSONRPC:
+        case NGX_HTTP_MCP_OAUTH_M_METHOD:
+
+            if (*s->p != '"') {
+                msg->has_method |= (kind == NGX_HTTP_MCP_OAUTH_M_METHOD);
+                goto value;
             }
 
-            msg->has_method = 1;
+            if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK
+                || ngx_http_mcp_oauth_decode(s, &str,
+                                   kind == NGX_HTTP_MCP_OAUTH_M_METHOD
+                                   ? &msg->method : &msg->jsonrpc)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
 
-            if (*s->p == '"') {
+            if (kind == NGX_HTTP_MCP_OAUTH_M_METHOD) {
+                msg->has_method = 1;
                 msg->method_string = 1;
-
-                if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK
-                    || ngx_http_mcp_oauth_decode(s, &str, &msg->method)
-                       != NGX_OK)
-                {
-                    return NGX_ERROR;
-                }
-
-                goto next;
             }
 
-            goto value;
-        }
+            break;
 
-        if (ngx_http_mcp_oauth_key_is(s, &key, "id", 2, &match) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        if (match) {
-            if (msg->has_id) {
-                goto duplicate;
-            }
-
+        case NGX_HTTP_MCP_OAUTH_M_ID:
             msg->has_id = 1;
             start = s->p;
 
@@ -257,94 +265,45 @@ ngx_http_mcp_oauth_scan_message(ngx_http_mcp_oauth_scan_t *s,
 
             msg->id.data = start;
             msg->id.len = s->p - start;
+            break;
 
-            goto next;
-        }
-
-        if (ngx_http_mcp_oauth_key_is(s, &key, "params", 6, &match)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        if (match) {
-            if (msg->has_params) {
-                goto duplicate;
-            }
-
+        case NGX_HTTP_MCP_OAUTH_M_PARAMS:
             msg->has_params = 1;
 
-            if (*s->p == '{') {
-                if (ngx_http_mcp_oauth_scan_params(s, msg) != NGX_OK) {
-                    return NGX_ERROR;
-                }
-
-                goto next;
+            if (*s->p != '{') {
+                goto value;
             }
 
-            goto value;
-        }
-
-        if (ngx_http_mcp_oauth_key_is(s, &key, "result", 6, &match)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        if (match) {
-            if (msg->has_result) {
-                goto duplicate;
+            if (ngx_http_mcp_oauth_scan_params(s, msg) != NGX_OK) {
+                return NGX_ERROR;
             }
 
+            break;
+
+        case NGX_HTTP_MCP_OAUTH_M_RESULT:
             msg->has_result = 1;
             goto value;
-        }
 
-        if (ngx_http_mcp_oauth_key_is(s, &key, "error", 5, &match)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        if (match) {
-            if (msg->has_error) {
-                goto duplicate;
-            }
-
+        case NGX_HTTP_MCP_OAUTH_M_ERROR:
             msg->has_error = 1;
+            /* fall through */
+
+        default:
+        value:
+
+            if (ngx_http_mcp_oauth_scan_value(s, 1) != NGX_OK) {
+                return NGX_ERROR;
+            }
         }
 
-    value:
-
-        if (ngx_http_mcp_oauth_scan_value(s, 1) != NGX_OK) {
+        if (ngx_http_mcp_oauth_scan_next(s, '}') != NGX_OK) {
             return NGX_ERROR;
         }
 
-    next:
-
-        ngx_http_mcp_oauth_skip_ws(s);
-
-        if (s->p == s->last) {
-            return NGX_ERROR;
-        }
-
-        if (*s->p == ',') {
-            s->p++;
-            continue;
-        }
-
-        if (*s->p == '}') {
-            s->p++;
+        if (s->p[-1] == '}') {
             return NGX_OK;
         }
-
-        return NGX_ERROR;
     }
-
-duplicate:
-
-    s->err = "Parse error (duplicate member)";
-    return NGX_ERROR;
 }
 
 
@@ -352,13 +311,13 @@ static ngx_int_t
 ngx_http_mcp_oauth_scan_params(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_msg_t *msg)
 {
+    ngx_int_t                   kind;
     ngx_str_t                  *out;
-    ngx_uint_t                  match, *seen;
+    ngx_uint_t                  seen;
     ngx_http_mcp_oauth_jstr_t   key, str;
 
-    ngx_uint_t  seen_name = 0, seen_uri = 0;
-
     msg->params_object = 1;
+    seen = 0;
     s->p++;
     ngx_http_mcp_oauth_skip_ws(s);
 
@@ -368,56 +327,26 @@ ngx_http_mcp_oauth_scan_params(ngx_http_mcp_oauth_scan_t *s,
     }
 
     for ( ;; ) {
-        ngx_http_mcp_oauth_skip_ws(s);
-
-        if (ngx_http_mcp_oauth_scan_string(s, &key) != NGX_OK) {
+        if (ngx_http_mcp_oauth_scan_member(s, &key) != NGX_OK
+            || ngx_http_mcp_oauth_key_kind(s, &key,
+                                           ngx_http_mcp_oauth_params_keys,
+                                           NGX_HTTP_MCP_OAUTH_P_N, &kind)
+               != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
-        ngx_http_mcp_oauth_skip_ws(s);
-
-        if (s->p == s->last || *s->p++ != ':') {
-            return NGX_ERROR;
-        }
-
-        ngx_http_mcp_oauth_skip_ws(s);
-
-        if (s->p == s->last) {
-            return NGX_ERROR;
-        }
-
-        out = NULL;
-        seen = NULL;
-
-        if (ngx_http_mcp_oauth_key_is(s, &key, "name", 4, &match) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        if (match) {
-            out = &msg->name;
-            seen = &seen_name;
-
-        } else {
-            if (ngx_http_mcp_oauth_key_is(s, &key, "uri", 3, &match)
-                != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            if (match) {
-                out = &msg->uri;
-                seen = &seen_uri;
-            }
-        }
-
-        if (seen) {
-            if (*seen) {
+        if (kind >= 0) {
+            if (seen & (1 << kind)) {
                 s->err = "Parse error (duplicate member)";
                 return NGX_ERROR;
             }
 
-            *seen = 1;
+            seen |= 1 << kind;
         }
+
+        out = (kind == NGX_HTTP_MCP_OAUTH_P_NAME) ? &msg->name
+              : (kind == NGX_HTTP_MCP_OAUTH_P_URI) ? &msg->uri : NULL;
 
         if (out && *s->p == '"') {
             if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK
@@ -426,7 +355,14 @@ ngx_http_mcp_oauth_scan_params(ngx_http_mcp_oauth_scan_t *s,
                 return NGX_ERROR;
             }
 
-            if (out == &msg->name) {
+            /* a NUL would end the name early in some servers */
+
+            if (ngx_strlchr(out->data, out->data + out->len, '\0')) {
+                s->err = "Parse error (NUL in a name)";
+                return NGX_ERROR;
+            }
+
+            if (kind == NGX_HTTP_MCP_OAUTH_P_NAME) {
                 msg->name_string = 1;
 
             } else {
@@ -437,24 +373,54 @@ ngx_http_mcp_oauth_scan_params(ngx_http_mcp_oauth_scan_t *s,
             return NGX_ERROR;
         }
 
-        ngx_http_mcp_oauth_skip_ws(s);
-
-        if (s->p == s->last) {
+        if (ngx_http_mcp_oauth_scan_next(s, '}') != NGX_OK) {
             return NGX_ERROR;
         }
 
-        if (*s->p == ',') {
-            s->p++;
-            continue;
-        }
-
-        if (*s->p == '}') {
-            s->p++;
+        if (s->p[-1] == '}') {
             return NGX_OK;
         }
+    }
+}
 
+
+/* a member's key and its colon; s->p is left at the value */
+
+static ngx_int_t
+ngx_http_mcp_oauth_scan_member(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *key)
+{
+    ngx_http_mcp_oauth_skip_ws(s);
+
+    if (ngx_http_mcp_oauth_scan_string(s, key) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    ngx_http_mcp_oauth_skip_ws(s);
+
+    if (s->p == s->last || *s->p++ != ':') {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_oauth_skip_ws(s);
+
+    return (s->p < s->last) ? NGX_OK : NGX_ERROR;
+}
+
+
+/* after a member: "," for more, or the closing bracket (consumed) */
+
+static ngx_int_t
+ngx_http_mcp_oauth_scan_next(ngx_http_mcp_oauth_scan_t *s, u_char close)
+{
+    ngx_http_mcp_oauth_skip_ws(s);
+
+    if (s->p < s->last && (*s->p == ',' || *s->p == close)) {
+        s->p++;
+        return NGX_OK;
+    }
+
+    return NGX_ERROR;
 }
 
 
@@ -861,24 +827,84 @@ ngx_http_mcp_oauth_decode(ngx_http_mcp_oauth_scan_t *s,
 }
 
 
+/*
+ * Which decisive member a key names (*kind, -1 for none).  Some JSON
+ * decoders match keys without regard to case (Go's encoding/json also folds
+ * U+017F to "s" and U+212A to "k") or stop at a NUL: a key that one of them
+ * would take for a decisive member, but that is not exactly it, is refused
+ * rather than guessed about.
+ */
+
 static ngx_int_t
-ngx_http_mcp_oauth_key_is(ngx_http_mcp_oauth_scan_t *s,
-    ngx_http_mcp_oauth_jstr_t *key, const char *name, size_t len,
-    ngx_uint_t *match)
+ngx_http_mcp_oauth_key_kind(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *key, ngx_str_t *names, ngx_int_t n,
+    ngx_int_t *kind)
 {
-    ngx_str_t  k;
+    u_char     *p, *last, c, folded[8];
+    size_t      len;
+    ngx_int_t   i;
+    ngx_str_t   k;
 
-    if (!key->escaped) {
-        *match = ((size_t) (key->end - key->start) == len
-                  && ngx_strncmp(key->start, name, len) == 0);
-        return NGX_OK;
+    if (key->escaped) {
+        if (ngx_http_mcp_oauth_decode(s, key, &k) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    } else {
+        k.data = key->start;
+        k.len = key->end - key->start;
     }
 
-    if (ngx_http_mcp_oauth_decode(s, key, &k) != NGX_OK) {
-        return NGX_ERROR;
+    *kind = -1;
+
+    for (i = 0; i < n; i++) {
+        if (k.len == names[i].len
+            && ngx_memcmp(k.data, names[i].data, k.len) == 0)
+        {
+            *kind = i;
+            return NGX_OK;
+        }
     }
 
-    *match = (k.len == len && ngx_strncmp(k.data, name, len) == 0);
+    /* fold: ASCII case, U+017F, U+212A; stop at a NUL */
+
+    len = 0;
+    last = k.data + k.len;
+
+    for (p = k.data; p < last && len < sizeof(folded); len++) {
+        c = *p;
+
+        if (c == '\0') {
+            break;
+        }
+
+        if (c < 0x80) {
+            folded[len] = ngx_tolower(c);
+            p++;
+
+        } else if (last - p >= 2 && p[0] == 0xc5 && p[1] == 0xbf) {
+            folded[len] = 's';
+            p += 2;
+
+        } else if (last - p >= 3 && p[0] == 0xe2 && p[1] == 0x84
+                   && p[2] == 0xaa)
+        {
+            folded[len] = 'k';
+            p += 3;
+
+        } else {
+            return NGX_OK;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        if (len == names[i].len
+            && ngx_memcmp(folded, names[i].data, len) == 0)
+        {
+            s->err = "Parse error (ambiguous member name)";
+            return NGX_ERROR;
+        }
+    }
 
     return NGX_OK;
 }

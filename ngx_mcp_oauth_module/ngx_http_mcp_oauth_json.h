@@ -33,6 +33,13 @@ typedef struct {
 } ngx_http_mcp_oauth_msg_t;
 
 
+/* a batch holds at most this many messages (more: an invalid request) */
+#define NGX_HTTP_MCP_OAUTH_BATCH_MAX        100
+
+#define NGX_HTTP_MCP_OAUTH_BATCH            1
+#define NGX_HTTP_MCP_OAUTH_BATCH_TOO_LARGE  2
+
+
 /*
  * Scans a body: one message, or a batch (an array) of them, into msgs
  * (ngx_http_mcp_oauth_msg_t).  NGX_ERROR: not JSON (or a decisive member

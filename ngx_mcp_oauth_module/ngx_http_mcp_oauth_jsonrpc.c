@@ -35,6 +35,7 @@ typedef struct {
 
 
 static void ngx_http_mcp_oauth_body_handler(ngx_http_request_t *r);
+static off_t ngx_http_mcp_oauth_body_size(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_oauth_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static ngx_int_t ngx_http_mcp_oauth_message(ngx_http_request_t *r,
@@ -67,11 +68,24 @@ ngx_http_mcp_oauth_read_body(ngx_http_request_t *r,
     ngx_int_t                       rc;
     ngx_http_mcp_oauth_loc_conf_t  *mlcf;
 
-    if (ctx->body_read || r->method != NGX_HTTP_POST) {
+    if (r->method != NGX_HTTP_POST) {
         return NGX_DECLINED;
     }
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_oauth_module);
+
+    if (ctx->body_read) {
+        /* chunked bodies have their size only now */
+
+        if (ngx_http_mcp_oauth_body_size(r) > (off_t) mlcf->max_body_size) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "mcp_oauth: request body larger than "
+                          "mcp_oauth_max_body_size");
+            return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+        }
+
+        return NGX_DECLINED;
+    }
 
     if (r->headers_in.content_length_n > (off_t) mlcf->max_body_size) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -104,6 +118,24 @@ ngx_http_mcp_oauth_body_handler(ngx_http_request_t *r)
     r->preserve_body = 1;
     r->write_event_handler = ngx_http_core_run_phases;
     ngx_http_core_run_phases(r);
+}
+
+
+static off_t
+ngx_http_mcp_oauth_body_size(ngx_http_request_t *r)
+{
+    off_t         len;
+    ngx_chain_t  *cl;
+
+    len = 0;
+
+    if (r->request_body) {
+        for (cl = r->request_body->bufs; cl; cl = cl->next) {
+            len += ngx_buf_size(cl->buf);
+        }
+    }
+
+    return len;
 }
 
 
@@ -199,15 +231,12 @@ ngx_http_mcp_oauth_rpc_parse(ngx_http_request_t *r,
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_oauth_module);
 
-    if (ngx_http_mcp_oauth_body(r, &body) != NGX_OK) {
-        return NGX_ERROR;
+    if (ngx_http_mcp_oauth_body_size(r) > (off_t) mlcf->max_body_size) {
+        return NGX_DECLINED;
     }
 
-    if (body.len > mlcf->max_body_size) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "mcp_oauth: request body larger than "
-                      "mcp_oauth_max_body_size");
-        return NGX_DECLINED;
+    if (ngx_http_mcp_oauth_body(r, &body) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     msgs = ngx_array_create(r->pool, 1, sizeof(ngx_http_mcp_oauth_msg_t));
@@ -295,12 +324,15 @@ ngx_http_mcp_oauth_jsonrpc(ngx_http_request_t *r,
     if (ngx_http_mcp_oauth_headers(r, &hdr) != NGX_OK) {
         return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL,
                                          NGX_HTTP_MCP_OAUTH_HEADER_MISMATCH,
-                                         "Mcp-Name header is not decodable");
+                                         "Mcp-Method or Mcp-Name header is "
+                                         "repeated or not decodable");
     }
 
     /* a batch (2025-03-26): every element is checked, one answer */
 
-    if (ctx->msgs->nelts == 0) {
+    if (ctx->msgs->nelts == 0
+        || ctx->batch == NGX_HTTP_MCP_OAUTH_BATCH_TOO_LARGE)
+    {
         return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL,
                                            NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
                                            "Invalid Request");
@@ -549,6 +581,14 @@ ngx_http_mcp_oauth_headers(ngx_http_request_t *r,
     ngx_table_elt_t  *h;
 
     ngx_memzero(hdr, sizeof(ngx_http_mcp_oauth_headers_t));
+
+    /* one of each at most: two could each match a different parser */
+
+    if (ngx_http_mcp_oauth_header_count(r, "Mcp-Method") > 1
+        || ngx_http_mcp_oauth_header_count(r, "Mcp-Name") > 1)
+    {
+        return NGX_ERROR;
+    }
 
     h = ngx_http_mcp_oauth_header_in(r, "Mcp-Method");
     if (h) {

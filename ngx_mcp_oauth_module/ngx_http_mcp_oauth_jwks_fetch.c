@@ -53,6 +53,8 @@ struct ngx_http_mcp_oauth_jwks_remote_s {
 typedef struct {
     ngx_http_mcp_oauth_jwks_remote_t  *remote;
     ngx_http_mcp_oauth_ctx_t          *ctx;          /* NULL: background */
+    time_t                             started;      /* sh->fetching */
+    time_t                             kid_refetch;  /* to give back */
     ngx_uint_t                         done;
 } ngx_http_mcp_oauth_fetch_t;
 
@@ -63,7 +65,10 @@ static ngx_int_t ngx_http_mcp_oauth_jwks_init_zone(ngx_shm_zone_t *shm_zone,
 static void ngx_http_mcp_oauth_jwks_sync(ngx_http_mcp_oauth_jwks_remote_t *rm,
     ngx_log_t *log);
 static ngx_int_t ngx_http_mcp_oauth_jwks_fetch(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_jwks_remote_t *rm);
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_jwks_remote_t *rm,
+    time_t started, time_t kid_refetch);
+static void ngx_http_mcp_oauth_jwks_abandon(ngx_http_mcp_oauth_fetch_t *f);
+static void ngx_http_mcp_oauth_jwks_fetch_cleanup(void *data);
 static ngx_int_t ngx_http_mcp_oauth_jwks_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_oauth_jwks_store(ngx_http_request_t *sr,
@@ -76,6 +81,7 @@ ngx_http_mcp_oauth_jwks_remote_add(ngx_conf_t *cf, ngx_str_t *uri)
 {
     u_char                            *q;
     ngx_str_t                          name;
+    ngx_uint_t                         n;
     ngx_pool_cleanup_t                *cln;
     ngx_http_mcp_oauth_jwks_remote_t  *rm;
 
@@ -95,32 +101,33 @@ ngx_http_mcp_oauth_jwks_remote_add(ngx_conf_t *cf, ngx_str_t *uri)
 
     /*
      * One zone per directive: the same URI in two servers may lead to two
-     * IAMs.  The name stays the same across reloads of the same file.
+     * IAMs.  The name stays the same across reloads of the same file; a
+     * file included in several places numbers its occurrences.
      */
 
-    name.data = ngx_pnalloc(cf->pool, sizeof("mcp_oauth_jwks::") + uri->len
+    name.data = ngx_pnalloc(cf->pool, sizeof("mcp_oauth_jwks:::#") + uri->len
                                       + cf->conf_file->file.name.len
-                                      + NGX_INT_T_LEN);
+                                      + 2 * NGX_INT_T_LEN);
     if (name.data == NULL) {
         return NULL;
     }
 
-    name.len = ngx_sprintf(name.data, "mcp_oauth_jwks:%V:%V:%ui", uri,
-                           &cf->conf_file->file.name, cf->conf_file->line)
-               - name.data;
+    for (n = 1; /* void */ ; n++) {
+        name.len = ngx_sprintf(name.data, "mcp_oauth_jwks:%V:%V:%ui#%ui", uri,
+                               &cf->conf_file->file.name, cf->conf_file->line,
+                               n)
+                   - name.data;
 
-    rm->zone = ngx_shared_memory_add(cf, &name,
-                                     NGX_HTTP_MCP_OAUTH_JWKS_ZONE_SIZE,
-                                     &ngx_http_mcp_oauth_module);
-    if (rm->zone == NULL) {
-        return NULL;
-    }
+        rm->zone = ngx_shared_memory_add(cf, &name,
+                                         NGX_HTTP_MCP_OAUTH_JWKS_ZONE_SIZE,
+                                         &ngx_http_mcp_oauth_module);
+        if (rm->zone == NULL) {
+            return NULL;
+        }
 
-    if (rm->zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "duplicate mcp_oauth_jwks_request zone \"%V\"",
-                           &name);
-        return NULL;
+        if (rm->zone->data == NULL) {
+            break;
+        }
     }
 
     rm->zone->init = ngx_http_mcp_oauth_jwks_init_zone;
@@ -241,7 +248,7 @@ ngx_http_mcp_oauth_jwks_remote_keys(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_jwks_remote_t *rm,
     ngx_uint_t unknown_kid, ngx_http_mcp_oauth_keyset_t **keys)
 {
-    time_t                          now;
+    time_t                          now, kid_refetch;
     ngx_uint_t                      fetch, background, busy;
     ngx_http_mcp_oauth_jwks_sh_t   *sh;
     ngx_http_mcp_oauth_loc_conf_t  *mlcf;
@@ -257,6 +264,7 @@ ngx_http_mcp_oauth_jwks_remote_keys(ngx_http_request_t *r,
     ngx_shmtx_lock(&rm->shpool->mutex);
 
     busy = sh->fetching && now < sh->fetching + NGX_HTTP_MCP_OAUTH_FETCH_LOST;
+    kid_refetch = sh->kid_refetch;
 
     if (!ctx->fetched && !busy && now >= sh->retry) {
 
@@ -284,7 +292,8 @@ ngx_http_mcp_oauth_jwks_remote_keys(ngx_http_request_t *r,
     *keys = rm->keys;
 
     if (fetch) {
-        if (ngx_http_mcp_oauth_jwks_fetch(r, background ? NULL : ctx, rm)
+        if (ngx_http_mcp_oauth_jwks_fetch(r, background ? NULL : ctx, rm, now,
+                                          kid_refetch)
             != NGX_OK)
         {
             ngx_shmtx_lock(&rm->shpool->mutex);
@@ -378,9 +387,11 @@ ngx_http_mcp_oauth_jwks_sync(ngx_http_mcp_oauth_jwks_remote_t *rm,
 
 static ngx_int_t
 ngx_http_mcp_oauth_jwks_fetch(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_jwks_remote_t *rm)
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_jwks_remote_t *rm,
+    time_t started, time_t kid_refetch)
 {
     ngx_uint_t                   flags;
+    ngx_pool_cleanup_t          *cln;
     ngx_http_request_t          *sr;
     ngx_http_post_subrequest_t  *ps;
     ngx_http_mcp_oauth_fetch_t  *f;
@@ -397,7 +408,19 @@ ngx_http_mcp_oauth_jwks_fetch(ngx_http_request_t *r,
 
     f->remote = rm;
     f->ctx = ctx;
+    f->started = started;
+    f->kid_refetch = kid_refetch;
     f->done = 0;
+
+    /* a request that ends before its subrequest must not block the others */
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_mcp_oauth_jwks_fetch_cleanup;
+    cln->data = f;
 
     ps->handler = ngx_http_mcp_oauth_jwks_done;
     ps->data = f;
@@ -475,6 +498,12 @@ ngx_http_mcp_oauth_jwks_done(ngx_http_request_t *r, void *data, ngx_int_t rc)
         f->ctx->fetched = 1;
     }
 
+    if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || r->connection->error) {
+        /* the client left, the IdP did not fail: no retry delay */
+        ngx_http_mcp_oauth_jwks_abandon(f);
+        return rc;
+    }
+
     err = NULL;
     status = (rc >= NGX_HTTP_SPECIAL_RESPONSE) ? (ngx_uint_t) rc
                                                : r->headers_out.status;
@@ -496,6 +525,38 @@ ngx_http_mcp_oauth_jwks_done(ngx_http_request_t *r, void *data, ngx_int_t rc)
     ngx_shmtx_unlock(&rm->shpool->mutex);
 
     return rc;
+}
+
+
+static void
+ngx_http_mcp_oauth_jwks_fetch_cleanup(void *data)
+{
+    ngx_http_mcp_oauth_fetch_t *f = data;
+
+    if (!f->done) {
+        f->done = 1;
+        ngx_http_mcp_oauth_jwks_abandon(f);
+    }
+}
+
+
+/* a fetch that will not finish: the next request may start one at once */
+
+static void
+ngx_http_mcp_oauth_jwks_abandon(ngx_http_mcp_oauth_fetch_t *f)
+{
+    ngx_http_mcp_oauth_jwks_sh_t  *sh;
+
+    sh = f->remote->sh;
+
+    ngx_shmtx_lock(&f->remote->shpool->mutex);
+
+    if (sh->fetching == f->started) {
+        sh->fetching = 0;
+        sh->kid_refetch = f->kid_refetch;
+    }
+
+    ngx_shmtx_unlock(&f->remote->shpool->mutex);
 }
 
 

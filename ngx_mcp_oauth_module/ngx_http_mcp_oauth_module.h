@@ -123,6 +123,8 @@ ngx_int_t ngx_http_mcp_oauth_deny(ngx_http_request_t *r,
     const char *reason, ngx_str_t *scope, ngx_str_t *body);
 ngx_table_elt_t *ngx_http_mcp_oauth_header_in(ngx_http_request_t *r,
     const char *name);
+ngx_uint_t ngx_http_mcp_oauth_header_count(ngx_http_request_t *r,
+    const char *name);
 ngx_int_t ngx_http_mcp_oauth_resource_metadata_url(ngx_pool_t *pool,
     ngx_str_t *resource, ngx_str_t *url);
 ngx_int_t ngx_http_mcp_oauth_send_json(ngx_http_request_t *r,

@@ -130,7 +130,11 @@ ngx_http_mcp_oauth_token_remove(ngx_http_request_t *r)
 
     r->headers_in.authorization = NULL;
 
-    ngx_http_mcp_oauth_rebase(&r->headers_in, sizeof(ngx_http_headers_in_t),
+    /* the integers the client sets are no pointers: leave them be */
+
+    ngx_http_mcp_oauth_rebase(&r->headers_in,
+                              offsetof(ngx_http_headers_in_t,
+                                       content_length_n),
                               lo, hi);
 
 #if (nginx_version < 1023000)

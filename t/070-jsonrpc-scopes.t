@@ -1012,12 +1012,12 @@ mcp_oauth: JSON-RPC Header mismatch
     ::up(::call(1, 'm\u00e9t\u00e9o')),
     ::rpc_error(2, -32020, 'Header mismatch'),
     ::up(::call(3, 'get_weather')),
-    ::rpc_error('null', -32020, 'Mcp-Name header is not decodable'),
+    ::rpc_error('null', -32020, 'Mcp-Method or Mcp-Name header is repeated or not decodable'),
 ]
 --- grep_error_log eval: $::Lines
 --- grep_error_log_out
 mcp_oauth: JSON-RPC Header mismatch
-mcp_oauth: JSON-RPC Mcp-Name header is not decodable
+mcp_oauth: JSON-RPC Mcp-Method or Mcp-Name header is repeated or not decodable
 --- no_error_log
 [error]
 [warn]
