@@ -179,17 +179,12 @@ ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
     keys.remote = (uintptr_t) mlcf->jwks_remote;
     keys.generation = 0;
 
-    if (cache && !ctx->hashed) {
-        SHA256(ctx->token.data, ctx->token.len, ctx->hash);
-        ctx->hashed = 1;
-    }
-
     if (cache
         && (mlcf->jwks_remote == NULL
             || ngx_http_mcp_oauth_jwks_remote_generation(r, mlcf->jwks_remote,
                                                          &keys.generation)
                == NGX_OK)
-        && ngx_http_mcp_oauth_cache_get(cache, r->pool, ctx->hash, &keys,
+        && ngx_http_mcp_oauth_cache_get(cache, r->pool, &ctx->token, &keys,
                                         ngx_time(), &ctx->claims)
            == NGX_OK)
     {
@@ -266,7 +261,7 @@ ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
                        ngx_http_mcp_oauth_jwks_remote_parsed(mlcf->jwks_remote);
         }
 
-        ngx_http_mcp_oauth_cache_put(cache, ctx->hash, &keys, &ctx->claims);
+        ngx_http_mcp_oauth_cache_put(cache, &ctx->token, &keys, &ctx->claims);
     }
 
 check:

@@ -1,8 +1,9 @@
 
 /*
  * ngx_mcp_oauth_module: the verified-token cache.  A shared zone (one for
- * all workers, as limit_req keeps its states) maps the SHA-256 of a token
- * to what its verification found: the keys that verified it and its claims.
+ * all workers, as limit_req keeps its states) maps a token (by a hash of
+ * it, then compared whole) to what its verification found: the keys that
+ * verified it and its claims.
  * The location's checks (exp with leeway, nbf, iat, iss, aud, scopes) run on
  * every request; only decoding and the signature are skipped.  Entries go
  * when the token expires, when the fetched keys change, and least recently
@@ -20,9 +21,8 @@
 
 
 typedef struct {
-    ngx_rbtree_node_t                 node;      /* key: hash bytes 0-7 */
+    ngx_rbtree_node_t                 node;      /* key: token's hash */
     ngx_queue_t                       queue;     /* most recent first */
-    u_char                            hash[SHA256_DIGEST_LENGTH];
     ngx_http_mcp_oauth_cache_keys_t   keys;
     ngx_uint_t                        epoch;
     time_t                            exp;
@@ -31,12 +31,13 @@ typedef struct {
     unsigned                          has_nbf:1;
     unsigned                          has_iat:1;
     unsigned                          has_aud:1;
-    uint32_t                          len[5];    /* iss sub client scope
-                                                    payload */
+    uint32_t                          len[6];    /* token iss sub client
+                                                    scope payload */
     uint32_t                          naud;
-    size_t                            size;      /* of data */
-    u_char                            data[1];   /* strings, then each aud
-                                                    as uint32 length + bytes */
+    size_t                            size;      /* of data after token */
+    u_char                            data[1];   /* the strings, then each
+                                                    aud as uint32 length +
+                                                    bytes */
 } ngx_http_mcp_oauth_cache_node_t;
 
 
@@ -60,10 +61,11 @@ static ngx_int_t ngx_http_mcp_oauth_cache_init(ngx_shm_zone_t *zone,
 static void ngx_http_mcp_oauth_cache_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static ngx_http_mcp_oauth_cache_node_t *ngx_http_mcp_oauth_cache_find(
-    ngx_http_mcp_oauth_cache_t *cache, u_char *hash);
+    ngx_http_mcp_oauth_cache_t *cache, ngx_str_t *token);
+static ngx_int_t ngx_http_mcp_oauth_cache_cmp(u_char *token, size_t len,
+    ngx_http_mcp_oauth_cache_node_t *cn);
 static void ngx_http_mcp_oauth_cache_delete(ngx_http_mcp_oauth_cache_t *cache,
     ngx_http_mcp_oauth_cache_node_t *cn);
-static ngx_rbtree_key_t ngx_http_mcp_oauth_cache_key(u_char *hash);
 
 
 ngx_shm_zone_t *
@@ -141,7 +143,7 @@ ngx_http_mcp_oauth_cache_init(ngx_shm_zone_t *zone, void *data)
 
 ngx_int_t
 ngx_http_mcp_oauth_cache_get(ngx_shm_zone_t *zone, ngx_pool_t *pool,
-    u_char *hash, ngx_http_mcp_oauth_cache_keys_t *keys, time_t now,
+    ngx_str_t *token, ngx_http_mcp_oauth_cache_keys_t *keys, time_t now,
     ngx_http_mcp_oauth_claims_t *c)
 {
     u_char                           *p, *copy;
@@ -155,7 +157,7 @@ ngx_http_mcp_oauth_cache_get(ngx_shm_zone_t *zone, ngx_pool_t *pool,
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    cn = ngx_http_mcp_oauth_cache_find(cache, hash);
+    cn = ngx_http_mcp_oauth_cache_find(cache, token);
 
     if (cn == NULL) {
         ngx_shmtx_unlock(&cache->shpool->mutex);
@@ -177,7 +179,7 @@ ngx_http_mcp_oauth_cache_get(ngx_shm_zone_t *zone, ngx_pool_t *pool,
         return NGX_DECLINED;
     }
 
-    ngx_memcpy(copy, cn->data, cn->size);
+    ngx_memcpy(copy, cn->data + cn->len[0], cn->size);
 
     ngx_memzero(c, sizeof(ngx_http_mcp_oauth_claims_t));
 
@@ -198,8 +200,8 @@ ngx_http_mcp_oauth_cache_get(ngx_shm_zone_t *zone, ngx_pool_t *pool,
 
     for (i = 0; i < 5; i++) {
         f[i]->data = p;
-        f[i]->len = cn->len[i];
-        p += cn->len[i];
+        f[i]->len = cn->len[i + 1];
+        p += cn->len[i + 1];
     }
 
     n = cn->naud;
@@ -251,7 +253,7 @@ ngx_http_mcp_oauth_cache_get(ngx_shm_zone_t *zone, ngx_pool_t *pool,
 
 
 void
-ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, u_char *hash,
+ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, ngx_str_t *token,
     ngx_http_mcp_oauth_cache_keys_t *keys, ngx_http_mcp_oauth_claims_t *c)
 {
     u_char                           *p;
@@ -285,7 +287,7 @@ ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, u_char *hash,
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    cn = ngx_http_mcp_oauth_cache_find(cache, hash);
+    cn = ngx_http_mcp_oauth_cache_find(cache, token);
     if (cn) {
         ngx_http_mcp_oauth_cache_delete(cache, cn);
     }
@@ -296,7 +298,7 @@ ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, u_char *hash,
         cn = ngx_slab_alloc_locked(cache->shpool,
                                    offsetof(ngx_http_mcp_oauth_cache_node_t,
                                             data)
-                                   + size);
+                                   + token->len + size);
         if (cn || tries == 16 || ngx_queue_empty(&cache->sh->queue)) {
             break;
         }
@@ -311,7 +313,6 @@ ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, u_char *hash,
         return;
     }
 
-    ngx_memcpy(cn->hash, hash, SHA256_DIGEST_LENGTH);
     cn->keys = *keys;
     cn->epoch = cache->epoch;
     cn->exp = c->exp;
@@ -323,10 +324,11 @@ ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, u_char *hash,
     cn->naud = c->aud.nelts;
     cn->size = size;
 
-    p = cn->data;
+    cn->len[0] = token->len;
+    p = ngx_cpymem(cn->data, token->data, token->len);
 
     for (i = 0; i < 5; i++) {
-        cn->len[i] = f[i]->len;
+        cn->len[i + 1] = f[i]->len;
         p = ngx_cpymem(p, f[i]->data, f[i]->len);
     }
 
@@ -336,7 +338,7 @@ ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, u_char *hash,
         p = ngx_cpymem(p, s[i].data, s[i].len);
     }
 
-    cn->node.key = ngx_http_mcp_oauth_cache_key(hash);
+    cn->node.key = ngx_murmur_hash2(token->data, token->len);
 
     ngx_rbtree_insert(&cache->sh->rbtree, &cn->node);
     ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
@@ -346,7 +348,7 @@ ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, u_char *hash,
 
 
 void
-ngx_http_mcp_oauth_cache_drop(ngx_shm_zone_t *zone, u_char *hash)
+ngx_http_mcp_oauth_cache_drop(ngx_shm_zone_t *zone, ngx_str_t *token)
 {
     ngx_http_mcp_oauth_cache_t       *cache;
     ngx_http_mcp_oauth_cache_node_t  *cn;
@@ -355,7 +357,7 @@ ngx_http_mcp_oauth_cache_drop(ngx_shm_zone_t *zone, u_char *hash)
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    cn = ngx_http_mcp_oauth_cache_find(cache, hash);
+    cn = ngx_http_mcp_oauth_cache_find(cache, token);
     if (cn) {
         ngx_http_mcp_oauth_cache_delete(cache, cn);
     }
@@ -365,14 +367,15 @@ ngx_http_mcp_oauth_cache_drop(ngx_shm_zone_t *zone, u_char *hash)
 
 
 static ngx_http_mcp_oauth_cache_node_t *
-ngx_http_mcp_oauth_cache_find(ngx_http_mcp_oauth_cache_t *cache, u_char *hash)
+ngx_http_mcp_oauth_cache_find(ngx_http_mcp_oauth_cache_t *cache,
+    ngx_str_t *token)
 {
     ngx_int_t                         rc;
     ngx_rbtree_key_t                  key;
     ngx_rbtree_node_t                *node, *sentinel;
     ngx_http_mcp_oauth_cache_node_t  *cn;
 
-    key = ngx_http_mcp_oauth_cache_key(hash);
+    key = ngx_murmur_hash2(token->data, token->len);
     node = cache->sh->rbtree.root;
     sentinel = cache->sh->rbtree.sentinel;
 
@@ -383,11 +386,10 @@ ngx_http_mcp_oauth_cache_find(ngx_http_mcp_oauth_cache_t *cache, u_char *hash)
             continue;
         }
 
+        /* the whole token decides: equal hashes are not equal tokens */
+
         cn = (ngx_http_mcp_oauth_cache_node_t *) node;
-
-        /* the whole digest decides: equal keys are not equal tokens */
-
-        rc = ngx_memcmp(hash, cn->hash, SHA256_DIGEST_LENGTH);
+        rc = ngx_http_mcp_oauth_cache_cmp(token->data, token->len, cn);
 
         if (rc == 0) {
             return cn;
@@ -397,6 +399,22 @@ ngx_http_mcp_oauth_cache_find(ngx_http_mcp_oauth_cache_t *cache, u_char *hash)
     }
 
     return NULL;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_cache_cmp(u_char *token, size_t len,
+    ngx_http_mcp_oauth_cache_node_t *cn)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_memcmp(token, cn->data, ngx_min(len, cn->len[0]));
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return (ngx_int_t) len - (ngx_int_t) cn->len[0];
 }
 
 
@@ -419,7 +437,7 @@ ngx_http_mcp_oauth_cache_insert(ngx_rbtree_node_t *temp,
             cn = (ngx_http_mcp_oauth_cache_node_t *) node;
             cnt = (ngx_http_mcp_oauth_cache_node_t *) temp;
 
-            p = (ngx_memcmp(cn->hash, cnt->hash, SHA256_DIGEST_LENGTH) < 0)
+            p = (ngx_http_mcp_oauth_cache_cmp(cn->data, cn->len[0], cnt) < 0)
                 ? &temp->left : &temp->right;
         }
 
@@ -445,15 +463,4 @@ ngx_http_mcp_oauth_cache_delete(ngx_http_mcp_oauth_cache_t *cache,
     ngx_queue_remove(&cn->queue);
     ngx_rbtree_delete(&cache->sh->rbtree, &cn->node);
     ngx_slab_free_locked(cache->shpool, cn);
-}
-
-
-static ngx_rbtree_key_t
-ngx_http_mcp_oauth_cache_key(u_char *hash)
-{
-    ngx_rbtree_key_t  key;
-
-    ngx_memcpy(&key, hash, sizeof(ngx_rbtree_key_t));
-
-    return key;
 }

@@ -10,7 +10,6 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <openssl/sha.h>
 
 #include "ngx_http_mcp_oauth_jwt.h"
 
@@ -27,14 +26,14 @@ ngx_shm_zone_t *ngx_http_mcp_oauth_cache_zone(ngx_conf_t *cf, size_t size);
 
 /* NGX_OK: found, *c filled from r's pool; NGX_DECLINED: not there */
 ngx_int_t ngx_http_mcp_oauth_cache_get(ngx_shm_zone_t *zone, ngx_pool_t *pool,
-    u_char *hash, ngx_http_mcp_oauth_cache_keys_t *keys, time_t now,
+    ngx_str_t *token, ngx_http_mcp_oauth_cache_keys_t *keys, time_t now,
     ngx_http_mcp_oauth_claims_t *c);
 
-void ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, u_char *hash,
+void ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, ngx_str_t *token,
     ngx_http_mcp_oauth_cache_keys_t *keys, ngx_http_mcp_oauth_claims_t *c);
 
 /* forgets a token on this node (revocation) */
-void ngx_http_mcp_oauth_cache_drop(ngx_shm_zone_t *zone, u_char *hash);
+void ngx_http_mcp_oauth_cache_drop(ngx_shm_zone_t *zone, ngx_str_t *token);
 
 
 #endif /* _NGX_HTTP_MCP_OAUTH_CACHE_H_INCLUDED_ */

@@ -78,7 +78,6 @@ typedef struct {
     ngx_http_request_t                *request;
 
     ngx_str_t                          token;    /* kept across redirects */
-    u_char                             hash[SHA256_DIGEST_LENGTH];
     ngx_http_mcp_oauth_jwt_t           jwt;
     ngx_http_mcp_oauth_claims_t        claims;   /* of the verified token */
     json_t                            *payload;  /* parsed for claim_* */
@@ -93,7 +92,6 @@ typedef struct {
     ngx_str_t                          tool;     /* its tool, uri or prompt */
     ngx_http_mcp_oauth_filter_t       *filter;   /* tools/list answer */
 
-    unsigned                           hashed:1;
     unsigned                           decoded:1;
     unsigned                           verified:1;
     unsigned                           fetching:1;

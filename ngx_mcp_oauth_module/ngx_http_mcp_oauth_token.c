@@ -29,6 +29,21 @@ ngx_http_mcp_oauth_token_get(ngx_http_request_t *r, ngx_str_t *token,
     u_char           *p, *last;
     ngx_table_elt_t  *h;
 
+    static uint32_t  b64token[] = {
+        0x00000000,  /* 0000 0000 0000 0000  0000 0000 0000 0000 */
+
+                     /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
+        0x23ffe800,  /* 0010 0011 1111 1111  1110 1000 0000 0000 */
+
+                     /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
+        0x87fffffe,  /* 1000 0111 1111 1111  1111 1111 1111 1110 */
+
+                     /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
+        0x47fffffe,  /* 0100 0111 1111 1111  1111 1111 1111 1110 */
+
+        0x00000000, 0x00000000, 0x00000000, 0x00000000
+    };
+
     h = r->headers_in.authorization;
 
     if (h == NULL) {
@@ -69,11 +84,7 @@ ngx_http_mcp_oauth_token_get(ngx_http_request_t *r, ngx_str_t *token,
     /* b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
 
     for ( /* void */ ; p < last; p++) {
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')
-              || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'
-              || *p == '_' || *p == '~' || *p == '+' || *p == '/'
-              || *p == '='))
-        {
+        if (!(b64token[*p >> 5] & (1U << (*p & 0x1f)))) {
             *err = "malformed bearer token";
             return NGX_ERROR;
         }
