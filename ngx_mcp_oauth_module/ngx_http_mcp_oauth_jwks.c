@@ -13,6 +13,7 @@
 #include <openssl/param_build.h>
 #include <openssl/bn.h>
 #include <openssl/obj_mac.h>
+#include <openssl/rsa.h>
 
 #include "ngx_http_mcp_oauth_jwks.h"
 
@@ -35,6 +36,8 @@ static ngx_int_t ngx_http_mcp_oauth_jwk_member(ngx_pool_t *pool, json_t *jwk,
     const char *name, ngx_str_t *out);
 static EVP_PKEY *ngx_http_mcp_oauth_pkey_fromdata(const char *type,
     OSSL_PARAM_BLD *bld);
+static void ngx_http_mcp_oauth_key_verifiers(ngx_http_mcp_oauth_keyset_t *ks,
+    ngx_http_mcp_oauth_key_t *key);
 static void ngx_http_mcp_oauth_keyset_cleanup(void *data);
 
 
@@ -182,6 +185,21 @@ ngx_http_mcp_oauth_jwks_parse(ngx_pool_t *pool, ngx_log_t *log,
     if (ks->keys.nelts == 0) {
         *err = "no usable key in the JWK Set";
         return NULL;
+    }
+
+    ks->md[0] = EVP_MD_fetch(NULL, "SHA256", NULL);
+    ks->md[1] = EVP_MD_fetch(NULL, "SHA384", NULL);
+    ks->md[2] = EVP_MD_fetch(NULL, "SHA512", NULL);
+
+    if (ks->md[0] == NULL || ks->md[1] == NULL || ks->md[2] == NULL) {
+        *err = "OpenSSL has no SHA-2";
+        return NULL;
+    }
+
+    key = ks->keys.elts;
+
+    for (i = 0; i < ks->keys.nelts; i++) {
+        ngx_http_mcp_oauth_key_verifiers(ks, &key[i]);
     }
 
     return ks;
@@ -544,19 +562,81 @@ ngx_http_mcp_oauth_pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld)
 }
 
 
+/*
+ * RSA and ECDSA keys get a verification context per algorithm they may
+ * verify (padding and digest set): OpenSSL 3 spends as much on setting one
+ * up as on the RSA operation itself.  EdDSA and HMAC need none.
+ */
+
+static void
+ngx_http_mcp_oauth_key_verifiers(ngx_http_mcp_oauth_keyset_t *ks,
+    ngx_http_mcp_oauth_key_t *key)
+{
+    EVP_MD                          *md;
+    ngx_uint_t                       alg;
+    EVP_PKEY_CTX                    *ctx;
+    const ngx_http_mcp_oauth_alg_t  *a;
+
+    for (alg = 1; alg < NGX_HTTP_MCP_OAUTH_ALG_N; alg++) {
+        a = ngx_http_mcp_oauth_alg(alg);
+
+        if (a->kty != key->kty
+            || (key->kty != NGX_HTTP_MCP_OAUTH_KTY_RSA
+                && key->kty != NGX_HTTP_MCP_OAUTH_KTY_EC)
+            || (a->curve && a->curve != key->curve)
+            || (key->alg && key->alg != alg))
+        {
+            continue;
+        }
+
+        md = ks->md[ngx_strcmp(a->md, "SHA256") == 0 ? 0
+                    : ngx_strcmp(a->md, "SHA384") == 0 ? 1 : 2];
+
+        ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+
+        if (ctx == NULL
+            || EVP_PKEY_verify_init(ctx) != 1
+            || EVP_PKEY_CTX_set_signature_md(ctx, md) != 1
+            || (a->pss
+                && (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING)
+                    != 1
+                    || EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx,
+                                                        RSA_PSS_SALTLEN_DIGEST)
+                       != 1
+                    || EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) != 1)))
+        {
+            /* the request then sets up its own */
+            EVP_PKEY_CTX_free(ctx);
+            continue;
+        }
+
+        key->verifier[alg].ctx = ctx;
+        key->verifier[alg].md = md;
+    }
+}
+
+
 static void
 ngx_http_mcp_oauth_keyset_cleanup(void *data)
 {
     ngx_http_mcp_oauth_keyset_t  *ks = data;
 
-    ngx_uint_t                 i;
+    ngx_uint_t                 i, alg;
     ngx_http_mcp_oauth_key_t  *key;
 
     key = ks->keys.elts;
 
     for (i = 0; i < ks->keys.nelts; i++) {
+        for (alg = 0; alg < NGX_HTTP_MCP_OAUTH_ALG_N; alg++) {
+            EVP_PKEY_CTX_free(key[i].verifier[alg].ctx);
+        }
+
         if (key[i].pkey) {
             EVP_PKEY_free(key[i].pkey);
         }
+    }
+
+    for (i = 0; i < 3; i++) {
+        EVP_MD_free(ks->md[i]);
     }
 }

@@ -50,6 +50,16 @@ typedef struct {
 } ngx_http_mcp_oauth_alg_t;
 
 
+#define NGX_HTTP_MCP_OAUTH_ALG_N  (NGX_HTTP_MCP_OAUTH_ALG_HS512 + 1)
+
+
+/* an EVP_PKEY_CTX set up once for one algorithm: a request only digests */
+typedef struct {
+    EVP_PKEY_CTX               *ctx;
+    EVP_MD                     *md;      /* the keyset's */
+} ngx_http_mcp_oauth_verifier_t;
+
+
 typedef struct {
     ngx_str_t                   kid;
     unsigned                    has_kid:1;
@@ -58,12 +68,14 @@ typedef struct {
     ngx_uint_t                  alg;     /* JWK "alg", 0: any alg of kty */
     EVP_PKEY                   *pkey;    /* RSA, EC, OKP */
     ngx_str_t                   secret;  /* oct */
+    ngx_http_mcp_oauth_verifier_t  verifier[NGX_HTTP_MCP_OAUTH_ALG_N];
 } ngx_http_mcp_oauth_key_t;
 
 
 typedef struct {
     ngx_array_t                 keys;    /* ngx_http_mcp_oauth_key_t */
     ngx_pool_t                 *pool;
+    EVP_MD                     *md[3];   /* SHA-256, SHA-384, SHA-512 */
 } ngx_http_mcp_oauth_keyset_t;
 
 

@@ -24,6 +24,8 @@ static ngx_int_t ngx_http_mcp_oauth_verify_key(ngx_http_mcp_oauth_jwt_t *jwt,
     const ngx_http_mcp_oauth_alg_t *a, ngx_http_mcp_oauth_key_t *key);
 static ngx_int_t ngx_http_mcp_oauth_verify_ecdsa(ngx_http_mcp_oauth_jwt_t *jwt,
     const ngx_http_mcp_oauth_alg_t *a, ngx_http_mcp_oauth_key_t *key);
+static ngx_int_t ngx_http_mcp_oauth_verify_ctx(ngx_http_mcp_oauth_verifier_t *v,
+    u_char *sig, size_t siglen, ngx_str_t *tbs);
 static ngx_int_t ngx_http_mcp_oauth_verify_evp(EVP_PKEY *pkey,
     const char *md, unsigned pss, u_char *sig, size_t siglen, ngx_str_t *tbs);
 static ngx_int_t ngx_http_mcp_oauth_claim_str(json_t *payload,
@@ -332,6 +334,13 @@ ngx_http_mcp_oauth_verify_key(ngx_http_mcp_oauth_jwt_t *jwt,
     switch (key->kty) {
 
     case NGX_HTTP_MCP_OAUTH_KTY_RSA:
+        if (key->verifier[jwt->alg].ctx) {
+            return ngx_http_mcp_oauth_verify_ctx(&key->verifier[jwt->alg],
+                                                 jwt->signature.data,
+                                                 jwt->signature.len,
+                                                 &jwt->signing_input);
+        }
+
         return ngx_http_mcp_oauth_verify_evp(key->pkey, a->md, a->pss,
                                              jwt->signature.data,
                                              jwt->signature.len,
@@ -406,10 +415,31 @@ ngx_http_mcp_oauth_verify_ecdsa(ngx_http_mcp_oauth_jwt_t *jwt,
         return NGX_ERROR;
     }
 
+    if (key->verifier[jwt->alg].ctx) {
+        return ngx_http_mcp_oauth_verify_ctx(&key->verifier[jwt->alg], buf, len,
+                                             &jwt->signing_input);
+    }
+
     rc = ngx_http_mcp_oauth_verify_evp(key->pkey, a->md, 0, buf, len,
                                        &jwt->signing_input);
 
     return rc;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_verify_ctx(ngx_http_mcp_oauth_verifier_t *v, u_char *sig,
+    size_t siglen, ngx_str_t *tbs)
+{
+    u_char        digest[EVP_MAX_MD_SIZE];
+    unsigned int  len;
+
+    if (EVP_Digest(tbs->data, tbs->len, digest, &len, v->md, NULL) != 1) {
+        return NGX_ERROR;
+    }
+
+    return (EVP_PKEY_verify(v->ctx, sig, siglen, digest, len) == 1)
+           ? NGX_OK : NGX_ERROR;
 }
 
 
