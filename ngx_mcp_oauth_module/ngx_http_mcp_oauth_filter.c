@@ -6,7 +6,8 @@
  *
  * application/json answers are collected whole, filtered, and sent with a
  * new Content-Length (the header waits for the body, as in the image
- * filter).  text/event-stream answers are filtered event by event as they
+ * filter).  Only the dropped tools change: the one-pass scanner finds the
+ * result.tools arrays and the rest of the text is copied.  text/event-stream answers are filtered event by event as they
  * stream: an event split across buffers waits for its end, other events
  * pass through unchanged.
  */
@@ -49,10 +50,8 @@ static ngx_int_t ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
     ngx_chain_t ***ll);
 static ngx_int_t ngx_http_mcp_oauth_passthrough(ngx_http_request_t *r,
     ngx_http_mcp_oauth_filter_t *f, ngx_chain_t *in);
-static ngx_uint_t ngx_http_mcp_oauth_filter_doc(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_ctx_t *ctx, json_t *doc);
-static ngx_uint_t ngx_http_mcp_oauth_filter_msg(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_ctx_t *ctx, json_t *msg, ngx_array_t *need);
+static ngx_int_t ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, u_char *data, size_t len, ngx_str_t *out);
 static ngx_int_t ngx_http_mcp_oauth_append(ngx_http_request_t *r,
     ngx_http_mcp_oauth_filter_t *f, u_char *p, size_t len);
 static ngx_chain_t *ngx_http_mcp_oauth_chain(ngx_http_request_t *r,
@@ -310,41 +309,22 @@ static ngx_int_t
 ngx_http_mcp_oauth_json_body(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx)
 {
-    char                         *dump;
-    json_t                       *doc;
     ngx_int_t                     rc;
     ngx_str_t                     out;
     ngx_chain_t                  *cl;
-    json_error_t                  jerr;
     ngx_http_mcp_oauth_filter_t  *f;
 
     f = ctx->filter;
 
-    out.data = f->data;
-    out.len = f->len;
+    rc = ngx_http_mcp_oauth_filter_text(r, ctx, f->data, f->len, &out);
 
-    doc = json_loadb((char *) f->data, f->len, 0, &jerr);
-
-    if (doc && ngx_http_mcp_oauth_filter_doc(r, ctx, doc)) {
-        dump = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-        if (dump) {
-            out.len = ngx_strlen(dump);
-            out.data = ngx_pnalloc(r->pool, out.len);
-
-            if (out.data == NULL) {
-                free(dump);
-                json_decref(doc);
-                return NGX_ERROR;
-            }
-
-            ngx_memcpy(out.data, dump, out.len);
-            free(dump);
-        }
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
     }
 
-    if (doc) {
-        json_decref(doc);
+    if (rc == NGX_DECLINED) {
+        out.data = f->data;
+        out.len = f->len;
     }
 
     r->headers_out.content_length_n = out.len;
@@ -464,12 +444,11 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
     ngx_chain_t ***ll)
 {
     u_char       *p, *q, *line, *eol, *d;
-    char         *dump;
     size_t        len, dlen;
-    json_t       *doc;
-    ngx_uint_t    changed;
+    ngx_int_t     rc;
+    ngx_str_t     data;
+    ngx_uint_t    n;
     ngx_chain_t  *cl;
-    json_error_t  jerr;
 
     /* the "data" lines, joined with LF */
 
@@ -512,36 +491,31 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
         dlen = ngx_cpymem(d + dlen, q, line + len - q) - d;
     }
 
-    changed = 0;
-    doc = NULL;
+    rc = NGX_DECLINED;
 
     if (dlen && ngx_strlcasestrn(d, d + dlen, (u_char *) "\"tools\"", 6)) {
-        doc = json_loadb((char *) d, dlen, 0, &jerr);
-        changed = doc ? ngx_http_mcp_oauth_filter_doc(r, ctx, doc) : 0;
+        rc = ngx_http_mcp_oauth_filter_text(r, ctx, d, dlen, &data);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
     }
 
-    if (!changed) {
-        if (doc) {
-            json_decref(doc);
-        }
-
+    if (rc == NGX_DECLINED) {
         cl = ngx_http_mcp_oauth_chain(r, start, end - start);
 
     } else {
-        dump = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(doc);
+        /* the other fields as they were, then the new data, line by line */
 
-        if (dump == NULL) {
-            return NGX_ERROR;
+        n = 0;
+
+        for (q = data.data; q < data.data + data.len; q++) {
+            n += (*q == '\n');
         }
 
-        /* the other fields as they were, then the new data */
-
-        len = ngx_strlen(dump);
-        p = ngx_pnalloc(r->pool, (end - start) + len + sizeof("data: \n\n"));
-
+        p = ngx_pnalloc(r->pool, (end - start) + data.len
+                                 + (n + 1) * sizeof("data: \n") + 1);
         if (p == NULL) {
-            free(dump);
             return NGX_ERROR;
         }
 
@@ -572,11 +546,18 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
             q = ngx_cpymem(q, line, eol - line);
         }
 
-        q = ngx_cpymem(q, "data: ", 6);
-        q = ngx_cpymem(q, dump, ngx_strlen(dump));
+        for (line = data.data; line <= data.data + data.len; line = eol + 1) {
+            eol = ngx_strlchr(line, data.data + data.len, '\n');
+            if (eol == NULL) {
+                eol = data.data + data.len;
+            }
+
+            q = ngx_cpymem(q, "data: ", 6);
+            q = ngx_cpymem(q, line, eol - line);
+            *q++ = '\n';
+        }
+
         *q++ = '\n';
-        *q++ = '\n';
-        free(dump);
 
         cl = ngx_http_mcp_oauth_chain(r, p, q - p);
     }
@@ -625,78 +606,110 @@ ngx_http_mcp_oauth_passthrough(ngx_http_request_t *r,
 }
 
 
-static ngx_uint_t
-ngx_http_mcp_oauth_filter_doc(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_ctx_t *ctx, json_t *doc)
+/*
+ * The text with the tools the caller's token could not call left out of
+ * every result.tools array; the rest stays byte for byte.  NGX_DECLINED:
+ * nothing to leave out (or not JSON).
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, u_char *data, size_t len, ngx_str_t *out)
 {
-    size_t        i;
-    json_t       *msg;
-    ngx_uint_t    changed;
-    ngx_array_t  *need;
-
-    need = ngx_array_create(r->pool, 4, sizeof(ngx_str_t));
-    if (need == NULL) {
-        return 0;
-    }
-
-    if (!json_is_array(doc)) {
-        return ngx_http_mcp_oauth_filter_msg(r, ctx, doc, need);
-    }
-
-    changed = 0;
-
-    json_array_foreach(doc, i, msg) {
-        changed |= ngx_http_mcp_oauth_filter_msg(r, ctx, msg, need);
-    }
-
-    return changed;
-}
-
-
-static ngx_uint_t
-ngx_http_mcp_oauth_filter_msg(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_ctx_t *ctx, json_t *msg, ngx_array_t *need)
-{
-    size_t                          i;
-    json_t                         *tools, *name;
-    ngx_str_t                       n;
-    ngx_uint_t                      changed;
+    u_char                         *p, *pos, *drop;
+    ngx_uint_t                      i, j, removed, first;
+    ngx_array_t                    *arrays, *tools, *need;
+    ngx_http_mcp_oauth_tool_t      *t;
+    ngx_http_mcp_oauth_tools_t     *a;
     ngx_http_mcp_oauth_loc_conf_t  *mlcf;
 
     static ngx_str_t  call = ngx_string("tools/call");
 
-    tools = json_object_get(json_object_get(msg, "result"), "tools");
-    if (!json_is_array(tools)) {
-        return 0;
+    arrays = ngx_array_create(r->pool, 1, sizeof(ngx_http_mcp_oauth_tools_t));
+    tools = ngx_array_create(r->pool, 16, sizeof(ngx_http_mcp_oauth_tool_t));
+    need = ngx_array_create(r->pool, 4, sizeof(ngx_str_t));
+
+    if (arrays == NULL || tools == NULL || need == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_mcp_oauth_json_tools(r->pool, data, len, arrays, tools)
+        != NGX_OK
+        || tools->nelts == 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    drop = ngx_pcalloc(r->pool, tools->nelts);
+    if (drop == NULL) {
+        return NGX_ERROR;
     }
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_oauth_module);
-    changed = 0;
-    i = 0;
+    t = tools->elts;
+    removed = 0;
 
-    while (i < json_array_size(tools)) {
-        name = json_object_get(json_array_get(tools, i), "name");
-
-        if (json_is_string(name)) {
-            n.data = (u_char *) json_string_value(name);
-            n.len = json_string_length(name);
-            need->nelts = 0;
-
-            if (ngx_http_mcp_oauth_need(mlcf, &call, &n, need) == NGX_OK
-                && !ngx_http_mcp_oauth_granted(ctx, need))
-            {
-                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                               "mcp_oauth: tools/list: \"%V\" filtered", &n);
-                json_array_remove(tools, i);
-                changed = 1;
-                continue;
-            }
+    for (i = 0; i < tools->nelts; i++) {
+        if (!t[i].named) {
+            continue;
         }
 
-        i++;
+        need->nelts = 0;
+
+        if (ngx_http_mcp_oauth_need(mlcf, &call, &t[i].name, need) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (!ngx_http_mcp_oauth_granted(ctx, need)) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "mcp_oauth: tools/list: \"%V\" filtered",
+                           &t[i].name);
+            drop[i] = 1;
+            removed++;
+        }
     }
 
-    return changed;
+    if (removed == 0) {
+        return NGX_DECLINED;
+    }
+
+    /* never longer: the kept tools joined by single commas */
+
+    out->data = ngx_pnalloc(r->pool, len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = out->data;
+    pos = data;
+    a = arrays->elts;
+
+    for (i = 0; i < arrays->nelts; i++) {
+        p = ngx_cpymem(p, pos, a[i].start - pos);
+        *p++ = '[';
+        first = 1;
+
+        for (j = a[i].first; j < a[i].first + a[i].n; j++) {
+            if (drop[j]) {
+                continue;
+            }
+
+            if (!first) {
+                *p++ = ',';
+            }
+
+            first = 0;
+            p = ngx_cpymem(p, t[j].start, t[j].end - t[j].start);
+        }
+
+        *p++ = ']';
+        pos = a[i].end;
+    }
+
+    p = ngx_cpymem(p, pos, data + len - pos);
+    out->len = p - out->data;
+
+    return NGX_OK;
 }
 
 

@@ -41,6 +41,12 @@ static ngx_int_t ngx_http_mcp_oauth_scan_message(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_msg_t *msg);
 static ngx_int_t ngx_http_mcp_oauth_scan_params(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_msg_t *msg);
+static ngx_int_t ngx_http_mcp_oauth_scan_response(
+    ngx_http_mcp_oauth_scan_t *s, ngx_array_t *arrays, ngx_array_t *tools);
+static ngx_int_t ngx_http_mcp_oauth_scan_tools(ngx_http_mcp_oauth_scan_t *s,
+    ngx_array_t *tools);
+static ngx_int_t ngx_http_mcp_oauth_key_match(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *key, ngx_str_t *name, ngx_int_t *kind);
 static ngx_int_t ngx_http_mcp_oauth_scan_value(ngx_http_mcp_oauth_scan_t *s,
     ngx_uint_t depth);
 static ngx_int_t ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
@@ -421,6 +427,270 @@ ngx_http_mcp_oauth_scan_next(ngx_http_mcp_oauth_scan_t *s, u_char close)
     }
 
     return NGX_ERROR;
+}
+
+
+/*
+ * Responses: only result.tools matters.  Each element of such an array is
+ * noted with its span and its "name", so that a filter can drop elements
+ * and leave every other byte as the server wrote it.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_json_tools(ngx_pool_t *pool, u_char *data, size_t len,
+    ngx_array_t *arrays, ngx_array_t *tools)
+{
+    ngx_http_mcp_oauth_scan_t  s;
+
+    s.p = data;
+    s.last = data + len;
+    s.pool = pool;
+    s.err = "Parse error";
+
+    ngx_http_mcp_oauth_skip_ws(&s);
+
+    if (s.p < s.last && *s.p == '[') {
+        s.p++;
+        ngx_http_mcp_oauth_skip_ws(&s);
+
+        if (s.p < s.last && *s.p == ']') {
+            s.p++;
+
+        } else {
+            for ( ;; ) {
+                if (ngx_http_mcp_oauth_scan_response(&s, arrays, tools)
+                    != NGX_OK
+                    || ngx_http_mcp_oauth_scan_next(&s, ']') != NGX_OK)
+                {
+                    return NGX_DECLINED;
+                }
+
+                if (s.p[-1] == ']') {
+                    break;
+                }
+            }
+        }
+
+    } else if (ngx_http_mcp_oauth_scan_response(&s, arrays, tools) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_mcp_oauth_skip_ws(&s);
+
+    return (s.p == s.last) ? NGX_OK : NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_scan_response(ngx_http_mcp_oauth_scan_t *s,
+    ngx_array_t *arrays, ngx_array_t *tools)
+{
+    ngx_int_t                    kind;
+    ngx_http_mcp_oauth_jstr_t    key;
+    ngx_http_mcp_oauth_tools_t  *a;
+
+    static ngx_str_t  result[] = { ngx_string("result") };
+    static ngx_str_t  list[] = { ngx_string("tools") };
+
+    ngx_http_mcp_oauth_skip_ws(s);
+
+    if (s->p == s->last || *s->p != '{') {
+        return ngx_http_mcp_oauth_scan_value(s, 1);
+    }
+
+    s->p++;
+    ngx_http_mcp_oauth_skip_ws(s);
+
+    if (s->p < s->last && *s->p == '}') {
+        s->p++;
+        return NGX_OK;
+    }
+
+    for ( ;; ) {
+        if (ngx_http_mcp_oauth_scan_member(s, &key) != NGX_OK
+            || ngx_http_mcp_oauth_key_match(s, &key, result, &kind) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (kind != 0 || *s->p != '{') {
+            if (ngx_http_mcp_oauth_scan_value(s, 1) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            goto next;
+        }
+
+        /* result: find "tools" */
+
+        s->p++;
+        ngx_http_mcp_oauth_skip_ws(s);
+
+        if (s->p < s->last && *s->p == '}') {
+            s->p++;
+            goto next;
+        }
+
+        for ( ;; ) {
+            if (ngx_http_mcp_oauth_scan_member(s, &key) != NGX_OK
+                || ngx_http_mcp_oauth_key_match(s, &key, list, &kind)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            if (kind == 0 && *s->p == '[') {
+                a = ngx_array_push(arrays);
+                if (a == NULL) {
+                    return NGX_ERROR;
+                }
+
+                a->start = s->p;
+                a->first = tools->nelts;
+
+                if (ngx_http_mcp_oauth_scan_tools(s, tools) != NGX_OK) {
+                    return NGX_ERROR;
+                }
+
+                a->end = s->p;
+                a->n = tools->nelts - a->first;
+
+            } else if (ngx_http_mcp_oauth_scan_value(s, 2) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (ngx_http_mcp_oauth_scan_next(s, '}') != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (s->p[-1] == '}') {
+                break;
+            }
+        }
+
+    next:
+
+        if (ngx_http_mcp_oauth_scan_next(s, '}') != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (s->p[-1] == '}') {
+            return NGX_OK;
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_scan_tools(ngx_http_mcp_oauth_scan_t *s,
+    ngx_array_t *tools)
+{
+    ngx_int_t                    kind;
+    ngx_http_mcp_oauth_jstr_t    key, str;
+    ngx_http_mcp_oauth_tool_t   *t;
+
+    static ngx_str_t  name[] = { ngx_string("name") };
+
+    s->p++;
+    ngx_http_mcp_oauth_skip_ws(s);
+
+    if (s->p < s->last && *s->p == ']') {
+        s->p++;
+        return NGX_OK;
+    }
+
+    for ( ;; ) {
+        ngx_http_mcp_oauth_skip_ws(s);
+
+        t = ngx_array_push(tools);
+        if (t == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memzero(t, sizeof(ngx_http_mcp_oauth_tool_t));
+        t->start = s->p;
+
+        if (s->p < s->last && *s->p == '{') {
+            s->p++;
+            ngx_http_mcp_oauth_skip_ws(s);
+
+            if (s->p < s->last && *s->p == '}') {
+                s->p++;
+                goto done;
+            }
+
+            for ( ;; ) {
+                if (ngx_http_mcp_oauth_scan_member(s, &key) != NGX_OK
+                    || ngx_http_mcp_oauth_key_match(s, &key, name, &kind)
+                       != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+                if (kind == 0 && *s->p == '"' && !t->named) {
+                    if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK
+                        || ngx_http_mcp_oauth_decode(s, &str, &t->name)
+                           != NGX_OK)
+                    {
+                        return NGX_ERROR;
+                    }
+
+                    t->named = 1;
+
+                } else if (ngx_http_mcp_oauth_scan_value(s, 4) != NGX_OK) {
+                    return NGX_ERROR;
+                }
+
+                if (ngx_http_mcp_oauth_scan_next(s, '}') != NGX_OK) {
+                    return NGX_ERROR;
+                }
+
+                if (s->p[-1] == '}') {
+                    break;
+                }
+            }
+
+        } else if (ngx_http_mcp_oauth_scan_value(s, 3) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    done:
+
+        t->end = s->p;
+
+        if (ngx_http_mcp_oauth_scan_next(s, ']') != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (s->p[-1] == ']') {
+            return NGX_OK;
+        }
+    }
+}
+
+
+/* an exact member name only: responses are read, not trusted with access */
+
+static ngx_int_t
+ngx_http_mcp_oauth_key_match(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *key, ngx_str_t *name, ngx_int_t *kind)
+{
+    ngx_str_t  k;
+
+    if (key->escaped) {
+        if (ngx_http_mcp_oauth_decode(s, key, &k) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    } else {
+        k.data = key->start;
+        k.len = key->end - key->start;
+    }
+
+    *kind = (k.len == name->len && ngx_memcmp(k.data, name->data, k.len) == 0)
+            ? 0 : -1;
+
+    return NGX_OK;
 }
 
 

@@ -49,4 +49,30 @@ ngx_int_t ngx_http_mcp_oauth_json_scan(ngx_pool_t *pool, u_char *data,
     size_t len, ngx_array_t *msgs, ngx_uint_t *batch, char **err);
 
 
+/* the tools arrays of tools/list results in a response, and their tools */
+
+typedef struct {
+    u_char                       *start;         /* at "[" */
+    u_char                       *end;           /* after "]" */
+    ngx_uint_t                    first;         /* its first tool */
+    ngx_uint_t                    n;
+} ngx_http_mcp_oauth_tools_t;
+
+
+typedef struct {
+    u_char                       *start;
+    u_char                       *end;
+    ngx_str_t                     name;          /* unescaped */
+    unsigned                      named:1;
+} ngx_http_mcp_oauth_tool_t;
+
+
+/*
+ * Finds result.tools arrays in a response (one message or a batch).
+ * NGX_DECLINED: not JSON.
+ */
+ngx_int_t ngx_http_mcp_oauth_json_tools(ngx_pool_t *pool, u_char *data,
+    size_t len, ngx_array_t *arrays, ngx_array_t *tools);
+
+
 #endif /* _NGX_HTTP_MCP_OAUTH_JSON_H_INCLUDED_ */

@@ -1,8 +1,8 @@
 # mcp_oauth_filter_tools: in the answer to a tools/list request, the tools
 # whose tools/call the caller's token would be refused (method rule for
 # tools/call + tool rule) are dropped, in application/json answers (whole,
-# re-serialised compact, new Content-Length; unchanged bytes when nothing is
-# dropped) and in text/event-stream answers (event by event; other events
+# only the dropped tools taken out of the text, new Content-Length;
+# unchanged bytes when nothing is dropped) and in text/event-stream answers (event by event; other events
 # byte for byte).  Everything else passes unchanged.
 #
 # The upstream is a tiny HTTP/1.0 server forked by this file (pure Perl, core
@@ -62,24 +62,49 @@ _EOJ_
 # the same on one line (an SSE data line)
 our $ToolsLine = $Tools =~ s/\n\s*/ /gr =~ s/ \z//r;
 
-# what the module makes of it (jansson, compact, order kept, UTF-8)
-my $EchoTool = '{"name":"echo","description":"Echo the input ' . "\xc3\xa9"
-             . '","inputSchema":{"type":"object","properties":{"text":{"type":"string"}}}}';
-my $WeatherTool = '{"name":"get_weather","description":"Weather / city",'
-                . '"inputSchema":{"type":"object"}}';
-my $AdminTool = '{"name":"admin_drop","description":"Drop everything",'
-              . '"inputSchema":{"type":"object"},"annotations":{"destructiveHint":true}}';
-
-sub tools_result {
-    my ($id, @tools) = @_;
-    return "{\"jsonrpc\":\"2.0\",\"id\":$id,\"result\":{\"tools\":["
-         . CORE::join(',', @tools) . "],\"nextCursor\":\"c2\"}}";
+# What the module makes of a text: the tools it keeps, joined by single
+# commas, in place of each result.tools array; every other byte as it was.
+sub kept {
+    my ($text, @names) = @_;
+    my %keep = map { $_ => 1 } @names;
+    my $out = '';
+    while ($text =~ /\G(.*?"tools"\s*:\s*)\[/gcs) {
+        $out .= $1;
+        my @elems;
+        my $pos = pos($text);
+        for (;;) {
+            substr($text, $pos) =~ /\A\s*/;
+            $pos += $+[0];
+            last if substr($text, $pos, 1) eq ']';
+            my ($depth, $in, $i) = (0, 0, $pos);
+            for (; ; $i++) {
+                my $c = substr($text, $i, 1);
+                if ($in) { $i++ if $c eq '\\'; $in = 0 if $c eq '"'; next }
+                if ($c eq '"') { $in = 1; next }
+                $depth++ if $c eq '{';
+                if ($c eq '}') { last if --$depth == 0 }
+            }
+            push @elems, substr($text, $pos, $i + 1 - $pos);
+            $pos = $i + 1;
+            substr($text, $pos) =~ /\A\s*,?/;
+            $pos += $+[0];
+        }
+        my @k = grep { /"name"\s*:\s*"([^"]*)"/ && $keep{$1} } @elems;
+        $out .= '[' . CORE::join(',', @k) . ']';
+        pos($text) = $pos + 1;
+    }
+    return $out . substr($text, pos($text) // 0);
 }
 
-our $ToolsEcho = tools_result(1, $EchoTool);
-our $ToolsEchoWeather = tools_result(1, $EchoTool, $WeatherTool);
-our $ToolsNone = tools_result(1);
-our $ToolsAll = tools_result(1, $EchoTool, $WeatherTool, $AdminTool);
+# the JSON answers (as the upstream wrote $Tools, with tools dropped)
+our $ToolsEcho = kept($Tools, 'echo');
+our $ToolsEchoWeather = kept($Tools, 'echo', 'get_weather');
+our $ToolsNone = kept($Tools);
+
+# the same for the one-line text of SSE data lines
+our $LineEcho = kept($ToolsLine, 'echo');
+our $LineEchoWeather = kept($ToolsLine, 'echo', 'get_weather');
+our $LineNone = kept($ToolsLine);
 
 # event streams: an event before and after the tools/list answer, a
 # comment, a retry field, and an unterminated last line
@@ -431,11 +456,9 @@ mcp_oauth:
 --- more_headers eval
 ::bearer('mcp:tools weather:read')
 --- response_body eval
-"[$::ToolsEchoWeather,"
-. '{"jsonrpc":"2.0","id":2,"result":{"prompts":[{"name":"admin_p"}]}}]'
+::kept($::Batch, 'echo', 'get_weather')
 --- response_headers eval
-"Content-Length: " . length("[$::ToolsEchoWeather,"
-    . '{"jsonrpc":"2.0","id":2,"result":{"prompts":[{"name":"admin_p"}]}}]')
+"Content-Length: " . length(::kept($::Batch, 'echo', 'get_weather'))
 --- no_error_log
 [error]
 [warn]
@@ -526,8 +549,8 @@ mcp_oauth:
 ]
 --- response_body eval
 [
-    $::SseBefore . ::sse_tools($::ToolsEcho) . $::SseAfter,
-    $::SseBefore . ::sse_tools($::ToolsEchoWeather) . $::SseAfter,
+    $::SseBefore . ::sse_tools($::LineEcho) . $::SseAfter,
+    $::SseBefore . ::sse_tools($::LineEchoWeather) . $::SseAfter,
     $::Sse,                                 # nothing dropped: as it came
 ]
 --- error_code eval
@@ -552,7 +575,7 @@ mcp_oauth:
 ["Content-Type: text/event-stream\n!Content-Length", "Content-Type: text/event-stream"]
 --- response_body eval
 [
-    $::SseBefore . ::sse_tools($::ToolsEchoWeather) . $::SseAfter,
+    $::SseBefore . ::sse_tools($::LineEchoWeather) . $::SseAfter,
     $::Sse,
 ]
 --- error_code eval
@@ -575,7 +598,7 @@ mcp_oauth:
 [::bearer('mcp:tools'), ::bearer('mcp:tools weather:read admin')]
 --- response_body eval
 [
-    ::sse_crlf_tools($::ToolsEcho),
+    ::sse_crlf_tools($::LineEcho),
     $::SseCrlf,
 ]
 --- error_code eval
@@ -587,14 +610,17 @@ mcp_oauth:
 
 
 
-=== TEST 12: SSE: JSON spread over two data lines is joined, filtered and sent as one line
+=== TEST 12: SSE: JSON spread over two data lines is joined, filtered and sent again line by line
 --- config eval: $::Std
 --- request eval
 "POST /mcp/sse-multi\n$::List"
 --- more_headers eval
 ::bearer('mcp:tools')
 --- response_body eval
-::sse_tools($::ToolsEcho)
+"event: message\nid: 2\n"
+. CORE::join('', map { "data: $_\n" } split /\n/,
+             ::kept($::ToolsLine =~ s/, "nextCursor"/,\n "nextCursor"/r, 'echo'))
+. "\n"
 --- no_error_log
 [error]
 [warn]
@@ -639,7 +665,7 @@ mcp_oauth:
 [
     $::ToolsNone,
     $::ToolsEcho,
-    $::SseBefore . ::sse_tools($::ToolsNone) . $::SseAfter,
+    $::SseBefore . ::sse_tools($::LineNone) . $::SseAfter,
     $::Tools,
 ]
 --- error_code eval
@@ -695,7 +721,7 @@ mcp_oauth:
 Content-Type: text/event-stream
 !Content-Length
 --- response_body eval
-$::SseBefore . ::sse_tools($::ToolsEcho) . $::SseAfter
+$::SseBefore . ::sse_tools($::LineEcho) . $::SseAfter
 --- no_error_log
 [error]
 [warn]
