@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// Benchmark fixtures for bench/run.sh.
+//
+//   node bench/lib/fixtures.mjs OUTDIR
+//
+// Writes into OUTDIR:
+//   rs256.jwt es256.jwt eddsa.jwt  scope "mcp:tools" (GET cases, plain baseline)
+//   rules.jwt                      RS256, scope "mcp:tools scope_042" (/rules, plain_body)
+//   filter.jwt                     RS256, mcp:tools + fscope_NN for even NN only (/filter)
+//   rules_body.json                ~1 KB tools/call of tool_042
+//   tools_list.json                tools/list request
+//   tools50.json                   the upstream's tools/list answer (50 tools)
+//   rules.conf                     100 mcp_oauth_scope rules (90 exact, 10 prefix*)
+//   filter.conf                    50 mcp_oauth_scope rules, one per tool of tools50
+//   tools50.conf                   nginx directives answering tools50.json with `return`
+//                                  (split over `set` variables: one nginx config
+//                                  token is limited to 4 KB)
+// Tokens expire in a year. Only node:crypto is needed (t/data/mint.mjs).
+
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { mint } from '../../t/data/mint.mjs';
+
+const out = process.argv[2];
+if (!out) {
+    process.stderr.write('usage: fixtures.mjs OUTDIR\n');
+    process.exit(2);
+}
+mkdirSync(out, { recursive: true });
+const w = (name, text) => writeFileSync(join(out, name), text);
+const YEAR = 86400 * 365;
+const pad = (n, w) => String(n).padStart(w, '0');
+
+// --- tokens -----------------------------------------------------------
+w('rs256.jwt', mint({ key: 'rsa1', claims: { scope: 'mcp:tools' }, expIn: YEAR }) + '\n');
+w('es256.jwt', mint({ key: 'ec256', claims: { scope: 'mcp:tools' }, expIn: YEAR }) + '\n');
+w('eddsa.jwt', mint({ key: 'ed25519', claims: { scope: 'mcp:tools' }, expIn: YEAR }) + '\n');
+w('rules.jwt', mint({ key: 'rsa1', claims: { scope: 'mcp:tools scope_042' }, expIn: YEAR }) + '\n');
+const fscopes = [];
+for (let i = 0; i < 50; i += 2) fscopes.push(`fscope_${pad(i, 2)}`);
+w('filter.jwt', mint({ key: 'rsa1', claims: { scope: ['mcp:tools', ...fscopes].join(' ') }, expIn: YEAR }) + '\n');
+
+// --- /rules: 100 rules, body ~1 KB tools/call of tool_042 ---------------
+const rules = [];
+for (let i = 0; i < 90; i++) rules.push(`mcp_oauth_scope tool_${pad(i, 3)} scope_${pad(i, 3)};`);
+for (const p of ['admin_', 'billing_', 'db_', 'fs_read_', 'fs_write_', 'git_', 'k8s_',
+                 'net_', 'search_', 'tool_9']) {
+    rules.push(`mcp_oauth_scope ${p}* scope_${p}all;`);
+}
+if (rules.length !== 100) throw new Error('expected 100 rules');
+w('rules.conf', rules.join('\n') + '\n');
+
+const call = {
+    jsonrpc: '2.0', id: 1, method: 'tools/call',
+    params: { name: 'tool_042', arguments: { query: 'benchmark', limit: 10, padding: '' } },
+};
+const base = JSON.stringify(call).length;
+call.params.arguments.padding = 'x'.repeat(1024 - base);
+const body = JSON.stringify(call);
+if (body.length !== 1024) throw new Error(`rules body is ${body.length} bytes`);
+w('rules_body.json', body);
+
+// --- /filter: 50 tools, token holds the scopes of the even ones ---------
+const frules = [];
+const tools = [];
+for (let i = 0; i < 50; i++) {
+    const n = pad(i, 2);
+    frules.push(`mcp_oauth_scope ftool_${n} fscope_${n};`);
+    tools.push({
+        name: `ftool_${n}`,
+        description: `Benchmark tool ${n}: looks up records matching a query in data set ${n} and returns them as text.`,
+        inputSchema: {
+            type: 'object',
+            properties: {
+                query: { type: 'string', description: 'what to look for' },
+                limit: { type: 'integer', minimum: 1, maximum: 100, description: 'largest number of results' },
+            },
+            required: ['query'],
+        },
+    });
+}
+w('filter.conf', frules.join('\n') + '\n');
+w('tools_list.json', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }));
+const answer = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { tools } });
+w('tools50.json', answer);
+if (/['\\$]/.test(answer)) throw new Error('tools50 answer must not contain quote, backslash or $');
+const parts = [];
+for (let i = 0; i < answer.length; i += 3000) parts.push(answer.slice(i, i + 3000));
+const conf = parts.map((p, i) => `set $bench_t50_${i} '${p}';`);
+conf.push(`return 200 '${parts.map((_, i) => `$bench_t50_${i}`).join('')}';`);
+w('tools50.conf', conf.join('\n') + '\n');
+
+process.stdout.write(`fixtures: rules body ${body.length} B, tools50 answer ${answer.length} B\n`);

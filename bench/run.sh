@@ -1,0 +1,772 @@
+#!/usr/bin/env bash
+# Benchmark harness for ngx_mcp_oauth_module. See bench/README.md.
+#
+#   bench/run.sh            throughput table (wrk), writes bench/results.md
+#   bench/run.sh rss        worker RSS before/after 1,000,000 rules+body requests
+#   bench/run.sh callgrind  instructions per request (valgrind --tool=callgrind),
+#                           writes bench/callgrind-rs256.txt
+#
+# Environment: DURATION (5) seconds per wrk run, ROUNDS (3), CONNS (50),
+# SERVER_CPU (0), CLIENT_CPU (1), NGINX (/usr/sbin/nginx), UNIQUE_TOKENS
+# (default: sized from a calibration run), TOKEN_CACHE (unset: the module's
+# default; "off" or a size sets mcp_oauth_token_cache), RSS_REQUESTS (1000000),
+# CG_WARMUP (2000), CG_REQUESTS (10000), CG_CASES ("plain rs256"; "all": every
+# case but rs256_unique),
+# KEEP_TMP=1 keeps the temp dir.
+# Ports (127.0.0.1): bench 18600/18601, rss 18602/18603, callgrind 18604/18605.
+set -euo pipefail
+
+# settings given by the caller, for the command line shown in the results
+declare -A ORIG_ENV=()
+for v in DURATION ROUNDS CONNS SERVER_CPU CLIENT_CPU UNIQUE_TOKENS TOKEN_CACHE RSS_REQUESTS CG_WARMUP CG_REQUESTS CG_CASES NGINX; do
+    if [[ -n ${!v+x} ]]; then ORIG_ENV[$v]=1; fi
+done
+
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$BENCH")
+MODULE=$ROOT/build/ngx_http_mcp_oauth_module.so
+NGINX=${NGINX:-/usr/sbin/nginx}
+DURATION=${DURATION:-5}
+ROUNDS=${ROUNDS:-3}
+CONNS=${CONNS:-50}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+RSS_REQUESTS=${RSS_REQUESTS:-1000000}
+CG_WARMUP=${CG_WARMUP:-2000}
+CG_REQUESTS=${CG_REQUESTS:-10000}
+CG_CASES=${CG_CASES:-plain rs256}
+MODE=${1:-bench}
+MODE_ARG=${1:-}
+
+case $MODE in
+    bench)     PORT=18600 ;;
+    rss)       PORT=18602 ;;
+    callgrind) PORT=18604 ;;
+    -h|--help|help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) echo "usage: $0 [bench|rss|callgrind]" >&2; exit 2 ;;
+esac
+UPORT=$((PORT + 1))
+
+log()  { printf '==> %s\n' "$*" >&2; }
+warn() { printf 'bench: WARNING: %s\n' "$*" >&2; }
+die()  { printf 'bench: ERROR: %s\n' "$*" >&2; exit 1; }
+
+# --------------------------------------------------------------------------
+# processes we start, and cleanup
+
+T=
+NGINX_PID=     # nginx master (bench, rss) or valgrind+nginx (callgrind)
+NGINX_BG=0     # 1 when NGINX_PID is a child of this shell (callgrind)
+WRK_PID=       # wrk running in the background (rss)
+
+stop_nginx() {
+    [[ -n $NGINX_PID ]] || return 0
+    if kill -0 "$NGINX_PID" 2>/dev/null; then
+        kill -QUIT "$NGINX_PID" 2>/dev/null || true
+        local i
+        for ((i = 0; i < 600; i++)); do   # valgrind needs time to write its output
+            kill -0 "$NGINX_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$NGINX_PID" 2>/dev/null; then
+            warn "nginx $NGINX_PID did not stop on SIGQUIT, killing it"
+            kill -KILL "$NGINX_PID" 2>/dev/null || true
+        fi
+    fi
+    if ((NGINX_BG)); then wait "$NGINX_PID" 2>/dev/null || true; fi
+    NGINX_PID=
+    NGINX_BG=0
+}
+
+cleanup() {
+    local rc=$?
+    trap '' INT TERM
+    trap - EXIT
+    if [[ -n $WRK_PID ]]; then kill "$WRK_PID" 2>/dev/null || true; wait "$WRK_PID" 2>/dev/null || true; fi
+    stop_nginx
+    if [[ -n $T && -d $T ]]; then
+        if [[ ${KEEP_TMP:-0} == 1 ]]; then log "temp dir kept: $T"; else rm -rf "$T"; fi
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --------------------------------------------------------------------------
+# preconditions
+
+for tool in "$NGINX" node curl taskset ss; do
+    command -v "$tool" >/dev/null || die "$tool not found"
+done
+if [[ $MODE == callgrind ]]; then
+    for tool in valgrind callgrind_annotate; do command -v "$tool" >/dev/null || die "$tool not found"; done
+else
+    command -v wrk >/dev/null || die "wrk not found"
+fi
+for p in "$PORT" "$UPORT"; do
+    ((p >= 18600 && p <= 18699)) || die "port $p outside 18600-18699"
+    if ss -Htln "sport = :$p" | grep -q .; then die "port 127.0.0.1:$p is in use"; fi
+done
+ncpu=$(nproc)
+((SERVER_CPU < ncpu && CLIENT_CPU < ncpu)) || die "SERVER_CPU/CLIENT_CPU must be below $ncpu"
+[[ $SERVER_CPU != "$CLIENT_CPU" ]] || warn "server and client share CPU $SERVER_CPU"
+
+if [[ ! -f $MODULE ]]; then
+    log "module missing, building it"
+    (cd "$ROOT" && ./build.sh) || die "build failed"
+fi
+
+T=$(mktemp -d /tmp/mcp-oauth-bench.XXXXXX)
+chmod 755 "$T"      # the nginx worker runs as nobody
+mkdir -p "$T"/tmp/{client_body,proxy,fastcgi,uwsgi,scgi}
+
+# nginx loads a private copy: a concurrent ./build.sh rewrites build/*.so in
+# place, which would change the code under a running nginx (SIGILL) and mix
+# two builds in one set of results
+cp "$MODULE" "$T/ngx_http_mcp_oauth_module.so"
+MODULE_SHA=$(sha256sum "$T/ngx_http_mcp_oauth_module.so" | cut -c1-12)
+MODULE_DATE=$(date -u -r "$MODULE" '+%Y-%m-%d %H:%M:%S UTC')
+
+log "fixtures in $T"
+node "$BENCH/lib/fixtures.mjs" "$T" >&2
+
+# --------------------------------------------------------------------------
+# nginx configuration
+
+affinity=
+for ((i = ncpu - 1; i >= 0; i--)); do
+    if ((i == SERVER_CPU)); then affinity+=1; else affinity+=0; fi
+done
+# TOKEN_CACHE=off (or a size) sets mcp_oauth_token_cache; unset: module default
+cache_conf=
+if [[ -n ${TOKEN_CACHE:-} ]]; then cache_conf="mcp_oauth_token_cache $TOKEN_CACHE;"; fi
+
+write_conf() {   # FILE bench|callgrind
+    local file=$1 kind=$2 proc
+    if [[ $kind == callgrind ]]; then
+        proc=$'master_process off;\ndaemon off;'
+    else
+        proc="worker_processes 1;"$'\n'"worker_cpu_affinity $affinity;"
+    fi
+    local px='proxy_http_version 1.1; proxy_set_header Connection "";'
+    cat >"$file" <<EOF
+# generated by bench/run.sh
+load_module $T/ngx_http_mcp_oauth_module.so;
+$proc
+pid $T/nginx-$kind.pid;
+lock_file $T/nginx.lock;
+error_log $T/error-$kind.log warn;
+
+events { worker_connections 1024; }
+
+http {
+    $cache_conf
+    access_log off;
+    sendfile off;
+    keepalive_timeout 75s;
+    keepalive_requests 1000000;
+    client_body_temp_path $T/tmp/client_body;
+    proxy_temp_path $T/tmp/proxy;
+    fastcgi_temp_path $T/tmp/fastcgi;
+    uwsgi_temp_path $T/tmp/uwsgi;
+    scgi_temp_path $T/tmp/scgi;
+
+    upstream upstream_mcp {
+        server 127.0.0.1:$UPORT;
+        keepalive 32;
+        keepalive_requests 1000000;
+    }
+
+    # the protected server
+    server {
+        listen 127.0.0.1:$PORT;
+        mcp_oauth_resource https://mcp.example.com/mcp;
+        mcp_oauth_issuer   https://auth.example.com;
+        mcp_oauth_jwks     $ROOT/t/data/jwks/main.json;
+
+        # baselines: the same proxying without the module
+        location /plain         { $px proxy_pass http://upstream_mcp; }
+        location /plain_tools50 { $px proxy_pass http://upstream_mcp/tools50; }
+
+        location /mcp {
+            mcp_oauth on;
+            mcp_oauth_required_scope mcp:tools;
+            $px proxy_pass http://upstream_mcp;
+        }
+
+        location /rules {
+            mcp_oauth on;
+            mcp_oauth_required_scope mcp:tools;
+            include $T/rules.conf;
+            $px proxy_pass http://upstream_mcp;
+        }
+
+        location /filter {
+            mcp_oauth on;
+            mcp_oauth_required_scope mcp:tools;
+            mcp_oauth_filter_tools on;
+            include $T/filter.conf;
+            $px proxy_pass http://upstream_mcp/tools50;
+        }
+    }
+
+    # the upstream, answering like an MCP server
+    server {
+        listen 127.0.0.1:$UPORT;
+        location / {
+            default_type application/json;
+            return 200 '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"ok"}]}}';
+        }
+        location /tools50 {
+            default_type application/json;
+            include $T/tools50.conf;
+        }
+    }
+}
+EOF
+    local out
+    out=$("$NGINX" -t -q -p "$T/" -e "$T/error-$kind.log" -c "$file" 2>&1) \
+        || die "nginx -t failed for $file:"$'\n'"$out"
+}
+
+start_nginx() {   # daemonized master + 1 worker
+    write_conf "$T/nginx.conf" bench
+    "$NGINX" -p "$T/" -e "$T/error-bench.log" -c "$T/nginx.conf" || die "nginx did not start"
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [[ -s $T/nginx-bench.pid ]] && break
+        sleep 0.1
+    done
+    NGINX_PID=$(cat "$T/nginx-bench.pid")
+    for ((i = 0; i < 50; i++)); do
+        WORKER_PID=$(ps -o pid= --ppid "$NGINX_PID" | head -1 | tr -d ' ')
+        [[ -n $WORKER_PID ]] && break
+        sleep 0.1
+    done
+    [[ -n $WORKER_PID ]] || die "no nginx worker"
+    log "nginx master $NGINX_PID, worker $WORKER_PID (CPU $SERVER_CPU), 127.0.0.1:$PORT"
+}
+
+# --------------------------------------------------------------------------
+# cases
+
+CASES=(plain rs256 es256 eddsa plain_body rs256_rules_body rs256_unique plain_tools50 filter50)
+declare -A C_PATH=(
+    [plain]=/plain [rs256]=/mcp [es256]=/mcp [eddsa]=/mcp
+    [plain_body]=/plain [rs256_rules_body]=/rules [rs256_unique]=/mcp
+    [plain_tools50]=/plain_tools50 [filter50]=/filter)
+declare -A C_METHOD=(
+    [plain]=GET [rs256]=GET [es256]=GET [eddsa]=GET
+    [plain_body]=POST [rs256_rules_body]=POST [rs256_unique]=GET
+    [plain_tools50]=POST [filter50]=POST)
+declare -A C_TOKEN=(
+    [plain]=rs256.jwt [rs256]=rs256.jwt [es256]=es256.jwt [eddsa]=eddsa.jwt
+    [plain_body]=rules.jwt [rs256_rules_body]=rules.jwt [rs256_unique]=unique.txt
+    [plain_tools50]=filter.jwt [filter50]=filter.jwt)
+declare -A C_BODY=(
+    [plain_body]=rules_body.json [rs256_rules_body]=rules_body.json
+    [plain_tools50]=tools_list.json [filter50]=tools_list.json)
+declare -A C_BASE=(
+    [rs256]=plain [es256]=plain [eddsa]=plain [rs256_unique]=plain
+    [rs256_rules_body]=plain_body [filter50]=plain_tools50)
+declare -A C_DESC=(
+    [plain]='GET, proxy only (baseline)'
+    [rs256]='GET, RS256 token (same token)'
+    [es256]='GET, ES256 token (same token)'
+    [eddsa]='GET, EdDSA token (same token)'
+    [plain_body]='POST 1 KB tools/call, proxy only (baseline)'
+    [rs256_rules_body]='POST 1 KB tools/call, RS256, 100 rules'
+    [rs256_unique]='GET, RS256, a new token per request'
+    [plain_tools50]='POST tools/list, 50-tool answer, proxy only (baseline)'
+    [filter50]='POST tools/list, 50-tool answer filtered to 25')
+
+# one request with curl: prints the status, keeps the body in $T/check-CASE.out
+curl_case() {   # CASE [TOKEN_FILE] [PATH]
+    local c=$1 tokf=${2:-$T/${C_TOKEN[$1]}} path=${3:-${C_PATH[$1]}}
+    local args=(-sS -o "$T/check-$c.out" -w '%{http_code}' -X "${C_METHOD[$c]}"
+                -H 'Accept: application/json, text/event-stream')
+    [[ $tokf == none ]] || args+=(-H "Authorization: Bearer $(head -1 "$tokf")")
+    if [[ -n ${C_BODY[$c]:-} ]]; then
+        args+=(-H 'Content-Type: application/json' --data-binary "@$T/${C_BODY[$c]}")
+    fi
+    curl "${args[@]}" "http://127.0.0.1:$PORT$path" || echo "curl-failed"
+}
+
+check_case() {   # CASE: abort unless 2xx
+    local c=$1 tokf=$T/${C_TOKEN[$1]} code
+    [[ $c == rs256_unique ]] && tokf=$T/unique.txt
+    code=$(curl_case "$c" "$tokf")
+    if [[ $code != 2?? ]]; then
+        die "case $c: ${C_METHOD[$c]} ${C_PATH[$c]} answered $code, not 2xx" \
+            "(401/403: a token or configuration mistake)."$'\n'"body: $(head -c 400 "$T/check-$c.out" 2>/dev/null)"$'\n'"error log:"$'\n'"$(tail -5 "$T"/error-*.log 2>/dev/null)"
+    fi
+    local tools
+    case $c in
+        plain_tools50|filter50)
+            tools=$(grep -o '"name":"ftool_[0-9]*"' "$T/check-$c.out" | wc -l)
+            local want=50; [[ $c == filter50 ]] && want=25
+            ((tools == want)) || die "case $c: answer lists $tools tools, expected $want"
+            ;;
+    esac
+    printf '    %-18s %s %-14s -> %s\n' "$c" "${C_METHOD[$c]}" "${C_PATH[$c]}" "$code" >&2
+}
+
+check_module_active() {   # the module must refuse what it should refuse
+    local code
+    code=$(curl_case rs256 none)
+    [[ $code == 401 ]] || die "GET /mcp without a token answered $code, expected 401: is the module active?"
+    code=$(curl_case rs256_rules_body "$T/rs256.jwt")
+    [[ $code == 403 ]] || die "POST /rules (tool_042) without scope_042 answered $code, expected 403"
+    printf '    %-18s GET  /mcp without token -> 401; /rules without scope_042 -> 403\n' "module" >&2
+}
+
+# --------------------------------------------------------------------------
+# wrk
+
+UNIQUE_OFFSET=1     # line 1 was used by the curl check
+UNIQUE_USED=0
+UNIQUE_WRAPS=0
+
+run_wrk() {   # CASE DURATION OUTFILE [VAR=VALUE...]
+    local c=$1 d=$2 out=$3
+    shift 3
+    local envs=(BENCH_METHOD="${C_METHOD[$c]}") script=$BENCH/wrk/static.lua
+    if [[ $c == rs256_unique ]]; then
+        script=$BENCH/wrk/unique.lua
+        envs+=(BENCH_TOKENS="$T/unique.txt" BENCH_TOKEN_OFFSET="$UNIQUE_OFFSET")
+    else
+        envs+=(BENCH_TOKEN="$T/${C_TOKEN[$c]}")
+    fi
+    [[ -z ${C_BODY[$c]:-} ]] || envs+=(BENCH_BODY="$T/${C_BODY[$c]}")
+    local cmd=(env "${envs[@]}" "$@" taskset -c "$CLIENT_CPU"
+               wrk -t1 -c"$CONNS" -d"${d}s" --latency -s "$script"
+               "http://127.0.0.1:$PORT${C_PATH[$c]}")
+    if [[ " $* " == *" BENCH_STOP_AFTER="* ]]; then
+        # the Lua script stops its thread after N answers and creates the
+        # marker file; wrk's main thread would still sleep until -d is over,
+        # so it is ended with SIGINT (wrk then reports the time actually run)
+        local marker=$T/wrk-stopped
+        rm -f "$marker"
+        BENCH_STOP_FILE=$marker "${cmd[@]}" >"$out" 2>&1 &
+        WRK_PID=$!
+        while kill -0 "$WRK_PID" 2>/dev/null && [[ ! -e $marker ]]; do sleep 0.2; done
+        kill -INT "$WRK_PID" 2>/dev/null || true
+        local rc=0
+        wait "$WRK_PID" || rc=$?
+        WRK_PID=
+        ((rc == 0)) || die "wrk failed for $c:"$'\n'"$(cat "$out")"
+    elif ! "${cmd[@]}" >"$out" 2>&1; then
+        die "wrk failed for $c:"$'\n'"$(cat "$out")"
+    fi
+    if [[ $c == rs256_unique ]]; then
+        local used total wraps
+        read -r used total wraps < <(sed -n 's/^tokens: used=\([0-9]*\) total=\([0-9]*\) offset=[0-9]* wraps=\([0-9]*\)$/\1 \2 \3/p' "$out")
+        [[ -n ${used:-} ]] || die "no token count in the wrk output of $c"
+        if ((wraps > 0)); then
+            warn "rs256_unique: the token list wrapped ($wraps x) after $total tokens: some tokens were used twice; set UNIQUE_TOKENS higher"
+            UNIQUE_WRAPS=$((UNIQUE_WRAPS + wraps))
+        fi
+        UNIQUE_USED=$((UNIQUE_USED + used))
+        UNIQUE_OFFSET=$(((UNIQUE_OFFSET + used) % total))
+    fi
+}
+
+wrk_rps()      { awk '/^Requests\/sec:/ {print $2}' "$1"; }
+wrk_requests() { awk '/ requests in / {print $1}' "$1"; }
+wrk_non2xx()   { awk '/Non-2xx or 3xx responses:/ {n = $NF} END {print n + 0}' "$1"; }
+wrk_sockerr()  {
+    awk '/Socket errors:/ {gsub(/,/, ""); n = $4 + $6 + $8 + $10} END {print n + 0}' "$1"
+}
+wrk_p99_ms()   {   # wrk prints 850.00us, 2.31ms, 1.02s, 1.50m
+    awk '$1 == "99%" {
+        v = $2; u = v; sub(/^[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+        f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : 3600000
+        printf "%.2f\n", v * f
+    }' "$1"
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
+    if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+env_cmd() {   # the command line, with the settings that were given
+    local s=() v
+    for v in DURATION ROUNDS CONNS SERVER_CPU CLIENT_CPU UNIQUE_TOKENS TOKEN_CACHE RSS_REQUESTS CG_WARMUP CG_REQUESTS CG_CASES NGINX; do
+        if [[ -n ${ORIG_ENV[$v]:-} ]]; then s+=("$v=$(printf '%q' "${!v}")"); fi
+    done
+    printf '%s' "${s[*]:+${s[*]} }bench/run.sh${MODE_ARG:+ $MODE_ARG}"
+}
+
+cpu_model() { lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1; }
+
+# --------------------------------------------------------------------------
+# bench: the throughput table
+
+mode_bench() {
+    LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+    start_nginx
+    log "checking every case answers 2xx"
+    local c
+    for c in "${CASES[@]}"; do
+        [[ $c == rs256_unique ]] || check_case "$c"
+    done
+    check_module_active
+
+    # unique tokens: a first batch, a 1 s calibration run of rs256_unique on
+    # it (which also warms that case up), then as many more as the rounds need
+    local ntok=${UNIQUE_TOKENS:-20000}
+    log "generating $ntok distinct RS256 tokens"
+    node "$BENCH/lib/unique-tokens.mjs" "$T/unique.txt" "$ntok" >&2
+    check_case rs256_unique
+    if [[ -z ${UNIQUE_TOKENS:-} ]]; then
+        run_wrk rs256_unique 1 "$T/wrk-calibrate.txt"
+        local cal need more
+        cal=$(wrk_rps "$T/wrk-calibrate.txt")
+        need=$(awk -v r="$cal" -v d="$DURATION" -v n="$ROUNDS" 'BEGIN { printf "%d", r * 1.3 * d * n + 1000 }')
+        more=$((need - (ntok - UNIQUE_OFFSET)))
+        log "rs256_unique ~${cal%.*} req/s: $ROUNDS x ${DURATION}s need ~$need tokens (+30%)"
+        if ((more > 0)); then
+            log "generating $more more tokens"
+            node "$BENCH/lib/unique-tokens.mjs" "$T/unique-more.txt" "$more" >&2
+            cat "$T/unique-more.txt" >>"$T/unique.txt"
+            rm -f "$T/unique-more.txt"
+            ntok=$((ntok + more))
+        fi
+    fi
+
+    log "warm-up: 1 s per case"
+    for c in "${CASES[@]}"; do
+        [[ $c == rs256_unique && -z ${UNIQUE_TOKENS:-} ]] && continue   # warmed up by the calibration
+        run_wrk "$c" 1 "$T/wrk-warmup-$c.txt"
+    done
+
+    declare -gA RPS P99 NON2XX SOCKERR USREQ CPUPCT
+    local r out t0 t1 e0 e1
+    for ((r = 1; r <= ROUNDS; r++)); do
+        log "round $r/$ROUNDS"
+        for c in "${CASES[@]}"; do
+            out=$T/wrk-$c-$r.txt
+            t0=$(worker_ticks); e0=$(date +%s%N)
+            run_wrk "$c" "$DURATION" "$out"
+            t1=$(worker_ticks); e1=$(date +%s%N)
+            RPS[$c,$r]=$(wrk_rps "$out")
+            # worker CPU time (utime + stime) per answered request, and the
+            # share of the wall time the worker was on a CPU: with other load
+            # on the machine req/s drops, CPU time per request much less
+            USREQ[$c,$r]=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$(wrk_requests "$out")" \
+                'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+            CPUPCT[$c,$r]=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v ns=$((e1 - e0)) \
+                'BEGIN { printf "%.0f", 100 * t / hz / (ns / 1e9) }')
+            P99[$c,$r]=$(wrk_p99_ms "$out")
+            NON2XX[$c,$r]=$(wrk_non2xx "$out")
+            SOCKERR[$c,$r]=$(wrk_sockerr "$out")
+            printf '    %-18s %10s req/s  p99 %8s ms  worker %3s%% CPU %7s us/req  non-2xx %s  socket errors %s\n' \
+                "$c" "${RPS[$c,$r]}" "${P99[$c,$r]}" "${CPUPCT[$c,$r]}" "${USREQ[$c,$r]}" \
+                "${NON2XX[$c,$r]}" "${SOCKERR[$c,$r]}" >&2
+        done
+    done
+
+    # table
+    local rows=() b rps_list ratios p99s non2 serr med ratio p99 per us uss pcts dus duss
+    for c in "${CASES[@]}"; do
+        b=${C_BASE[$c]:-}
+        rps_list=() ratios=() p99s=() non2=0 serr=0 uss=() pcts=() duss=()
+        for ((r = 1; r <= ROUNDS; r++)); do
+            rps_list+=("${RPS[$c,$r]}")
+            p99s+=("${P99[$c,$r]}")
+            uss+=("${USREQ[$c,$r]}")
+            pcts+=("${CPUPCT[$c,$r]}")
+            if [[ -n $b ]]; then
+                duss+=("$(awk -v a="${USREQ[$c,$r]}" -v b="${USREQ[$b,$r]}" 'BEGIN { printf "%.2f", a - b }')")
+            fi
+            non2=$((non2 + NON2XX[$c,$r]))
+            serr=$((serr + SOCKERR[$c,$r]))
+            if [[ -n $b ]]; then
+                ratios+=("$(awk -v a="${RPS[$c,$r]}" -v b="${RPS[$b,$r]}" 'BEGIN { printf "%.4f", a / b }')")
+            fi
+        done
+        med=$(median "${rps_list[@]}")
+        if [[ -n $b ]]; then ratio=$(printf '%.3f' "$(median "${ratios[@]}")"); else ratio=1; b=-; fi
+        p99=$(printf '%.2f' "$(median "${p99s[@]}")")
+        per=$(printf '%.0f/' "${rps_list[@]}"); per=${per%/}
+        us=$(printf '%.1f' "$(median "${uss[@]}")")
+        if [[ $b != - ]]; then dus=$(printf '%+.1f' "$(median "${duss[@]}")"); else dus=-; fi
+        rows+=("$c|$b|$(printf '%.0f' "$med")|$ratio|$p99|$(median "${pcts[@]}")|$us|$dus|$non2|$serr|$per")
+    done
+
+    local now nginx_v cpu cmd commit
+    now=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+    nginx_v=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
+    cpu=$(cpu_model)
+    cmd=$(env_cmd)
+    commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+    echo
+    echo "ngx_mcp_oauth_module benchmark: $now, $nginx_v, $cpu ($ncpu CPUs)"
+    echo "nginx 1 worker on CPU $SERVER_CPU; wrk -t1 -c$CONNS -d${DURATION}s on CPU $CLIENT_CPU; $ROUNDS rounds interleaved"
+    local fmt='%-17s %-13s %7s %6s %8s %5s %7s %7s %7s %7s  %s\n'
+    # shellcheck disable=SC2059
+    printf "$fmt" case baseline 'req/s' ratio 'p99 ms' cpu% 'us/req' '+us/req' non-2xx sockerr 'req/s per round'
+    local row f
+    for row in "${rows[@]}"; do
+        IFS='|' read -r -a f <<<"$row"
+        # shellcheck disable=SC2059
+        printf "$fmt" "${f[@]}"
+    done
+    echo "unique tokens: $ntok generated, $UNIQUE_USED used, wrapped $UNIQUE_WRAPS times"
+    echo "req/s: median of $ROUNDS runs; ratio: median over rounds of case/baseline in the same round; p99: median of the runs' p99"
+    echo "cpu%, us/req: the nginx worker's CPU time (utime+stime) share of the run and per request (medians); +us/req: minus the baseline's, same round (median)"
+
+    {
+        echo "# ngx_mcp_oauth_module benchmark results"
+        echo
+        echo "- date: $now"
+        echo "- nginx: $nginx_v ($NGINX), module built from commit $commit"
+        echo "- CPU: $cpu, $ncpu CPUs (lscpu); loopback"
+        echo "- command: \`$cmd\`"
+        echo "- nginx: 1 worker pinned to CPU $SERVER_CPU; client: \`taskset -c $CLIENT_CPU wrk -t1 -c$CONNS -d${DURATION}s --latency\`;" \
+             "$ROUNDS rounds, each running every case once, in the order of the table"
+        echo "- unique tokens: $ntok generated, $UNIQUE_USED used, list wrapped $UNIQUE_WRAPS times"
+        echo "- module: sha256 $MODULE_SHA..., built $MODULE_DATE; token cache: ${TOKEN_CACHE:-module default}"
+        echo "- load average before / after: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg) (other processes share the 2 CPUs)"
+        echo
+        echo "| case | what | baseline | req/s (median) | ratio to baseline | p99 ms | worker CPU % | worker µs/req | +µs/req vs baseline | non-2xx | socket errors | req/s per round |"
+        echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        for row in "${rows[@]}"; do
+            IFS='|' read -r -a f <<<"$row"
+            echo "| ${f[0]} | ${C_DESC[${f[0]}]} | ${f[1]} | ${f[2]} | ${f[3]} | ${f[4]} | ${f[5]} | ${f[6]} | ${f[7]} | ${f[8]} | ${f[9]} | ${f[10]} |"
+        done
+        echo
+        echo "req/s is the median of the $ROUNDS runs of a case. The ratio is computed per round"
+        echo "(case req/s divided by its baseline's req/s in the same round) and the median of"
+        echo "those is shown. p99 is the median of the runs' 99th-percentile latency."
+        echo "Worker CPU % is the nginx worker's CPU time (utime + stime, /proc) over the run's"
+        echo "wall time: below ~95% the worker was not alone on its CPU or not saturated. Worker"
+        echo "µs/req is that CPU time per answered request, which other load on the machine"
+        echo "moves much less than req/s; +µs/req is the case's minus its baseline's in the same"
+        echo "round (median): the module's CPU cost per request."
+        echo "Throughput on 2 shared cores is noisy (a few %); \`bench/run.sh callgrind\` gives"
+        echo "the stable per-request cost. See bench/README.md."
+    } >"$BENCH/results.md"
+    log "wrote $BENCH/results.md"
+}
+
+# --------------------------------------------------------------------------
+# rss: worker memory before/after RSS_REQUESTS requests of rs256_rules_body
+
+CLK_TCK=$(getconf CLK_TCK)
+worker_ticks() {   # utime + stime of the worker, in clock ticks
+    awk '{print $14 + $15}' "/proc/$WORKER_PID/stat"
+}
+
+worker_mem() {   # prints "VmRSS VmHWM" in kB
+    awk '/^VmRSS:/ {r = $2} /^VmHWM:/ {h = $2} END {print r, h}' "/proc/$WORKER_PID/status"
+}
+
+mode_rss() {
+    local c=rs256_rules_body
+    start_nginx
+    check_case "$c"
+    check_module_active
+    local start warm after rps out n
+    read -r -a start < <(worker_mem)
+    log "warm-up: 20000 requests"
+    run_wrk "$c" 120 "$T/wrk-rss-warmup.txt" BENCH_STOP_AFTER=20000
+    read -r -a warm < <(worker_mem)
+    rps=$(wrk_rps "$T/wrk-rss-warmup.txt")
+    log "$RSS_REQUESTS requests of $c (~$(awk -v n="$RSS_REQUESTS" -v r="$rps" 'BEGIN{printf "%d", n / r}') s at ${rps%.*} req/s)"
+    out=$T/wrk-rss.txt
+    run_wrk "$c" "$(awk -v n="$RSS_REQUESTS" -v r="$rps" 'BEGIN{printf "%d", n / r * 3 + 60}')" "$out" \
+        BENCH_STOP_AFTER="$RSS_REQUESTS"
+    read -r -a after < <(worker_mem)
+    n=$(wrk_requests "$out")
+    ((n >= RSS_REQUESTS)) || die "only $n requests done (wrk duration too short)"
+    local non2 serr
+    non2=$(wrk_non2xx "$out"); serr=$(wrk_sockerr "$out")
+
+    local report
+    report=$(
+        echo "worker RSS, case $c (POST 1 KB tools/call, RS256, 100 rules), worker pid $WORKER_PID"
+        printf '%-34s %10s %10s\n' '' 'VmRSS kB' 'VmHWM kB'
+        printf '%-34s %10s %10s\n' 'start (after 3 check requests)' "${start[0]}" "${start[1]}"
+        printf '%-34s %10s %10s\n' 'after 20000 warm-up requests' "${warm[0]}" "${warm[1]}"
+        printf '%-34s %10s %10s\n' "after $n more requests" "${after[0]}" "${after[1]}"
+        printf 'growth over the %s requests: VmRSS %+d kB, VmHWM %+d kB\n' "$n" \
+            $((after[0] - warm[0])) $((after[1] - warm[1]))
+        printf 'growth since start:             VmRSS %+d kB, VmHWM %+d kB\n' \
+            $((after[0] - start[0])) $((after[1] - start[1]))
+        echo "wrk: $(wrk_rps "$out") req/s, non-2xx $non2, socket errors $serr"
+    )
+    echo
+    echo "$report"
+    {
+        echo "# ngx_mcp_oauth_module worker memory"
+        echo
+        echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+        echo "- nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'); CPU: $(cpu_model)"
+        echo "- command: \`$(env_cmd)\`"
+        echo "- module: sha256 $MODULE_SHA..., built $MODULE_DATE; token cache: ${TOKEN_CACHE:-module default}"
+        echo
+        echo '```'
+        echo "$report"
+        echo '```'
+    } >"$BENCH/results-rss.md"
+    log "wrote $BENCH/results-rss.md"
+    ((non2 == 0)) || die "$non2 non-2xx answers during the RSS run"
+}
+
+# --------------------------------------------------------------------------
+# callgrind: instructions per request
+
+cg_total() {   # total Ir of a callgrind output file
+    awk '/^(summary|totals):/ {print $2; exit}' "$1"
+}
+
+cg_run() {   # NAME CASE REQUESTS: nginx under callgrind, REQUESTS sequential keep-alive requests
+    local name=$1 c=$2 n=$3
+    local outf=$T/cg-$name.out
+    rm -f "$T/nginx-callgrind.pid"
+    taskset -c "$SERVER_CPU" valgrind --tool=callgrind --callgrind-out-file="$outf" \
+        --log-file="$T/cg-$name.log" \
+        "$NGINX" -p "$T/" -e "$T/error-callgrind.log" -c "$T/nginx-cg.conf" &
+    NGINX_PID=$!
+    NGINX_BG=1
+    local i
+    for ((i = 0; i < 1200; i++)); do   # wait for the listener without connecting to it
+        ss -Htln "sport = :$PORT" | grep -q . && break
+        kill -0 "$NGINX_PID" 2>/dev/null || die "nginx under valgrind exited: $(tail -20 "$T/cg-$name.log")"
+        sleep 0.1
+    done
+    ss -Htln "sport = :$PORT" | grep -q . || die "nginx under valgrind did not listen in 120 s"
+    local args=(--port "$PORT" --path "${C_PATH[$c]}" --n "$n" --method "${C_METHOD[$c]}"
+                --token-file "$T/${C_TOKEN[$c]}")
+    [[ -z ${C_BODY[$c]:-} ]] || args+=(--body-file "$T/${C_BODY[$c]}")
+    local t0=$SECONDS
+    taskset -c "$CLIENT_CPU" node "$BENCH/lib/client.mjs" "${args[@]}" >/dev/null \
+        || die "client failed in callgrind run $name"
+    stop_nginx
+    [[ -s $outf ]] || die "no callgrind output for $name: $(tail -20 "$T/cg-$name.log")"
+    printf '    %-12s %6d requests of %-6s total Ir %15s  (%d s)\n' \
+        "$name" "$n" "$c" "$(cg_total "$outf")" $((SECONDS - t0)) >&2
+}
+
+cg_functions() {   # OUT-FILE: "Ir<TAB>function [object]" for every function
+    callgrind_annotate --inclusive=no --threshold=100 "$1" 2>/dev/null \
+        | awk '/^ *[0-9,]+ +\( *[0-9.]+%\) / && !/PROGRAM TOTALS/ {
+                ir = $1; gsub(/,/, "", ir); name = $0
+                sub(/^ *[0-9,]+ +\( *[0-9.]+%\) +/, "", name)
+                print ir "\t" name }'
+}
+
+cg_diff() {   # W.tsv WN.tsv N: "Ir/request<TAB>share %<TAB>function", largest first
+    awk -F'\t' -v n="$3" 'NR == FNR { w[$2] += $1; next }
+        { d[$2] += $1 }
+        END {
+            for (f in d) { x = d[f] - w[f]; if (x > 0) { t += x; pos[f] = x } }
+            for (f in pos) printf "%.1f\t%.2f\t%s\n", pos[f] / n, 100 * pos[f] / t, f
+        }' "$1" "$2" | sort -t$'\t' -k1,1 -rn
+}
+
+mode_callgrind() {
+    local cases=() c
+    if [[ $CG_CASES == all ]]; then
+        for c in "${CASES[@]}"; do [[ $c == rs256_unique ]] || cases+=("$c"); done
+    else
+        read -r -a cases <<<"$CG_CASES"
+    fi
+    for c in "${cases[@]}"; do
+        [[ -n ${C_PATH[$c]:-} && $c != rs256_unique ]] || die "CG_CASES: unknown or unsupported case $c"
+    done
+    write_conf "$T/nginx-cg.conf" callgrind
+    # the checks run against a normal nginx first (valgrind would count them)
+    start_nginx
+    for c in "${cases[@]}"; do check_case "$c"; done
+    check_module_active
+    stop_nginx
+
+    local W=$CG_WARMUP N=$CG_REQUESTS
+    log "callgrind runs: one with 0 requests; per case one with $W (warm-up) and one with $W + $N requests"
+    cg_run zero plain 0
+    for c in "${cases[@]}"; do
+        cg_run "$c-w" "$c" "$W"
+        cg_run "$c-wn" "$c" $((W + N))
+    done
+
+    local z report
+    z=$(cg_total "$T/cg-zero.out")
+    declare -A PER PER0
+    report=$(
+        echo "instructions (Ir) per request: nginx + module + the upstream server block, valgrind --tool=callgrind"
+        printf '%-18s %15s %15s %15s %12s %14s\n' case 'Ir(0 req)' 'Ir(W)' 'Ir(W+N)' '(W+N - W)/N' '(W+N - 0)/(W+N)'
+        for c in "${cases[@]}"; do
+            local w wn
+            w=$(cg_total "$T/cg-$c-w.out"); wn=$(cg_total "$T/cg-$c-wn.out")
+            PER[$c]=$(awk -v a="$wn" -v b="$w" -v n="$N" 'BEGIN { printf "%.0f", (a - b) / n }')
+            PER0[$c]=$(awk -v a="$wn" -v b="$z" -v n=$((W + N)) 'BEGIN { printf "%.0f", (a - b) / n }')
+            printf '%-18s %15s %15s %15s %12s %14s\n' "$c" "$z" "$w" "$wn" "${PER[$c]}" "${PER0[$c]}"
+        done
+        echo "W = $W warm-up requests, N = $N measured requests, sequential on one keep-alive connection"
+        for c in "${cases[@]}"; do
+            local b=${C_BASE[$c]:-}
+            [[ -n $b && -n ${PER[$b]:-} ]] || continue
+            printf 'module cost %-16s (%s - %s): %d Ir/request steady state (%.2fx %s), %d Ir/request with warm-up\n' \
+                "$c" "$c" "$b" $((PER[$c] - PER[$b])) \
+                "$(awk -v a="${PER[$c]}" -v b="${PER[$b]}" 'BEGIN { print a / b }')" "$b" \
+                $((PER0[$c] - PER0[$b]))
+        done
+        echo "token cache: ${TOKEN_CACHE:-module default}; module copy sha256 $MODULE_SHA (built $MODULE_DATE)"
+    )
+    echo
+    echo "$report"
+
+    for c in "${cases[@]}"; do
+        [[ -n ${C_BASE[$c]:-} ]] || continue    # baselines get no annotation
+        local ann=$BENCH/callgrind-$c.txt
+        {
+            echo "# callgrind, case $c (${C_DESC[$c]}): $((W + N)) requests, startup and shutdown included"
+            echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'); $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'); $(cpu_model)"
+            echo "# command: $(env_cmd)"
+            echo "#"
+            while IFS= read -r line; do echo "# $line"; done <<<"$report"
+            echo
+            echo "== Steady state: self Ir per request by function, (Ir(W+N) - Ir(W)) / N, top 15 =="
+            echo
+            cg_functions "$T/cg-$c-w.out" >"$T/cg-$c-w.tsv"
+            cg_functions "$T/cg-$c-wn.out" >"$T/cg-$c-wn.tsv"
+            cg_diff "$T/cg-$c-w.tsv" "$T/cg-$c-wn.tsv" "$N" >"$T/cg-$c-diff.tsv"
+            printf '%12s %7s  %s\n' 'Ir/request' share function
+            head -15 "$T/cg-$c-diff.tsv" | awk -F'\t' '{printf "%12.1f %6.2f%%  %s\n", $1, $2, $3}'
+            echo
+            echo "== Steady state: self Ir per request by object file =="
+            echo
+            awk -F'\t' '{obj = "(object not given)"
+                         if ($3 ~ /\]$/) { obj = $3; sub(/.*\[/, "", obj); sub(/\]$/, "", obj); sub(/.*\//, "", obj) }
+                         s[obj] += $1; t += $1}
+                END { for (o in s) printf "%12.1f %6.2f%%  %s\n", s[o], 100 * s[o] / t, o }' \
+                "$T/cg-$c-diff.tsv" | sort -rn
+            echo
+            echo "== callgrind_annotate --inclusive=no of the whole W+N run (startup and warm-up included), top 15 =="
+            echo
+            callgrind_annotate --inclusive=no "$T/cg-$c-wn.out" 2>/dev/null \
+                | awk 'done { next }
+                       /PROGRAM TOTALS/ { print; next }
+                       /^ *[0-9,]+ +\(/ && seen { print; if (++n == 15) done = 1; next }
+                       /^-+$/ { dash++; if (dash == 4) seen = 1 }'
+        } | sed "s|$T/|<tmp>/|g" >"$ann"
+        log "wrote $ann"
+    done
+    {
+        echo "# ngx_mcp_oauth_module instructions per request"
+        echo
+        echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+        echo "- nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'); CPU: $(cpu_model); valgrind $(valgrind --version | sed 's/^valgrind-//')"
+        echo "- command: \`$(env_cmd)\`"
+        echo
+        echo '```'
+        echo "$report"
+        echo '```'
+        echo
+        echo "Top functions: callgrind-<case>.txt next to this file."
+    } >"$BENCH/results-callgrind.md"
+    log "wrote $BENCH/results-callgrind.md"
+}
+
+"mode_$MODE"
