@@ -41,6 +41,20 @@ static ngx_int_t ngx_http_mcp_oauth_scan_message(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_msg_t *msg);
 static ngx_int_t ngx_http_mcp_oauth_scan_params(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_msg_t *msg);
+/* bytes a string holds without a closer look: not '"', '\\', < 0x20, >= 0x80 */
+static u_char  ngx_http_mcp_oauth_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+    /* 0x80-0xff: 0 */
+};
+
+
 static ngx_int_t ngx_http_mcp_oauth_scan_response(
     ngx_http_mcp_oauth_scan_t *s, ngx_array_t *arrays, ngx_array_t *tools);
 static ngx_int_t ngx_http_mcp_oauth_scan_tools(ngx_http_mcp_oauth_scan_t *s,
@@ -824,6 +838,17 @@ ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
     str->escaped = 0;
 
     while (s->p < s->last) {
+
+        /* the common bytes in a tight loop */
+
+        while (s->p < s->last && ngx_http_mcp_oauth_plain[*s->p]) {
+            s->p++;
+        }
+
+        if (s->p == s->last) {
+            break;
+        }
+
         c = *s->p;
 
         if (c == '"') {

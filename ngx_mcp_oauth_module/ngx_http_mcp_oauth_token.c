@@ -29,19 +29,17 @@ ngx_http_mcp_oauth_token_get(ngx_http_request_t *r, ngx_str_t *token,
     u_char           *p, *last;
     ngx_table_elt_t  *h;
 
-    static uint32_t  b64token[] = {
-        0x00000000,  /* 0000 0000 0000 0000  0000 0000 0000 0000 */
+    /* b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
 
-                     /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
-        0x23ffe800,  /* 0010 0011 1111 1111  1110 1000 0000 0000 */
-
-                     /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
-        0x87fffffe,  /* 1000 0111 1111 1111  1111 1111 1111 1110 */
-
-                     /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
-        0x47fffffe,  /* 0100 0111 1111 1111  1111 1111 1111 1110 */
-
-        0x00000000, 0x00000000, 0x00000000, 0x00000000
+    static u_char  b64token[256] = {
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1,   /* + - . / */
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0,   /* 0-9 = */
+        0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* A-O */
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,   /* P-Z _ */
+        0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* a-o */
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0    /* p-z ~ */
     };
 
     h = r->headers_in.authorization;
@@ -81,13 +79,13 @@ ngx_http_mcp_oauth_token_get(ngx_http_request_t *r, ngx_str_t *token,
     token->data = p;
     token->len = last - p;
 
-    /* b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+    while (p < last && b64token[*p]) {
+        p++;
+    }
 
-    for ( /* void */ ; p < last; p++) {
-        if (!(b64token[*p >> 5] & (1U << (*p & 0x1f)))) {
-            *err = "malformed bearer token";
-            return NGX_ERROR;
-        }
+    if (p < last) {
+        *err = "malformed bearer token";
+        return NGX_ERROR;
     }
 
     return NGX_OK;
