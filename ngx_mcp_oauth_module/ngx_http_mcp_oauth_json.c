@@ -444,6 +444,160 @@ ngx_http_mcp_oauth_scan_next(ngx_http_mcp_oauth_scan_t *s, u_char close)
 }
 
 
+ngx_int_t
+ngx_http_mcp_oauth_json_members(ngx_pool_t *pool, u_char *data, size_t len,
+    ngx_http_mcp_oauth_member_t *m, ngx_uint_t n)
+{
+    u_char                      *start;
+    ngx_str_t                    k, *e;
+    ngx_uint_t                   i;
+    ngx_http_mcp_oauth_jstr_t    key, str;
+    ngx_http_mcp_oauth_scan_t    s;
+
+    s.p = data;
+    s.last = data + len;
+    s.pool = pool;
+
+    for (i = 0; i < n; i++) {
+        m[i].type = 0;
+    }
+
+    ngx_http_mcp_oauth_skip_ws(&s);
+
+    if (s.p == s.last || *s.p++ != '{') {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_oauth_skip_ws(&s);
+
+    if (s.p < s.last && *s.p == '}') {
+        s.p++;
+        goto done;
+    }
+
+    for ( ;; ) {
+        if (ngx_http_mcp_oauth_scan_member(&s, &key) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (key.escaped) {
+            if (ngx_http_mcp_oauth_decode(&s, &key, &k) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+        } else {
+            k.data = key.start;
+            k.len = key.end - key.start;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (k.len == m[i].name.len
+                && ngx_memcmp(k.data, m[i].name.data, k.len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == n) {
+            if (ngx_http_mcp_oauth_scan_value(&s, 1) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            goto next;
+        }
+
+        if (m[i].type) {
+            return NGX_ERROR;   /* the same claim twice */
+        }
+
+        start = s.p;
+
+        switch (*s.p) {
+
+        case '"':
+            m[i].type = NGX_HTTP_MCP_OAUTH_JSON_STRING;
+
+            if (ngx_http_mcp_oauth_scan_string(&s, &str) != NGX_OK
+                || ngx_http_mcp_oauth_decode(&s, &str, &m[i].value) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            break;
+
+        case '[':
+            m[i].type = NGX_HTTP_MCP_OAUTH_JSON_ARRAY;
+            m[i].strings = ngx_array_create(pool, 2, sizeof(ngx_str_t));
+            if (m[i].strings == NULL) {
+                return NGX_ERROR;
+            }
+
+            s.p++;
+            ngx_http_mcp_oauth_skip_ws(&s);
+
+            if (s.p < s.last && *s.p == ']') {
+                s.p++;
+                break;
+            }
+
+            for ( ;; ) {
+                ngx_http_mcp_oauth_skip_ws(&s);
+
+                if (s.p < s.last && *s.p == '"') {
+                    e = ngx_array_push(m[i].strings);
+                    if (e == NULL
+                        || ngx_http_mcp_oauth_scan_string(&s, &str) != NGX_OK
+                        || ngx_http_mcp_oauth_decode(&s, &str, e) != NGX_OK)
+                    {
+                        return NGX_ERROR;
+                    }
+
+                } else if (ngx_http_mcp_oauth_scan_value(&s, 2) != NGX_OK) {
+                    return NGX_ERROR;
+                }
+
+                if (ngx_http_mcp_oauth_scan_next(&s, ']') != NGX_OK) {
+                    return NGX_ERROR;
+                }
+
+                if (s.p[-1] == ']') {
+                    break;
+                }
+            }
+
+            break;
+
+        default:
+            if (ngx_http_mcp_oauth_scan_value(&s, 1) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            m[i].type = (*start == '-' || (*start >= '0' && *start <= '9'))
+                        ? NGX_HTTP_MCP_OAUTH_JSON_NUMBER
+                        : NGX_HTTP_MCP_OAUTH_JSON_OTHER;
+            m[i].value.data = start;
+            m[i].value.len = s.p - start;
+        }
+
+    next:
+
+        if (ngx_http_mcp_oauth_scan_next(&s, '}') != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (s.p[-1] == '}') {
+            break;
+        }
+    }
+
+done:
+
+    ngx_http_mcp_oauth_skip_ws(&s);
+
+    return (s.p == s.last) ? NGX_OK : NGX_ERROR;
+}
+
+
 /*
  * Responses: only result.tools matters.  Each element of such an array is
  * noted with its span and its "name", so that a filter can drop elements

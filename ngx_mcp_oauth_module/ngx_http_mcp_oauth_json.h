@@ -49,6 +49,30 @@ ngx_int_t ngx_http_mcp_oauth_json_scan(ngx_pool_t *pool, u_char *data,
     size_t len, ngx_array_t *msgs, ngx_uint_t *batch, char **err);
 
 
+/* members of one JSON object, taken out by name (JWT header, claims) */
+
+#define NGX_HTTP_MCP_OAUTH_JSON_STRING  1
+#define NGX_HTTP_MCP_OAUTH_JSON_NUMBER  2
+#define NGX_HTTP_MCP_OAUTH_JSON_ARRAY   3
+#define NGX_HTTP_MCP_OAUTH_JSON_OTHER   4      /* object, true, false, null */
+
+typedef struct {
+    ngx_str_t                     name;
+    ngx_uint_t                    type;          /* 0: absent */
+    ngx_str_t                     value;         /* string (unescaped) or
+                                                    number (its text) */
+    ngx_array_t                  *strings;       /* an array's strings */
+} ngx_http_mcp_oauth_member_t;
+
+
+/*
+ * NGX_OK: the text is one JSON object; the named members are filled.
+ * NGX_ERROR: anything else, or a named member twice.
+ */
+ngx_int_t ngx_http_mcp_oauth_json_members(ngx_pool_t *pool, u_char *data,
+    size_t len, ngx_http_mcp_oauth_member_t *m, ngx_uint_t n);
+
+
 /* the tools arrays of tools/list results in a response, and their tools */
 
 typedef struct {

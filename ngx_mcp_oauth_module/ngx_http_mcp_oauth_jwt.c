@@ -16,10 +16,10 @@
 #include "ngx_http_mcp_oauth_jwt.h"
 
 
-static ngx_int_t ngx_http_mcp_oauth_jwt_header(ngx_http_mcp_oauth_jwt_t *jwt,
-    char **err);
-static json_t *ngx_http_mcp_oauth_jwt_json(ngx_pool_t *pool, ngx_str_t *src,
-    ngx_str_t *decoded);
+static ngx_int_t ngx_http_mcp_oauth_jwt_header(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_jwt_t *jwt, ngx_str_t *json, char **err);
+static ngx_int_t ngx_http_mcp_oauth_jwt_segment(ngx_pool_t *pool,
+    ngx_str_t *src, ngx_str_t *dst);
 static ngx_int_t ngx_http_mcp_oauth_verify_key(ngx_http_mcp_oauth_jwt_t *jwt,
     const ngx_http_mcp_oauth_alg_t *a, ngx_http_mcp_oauth_key_t *key);
 static ngx_int_t ngx_http_mcp_oauth_verify_ecdsa(ngx_http_mcp_oauth_jwt_t *jwt,
@@ -28,11 +28,24 @@ static ngx_int_t ngx_http_mcp_oauth_verify_ctx(ngx_http_mcp_oauth_verifier_t *v,
     u_char *sig, size_t siglen, ngx_str_t *tbs);
 static ngx_int_t ngx_http_mcp_oauth_verify_evp(EVP_PKEY *pkey,
     const char *md, unsigned pss, u_char *sig, size_t siglen, ngx_str_t *tbs);
-static ngx_int_t ngx_http_mcp_oauth_claim_str(json_t *payload,
-    const char *name, ngx_str_t *s);
-static ngx_int_t ngx_http_mcp_oauth_claim_time(json_t *payload,
-    const char *name, time_t *t);
-static void ngx_http_mcp_oauth_json_cleanup(void *data);
+static ngx_int_t ngx_http_mcp_oauth_claim_str(ngx_http_mcp_oauth_member_t *m,
+    ngx_str_t *s);
+static ngx_int_t ngx_http_mcp_oauth_claim_time(ngx_http_mcp_oauth_member_t *m,
+    time_t *t);
+
+
+static ngx_str_t  ngx_http_mcp_oauth_claim_names[] = {
+    ngx_string("exp"),
+    ngx_string("nbf"),
+    ngx_string("iat"),
+    ngx_string("iss"),
+    ngx_string("sub"),
+    ngx_string("client_id"),
+    ngx_string("azp"),
+    ngx_string("aud"),
+    ngx_string("scope"),
+    ngx_string("scp")
+};
 
 
 ngx_int_t
@@ -63,10 +76,14 @@ ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
     ngx_http_mcp_oauth_jwt_t *jwt, char **err)
 {
     u_char     *p, *last, *dot[4];
-    ngx_str_t   part;
-    ngx_uint_t  n;
+    ngx_str_t   part, json;
+    ngx_uint_t  n, i;
 
     ngx_memzero(jwt, sizeof(ngx_http_mcp_oauth_jwt_t));
+
+    for (i = 0; i < NGX_HTTP_MCP_OAUTH_CLAIM_N; i++) {
+        jwt->claims[i].name = ngx_http_mcp_oauth_claim_names[i];
+    }
 
     if (token->len > NGX_HTTP_MCP_OAUTH_TOKEN_MAX) {
         *err = "token too large";
@@ -104,22 +121,27 @@ ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
     part.data = token->data;
     part.len = dot[0] - token->data;
 
-    jwt->header = ngx_http_mcp_oauth_jwt_json(pool, &part, NULL);
-    if (jwt->header == NULL) {
+    if (ngx_http_mcp_oauth_jwt_segment(pool, &part, &json) != NGX_OK) {
         *err = "malformed token header (not base64url JSON object)";
         return NGX_ERROR;
     }
 
-    if (ngx_http_mcp_oauth_jwt_header(jwt, err) != NGX_OK) {
+    if (ngx_http_mcp_oauth_jwt_header(pool, jwt, &json, err) != NGX_OK) {
         return NGX_ERROR;
     }
 
     part.data = dot[0] + 1;
     part.len = dot[1] - part.data;
 
-    jwt->payload = ngx_http_mcp_oauth_jwt_json(pool, &part,
-                                               &jwt->payload_json);
-    if (jwt->payload == NULL) {
+    /* the claims are taken out with the payload checked as one JSON object */
+
+    if (ngx_http_mcp_oauth_jwt_segment(pool, &part, &jwt->payload_json)
+        != NGX_OK
+        || ngx_http_mcp_oauth_json_members(pool, jwt->payload_json.data,
+                                           jwt->payload_json.len, jwt->claims,
+                                           NGX_HTTP_MCP_OAUTH_CLAIM_N)
+           != NGX_OK)
+    {
         *err = "malformed token payload (not base64url JSON object)";
         return NGX_ERROR;
     }
@@ -146,51 +168,64 @@ ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
 
 
 static ngx_int_t
-ngx_http_mcp_oauth_jwt_header(ngx_http_mcp_oauth_jwt_t *jwt, char **err)
+ngx_http_mcp_oauth_jwt_header(ngx_pool_t *pool, ngx_http_mcp_oauth_jwt_t *jwt,
+    ngx_str_t *json, char **err)
 {
-    json_t      *v;
-    const char  *typ;
+    u_char                       *typ;
+    size_t                        len;
+    ngx_http_mcp_oauth_member_t   h[4];
 
-    v = json_object_get(jwt->header, "alg");
-    if (!json_is_string(v)) {
+    ngx_str_set(&h[0].name, "alg");
+    ngx_str_set(&h[1].name, "kid");
+    ngx_str_set(&h[2].name, "typ");
+    ngx_str_set(&h[3].name, "crit");
+
+    if (ngx_http_mcp_oauth_json_members(pool, json->data, json->len, h, 4)
+        != NGX_OK)
+    {
+        *err = "malformed token header (not base64url JSON object)";
+        return NGX_ERROR;
+    }
+
+    if (h[0].type != NGX_HTTP_MCP_OAUTH_JSON_STRING) {
         *err = "no alg in token header";
         return NGX_ERROR;
     }
 
-    jwt->alg = ngx_http_mcp_oauth_alg_by_name((u_char *) json_string_value(v),
-                                              json_string_length(v));
+    jwt->alg = ngx_http_mcp_oauth_alg_by_name(h[0].value.data, h[0].value.len);
 
     if (jwt->alg == NGX_HTTP_MCP_OAUTH_ALG_UNKNOWN) {
         *err = "unsupported alg (alg none is never accepted)";
         return NGX_ERROR;
     }
 
-    v = json_object_get(jwt->header, "kid");
-    if (v != NULL) {
-        if (!json_is_string(v)) {
+    if (h[1].type) {
+        if (h[1].type != NGX_HTTP_MCP_OAUTH_JSON_STRING) {
             *err = "kid is not a string";
             return NGX_ERROR;
         }
 
-        jwt->kid.data = (u_char *) json_string_value(v);
-        jwt->kid.len = json_string_length(v);
+        jwt->kid = h[1].value;
         jwt->has_kid = 1;
     }
 
     /* RFC 9068 §4: "at+jwt"; plain JWTs as many IAMs issue them */
 
-    v = json_object_get(jwt->header, "typ");
-    if (v != NULL) {
-        typ = json_is_string(v) ? json_string_value(v) : "";
+    if (h[2].type) {
+        typ = h[2].value.data;
+        len = (h[2].type == NGX_HTTP_MCP_OAUTH_JSON_STRING) ? h[2].value.len
+                                                            : 0;
 
-        if (ngx_strncasecmp((u_char *) typ, (u_char *) "application/", 12)
-            == 0)
+        if (len > 12 && ngx_strncasecmp(typ, (u_char *) "application/", 12)
+                        == 0)
         {
             typ += 12;
+            len -= 12;
         }
 
-        if (ngx_strcasecmp((u_char *) typ, (u_char *) "JWT") != 0
-            && ngx_strcasecmp((u_char *) typ, (u_char *) "at+jwt") != 0)
+        if (!((len == 3 && ngx_strncasecmp(typ, (u_char *) "JWT", 3) == 0)
+              || (len == 6
+                  && ngx_strncasecmp(typ, (u_char *) "at+jwt", 6) == 0)))
         {
             *err = "unexpected typ in token header";
             return NGX_ERROR;
@@ -199,7 +234,7 @@ ngx_http_mcp_oauth_jwt_header(ngx_http_mcp_oauth_jwt_t *jwt, char **err)
 
     /* RFC 7515 §4.1.11: no extension is understood here */
 
-    if (json_object_get(jwt->header, "crit") != NULL) {
+    if (h[3].type) {
         *err = "unsupported critical header parameter";
         return NGX_ERROR;
     }
@@ -208,51 +243,22 @@ ngx_http_mcp_oauth_jwt_header(ngx_http_mcp_oauth_jwt_t *jwt, char **err)
 }
 
 
-static json_t *
-ngx_http_mcp_oauth_jwt_json(ngx_pool_t *pool, ngx_str_t *src,
-    ngx_str_t *decoded)
+/* a base64url segment, decoded */
+
+static ngx_int_t
+ngx_http_mcp_oauth_jwt_segment(ngx_pool_t *pool, ngx_str_t *src,
+    ngx_str_t *dst)
 {
-    json_t              *json;
-    ngx_str_t            dst;
-    json_error_t         jerr;
-    ngx_pool_cleanup_t  *cln;
-
     if (src->len == 0) {
-        return NULL;
+        return NGX_ERROR;
     }
 
-    dst.data = ngx_pnalloc(pool, ngx_base64_decoded_length(src->len) + 1);
-    if (dst.data == NULL) {
-        return NULL;
+    dst->data = ngx_pnalloc(pool, ngx_base64_decoded_length(src->len) + 1);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
     }
 
-    if (ngx_http_mcp_oauth_base64url_decode(&dst, src) != NGX_OK) {
-        return NULL;
-    }
-
-    cln = ngx_pool_cleanup_add(pool, 0);
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    json = json_loadb((char *) dst.data, dst.len, JSON_REJECT_DUPLICATES,
-                      &jerr);
-    if (json == NULL) {
-        return NULL;
-    }
-
-    cln->handler = ngx_http_mcp_oauth_json_cleanup;
-    cln->data = json;
-
-    if (!json_is_object(json)) {
-        return NULL;
-    }
-
-    if (decoded) {
-        *decoded = dst;
-    }
-
-    return json;
+    return ngx_http_mcp_oauth_base64url_decode(dst, src);
 }
 
 
@@ -480,11 +486,13 @@ ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
     ngx_http_mcp_oauth_jwt_t *jwt, ngx_http_mcp_oauth_claims_t *c,
     char **err)
 {
-    u_char      *p, *last, *start;
-    size_t       i;
-    json_t      *v, *e;
-    ngx_int_t    rc;
-    ngx_str_t   *s;
+    u_char                       *p, *last, *start;
+    ngx_int_t                     rc;
+    ngx_str_t                    *s, *e;
+    ngx_uint_t                    i;
+    ngx_http_mcp_oauth_member_t  *m, *v;
+
+    m = jwt->claims;
 
     ngx_memzero(c, sizeof(ngx_http_mcp_oauth_claims_t));
 
@@ -495,7 +503,8 @@ ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
         return NGX_ERROR;
     }
 
-    rc = ngx_http_mcp_oauth_claim_time(jwt->payload, "exp", &c->exp);
+    rc = ngx_http_mcp_oauth_claim_time(&m[NGX_HTTP_MCP_OAUTH_CLAIM_EXP],
+                                       &c->exp);
 
     if (rc != NGX_OK) {
         *err = (rc == NGX_DECLINED) ? "token has no exp"
@@ -503,7 +512,8 @@ ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
         return NGX_ERROR;
     }
 
-    rc = ngx_http_mcp_oauth_claim_time(jwt->payload, "nbf", &c->nbf);
+    rc = ngx_http_mcp_oauth_claim_time(&m[NGX_HTTP_MCP_OAUTH_CLAIM_NBF],
+                                       &c->nbf);
 
     if (rc == NGX_ERROR) {
         *err = "nbf is not a number";
@@ -512,7 +522,8 @@ ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
 
     c->has_nbf = (rc == NGX_OK);
 
-    rc = ngx_http_mcp_oauth_claim_time(jwt->payload, "iat", &c->iat);
+    rc = ngx_http_mcp_oauth_claim_time(&m[NGX_HTTP_MCP_OAUTH_CLAIM_IAT],
+                                       &c->iat);
 
     if (rc == NGX_ERROR) {
         *err = "iat is not a number";
@@ -521,47 +532,35 @@ ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
 
     c->has_iat = (rc == NGX_OK);
 
-    ngx_http_mcp_oauth_claim_str(jwt->payload, "iss", &c->iss);
-    ngx_http_mcp_oauth_claim_str(jwt->payload, "sub", &c->sub);
+    ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_ISS], &c->iss);
+    ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_SUB], &c->sub);
 
     /* RFC 9068 §2.2 client_id; "azp" from IAMs that follow OpenID instead */
 
-    if (ngx_http_mcp_oauth_claim_str(jwt->payload, "client_id", &c->client_id)
+    if (ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_CLIENT_ID],
+                                     &c->client_id)
         != NGX_OK)
     {
-        ngx_http_mcp_oauth_claim_str(jwt->payload, "azp", &c->client_id);
+        ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_AZP],
+                                     &c->client_id);
     }
 
     /* aud: a string or an array of strings (RFC 7519 §4.1.3) */
 
-    v = json_object_get(jwt->payload, "aud");
-    c->has_aud = (v != NULL);
+    v = &m[NGX_HTTP_MCP_OAUTH_CLAIM_AUD];
+    c->has_aud = (v->type != 0);
 
-    if (json_is_string(v)) {
+    if (v->type == NGX_HTTP_MCP_OAUTH_JSON_STRING) {
         s = ngx_array_push(&c->aud);
         if (s == NULL) {
             *err = "out of memory";
             return NGX_ERROR;
         }
 
-        s->data = (u_char *) json_string_value(v);
-        s->len = json_string_length(v);
+        *s = v->value;
 
-    } else if (json_is_array(v)) {
-        json_array_foreach(v, i, e) {
-            if (!json_is_string(e)) {
-                continue;
-            }
-
-            s = ngx_array_push(&c->aud);
-            if (s == NULL) {
-                *err = "out of memory";
-                return NGX_ERROR;
-            }
-
-            s->data = (u_char *) json_string_value(e);
-            s->len = json_string_length(e);
-        }
+    } else if (v->type == NGX_HTTP_MCP_OAUTH_JSON_ARRAY) {
+        c->aud = *v->strings;
     }
 
     /*
@@ -570,17 +569,17 @@ ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
      * (RFC 6749 §3.3): array elements that do are not scopes.
      */
 
-    v = json_object_get(jwt->payload, "scope");
-    if (v == NULL) {
-        v = json_object_get(jwt->payload, "scp");
+    v = &m[NGX_HTTP_MCP_OAUTH_CLAIM_SCOPE];
+    if (v->type == 0) {
+        v = &m[NGX_HTTP_MCP_OAUTH_CLAIM_SCP];
     }
 
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, e) {
-            if (!json_is_string(e) || json_string_length(e) == 0
-                || ngx_strlchr((u_char *) json_string_value(e),
-                               (u_char *) json_string_value(e)
-                               + json_string_length(e), ' '))
+    if (v->type == NGX_HTTP_MCP_OAUTH_JSON_ARRAY) {
+        e = v->strings->elts;
+
+        for (i = 0; i < v->strings->nelts; i++) {
+            if (e[i].len == 0
+                || ngx_strlchr(e[i].data, e[i].data + e[i].len, ' '))
             {
                 continue;
             }
@@ -591,13 +590,12 @@ ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
                 return NGX_ERROR;
             }
 
-            s->len = json_string_length(e);
-            s->data = (u_char *) json_string_value(e);
+            *s = e[i];
         }
 
-    } else if (json_is_string(v)) {
-        p = (u_char *) json_string_value(v);
-        last = p + json_string_length(v);
+    } else if (v->type == NGX_HTTP_MCP_OAUTH_JSON_STRING) {
+        p = v->value.data;
+        last = p + v->value.len;
 
         while (p < last) {
             while (p < last && *p == ' ') {
@@ -736,38 +734,37 @@ ngx_http_mcp_oauth_claims_check(ngx_http_mcp_oauth_claims_t *c,
 
 
 static ngx_int_t
-ngx_http_mcp_oauth_claim_str(json_t *payload, const char *name, ngx_str_t *s)
+ngx_http_mcp_oauth_claim_str(ngx_http_mcp_oauth_member_t *m, ngx_str_t *s)
 {
-    json_t  *v;
-
-    v = json_object_get(payload, name);
-    if (!json_is_string(v)) {
+    if (m->type != NGX_HTTP_MCP_OAUTH_JSON_STRING) {
         return NGX_DECLINED;
     }
 
-    s->data = (u_char *) json_string_value(v);
-    s->len = json_string_length(v);
+    *s = m->value;
 
     return NGX_OK;
 }
 
 
 static ngx_int_t
-ngx_http_mcp_oauth_claim_time(json_t *payload, const char *name, time_t *t)
+ngx_http_mcp_oauth_claim_time(ngx_http_mcp_oauth_member_t *m, time_t *t)
 {
-    json_t  *v;
-    double   d;
+    u_char  buf[64];
+    double  d;
 
-    v = json_object_get(payload, name);
-    if (v == NULL) {
+    if (m->type == 0) {
         return NGX_DECLINED;
     }
 
-    if (!json_is_number(v)) {
+    if (m->type != NGX_HTTP_MCP_OAUTH_JSON_NUMBER
+        || m->value.len >= sizeof(buf))
+    {
         return NGX_ERROR;
     }
 
-    d = json_number_value(v);
+    ngx_cpystrn(buf, m->value.data, m->value.len + 1);
+
+    d = strtod((char *) buf, NULL);
 
     /* NumericDate (RFC 7519 §2); keep far-off values from overflowing */
 
@@ -778,11 +775,4 @@ ngx_http_mcp_oauth_claim_time(json_t *payload, const char *name, time_t *t)
     *t = (time_t) d;
 
     return NGX_OK;
-}
-
-
-static void
-ngx_http_mcp_oauth_json_cleanup(void *data)
-{
-    json_decref(data);
 }

@@ -10,21 +10,35 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <jansson.h>
-
 #include "ngx_http_mcp_oauth_jwks.h"
+#include "ngx_http_mcp_oauth_json.h"
 
 
 /* larger tokens are refused before any decoding */
 #define NGX_HTTP_MCP_OAUTH_TOKEN_MAX  16384
 
 
+/* the claims taken out of the payload, by index */
+enum {
+    NGX_HTTP_MCP_OAUTH_CLAIM_EXP = 0,
+    NGX_HTTP_MCP_OAUTH_CLAIM_NBF,
+    NGX_HTTP_MCP_OAUTH_CLAIM_IAT,
+    NGX_HTTP_MCP_OAUTH_CLAIM_ISS,
+    NGX_HTTP_MCP_OAUTH_CLAIM_SUB,
+    NGX_HTTP_MCP_OAUTH_CLAIM_CLIENT_ID,
+    NGX_HTTP_MCP_OAUTH_CLAIM_AZP,
+    NGX_HTTP_MCP_OAUTH_CLAIM_AUD,
+    NGX_HTTP_MCP_OAUTH_CLAIM_SCOPE,
+    NGX_HTTP_MCP_OAUTH_CLAIM_SCP,
+    NGX_HTTP_MCP_OAUTH_CLAIM_N
+};
+
+
 typedef struct {
     ngx_str_t                     signing_input;  /* header "." payload */
     ngx_str_t                     signature;      /* decoded */
-    json_t                       *header;
-    json_t                       *payload;
     ngx_str_t                     payload_json;   /* decoded payload */
+    ngx_http_mcp_oauth_member_t   claims[NGX_HTTP_MCP_OAUTH_CLAIM_N];
     ngx_uint_t                    alg;
     ngx_str_t                     kid;
     unsigned                      has_kid:1;
@@ -61,7 +75,7 @@ typedef struct {
 } ngx_http_mcp_oauth_claims_t;
 
 
-/* splits and decodes; the JSON documents are released with the pool */
+/* splits, decodes and checks the header; takes the claims out */
 ngx_int_t ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
     ngx_http_mcp_oauth_jwt_t *jwt, char **err);
 

@@ -12,6 +12,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <jansson.h>
 
 #include "ngx_http_mcp_oauth_jwks.h"
 #include "ngx_http_mcp_oauth_jwt.h"

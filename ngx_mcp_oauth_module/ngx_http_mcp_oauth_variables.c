@@ -7,6 +7,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <jansson.h>
 
 #include "ngx_http_mcp_oauth_module.h"
 
@@ -181,12 +182,10 @@ ngx_http_mcp_oauth_claim_value(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    /* a token from the cache was not decoded: its payload is, once */
+    /* the whole payload is parsed only for these, once per request */
 
     if (ctx->payload == NULL) {
-        ctx->payload = ctx->decoded ? ctx->jwt.payload
-                                    : ngx_http_mcp_oauth_json_parse(r,
-                                                       &ctx->claims.payload);
+        ctx->payload = ngx_http_mcp_oauth_json_parse(r, &ctx->claims.payload);
     }
 
     claim = ctx->payload ? json_object_get(ctx->payload, name) : NULL;
