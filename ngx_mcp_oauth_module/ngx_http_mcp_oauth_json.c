@@ -71,6 +71,9 @@ static ngx_int_t ngx_http_mcp_oauth_scan_literal(ngx_http_mcp_oauth_scan_t *s,
 static ngx_int_t ngx_http_mcp_oauth_scan_utf8(ngx_http_mcp_oauth_scan_t *s);
 static ngx_int_t ngx_http_mcp_oauth_decode(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str, ngx_str_t *out);
+static ngx_int_t ngx_http_mcp_oauth_scan_decisive(
+    ngx_http_mcp_oauth_scan_t *s, ngx_str_t *names, ngx_int_t n,
+    ngx_uint_t *seen, ngx_int_t *kind);
 static ngx_int_t ngx_http_mcp_oauth_scan_member(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *key);
 static ngx_int_t ngx_http_mcp_oauth_scan_next(ngx_http_mcp_oauth_scan_t *s,
@@ -79,6 +82,8 @@ static ngx_int_t ngx_http_mcp_oauth_key_kind(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *key, ngx_str_t *names, ngx_int_t n,
     ngx_int_t *kind);
 static ngx_int_t ngx_http_mcp_oauth_hex4(u_char *p, uint32_t *cp);
+static ngx_int_t ngx_http_mcp_oauth_scan_open(ngx_http_mcp_oauth_scan_t *s,
+    u_char close);
 static void ngx_http_mcp_oauth_skip_ws(ngx_http_mcp_oauth_scan_t *s);
 
 
@@ -209,7 +214,7 @@ ngx_http_mcp_oauth_scan_message(ngx_http_mcp_oauth_scan_t *s,
     u_char                     *start;
     ngx_int_t                   kind;
     ngx_uint_t                  seen;
-    ngx_http_mcp_oauth_jstr_t   key, str;
+    ngx_http_mcp_oauth_jstr_t   str;
 
     ngx_memzero(msg, sizeof(ngx_http_mcp_oauth_msg_t));
 
@@ -222,31 +227,16 @@ ngx_http_mcp_oauth_scan_message(ngx_http_mcp_oauth_scan_t *s,
 
     msg->object = 1;
     seen = 0;
-    s->p++;
-    ngx_http_mcp_oauth_skip_ws(s);
-
-    if (s->p < s->last && *s->p == '}') {
-        s->p++;
+    if (ngx_http_mcp_oauth_scan_open(s, '}') == NGX_DONE) {
         return NGX_OK;
     }
 
     for ( ;; ) {
-        if (ngx_http_mcp_oauth_scan_member(s, &key) != NGX_OK
-            || ngx_http_mcp_oauth_key_kind(s, &key,
-                                           ngx_http_mcp_oauth_message_keys,
-                                           NGX_HTTP_MCP_OAUTH_M_N, &kind)
-               != NGX_OK)
+        if (ngx_http_mcp_oauth_scan_decisive(s, ngx_http_mcp_oauth_message_keys,
+                                             NGX_HTTP_MCP_OAUTH_M_N, &seen, &kind)
+            != NGX_OK)
         {
             return NGX_ERROR;
-        }
-
-        if (kind >= 0) {
-            if (seen & (1 << kind)) {
-                s->err = "Parse error (duplicate member)";
-                return NGX_ERROR;
-            }
-
-            seen |= 1 << kind;
         }
 
         switch (kind) {
@@ -334,35 +324,20 @@ ngx_http_mcp_oauth_scan_params(ngx_http_mcp_oauth_scan_t *s,
     ngx_int_t                   kind;
     ngx_str_t                  *out;
     ngx_uint_t                  seen;
-    ngx_http_mcp_oauth_jstr_t   key, str;
+    ngx_http_mcp_oauth_jstr_t   str;
 
     msg->params_object = 1;
     seen = 0;
-    s->p++;
-    ngx_http_mcp_oauth_skip_ws(s);
-
-    if (s->p < s->last && *s->p == '}') {
-        s->p++;
+    if (ngx_http_mcp_oauth_scan_open(s, '}') == NGX_DONE) {
         return NGX_OK;
     }
 
     for ( ;; ) {
-        if (ngx_http_mcp_oauth_scan_member(s, &key) != NGX_OK
-            || ngx_http_mcp_oauth_key_kind(s, &key,
-                                           ngx_http_mcp_oauth_params_keys,
-                                           NGX_HTTP_MCP_OAUTH_P_N, &kind)
-               != NGX_OK)
+        if (ngx_http_mcp_oauth_scan_decisive(s, ngx_http_mcp_oauth_params_keys,
+                                             NGX_HTTP_MCP_OAUTH_P_N, &seen, &kind)
+            != NGX_OK)
         {
             return NGX_ERROR;
-        }
-
-        if (kind >= 0) {
-            if (seen & (1 << kind)) {
-                s->err = "Parse error (duplicate member)";
-                return NGX_ERROR;
-            }
-
-            seen |= 1 << kind;
         }
 
         out = (kind == NGX_HTTP_MCP_OAUTH_P_NAME) ? &msg->name
@@ -401,6 +376,35 @@ ngx_http_mcp_oauth_scan_params(ngx_http_mcp_oauth_scan_t *s,
             return NGX_OK;
         }
     }
+}
+
+
+/* a member of an object whose members decide: which one, never twice */
+
+static ngx_int_t
+ngx_http_mcp_oauth_scan_decisive(ngx_http_mcp_oauth_scan_t *s,
+    ngx_str_t *names, ngx_int_t n, ngx_uint_t *seen, ngx_int_t *kind)
+{
+    ngx_http_mcp_oauth_jstr_t  key;
+
+    if (ngx_http_mcp_oauth_scan_member(s, &key) != NGX_OK
+        || ngx_http_mcp_oauth_key_kind(s, &key, names, n, kind) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (*kind < 0) {
+        return NGX_OK;
+    }
+
+    if (*seen & (1 << *kind)) {
+        s->err = "Parse error (duplicate member)";
+        return NGX_ERROR;
+    }
+
+    *seen |= 1 << *kind;
+
+    return NGX_OK;
 }
 
 
@@ -532,11 +536,7 @@ ngx_http_mcp_oauth_json_members(ngx_pool_t *pool, u_char *data, size_t len,
                 return NGX_ERROR;
             }
 
-            s.p++;
-            ngx_http_mcp_oauth_skip_ws(&s);
-
-            if (s.p < s.last && *s.p == ']') {
-                s.p++;
+            if (ngx_http_mcp_oauth_scan_open(&s, ']') == NGX_DONE) {
                 break;
             }
 
@@ -666,11 +666,7 @@ ngx_http_mcp_oauth_scan_response(ngx_http_mcp_oauth_scan_t *s,
         return ngx_http_mcp_oauth_scan_value(s, 1);
     }
 
-    s->p++;
-    ngx_http_mcp_oauth_skip_ws(s);
-
-    if (s->p < s->last && *s->p == '}') {
-        s->p++;
+    if (ngx_http_mcp_oauth_scan_open(s, '}') == NGX_DONE) {
         return NGX_OK;
     }
 
@@ -691,11 +687,7 @@ ngx_http_mcp_oauth_scan_response(ngx_http_mcp_oauth_scan_t *s,
 
         /* result: find "tools" */
 
-        s->p++;
-        ngx_http_mcp_oauth_skip_ws(s);
-
-        if (s->p < s->last && *s->p == '}') {
-            s->p++;
+        if (ngx_http_mcp_oauth_scan_open(s, '}') == NGX_DONE) {
             goto next;
         }
 
@@ -759,11 +751,7 @@ ngx_http_mcp_oauth_scan_tools(ngx_http_mcp_oauth_scan_t *s,
 
     static ngx_str_t  name[] = { ngx_string("name") };
 
-    s->p++;
-    ngx_http_mcp_oauth_skip_ws(s);
-
-    if (s->p < s->last && *s->p == ']') {
-        s->p++;
+    if (ngx_http_mcp_oauth_scan_open(s, ']') == NGX_DONE) {
         return NGX_OK;
     }
 
@@ -779,11 +767,7 @@ ngx_http_mcp_oauth_scan_tools(ngx_http_mcp_oauth_scan_t *s,
         t->start = s->p;
 
         if (s->p < s->last && *s->p == '{') {
-            s->p++;
-            ngx_http_mcp_oauth_skip_ws(s);
-
-            if (s->p < s->last && *s->p == '}') {
-                s->p++;
+            if (ngx_http_mcp_oauth_scan_open(s, '}') == NGX_DONE) {
                 goto done;
             }
 
@@ -886,11 +870,7 @@ ngx_http_mcp_oauth_scan_value(ngx_http_mcp_oauth_scan_t *s, ngx_uint_t depth)
         return ngx_http_mcp_oauth_scan_string(s, &str);
 
     case '{':
-        s->p++;
-        ngx_http_mcp_oauth_skip_ws(s);
-
-        if (s->p < s->last && *s->p == '}') {
-            s->p++;
+        if (ngx_http_mcp_oauth_scan_open(s, '}') == NGX_DONE) {
             return NGX_OK;
         }
 
@@ -930,11 +910,7 @@ ngx_http_mcp_oauth_scan_value(ngx_http_mcp_oauth_scan_t *s, ngx_uint_t depth)
         }
 
     case '[':
-        s->p++;
-        ngx_http_mcp_oauth_skip_ws(s);
-
-        if (s->p < s->last && *s->p == ']') {
-            s->p++;
+        if (ngx_http_mcp_oauth_scan_open(s, ']') == NGX_DONE) {
             return NGX_OK;
         }
 
@@ -1381,6 +1357,23 @@ ngx_http_mcp_oauth_hex4(u_char *p, uint32_t *cp)
         }
 
         *cp = (*cp << 4) | c;
+    }
+
+    return NGX_OK;
+}
+
+
+/* past an opening bracket: NGX_DONE when the closing one follows at once */
+
+static ngx_int_t
+ngx_http_mcp_oauth_scan_open(ngx_http_mcp_oauth_scan_t *s, u_char close)
+{
+    s->p++;
+    ngx_http_mcp_oauth_skip_ws(s);
+
+    if (s->p < s->last && *s->p == close) {
+        s->p++;
+        return NGX_DONE;
     }
 
     return NGX_OK;
