@@ -316,7 +316,8 @@ ngx_http_mcp_oauth_json_body(ngx_http_request_t *r,
 
     f = ctx->filter;
 
-    rc = ngx_http_mcp_oauth_filter_text(r, ctx, f->data, f->len, &out);
+    rc = f->len ? ngx_http_mcp_oauth_filter_text(r, ctx, f->data, f->len, &out)
+                : NGX_DECLINED;
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -363,6 +364,11 @@ ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
     f = ctx->filter;
     out = NULL;
     ll = &out;
+
+    if (f->len == 0) {
+        /* nothing buffered: only a flush or the end to pass on */
+        goto special;
+    }
 
     p = f->data;
     end = f->data + f->len;
@@ -417,7 +423,12 @@ ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
     }
 
     f->len = end - event;
-    ngx_memmove(f->data, event, f->len);
+
+    if (f->len) {
+        ngx_memmove(f->data, event, f->len);
+    }
+
+special:
 
     if (last || flush) {
         cl = ngx_http_mcp_oauth_chain(r, NULL, 0);
@@ -720,6 +731,10 @@ ngx_http_mcp_oauth_append(ngx_http_request_t *r,
     u_char  *data;
     size_t   size;
 
+    if (len == 0) {
+        return NGX_OK;
+    }
+
     if (f->len + len > f->size) {
         size = ngx_max(f->size * 2, f->len + len);
         size = ngx_max(size, 4096);
@@ -729,7 +744,10 @@ ngx_http_mcp_oauth_append(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        ngx_memcpy(data, f->data, f->len);
+        if (f->len) {
+            ngx_memcpy(data, f->data, f->len);
+        }
+
         f->data = data;
         f->size = size;
     }
