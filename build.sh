@@ -5,6 +5,7 @@
 #   ./build.sh deps                        install Debian and npm packages
 #   ./build.sh test [--valgrind]           deps + build + every suite
 #   ./build.sh demo                        deps + build + the demo on 127.0.0.1:8080
+#   ./build.sh fuzz [SECONDS]              deps + every libFuzzer harness, long
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -108,6 +109,10 @@ run_tests() {
         log "demo self-check"
         DEMO_NO_WAIT=1 bash "$ROOT/examples/demo/run.sh"
     fi
+    if [[ -f $ROOT/fuzz/run.sh ]]; then
+        log "fuzz smoke (libFuzzer, a few seconds per parser)"
+        bash "$ROOT/fuzz/run.sh" 5
+    fi
 }
 
 cmd=${1:-build}
@@ -118,5 +123,6 @@ case $cmd in
     deps)       deps ;;
     test)       deps; build; run_tests "$@" ;;
     demo)       deps; build; exec bash "$ROOT/examples/demo/run.sh" ;;
-    *)          echo "usage: $0 [build [--with-nginx=DIR]] | deps | test [--valgrind] | demo" >&2; exit 2 ;;
+    fuzz)       deps; build; exec bash "$ROOT/fuzz/run.sh" "${1:-600}" ;;
+    *)          echo "usage: $0 [build [--with-nginx=DIR]] | deps | test [--valgrind] | demo | fuzz [SECONDS]" >&2; exit 2 ;;
 esac
