@@ -54,14 +54,14 @@ snapshot_objs() {
     for i in 1 2 3 4 5 6 7 8 9 10; do
         if grep -q 'define NGX_GROUP' "$NGX_OBJS/ngx_auto_config.h" 2>/dev/null \
            && [[ -s $NGX_OBJS/ngx_auto_headers.h ]]; then
-            cp "$NGX_OBJS/ngx_auto_config.h" "$OUT/objs/ngx_auto_config.h.new"
-            cp "$NGX_OBJS/ngx_auto_headers.h" "$OUT/objs/ngx_auto_headers.h.new"
-            if grep -q 'define NGX_GROUP' "$OUT/objs/ngx_auto_config.h.new"; then
+            cp "$NGX_OBJS/ngx_auto_config.h" "$OUT/objs/ngx_auto_config.h.new.$$"
+            cp "$NGX_OBJS/ngx_auto_headers.h" "$OUT/objs/ngx_auto_headers.h.new.$$"
+            if grep -q 'define NGX_GROUP' "$OUT/objs/ngx_auto_config.h.new.$$"; then
                 for f in ngx_auto_config.h ngx_auto_headers.h; do
-                    if ! cmp -s "$OUT/objs/$f.new" "$OUT/objs/$f"; then
-                        mv "$OUT/objs/$f.new" "$OUT/objs/$f"
+                    if ! cmp -s "$OUT/objs/$f.new.$$" "$OUT/objs/$f"; then
+                        mv "$OUT/objs/$f.new.$$" "$OUT/objs/$f"
                     else
-                        rm -f "$OUT/objs/$f.new"
+                        rm -f "$OUT/objs/$f.new.$$"
                     fi
                 done
                 return 0
@@ -76,6 +76,9 @@ snapshot_objs() {
     echo "$NGX_OBJS/ngx_auto_config.h stays incomplete (configure running?)" >&2
     exit 1
 }
+
+# (temporary files carry $$: two builds may run at once, e.g. run.sh from
+# ./build.sh test next to a long fuzzing run)
 
 # bytes of a file as a C initializer
 c_bytes() {
@@ -141,9 +144,9 @@ gen_data() {
             echo "    { \"${names[$i]}\", mcp_fuzz_tok_$i, sizeof(mcp_fuzz_tok_$i) },"
         done
         echo "};"
-    } >"$h.new"
+    } >"$h.new.$$"
     rm -rf "$tmp"
-    if cmp -s "$h.new" "$h"; then rm -f "$h.new"; else mv "$h.new" "$h"; fi
+    if cmp -s "$h.new.$$" "$h"; then rm -f "$h.new.$$"; else mv "$h.new.$$" "$h"; fi
 }
 
 build_target() {
@@ -160,9 +163,9 @@ build_target() {
                  -Wall -Wno-unused-parameter -Wno-unused-function ${FUZZ_CFLAGS:-})
     log "fuzz_$t"
     # shellcheck disable=SC2086
-    "$CC" "${flags[@]}" "${inc[@]}" -o "$bin.new" \
+    "$CC" "${flags[@]}" "${inc[@]}" -o "$bin.new.$$" \
         "$FUZZ/fuzz_$t.c" "$FUZZ/ngx_stubs.c" $srcs -lcrypto -ljansson
-    mv "$bin.new" "$bin"
+    mv "$bin.new.$$" "$bin"
 }
 
 main() {

@@ -10,6 +10,11 @@
  * Claims are extracted whether or not the signature verifies: the fuzzer
  * cannot sign, and the claims code must be safe on any payload.
  *
+ * Input: the token; or, when it starts with "{", "HEADER\nPAYLOAD\nSIG"
+ * (header and payload JSON text, signature bytes) turned into
+ * b64url(HEADER).b64url(PAYLOAD).b64url(SIG) here, so that mutations reach
+ * the claims instead of breaking the base64url.
+ *
  * Checked beyond "no sanitizer report":
  *  - the input is not written to;
  *  - signing input, signature, payload, kid, claims and the extracted
@@ -105,6 +110,75 @@ init(void)
     ngx_str_set(&s[0], "https://auth.example.com");
     ngx_str_set(&s[1], "https://second.example.com");
     ngx_str_set(&s[2], "https://tenant.auth0.com/");
+}
+
+
+/* "HEADER\nPAYLOAD\nSIG" as a compact JWS, in a block of its own size */
+
+static u_char *
+structured(const uint8_t *data, size_t size, size_t *len)
+{
+    size_t          i, n, seg[3], start[3];
+    u_char         *t, *p;
+    const uint8_t  *nl;
+
+    static const char  b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    start[0] = 0;
+    nl = memchr(data, '\n', size);
+    seg[0] = nl ? (size_t) (nl - data) : size;
+
+    start[1] = nl ? seg[0] + 1 : size;
+    nl = memchr(data + start[1], '\n', size - start[1]);
+    seg[1] = nl ? (size_t) (nl - data) - start[1] : size - start[1];
+
+    start[2] = nl ? start[1] + seg[1] + 1 : size;
+    seg[2] = size - start[2];
+
+    n = 2;
+    for (i = 0; i < 3; i++) {
+        n += (seg[i] + 2) / 3 * 4;
+    }
+
+    t = malloc(n);
+    if (t == NULL) {
+        abort();
+    }
+
+    p = t;
+
+    for (i = 0; i < 3; i++) {
+        const uint8_t  *s = data + start[i];
+        size_t          k = seg[i];
+
+        if (i) {
+            *p++ = '.';
+        }
+
+        for ( /* void */ ; k >= 3; s += 3, k -= 3) {
+            *p++ = b64[s[0] >> 2];
+            *p++ = b64[((s[0] & 3) << 4) | (s[1] >> 4)];
+            *p++ = b64[((s[1] & 0x0f) << 2) | (s[2] >> 6)];
+            *p++ = b64[s[2] & 0x3f];
+        }
+
+        if (k) {
+            *p++ = b64[s[0] >> 2];
+
+            if (k == 1) {
+                *p++ = b64[(s[0] & 3) << 4];
+
+            } else {
+                *p++ = b64[((s[0] & 3) << 4) | (s[1] >> 4)];
+                *p++ = b64[(s[1] & 0x0f) << 2];
+            }
+        }
+    }
+
+    *len = p - t;
+
+    return t;
 }
 
 
@@ -245,7 +319,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     init();
 
     pool = mcp_fuzz_pool();
-    in = mcp_fuzz_input(data, size);
+
+    if (size && data[0] == '{') {
+        in = structured(data, size, &size);
+        data = NULL;
+
+    } else {
+        in = mcp_fuzz_input(data, size);
+    }
 
     token.data = in;
     token.len = size;
@@ -314,7 +395,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 done:
 
     ngx_destroy_pool(pool);
-    mcp_fuzz_input_done(in, data, size);
+
+    if (data) {
+        mcp_fuzz_input_done(in, data, size);
+
+    } else {
+        free(in);
+    }
 
     return 0;
 }

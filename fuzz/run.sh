@@ -37,10 +37,13 @@ max_len() {
     esac
 }
 
+# jwt_parse takes tokens and "HEADER\nPAYLOAD\nSIG" JSON: both dictionaries
 dict() {
     case $1 in
-        jwt_parse)      echo "$FUZZ/dict/jwt.dict" ;;
-        *)              echo "$FUZZ/dict/json.dict" ;;
+        jwt_parse)
+            cat "$FUZZ/dict/jwt.dict" "$FUZZ/dict/json.dict" >"$OUT/jwt_parse.dict"
+            echo "$OUT/jwt_parse.dict" ;;
+        *)  echo "$FUZZ/dict/json.dict" ;;
     esac
 }
 
@@ -49,8 +52,9 @@ stale=()
 for t in "${TARGETS[@]}"; do
     bin=$OUT/fuzz_$t
     [[ -f $FUZZ/fuzz_$t.c ]] || { echo "unknown target $t" >&2; exit 2; }
-    if [[ ! -x $bin ]] || [[ -n $(find "$FUZZ" "$MOD" "$ROOT/t/data/jwks" -newer "$bin" \
-            \( -name '*.c' -o -name '*.h' -o -name '*.json' -o -name build.sh \) \
+    if [[ ! -x $bin ]] || [[ -n $(find "$FUZZ" "$MOD" "$ROOT/t/data/jwks" "$ROOT/t/data/tokens" \
+            -newer "$bin" \( -name '*.c' -o -name '*.h' -o -name '*.json' -o -name '*.jwt' \
+            -o -name build.sh \) \
             -not -path "$FUZZ/corpus/*" 2>/dev/null | head -1) ]]; then
         stale+=("$t")
     fi
@@ -59,10 +63,14 @@ if ((${#stale[@]})); then
     bash "$FUZZ/build.sh" "${stale[@]}" || { echo "fuzz build failed" >&2; exit 1; }
 fi
 
-mkdir -p "$OUT/logs"
+# logs of this run apart (another run.sh, e.g. ./build.sh test, may run at
+# the same time); build/fuzz/logs/latest points to the newest
+LOGS=$OUT/logs/$(date +%Y%m%d-%H%M%S)-$$
+mkdir -p "$LOGS"
+ln -sfn "$(basename "$LOGS")" "$OUT/logs/latest"
 
 run_one() {
-    local t=$1 log=$OUT/logs/$1.log rc
+    local t=$1 log=$LOGS/$1.log rc
     mkdir -p "$OUT/corpus/$t" "$OUT/artifacts/$t"
     # shellcheck disable=SC2086
     (cd "$OUT" && "$OUT/fuzz_$t" \
@@ -76,7 +84,7 @@ run_one() {
 }
 
 summary() {
-    local t=$1 log=$OUT/logs/$1.log rc execs eps cov ft corp
+    local t=$1 log=$LOGS/$1.log rc execs eps cov ft corp
     rc=$(cat "$log.rc" 2>/dev/null || echo '?')
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
@@ -108,7 +116,7 @@ failed=0
 printf '\n%-13s %-6s %12s %9s %7s %7s %12s\n' target result execs exec/s cov ft corpus
 for t in "${TARGETS[@]}"; do
     summary "$t"
-    if [[ $(cat "$OUT/logs/$t.log.rc" 2>/dev/null) != 0 ]]; then
+    if [[ $(cat "$LOGS/$t.log.rc" 2>/dev/null) != 0 ]]; then
         failed=1
     fi
 done
@@ -120,10 +128,10 @@ fi
 
 if ((failed)); then
     for t in "${TARGETS[@]}"; do
-        [[ $(cat "$OUT/logs/$t.log.rc" 2>/dev/null) == 0 ]] && continue
-        printf '\n==== fuzz_%s failed (log: %s) ====\n' "$t" "$OUT/logs/$t.log"
+        [[ $(cat "$LOGS/$t.log.rc" 2>/dev/null) == 0 ]] && continue
+        printf '\n==== fuzz_%s failed (log: %s) ====\n' "$t" "$LOGS/$t.log"
         grep -E -A25 'ERROR: |runtime error|==mcp-fuzz==|deadly signal|Timeout|out-of-memory' \
-            "$OUT/logs/$t.log" | head -60
+            "$LOGS/$t.log" | head -60
         ls "$OUT/artifacts/$t/" 2>/dev/null | sed 's/^/  artifact: /'
     done
     exit 1
