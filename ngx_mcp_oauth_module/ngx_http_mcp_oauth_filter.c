@@ -504,7 +504,11 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
 
     rc = NGX_DECLINED;
 
-    if (dlen && ngx_strlcasestrn(d, d + dlen, (u_char *) "\"tools\"", 6)) {
+    /* only events that may hold a tools list; an escaped key may spell it */
+
+    if (dlen && (ngx_strlcasestrn(d, d + dlen, (u_char *) "\"tools\"", 6)
+                 || ngx_strlchr(d, d + dlen, '\\')))
+    {
         rc = ngx_http_mcp_oauth_filter_text(r, ctx, d, dlen, &data);
 
         if (rc == NGX_ERROR) {
