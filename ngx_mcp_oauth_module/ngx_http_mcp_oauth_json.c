@@ -875,38 +875,16 @@ ngx_http_mcp_oauth_scan_value(ngx_http_mcp_oauth_scan_t *s, ngx_uint_t depth)
         }
 
         for ( ;; ) {
-            ngx_http_mcp_oauth_skip_ws(s);
-
-            if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK) {
+            if (ngx_http_mcp_oauth_scan_member(s, &str) != NGX_OK
+                || ngx_http_mcp_oauth_scan_value(s, depth + 1) != NGX_OK
+                || ngx_http_mcp_oauth_scan_next(s, '}') != NGX_OK)
+            {
                 return NGX_ERROR;
             }
 
-            ngx_http_mcp_oauth_skip_ws(s);
-
-            if (s->p == s->last || *s->p++ != ':') {
-                return NGX_ERROR;
-            }
-
-            if (ngx_http_mcp_oauth_scan_value(s, depth + 1) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            ngx_http_mcp_oauth_skip_ws(s);
-
-            if (s->p == s->last) {
-                return NGX_ERROR;
-            }
-
-            if (*s->p == ',') {
-                s->p++;
-                continue;
-            }
-
-            if (*s->p++ == '}') {
+            if (s->p[-1] == '}') {
                 return NGX_OK;
             }
-
-            return NGX_ERROR;
         }
 
     case '[':
@@ -915,26 +893,15 @@ ngx_http_mcp_oauth_scan_value(ngx_http_mcp_oauth_scan_t *s, ngx_uint_t depth)
         }
 
         for ( ;; ) {
-            if (ngx_http_mcp_oauth_scan_value(s, depth + 1) != NGX_OK) {
+            if (ngx_http_mcp_oauth_scan_value(s, depth + 1) != NGX_OK
+                || ngx_http_mcp_oauth_scan_next(s, ']') != NGX_OK)
+            {
                 return NGX_ERROR;
             }
 
-            ngx_http_mcp_oauth_skip_ws(s);
-
-            if (s->p == s->last) {
-                return NGX_ERROR;
-            }
-
-            if (*s->p == ',') {
-                s->p++;
-                continue;
-            }
-
-            if (*s->p++ == ']') {
+            if (s->p[-1] == ']') {
                 return NGX_OK;
             }
-
-            return NGX_ERROR;
         }
 
     case 't':
