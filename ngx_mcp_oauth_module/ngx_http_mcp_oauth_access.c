@@ -10,6 +10,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_mcp_oauth_module.h"
+#include "ngx_http_mcp_oauth_as.h"
 
 
 static ngx_int_t ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
@@ -18,8 +19,6 @@ static ngx_int_t ngx_http_mcp_oauth_check_scopes(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_oauth_unavailable(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx);
-static ngx_http_mcp_oauth_ctx_t *ngx_http_mcp_oauth_ctx(
-    ngx_http_request_t *r);
 static ngx_uint_t ngx_http_mcp_oauth_headers_named(ngx_http_request_t *r,
     const char *name, ngx_table_elt_t **first);
 static void ngx_http_mcp_oauth_ctx_cleanup(void *data);
@@ -125,7 +124,7 @@ ngx_http_mcp_oauth_preaccess_handler(ngx_http_request_t *r)
 }
 
 
-static ngx_http_mcp_oauth_ctx_t *
+ngx_http_mcp_oauth_ctx_t *
 ngx_http_mcp_oauth_ctx(ngx_http_request_t *r)
 {
     ngx_pool_cleanup_t        *cln;
@@ -171,6 +170,7 @@ ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
     ngx_http_mcp_oauth_main_conf_t    *mmcf;
     ngx_http_mcp_oauth_cache_keys_t    keys;
     ngx_http_mcp_oauth_claims_conf_t   cc;
+    ngx_http_mcp_oauth_srv_conf_t     *ascf;
 
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_mcp_oauth_module);
     cache = mmcf->cache;
@@ -274,6 +274,18 @@ check:
     if (ngx_http_mcp_oauth_claims_check(&ctx->claims, &cc, &err) != NGX_OK) {
         return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                        "invalid_token", err, NULL, NULL);
+    }
+
+    /* a grant revoked at this node's authorization server (RFC 7009) */
+
+    ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
+
+    if (ascf->signer && ctx->claims.sid.len
+        && ngx_http_mcp_oauth_revoked(r, ascf, &ctx->claims.sid) == NGX_OK)
+    {
+        return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                       "invalid_token", "token revoked",
+                                       NULL, NULL);
     }
 
     ctx->verified = 1;

@@ -31,8 +31,8 @@ typedef struct {
     unsigned                          has_nbf:1;
     unsigned                          has_iat:1;
     unsigned                          has_aud:1;
-    uint32_t                          len[6];    /* token iss sub client
-                                                    scope payload */
+    uint32_t                          len[7];    /* token iss sub client
+                                                    scope payload sid */
     uint32_t                          naud;
     size_t                            size;      /* of data after token */
     u_char                            data[1];   /* the strings, then each
@@ -148,7 +148,7 @@ ngx_http_mcp_oauth_cache_get(ngx_shm_zone_t *zone, ngx_pool_t *pool,
 {
     u_char                           *p, *copy;
     uint32_t                          n, len;
-    ngx_str_t                        *s, *f[5];
+    ngx_str_t                        *s, *f[6];
     ngx_uint_t                        i;
     ngx_http_mcp_oauth_cache_t       *cache;
     ngx_http_mcp_oauth_cache_node_t  *cn;
@@ -195,10 +195,11 @@ ngx_http_mcp_oauth_cache_get(ngx_shm_zone_t *zone, ngx_pool_t *pool,
     f[2] = &c->client_id;
     f[3] = &c->scope;
     f[4] = &c->payload;
+    f[5] = &c->sid;
 
     p = copy;
 
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < 6; i++) {
         f[i]->data = p;
         f[i]->len = cn->len[i + 1];
         p += cn->len[i + 1];
@@ -259,7 +260,7 @@ ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, ngx_str_t *token,
     u_char                           *p;
     size_t                            size;
     uint32_t                          len;
-    ngx_str_t                        *s, *f[5];
+    ngx_str_t                        *s, *f[6];
     ngx_uint_t                        i, tries;
     ngx_queue_t                      *q;
     ngx_http_mcp_oauth_cache_t       *cache;
@@ -272,10 +273,11 @@ ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, ngx_str_t *token,
     f[2] = &c->client_id;
     f[3] = &c->scope;
     f[4] = &c->payload;
+    f[5] = &c->sid;
 
     size = 0;
 
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < 6; i++) {
         size += f[i]->len;
     }
 
@@ -327,7 +329,7 @@ ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, ngx_str_t *token,
     cn->len[0] = token->len;
     p = ngx_cpymem(cn->data, token->data, token->len);
 
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < 6; i++) {
         cn->len[i + 1] = f[i]->len;
         p = ngx_cpymem(p, f[i]->data, f[i]->len);
     }

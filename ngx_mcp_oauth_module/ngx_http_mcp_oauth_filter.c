@@ -124,6 +124,50 @@ ngx_http_mcp_oauth_capture(ngx_http_request_t *sr)
 }
 
 
+/*
+ * A GET of its own through a location of the user's, its body collected
+ * here: no client body, no client headers (as auth_request's).
+ */
+
+ngx_http_request_t *
+ngx_http_mcp_oauth_capture_subrequest(ngx_http_request_t *r, ngx_str_t *uri,
+    ngx_str_t *args, ngx_http_post_subrequest_t *ps, ngx_uint_t flags)
+{
+    ngx_http_request_t  *sr;
+
+    if (ngx_http_subrequest(r, uri, args, &sr, ps, flags) != NGX_OK) {
+        return NULL;
+    }
+
+    sr->request_body = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
+    if (sr->request_body == NULL) {
+        return NULL;
+    }
+
+    sr->method = NGX_HTTP_GET;
+    sr->method_name = ngx_http_core_get_method;
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+
+    if (ngx_list_init(&sr->headers_in.headers, r->pool, 1,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    sr->headers_in.server = r->headers_in.server;
+    sr->headers_in.content_length_n = -1;
+    sr->headers_in.keep_alive_n = -1;
+
+    if (ngx_http_mcp_oauth_capture(sr) == NULL) {
+        return NULL;
+    }
+
+    return sr;
+}
+
+
 ngx_http_mcp_oauth_capture_t *
 ngx_http_mcp_oauth_capture_get(ngx_http_request_t *sr)
 {

@@ -35,9 +35,6 @@ typedef struct {
 
 
 static void ngx_http_mcp_oauth_body_handler(ngx_http_request_t *r);
-static off_t ngx_http_mcp_oauth_body_size(ngx_http_request_t *r);
-static ngx_int_t ngx_http_mcp_oauth_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_mcp_oauth_message(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
     ngx_http_mcp_oauth_msg_t *msg, ngx_http_mcp_oauth_headers_t *hdr,
@@ -121,7 +118,7 @@ ngx_http_mcp_oauth_body_handler(ngx_http_request_t *r)
 }
 
 
-static off_t
+off_t
 ngx_http_mcp_oauth_body_size(ngx_http_request_t *r)
 {
     off_t         len;
@@ -141,7 +138,7 @@ ngx_http_mcp_oauth_body_size(ngx_http_request_t *r)
 
 /* the whole body in one piece of memory */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_oauth_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     u_char       *p;

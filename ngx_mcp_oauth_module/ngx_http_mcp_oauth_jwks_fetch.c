@@ -392,7 +392,6 @@ ngx_http_mcp_oauth_jwks_fetch(ngx_http_request_t *r,
 {
     ngx_uint_t                   flags;
     ngx_pool_cleanup_t          *cln;
-    ngx_http_request_t          *sr;
     ngx_http_post_subrequest_t  *ps;
     ngx_http_mcp_oauth_fetch_t  *f;
 
@@ -433,37 +432,11 @@ ngx_http_mcp_oauth_jwks_fetch(ngx_http_request_t *r,
 
     flags = ctx ? NGX_HTTP_SUBREQUEST_WAITED : NGX_HTTP_SUBREQUEST_BACKGROUND;
 
-    if (ngx_http_subrequest(r, &rm->uri, rm->args.len ? &rm->args : NULL,
-                            &sr, ps, flags)
-        != NGX_OK)
+    if (ngx_http_mcp_oauth_capture_subrequest(r, &rm->uri,
+                                              rm->args.len ? &rm->args : NULL,
+                                              ps, flags)
+        == NULL)
     {
-        return NGX_ERROR;
-    }
-
-    /* a GET of its own: no client body, no client headers (auth_request) */
-
-    sr->request_body = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
-    if (sr->request_body == NULL) {
-        return NGX_ERROR;
-    }
-
-    sr->method = NGX_HTTP_GET;
-    sr->method_name = ngx_http_core_get_method;
-
-    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
-
-    if (ngx_list_init(&sr->headers_in.headers, r->pool, 1,
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    sr->headers_in.server = r->headers_in.server;
-    sr->headers_in.content_length_n = -1;
-    sr->headers_in.keep_alive_n = -1;
-
-    if (ngx_http_mcp_oauth_capture(sr) == NULL) {
         return NGX_ERROR;
     }
 

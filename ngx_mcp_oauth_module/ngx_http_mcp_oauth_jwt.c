@@ -44,7 +44,8 @@ static ngx_str_t  ngx_http_mcp_oauth_claim_names[] = {
     ngx_string("azp"),
     ngx_string("aud"),
     ngx_string("scope"),
-    ngx_string("scp")
+    ngx_string("scp"),
+    ngx_string("sid")
 };
 
 
@@ -534,6 +535,7 @@ ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
 
     ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_ISS], &c->iss);
     ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_SUB], &c->sub);
+    ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_SID], &c->sid);
 
     /* RFC 9068 §2.2 client_id; "azp" from IAMs that follow OpenID instead */
 

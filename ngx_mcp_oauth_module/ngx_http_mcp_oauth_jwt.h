@@ -30,6 +30,7 @@ enum {
     NGX_HTTP_MCP_OAUTH_CLAIM_AUD,
     NGX_HTTP_MCP_OAUTH_CLAIM_SCOPE,
     NGX_HTTP_MCP_OAUTH_CLAIM_SCP,
+    NGX_HTTP_MCP_OAUTH_CLAIM_SID,
     NGX_HTTP_MCP_OAUTH_CLAIM_N
 };
 
@@ -72,6 +73,7 @@ typedef struct {
     ngx_array_t                   scopes;         /* ngx_str_t */
     ngx_str_t                     scope;          /* scopes, space-joined */
     ngx_str_t                     payload;        /* the JSON, for claim_* */
+    ngx_str_t                     sid;            /* the built-in AS's grant */
 } ngx_http_mcp_oauth_claims_t;
 
 

@@ -13,8 +13,6 @@
 
 
 static ngx_int_t ngx_http_mcp_oauth_metadata_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_mcp_oauth_add_header(ngx_http_request_t *r,
-    char *key, char *value);
 static json_t *ngx_http_mcp_oauth_json_strings(ngx_array_t *a);
 
 
@@ -145,33 +143,7 @@ ngx_http_mcp_oauth_metadata_handler(ngx_http_request_t *r)
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_oauth_module);
 
     if (r->method == NGX_HTTP_OPTIONS) {
-        /* CORS preflight: browser-based clients read this document */
-
-        if (ngx_http_mcp_oauth_add_header(r, "Access-Control-Allow-Origin", "*")
-            != NGX_OK
-            || ngx_http_mcp_oauth_add_header(r, "Access-Control-Allow-Methods",
-                                             "GET, HEAD, OPTIONS")
-               != NGX_OK
-            || ngx_http_mcp_oauth_add_header(r, "Access-Control-Allow-Headers",
-                                             "Authorization, Content-Type, "
-                                             "MCP-Protocol-Version")
-               != NGX_OK
-            || ngx_http_mcp_oauth_add_header(r, "Access-Control-Max-Age",
-                                             "86400")
-               != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        r->headers_out.status = NGX_HTTP_NO_CONTENT;
-        r->headers_out.content_length_n = 0;
-        r->header_only = 1;
-
-        return ngx_http_send_header(r);
+        return ngx_http_mcp_oauth_preflight(r, "GET, HEAD, OPTIONS");
     }
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -202,7 +174,39 @@ ngx_http_mcp_oauth_metadata_handler(ngx_http_request_t *r)
 }
 
 
-static ngx_int_t
+/* CORS preflight: browser-based clients (the MCP Inspector) call us */
+
+ngx_int_t
+ngx_http_mcp_oauth_preflight(ngx_http_request_t *r, char *methods)
+{
+    if (ngx_http_mcp_oauth_add_header(r, "Access-Control-Allow-Origin", "*")
+        != NGX_OK
+        || ngx_http_mcp_oauth_add_header(r, "Access-Control-Allow-Methods",
+                                         methods)
+           != NGX_OK
+        || ngx_http_mcp_oauth_add_header(r, "Access-Control-Allow-Headers",
+                                         "Authorization, Content-Type, "
+                                         "MCP-Protocol-Version")
+           != NGX_OK
+        || ngx_http_mcp_oauth_add_header(r, "Access-Control-Max-Age", "86400")
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = NGX_HTTP_NO_CONTENT;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    return ngx_http_send_header(r);
+}
+
+
+ngx_int_t
 ngx_http_mcp_oauth_add_header(ngx_http_request_t *r, char *key, char *value)
 {
     ngx_table_elt_t  *h;

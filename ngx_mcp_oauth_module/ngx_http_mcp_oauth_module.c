@@ -10,6 +10,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_mcp_oauth_module.h"
+#include "ngx_http_mcp_oauth_as.h"
 
 
 static void *ngx_http_mcp_oauth_create_main_conf(ngx_conf_t *cf);
@@ -179,6 +180,141 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
       offsetof(ngx_http_mcp_oauth_loc_conf_t, resource_documentation),
       NULL },
 
+    /* the built-in authorization server (docs/authorization-server.md) */
+
+    { ngx_string("mcp_oauth_signing_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_oauth_signing_key,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_scopes_supported"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_mcp_oauth_scopes,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, scopes),
+      NULL },
+
+    { ngx_string("mcp_oauth_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_oauth_zone,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_client"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_2MORE,
+      ngx_http_mcp_oauth_client,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_redirect_uri_allow"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_mcp_oauth_redirect_allow,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_code_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, code_ttl),
+      NULL },
+
+    { ngx_string("mcp_oauth_token_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, token_ttl),
+      NULL },
+
+    { ngx_string("mcp_oauth_refresh_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, refresh_ttl),
+      NULL },
+
+    { ngx_string("mcp_oauth_consent_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, consent_ttl),
+      NULL },
+
+    { ngx_string("mcp_oauth_client_metadata_request"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, cimd_uri),
+      NULL },
+
+    { ngx_string("mcp_oauth_client_metadata_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, cimd_cache),
+      NULL },
+
+    { ngx_string("mcp_oauth_client_metadata_private"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, cimd_private),
+      NULL },
+
+    { ngx_string("mcp_oauth_user"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, user),
+      NULL },
+
+    { ngx_string("mcp_oauth_server_metadata"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mcp_oauth_as_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) ngx_http_mcp_oauth_server_metadata_handler },
+
+    { ngx_string("mcp_oauth_authorize"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mcp_oauth_as_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) ngx_http_mcp_oauth_authorize_handler },
+
+    { ngx_string("mcp_oauth_token"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mcp_oauth_as_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) ngx_http_mcp_oauth_token_handler },
+
+    { ngx_string("mcp_oauth_register"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mcp_oauth_as_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) ngx_http_mcp_oauth_register_handler },
+
+    { ngx_string("mcp_oauth_revoke"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mcp_oauth_as_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) ngx_http_mcp_oauth_revoke_handler },
+
+    { ngx_string("mcp_oauth_jwks_publish"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mcp_oauth_as_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) ngx_http_mcp_oauth_jwks_publish_handler },
+
       ngx_null_command
 };
 
@@ -190,8 +326,8 @@ static ngx_http_module_t  ngx_http_mcp_oauth_module_ctx = {
     ngx_http_mcp_oauth_create_main_conf,   /* create main configuration */
     NULL,                                  /* init main configuration */
 
-    NULL,                                  /* create server configuration */
-    NULL,                                  /* merge server configuration */
+    ngx_http_mcp_oauth_create_srv_conf,    /* create server configuration */
+    ngx_http_mcp_oauth_merge_srv_conf,     /* merge server configuration */
 
     ngx_http_mcp_oauth_create_loc_conf,    /* create location configuration */
     ngx_http_mcp_oauth_merge_loc_conf      /* merge location configuration */
@@ -303,6 +439,7 @@ ngx_http_mcp_oauth_create_loc_conf(ngx_conf_t *cf)
     conf->jsonrpc = NGX_CONF_UNSET;
     conf->max_body_size = NGX_CONF_UNSET_SIZE;
     conf->filter_tools = NGX_CONF_UNSET;
+    conf->user = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -314,10 +451,13 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_mcp_oauth_loc_conf_t *prev = parent;
     ngx_http_mcp_oauth_loc_conf_t *conf = child;
 
-    u_char                          *p;
-    ngx_str_t                       *s;
-    ngx_uint_t                       i;
-    ngx_http_mcp_oauth_main_conf_t  *mmcf;
+    u_char                            *p;
+    ngx_str_t                         *s;
+    ngx_uint_t                         i;
+    ngx_http_mcp_oauth_main_conf_t    *mmcf;
+    ngx_http_compile_complex_value_t   ccv;
+
+    static ngx_str_t  remote_user = ngx_string("$remote_user");
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_str_value(conf->resource, prev->resource, "");
@@ -333,6 +473,7 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
                               1024 * 1024);
     ngx_conf_merge_value(conf->filter_tools, prev->filter_tools, 0);
+    ngx_conf_merge_ptr_value(conf->user, prev->user, NULL);
 
     /* rules of a level replace the inherited ones, as proxy_set_header */
 
@@ -393,6 +534,28 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
             p = ngx_cpymem(p, s[i].data, s[i].len);
         }
+    }
+
+    if (conf->as_endpoint && conf->user == NULL) {
+        /* auth_basic (or any module setting $remote_user) signs users in */
+
+        conf->user = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+        if (conf->user == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+        ccv.cf = cf;
+        ccv.value = &remote_user;
+        ccv.complex_value = conf->user;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (ngx_http_mcp_oauth_as_collect(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
 
     if (conf->enable) {
@@ -510,7 +673,7 @@ ngx_http_mcp_oauth_init(ngx_conf_t *cf)
 
     *h = ngx_http_mcp_oauth_preaccess_handler;
 
-    return NGX_OK;
+    return ngx_http_mcp_oauth_as_init(cf);
 }
 
 

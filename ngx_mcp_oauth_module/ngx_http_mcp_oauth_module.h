@@ -68,6 +68,8 @@ typedef struct {
     ngx_flag_t                         filter_tools;
 
     ngx_flag_t                         metadata;
+    ngx_flag_t                         as_endpoint;
+    ngx_http_complex_value_t          *user;     /* at /authorize */
     ngx_str_t                          resource_name;
     ngx_str_t                          resource_documentation;
     ngx_str_t                          metadata_json;
@@ -92,6 +94,7 @@ typedef struct {
     ngx_str_t                          method;   /* first JSON-RPC method */
     ngx_str_t                          tool;     /* its tool, uri or prompt */
     ngx_http_mcp_oauth_filter_t       *filter;   /* tools/list answer */
+    void                              *as;       /* an AS endpoint's */
 
     unsigned                           decoded:1;
     unsigned                           verified:1;
@@ -110,6 +113,7 @@ extern ngx_module_t  ngx_http_mcp_oauth_filter_module;
 ngx_int_t ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_mcp_oauth_preaccess_handler(ngx_http_request_t *r);
 ngx_http_mcp_oauth_ctx_t *ngx_http_mcp_oauth_get_ctx(ngx_http_request_t *r);
+ngx_http_mcp_oauth_ctx_t *ngx_http_mcp_oauth_ctx(ngx_http_request_t *r);
 
 /* Authorization header (RFC 6750 §2.1) */
 ngx_int_t ngx_http_mcp_oauth_token_get(ngx_http_request_t *r,
@@ -128,6 +132,12 @@ ngx_int_t ngx_http_mcp_oauth_resource_metadata_url(ngx_pool_t *pool,
     ngx_str_t *resource, ngx_str_t *url);
 ngx_int_t ngx_http_mcp_oauth_send_json(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *json);
+ngx_int_t ngx_http_mcp_oauth_send_body(ngx_http_request_t *r,
+    ngx_uint_t status, const char *type, ngx_str_t *body);
+ngx_int_t ngx_http_mcp_oauth_add_header(ngx_http_request_t *r,
+    char *key, char *value);
+ngx_int_t ngx_http_mcp_oauth_preflight(ngx_http_request_t *r,
+    char *methods);
 
 /* remote JWKS */
 ngx_http_mcp_oauth_jwks_remote_t *ngx_http_mcp_oauth_jwks_remote_add(
@@ -142,6 +152,9 @@ ngx_int_t ngx_http_mcp_oauth_jwks_remote_keys(ngx_http_request_t *r,
 
 ngx_http_mcp_oauth_capture_t *ngx_http_mcp_oauth_capture(
     ngx_http_request_t *sr);
+ngx_http_request_t *ngx_http_mcp_oauth_capture_subrequest(
+    ngx_http_request_t *r, ngx_str_t *uri, ngx_str_t *args,
+    ngx_http_post_subrequest_t *ps, ngx_uint_t flags);
 ngx_http_mcp_oauth_capture_t *ngx_http_mcp_oauth_capture_get(
     ngx_http_request_t *sr);
 
@@ -156,6 +169,8 @@ ngx_int_t ngx_http_mcp_oauth_add_variables(ngx_conf_t *cf);
 /* JSON-RPC requests (MCP) in the body of POST requests */
 ngx_int_t ngx_http_mcp_oauth_read_body(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx);
+off_t ngx_http_mcp_oauth_body_size(ngx_http_request_t *r);
+ngx_int_t ngx_http_mcp_oauth_body(ngx_http_request_t *r, ngx_str_t *body);
 ngx_int_t ngx_http_mcp_oauth_rpc_parse(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx);
 ngx_int_t ngx_http_mcp_oauth_jsonrpc(ngx_http_request_t *r,

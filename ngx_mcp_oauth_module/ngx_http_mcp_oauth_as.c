@@ -1,0 +1,1102 @@
+
+/*
+ * ngx_mcp_oauth_module: the built-in authorization server's configuration
+ * (per server), its metadata (RFC 8414, OpenID Connect Discovery), the
+ * published JWK Set, and what its endpoints share: request parameters,
+ * bodies, CORS and error answers (RFC 6749 §5.2).
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_oauth_module.h"
+#include "ngx_http_mcp_oauth_as.h"
+
+
+static ngx_int_t ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_loc_conf_t *mlcf);
+static ngx_int_t ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_srv_conf_t *ascf);
+static ngx_int_t ngx_http_mcp_oauth_str_add(ngx_pool_t *pool,
+    ngx_array_t **a, ngx_str_t *s);
+static void ngx_http_mcp_oauth_as_body_done(ngx_http_request_t *r);
+static u_char *ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src,
+    size_t len);
+
+
+static ngx_str_t  ngx_http_mcp_oauth_param_names[] = {
+    ngx_string("response_type"),
+    ngx_string("client_id"),
+    ngx_string("redirect_uri"),
+    ngx_string("code_challenge"),
+    ngx_string("code_challenge_method"),
+    ngx_string("state"),
+    ngx_string("scope"),
+    ngx_string("resource"),
+    ngx_string("decision"),
+    ngx_string("csrf_token"),
+    ngx_string("grant_type"),
+    ngx_string("code"),
+    ngx_string("code_verifier"),
+    ngx_string("refresh_token"),
+    ngx_string("client_secret"),
+    ngx_string("token"),
+    ngx_string("token_type_hint"),
+};
+
+
+void *
+ngx_http_mcp_oauth_create_srv_conf(ngx_conf_t *cf)
+{
+    ngx_http_mcp_oauth_srv_conf_t  *ascf;
+
+    ascf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_oauth_srv_conf_t));
+    if (ascf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     ascf->rule_scopes = NULL;
+     *     ascf->resources = NULL;
+     *     ascf->cimd_uri = { 0, NULL };
+     *     ascf->issuer = { 0, NULL };
+     *     ascf->metadata = { 0, NULL };
+     */
+
+    ascf->signer = NGX_CONF_UNSET_PTR;
+    ascf->scopes = NGX_CONF_UNSET_PTR;
+    ascf->zone = NGX_CONF_UNSET_PTR;
+    ascf->clients = NGX_CONF_UNSET_PTR;
+    ascf->redirect_allow = NGX_CONF_UNSET_PTR;
+    ascf->code_ttl = NGX_CONF_UNSET;
+    ascf->token_ttl = NGX_CONF_UNSET;
+    ascf->refresh_ttl = NGX_CONF_UNSET;
+    ascf->consent_ttl = NGX_CONF_UNSET;
+    ascf->cimd_cache = NGX_CONF_UNSET;
+    ascf->cimd_private = NGX_CONF_UNSET;
+
+    return ascf;
+}
+
+
+char *
+ngx_http_mcp_oauth_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_mcp_oauth_srv_conf_t *prev = parent;
+    ngx_http_mcp_oauth_srv_conf_t *conf = child;
+
+    ngx_conf_merge_ptr_value(conf->signer, prev->signer, NULL);
+    ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
+    ngx_conf_merge_ptr_value(conf->zone, prev->zone, NULL);
+    ngx_conf_merge_ptr_value(conf->clients, prev->clients, NULL);
+    ngx_conf_merge_ptr_value(conf->redirect_allow, prev->redirect_allow,
+                             NULL);
+    ngx_conf_merge_sec_value(conf->code_ttl, prev->code_ttl, 60);
+    ngx_conf_merge_sec_value(conf->token_ttl, prev->token_ttl, 3600);
+    ngx_conf_merge_sec_value(conf->refresh_ttl, prev->refresh_ttl,
+                             30 * 86400);
+    ngx_conf_merge_sec_value(conf->consent_ttl, prev->consent_ttl,
+                             30 * 86400);
+    ngx_conf_merge_sec_value(conf->cimd_cache, prev->cimd_cache, 600);
+    ngx_conf_merge_str_value(conf->cimd_uri, prev->cimd_uri, "");
+    ngx_conf_merge_value(conf->cimd_private, prev->cimd_private, 0);
+
+    if (conf->code_ttl <= 0 || conf->token_ttl <= 0
+        || conf->refresh_ttl <= 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mcp_oauth_code_ttl\", \"mcp_oauth_token_ttl\" "
+                           "and \"mcp_oauth_refresh_ttl\" must be positive");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_mcp_oauth_signing_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_oauth_srv_conf_t *ascf = conf;
+
+    ngx_str_t  *value, path;
+
+    if (ascf->signer != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ascf->signer = ngx_http_mcp_oauth_signer_load(cf, &path);
+
+    return ascf->signer ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+char *
+ngx_http_mcp_oauth_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_oauth_srv_conf_t *ascf = conf;
+
+    u_char     *p;
+    ssize_t     size;
+    ngx_str_t  *value, name, s;
+
+    if (ascf->zone != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    p = (u_char *) ngx_strchr(value[1].data, ':');
+    if (p == NULL || p == value[1].data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" takes NAME:SIZE, not \"%V\"",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.data = value[1].data;
+    name.len = p - value[1].data;
+    s.data = p + 1;
+    s.len = value[1].data + value[1].len - s.data;
+
+    size = ngx_parse_size(&s);
+
+    if (size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": zone \"%V\" needs a size of at least %uz",
+                           &cmd->name, &name, 8 * ngx_pagesize);
+        return NGX_CONF_ERROR;
+    }
+
+    ascf->zone = ngx_http_mcp_oauth_store_zone(cf, &name, size);
+
+    return ascf->zone ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+/* mcp_oauth_client ID [secret=S] [name=N] [scope="A B"] REDIRECT_URI... */
+
+char *
+ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_oauth_srv_conf_t *ascf = conf;
+
+    ngx_str_t                    *value, *uri;
+    ngx_uint_t                    i;
+    ngx_http_mcp_oauth_client_t  *c;
+
+    if (ascf->clients == NGX_CONF_UNSET_PTR) {
+        ascf->clients = ngx_array_create(cf->pool, 4,
+                                         sizeof(ngx_http_mcp_oauth_client_t));
+        if (ascf->clients == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    c = ngx_array_push(ascf->clients);
+    if (c == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(c, sizeof(ngx_http_mcp_oauth_client_t));
+
+    value = cf->args->elts;
+    c->id = value[1];
+    c->name = value[1];
+    c->auth = NGX_HTTP_MCP_OAUTH_AUTH_NONE;
+    c->grants = NGX_HTTP_MCP_OAUTH_GRANT_CODE|NGX_HTTP_MCP_OAUTH_GRANT_REFRESH;
+
+    if (ngx_strlchr(c->id.data, c->id.data + c->id.len, ':')) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": client id \"%V\" must not contain \":\" "
+                           "(RFC 6749 §2.3.1)", &cmd->name, &c->id);
+        return NGX_CONF_ERROR;
+    }
+
+    c->redirect_uris = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+    if (c->redirect_uris == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "secret=", 7) == 0) {
+            c->secret.data = value[i].data + 7;
+            c->secret.len = value[i].len - 7;
+            c->auth = NGX_HTTP_MCP_OAUTH_AUTH_SECRET;
+            c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_CLIENT;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "name=", 5) == 0) {
+            c->name.data = value[i].data + 5;
+            c->name.len = value[i].len - 5;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "scope=", 6) == 0) {
+            c->scope.data = value[i].data + 6;
+            c->scope.len = value[i].len - 6;
+            continue;
+        }
+
+        if (ngx_http_mcp_oauth_redirect_check(NULL, &value[i]) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\": invalid redirect URI \"%V\" (https, "
+                               "or http on a loopback address)",
+                               &cmd->name, &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        uri = ngx_array_push(c->redirect_uris);
+        if (uri == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *uri = value[i];
+    }
+
+    if (c->redirect_uris->nelts == 0 && c->secret.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": client \"%V\" has neither redirect URIs "
+                           "nor a secret", &cmd->name, &c->id);
+        return NGX_CONF_ERROR;
+    }
+
+    if (c->secret.len && c->secret.len < 16) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": the secret of client \"%V\" is shorter "
+                           "than 16 characters", &cmd->name, &c->id);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_mcp_oauth_redirect_allow(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_mcp_oauth_srv_conf_t *ascf = conf;
+
+    ngx_str_t   *value, *s;
+    ngx_uint_t   i;
+
+    if (ascf->redirect_allow != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    ascf->redirect_allow = ngx_array_create(cf->pool, cf->args->nelts,
+                                            sizeof(ngx_str_t));
+    if (ascf->redirect_allow == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strcmp(value[i].data, "loopback") != 0
+            && ngx_strncmp(value[i].data, "https://", 8) != 0
+            && ngx_strncmp(value[i].data, "http://", 7) != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\": \"%V\" is neither a URL, a URL "
+                               "prefix ending in \"*\", nor \"loopback\"",
+                               &cmd->name, &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        s = ngx_array_push(ascf->redirect_allow);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_mcp_oauth_as_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_oauth_loc_conf_t *mlcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (mlcf->as_endpoint) {
+        return "is duplicate";
+    }
+
+    mlcf->as_endpoint = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = (ngx_http_handler_pt) cmd->post;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Called for every location as it is merged: the resources and scopes of
+ * the server are what its authorization server grants.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_as_collect(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_mcp_oauth_loc_conf_t  *mlcf = conf;
+
+    ngx_str_t                      *s;
+    ngx_uint_t                      i, j, k;
+    ngx_array_t                    *lists[4];
+    ngx_http_mcp_oauth_rule_t      *rule;
+    ngx_http_mcp_oauth_srv_conf_t  *ascf;
+
+    ascf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_mcp_oauth_module);
+
+    if (mlcf->as_endpoint && ascf->signer == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the authorization server endpoints require "
+                           "\"mcp_oauth_signing_key\" in the server");
+        return NGX_ERROR;
+    }
+
+    if (ascf->signer == NULL) {
+        return NGX_OK;
+    }
+
+    /* the resource-server half verifies what this server issues */
+
+    if (mlcf->jwks == NULL && mlcf->jwks_remote == NULL) {
+        mlcf->jwks = ascf->signer->keyset;
+    }
+
+    if (mlcf->resource.len
+        && ngx_http_mcp_oauth_str_add(cf->pool, &ascf->resources,
+                                      &mlcf->resource) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (mlcf->required_scopes) {
+        s = mlcf->required_scopes->elts;
+
+        for (i = 0; i < mlcf->required_scopes->nelts; i++) {
+            if (ngx_http_mcp_oauth_str_add(cf->pool, &ascf->rule_scopes, &s[i])
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    lists[0] = mlcf->tool_rules;
+    lists[1] = mlcf->resource_rules;
+    lists[2] = mlcf->prompt_rules;
+    lists[3] = mlcf->method_rules;
+
+    for (i = 0; i < 4; i++) {
+        if (lists[i] == NULL || lists[i] == NGX_CONF_UNSET_PTR) {
+            continue;
+        }
+
+        rule = lists[i]->elts;
+
+        for (j = 0; j < lists[i]->nelts; j++) {
+            s = rule[j].scopes->elts;
+
+            for (k = 0; k < rule[j].scopes->nelts; k++) {
+                if (ngx_http_mcp_oauth_str_add(cf->pool, &ascf->rule_scopes,
+                                               &s[k])
+                    != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_str_add(ngx_pool_t *pool, ngx_array_t **a, ngx_str_t *s)
+{
+    ngx_str_t   *e;
+    ngx_uint_t   i;
+
+    if (*a == NULL) {
+        *a = ngx_array_create(pool, 4, sizeof(ngx_str_t));
+        if (*a == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    e = (*a)->elts;
+
+    for (i = 0; i < (*a)->nelts; i++) {
+        if (e[i].len == s->len && ngx_strncmp(e[i].data, s->data, s->len) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    e = ngx_array_push(*a);
+    if (e == NULL) {
+        return NGX_ERROR;
+    }
+
+    *e = *s;
+
+    return NGX_OK;
+}
+
+
+/* postconfiguration: each server with a signing key becomes an AS */
+
+ngx_int_t
+ngx_http_mcp_oauth_as_init(ngx_conf_t *cf)
+{
+    ngx_uint_t                      s;
+    ngx_http_core_srv_conf_t      **cscfp;
+    ngx_http_core_main_conf_t      *cmcf;
+    ngx_http_mcp_oauth_srv_conf_t  *ascf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    cscfp = cmcf->servers.elts;
+
+    for (s = 0; s < cmcf->servers.nelts; s++) {
+        ascf = cscfp[s]->ctx->srv_conf[ngx_http_mcp_oauth_module.ctx_index];
+
+        if (ascf->signer == NULL) {
+            continue;
+        }
+
+        if (ngx_http_mcp_oauth_as_server(cf, ascf,
+                cscfp[s]->ctx->loc_conf[ngx_http_mcp_oauth_module.ctx_index])
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_loc_conf_t *mlcf)
+{
+    u_char      *p;
+    ngx_str_t   *s;
+    ngx_uint_t   i;
+
+    static ngx_str_t  zone = ngx_string("mcp_oauth");
+
+    if (mlcf->issuers == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mcp_oauth_signing_key\" requires "
+                           "\"mcp_oauth_issuer\" at server level: the "
+                           "authorization server's issuer");
+        return NGX_ERROR;
+    }
+
+    ascf->issuer = *(ngx_str_t *) mlcf->issuers->elts;
+    ascf->base = ascf->issuer;
+
+    if (ascf->base.data[ascf->base.len - 1] == '/') {
+        ascf->base.len--;
+    }
+
+    if (ascf->resources == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mcp_oauth_signing_key\" requires an "
+                           "\"mcp_oauth_resource\" in the server: the "
+                           "audience of the tokens it issues");
+        return NGX_ERROR;
+    }
+
+    if (ascf->scopes == NULL) {
+        ascf->scopes = ascf->rule_scopes;
+    }
+
+    if (ascf->scopes) {
+        s = ascf->scopes->elts;
+        ascf->scope.len = ascf->scopes->nelts - 1;
+
+        for (i = 0; i < ascf->scopes->nelts; i++) {
+            ascf->scope.len += s[i].len;
+        }
+
+        ascf->scope.data = ngx_pnalloc(cf->pool, ascf->scope.len);
+        if (ascf->scope.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ascf->scope.data;
+
+        for (i = 0; i < ascf->scopes->nelts; i++) {
+            if (i) {
+                *p++ = ' ';
+            }
+
+            p = ngx_cpymem(p, s[i].data, s[i].len);
+        }
+    }
+
+    if (ascf->zone == NULL) {
+        ascf->zone = ngx_http_mcp_oauth_store_zone(cf, &zone, 1024 * 1024);
+        if (ascf->zone == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_mcp_oauth_as_metadata(cf, ascf);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_srv_conf_t *ascf)
+{
+    char        url[4096];
+    json_t     *doc, *methods, *scopes;
+    ngx_str_t  *s;
+    ngx_uint_t  i;
+
+    static const char  *endpoints[][2] = {
+        { "authorization_endpoint", "/authorize" },
+        { "token_endpoint", "/token" },
+        { "registration_endpoint", "/register" },
+        { "revocation_endpoint", "/revoke" },
+        { "jwks_uri", "/jwks" },
+    };
+
+    if (ascf->base.len > sizeof(url) - 32) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "the issuer is too long");
+        return NGX_ERROR;
+    }
+
+    doc = json_object();
+    scopes = json_array();
+    methods = json_pack("[sss]", "none", "client_secret_basic",
+                        "client_secret_post");
+
+    if (doc == NULL || scopes == NULL || methods == NULL) {
+        goto failed;
+    }
+
+    json_object_set_new(doc, "issuer",
+                        json_stringn((char *) ascf->issuer.data,
+                                     ascf->issuer.len));
+
+    for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+        *ngx_sprintf((u_char *) url, "%V%s", &ascf->base, endpoints[i][1])
+            = '\0';
+        json_object_set_new(doc, endpoints[i][0], json_string(url));
+    }
+
+    s = ascf->scopes ? ascf->scopes->elts : NULL;
+
+    for (i = 0; s && i < ascf->scopes->nelts; i++) {
+        json_array_append_new(scopes,
+                              json_stringn((char *) s[i].data, s[i].len));
+    }
+
+    /* ChatGPT asks for every scope listed here: only what is granted */
+
+    json_object_set_new(doc, "scopes_supported", scopes);
+    json_object_set_new(doc, "response_types_supported", json_pack("[s]",
+                                                                   "code"));
+    json_object_set_new(doc, "response_modes_supported", json_pack("[s]",
+                                                                   "query"));
+    json_object_set_new(doc, "grant_types_supported",
+                        json_pack("[sss]", "authorization_code",
+                                  "refresh_token", "client_credentials"));
+    json_object_set(doc, "token_endpoint_auth_methods_supported", methods);
+    json_object_set_new(doc, "revocation_endpoint_auth_methods_supported",
+                        methods);
+    json_object_set_new(doc, "code_challenge_methods_supported",
+                        json_pack("[s]", "S256"));
+    json_object_set_new(doc, "client_id_metadata_document_supported",
+                        json_true());
+    json_object_set_new(doc, "authorization_response_iss_parameter_supported",
+                        json_true());
+
+    /* OpenID discovery clients refuse a document without these */
+
+    json_object_set_new(doc, "subject_types_supported",
+                        json_pack("[s]", "public"));
+    json_object_set_new(doc, "id_token_signing_alg_values_supported",
+                        json_pack("[s]", ascf->signer->alg));
+
+    if (ngx_http_mcp_oauth_json_out(cf->pool, doc, &ascf->metadata)
+        != NGX_OK)
+    {
+        json_decref(doc);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cannot build the authorization server metadata "
+                           "(invalid UTF-8 in the issuer or a scope?)");
+        return NGX_ERROR;
+    }
+
+    json_decref(doc);
+
+    return NGX_OK;
+
+failed:
+
+    json_decref(doc);
+    json_decref(scopes);
+    json_decref(methods);
+
+    return NGX_ERROR;
+}
+
+
+/* a JSON document into the pool: compact, members in insertion order */
+
+ngx_int_t
+ngx_http_mcp_oauth_json_out(ngx_pool_t *pool, json_t *doc, ngx_str_t *out)
+{
+    char  *s;
+
+    s = json_dumps(doc, JSON_COMPACT|JSON_PRESERVE_ORDER);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = ngx_strlen(s);
+    out->data = ngx_pnalloc(pool, out->len);
+
+    if (out->data == NULL) {
+        free(s);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(out->data, s, out->len);
+    free(s);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_server_metadata_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_http_mcp_oauth_srv_conf_t  *ascf;
+
+    ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
+
+    if (r->method == NGX_HTTP_OPTIONS) {
+        return ngx_http_mcp_oauth_preflight(r, "GET, HEAD, OPTIONS");
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_OK, "application/json",
+                                      &ascf->metadata);
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_jwks_publish_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_http_mcp_oauth_srv_conf_t  *ascf;
+
+    ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
+
+    if (r->method == NGX_HTTP_OPTIONS) {
+        return ngx_http_mcp_oauth_preflight(r, "GET, HEAD, OPTIONS");
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_OK, "application/jwk-set+json",
+                                      &ascf->signer->jwks);
+}
+
+
+ngx_http_mcp_oauth_as_ctx_t *
+ngx_http_mcp_oauth_as_ctx(ngx_http_request_t *r)
+{
+    ngx_http_mcp_oauth_ctx_t  *ctx;
+
+    ctx = ngx_http_mcp_oauth_ctx(r);
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    if (ctx->as == NULL) {
+        ctx->as = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_oauth_as_ctx_t));
+    }
+
+    return ctx->as;
+}
+
+
+/*
+ * The body of a POST, parsed as form parameters into ctx->params.
+ * NGX_OK: done; NGX_DONE: being read, the handler runs again when it is;
+ * an HTTP status: refused.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_as_body(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_as_ctx_t *ctx, size_t max)
+{
+    ngx_int_t  rc;
+
+    if (ctx->body_read) {
+        if (ngx_http_mcp_oauth_body_size(r) > (off_t) max) {
+            return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+        }
+
+        return NGX_OK;
+    }
+
+    if (r->headers_in.content_length_n > (off_t) max) {
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_mcp_oauth_as_body_done);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_mcp_oauth_as_body_done(ngx_http_request_t *r)
+{
+    ngx_http_mcp_oauth_as_ctx_t  *ctx;
+
+    ctx = ngx_http_mcp_oauth_as_ctx(r);
+    if (ctx == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx->body_read = 1;
+
+    /* the content handler runs again, now with the body */
+
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+}
+
+
+/*
+ * application/x-www-form-urlencoded, for query strings and bodies.
+ * Empty values count as absent (RFC 6749 §3.1); a parameter given twice is
+ * marked, for the endpoints to refuse.  NGX_DECLINED: bad encoding.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_params_parse(ngx_pool_t *pool, ngx_str_t *in,
+    ngx_http_mcp_oauth_params_t *p)
+{
+    u_char      *pos, *last, *amp, *eq, *d;
+    size_t       nlen;
+    ngx_uint_t   i;
+
+    pos = in->data;
+    last = in->data + in->len;
+
+    while (pos < last) {
+        amp = ngx_strlchr(pos, last, '&');
+        if (amp == NULL) {
+            amp = last;
+        }
+
+        eq = ngx_strlchr(pos, amp, '=');
+        nlen = (eq ? eq : amp) - pos;
+
+        for (i = 0; i < NGX_HTTP_MCP_OAUTH_P_N; i++) {
+            if (ngx_http_mcp_oauth_param_names[i].len == nlen
+                && ngx_strncmp(ngx_http_mcp_oauth_param_names[i].data, pos,
+                               nlen) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i < NGX_HTTP_MCP_OAUTH_P_N && eq && eq + 1 < amp) {
+            d = ngx_pnalloc(pool, amp - eq);
+            if (d == NULL) {
+                return NGX_ERROR;
+            }
+
+            p->v[i].data = d;
+            d = ngx_http_mcp_oauth_form_decode(d, eq + 1, amp - eq - 1);
+
+            if (d == NULL) {
+                return NGX_DECLINED;
+            }
+
+            p->v[i].len = d - p->v[i].data;
+
+            if (p->present & (1u << i)) {
+                p->repeated |= 1u << i;
+            }
+
+            p->present |= 1u << i;
+        }
+
+        pos = amp + 1;
+    }
+
+    return NGX_OK;
+}
+
+
+static u_char *
+ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src, size_t len)
+{
+    u_char  *last, c, h, l;
+
+    last = src + len;
+
+    while (src < last) {
+        c = *src++;
+
+        if (c == '+') {
+            *dst++ = ' ';
+            continue;
+        }
+
+        if (c != '%') {
+            *dst++ = c;
+            continue;
+        }
+
+        if (last - src < 2) {
+            return NULL;
+        }
+
+        h = src[0] | 0x20;
+        l = src[1] | 0x20;
+
+        if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f'))
+            || !((l >= '0' && l <= '9') || (l >= 'a' && l <= 'f')))
+        {
+            return NULL;
+        }
+
+        h = (h <= '9') ? h - '0' : h - 'a' + 10;
+        l = (l <= '9') ? l - '0' : l - 'a' + 10;
+        *dst++ = (u_char) ((h << 4) | l);
+        src += 2;
+    }
+
+    return dst;
+}
+
+
+/* an answer of an endpoint: never cached, readable cross-origin */
+
+ngx_int_t
+ngx_http_mcp_oauth_as_send(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, ngx_str_t *body)
+{
+    if (ngx_http_mcp_oauth_add_header(r, "Access-Control-Allow-Origin", "*")
+        != NGX_OK
+        || ngx_http_mcp_oauth_add_header(r, "Cache-Control", "no-store")
+           != NGX_OK
+        || ngx_http_mcp_oauth_add_header(r, "Pragma", "no-cache") != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mcp_oauth_send_body(r, status, type, body);
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_as_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *error, const char *description)
+{
+    ngx_str_t  body;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mcp_oauth: %V: %s: %s", &r->uri, error, description);
+
+    body.data = ngx_pnalloc(r->pool, ngx_strlen(error)
+                                     + ngx_strlen(description) + 64);
+    if (body.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* both are constants of the module, nothing to escape */
+
+    body.len = ngx_sprintf(body.data,
+                           "{\"error\":\"%s\",\"error_description\":\"%s\"}",
+                           error, description)
+               - body.data;
+
+    if (status == NGX_HTTP_UNAUTHORIZED
+        && r->headers_in.authorization
+        && ngx_http_mcp_oauth_add_header(r, "WWW-Authenticate",
+                                         "Basic realm=\"token\"")
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mcp_oauth_as_send(r, status, "application/json", &body);
+}
+
+
+/* every scope of "scope" is supported and, if the client has one, its */
+
+ngx_int_t
+ngx_http_mcp_oauth_scope_allowed(ngx_http_mcp_oauth_srv_conf_t *ascf,
+    ngx_http_mcp_oauth_client_t *client, ngx_str_t *scope)
+{
+    if (ngx_http_mcp_oauth_scope_subset(scope, &ascf->scope) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    if (client->scope.len
+        && ngx_http_mcp_oauth_scope_subset(scope, &client->scope) != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* NGX_OK: each space-separated scope of "scope" is one of "of" */
+
+ngx_int_t
+ngx_http_mcp_oauth_scope_subset(ngx_str_t *scope, ngx_str_t *of)
+{
+    u_char  *p, *last, *end, *q, *olast, *oend;
+
+    p = scope->data;
+    last = scope->data + scope->len;
+
+    while (p < last) {
+        if (*p == ' ') {
+            p++;
+            continue;
+        }
+
+        end = ngx_strlchr(p, last, ' ');
+        if (end == NULL) {
+            end = last;
+        }
+
+        q = of->data;
+        olast = of->data + of->len;
+
+        for ( ;; ) {
+            if (q >= olast) {
+                return NGX_DECLINED;
+            }
+
+            oend = ngx_strlchr(q, olast, ' ');
+            if (oend == NULL) {
+                oend = olast;
+            }
+
+            if (oend - q == end - p && ngx_strncmp(q, p, end - p) == 0) {
+                break;
+            }
+
+            q = oend + 1;
+        }
+
+        p = end;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the configured resource "resource" names (RFC 8707), or the first one */
+
+ngx_str_t *
+ngx_http_mcp_oauth_resource_find(ngx_http_mcp_oauth_srv_conf_t *ascf,
+    ngx_str_t *resource)
+{
+    ngx_str_t   *s;
+    ngx_uint_t   i;
+
+    s = ascf->resources->elts;
+
+    if (resource->len == 0) {
+        return &s[0];
+    }
+
+    for (i = 0; i < ascf->resources->nelts; i++) {
+        if (s[i].len == resource->len
+            && ngx_strncmp(s[i].data, resource->data, resource->len) == 0)
+        {
+            return &s[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* base64url characters only, within a length range (RFC 7636 §4.1, §4.2) */
+
+ngx_int_t
+ngx_http_mcp_oauth_b64url_check(ngx_str_t *s, size_t min, size_t max)
+{
+    u_char  *p, c;
+
+    if (s->len < min || s->len > max) {
+        return NGX_DECLINED;
+    }
+
+    for (p = s->data; p < s->data + s->len; p++) {
+        c = *p;
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}

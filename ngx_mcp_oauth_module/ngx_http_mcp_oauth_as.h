@@ -1,0 +1,237 @@
+
+/*
+ * ngx_mcp_oauth_module: the built-in authorization server (OAuth 2.1 with
+ * RFC 8414 metadata, RFC 7591 registration, RFC 7009 revocation and RFC 9068
+ * access tokens).  Its configuration is per server.
+ */
+
+#ifndef _NGX_HTTP_MCP_OAUTH_AS_H_INCLUDED_
+#define _NGX_HTTP_MCP_OAUTH_AS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <openssl/evp.h>
+
+#include "ngx_http_mcp_oauth_jwks.h"
+
+
+/* client authentication at /token and /revoke (RFC 7591 §2) */
+#define NGX_HTTP_MCP_OAUTH_AUTH_NONE    0
+#define NGX_HTTP_MCP_OAUTH_AUTH_BASIC   1
+#define NGX_HTTP_MCP_OAUTH_AUTH_POST    2
+#define NGX_HTTP_MCP_OAUTH_AUTH_SECRET  3     /* static: basic or post */
+
+/* grant types a client may use */
+#define NGX_HTTP_MCP_OAUTH_GRANT_CODE     0x01
+#define NGX_HTTP_MCP_OAUTH_GRANT_REFRESH  0x02
+#define NGX_HTTP_MCP_OAUTH_GRANT_CLIENT   0x04
+
+
+typedef struct {
+    EVP_PKEY                     *pkey;
+    const char                   *alg;         /* RS256, ES256... EdDSA */
+    size_t                        ec_size;     /* r and s, ES* only */
+    ngx_str_t                     kid;         /* RFC 7638 thumbprint */
+    ngx_str_t                     header;      /* base64url JWS header */
+    ngx_str_t                     jwks;        /* the public JWK Set */
+    ngx_http_mcp_oauth_keyset_t  *keyset;      /* to verify our tokens */
+    u_char                        seal[32];    /* client ids (AES-GCM) */
+    u_char                        secret[32];  /* client secrets (HMAC) */
+    u_char                        csrf[32];    /* consent form (HMAC) */
+} ngx_http_mcp_oauth_signer_t;
+
+
+typedef struct {
+    ngx_str_t                     id;
+    ngx_str_t                     secret;      /* empty: public client */
+    ngx_str_t                     name;
+    ngx_array_t                  *redirect_uris;  /* ngx_str_t */
+    ngx_str_t                     scope;       /* empty: all supported */
+    ngx_uint_t                    auth;
+    ngx_uint_t                    grants;
+    unsigned                      document:1;  /* a metadata document */
+} ngx_http_mcp_oauth_client_t;
+
+
+typedef struct {
+    ngx_http_mcp_oauth_signer_t  *signer;      /* set: the server is an AS */
+    ngx_array_t                  *scopes;      /* scopes_supported */
+    ngx_array_t                  *rule_scopes; /* named by the locations */
+    ngx_array_t                  *resources;   /* of the locations */
+    ngx_shm_zone_t               *zone;
+    ngx_array_t                  *clients;     /* static, client_t */
+    ngx_array_t                  *redirect_allow;  /* ngx_str_t patterns */
+    time_t                        code_ttl;
+    time_t                        token_ttl;
+    time_t                        refresh_ttl;
+    time_t                        consent_ttl;
+    time_t                        cimd_cache;
+    ngx_str_t                     cimd_uri;
+    ngx_flag_t                    cimd_private;
+
+    /* built after the configuration is read */
+    ngx_str_t                     issuer;
+    ngx_str_t                     base;        /* issuer without a "/" */
+    ngx_str_t                     scope;       /* scopes, space-joined */
+    ngx_str_t                     metadata;    /* RFC 8414 document */
+} ngx_http_mcp_oauth_srv_conf_t;
+
+
+/* the parameters of the endpoints, by index */
+enum {
+    NGX_HTTP_MCP_OAUTH_P_RESPONSE_TYPE = 0,
+    NGX_HTTP_MCP_OAUTH_P_CLIENT_ID,
+    NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI,
+    NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE,
+    NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE_METHOD,
+    NGX_HTTP_MCP_OAUTH_P_STATE,
+    NGX_HTTP_MCP_OAUTH_P_SCOPE,
+    NGX_HTTP_MCP_OAUTH_P_RESOURCE,
+    NGX_HTTP_MCP_OAUTH_P_DECISION,
+    NGX_HTTP_MCP_OAUTH_P_CSRF_TOKEN,
+    NGX_HTTP_MCP_OAUTH_P_GRANT_TYPE,
+    NGX_HTTP_MCP_OAUTH_P_CODE,
+    NGX_HTTP_MCP_OAUTH_P_CODE_VERIFIER,
+    NGX_HTTP_MCP_OAUTH_P_REFRESH_TOKEN,
+    NGX_HTTP_MCP_OAUTH_P_CLIENT_SECRET,
+    NGX_HTTP_MCP_OAUTH_P_TOKEN,
+    NGX_HTTP_MCP_OAUTH_P_TOKEN_TYPE_HINT,
+    NGX_HTTP_MCP_OAUTH_P_N
+};
+
+
+typedef struct {
+    ngx_str_t                     v[NGX_HTTP_MCP_OAUTH_P_N];
+    uint32_t                      present;     /* bit per parameter */
+    uint32_t                      repeated;
+} ngx_http_mcp_oauth_params_t;
+
+#define ngx_http_mcp_oauth_has(p, i)  ((p)->present & (1u << (i)))
+
+
+/* what a client is waiting for while its handler runs again */
+typedef struct {
+    ngx_http_mcp_oauth_params_t   params;
+    ngx_http_mcp_oauth_client_t   client;
+    ngx_str_t                     fetch_url;   /* a metadata document */
+    ngx_str_t                     document;    /* as fetched */
+    ngx_uint_t                    fetch_status;
+    unsigned                      body_read:1;
+    unsigned                      parsed:1;
+    unsigned                      fetching:1;
+    unsigned                      fetched:1;
+} ngx_http_mcp_oauth_as_ctx_t;
+
+
+/* entries of the state zone */
+enum {
+    NGX_HTTP_MCP_OAUTH_ENTRY_CODE = 1,
+    NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
+    NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED,
+    NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT,
+    NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT
+};
+
+
+extern ngx_module_t  ngx_http_mcp_oauth_module;
+
+
+/* configuration (ngx_http_mcp_oauth_as.c) */
+void *ngx_http_mcp_oauth_create_srv_conf(ngx_conf_t *cf);
+char *ngx_http_mcp_oauth_merge_srv_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+ngx_int_t ngx_http_mcp_oauth_as_init(ngx_conf_t *cf);
+char *ngx_http_mcp_oauth_signing_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_mcp_oauth_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_mcp_oauth_redirect_allow(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_mcp_oauth_as_handler(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_mcp_oauth_as_collect(ngx_conf_t *cf, void *conf);
+
+/* shared by the endpoints (ngx_http_mcp_oauth_as.c) */
+ngx_http_mcp_oauth_as_ctx_t *ngx_http_mcp_oauth_as_ctx(ngx_http_request_t *r);
+ngx_int_t ngx_http_mcp_oauth_as_body(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_as_ctx_t *ctx, size_t max);
+ngx_int_t ngx_http_mcp_oauth_params_parse(ngx_pool_t *pool, ngx_str_t *in,
+    ngx_http_mcp_oauth_params_t *p);
+ngx_int_t ngx_http_mcp_oauth_as_send(ngx_http_request_t *r,
+    ngx_uint_t status, const char *type, ngx_str_t *body);
+ngx_int_t ngx_http_mcp_oauth_as_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *error, const char *description);
+ngx_int_t ngx_http_mcp_oauth_json_out(ngx_pool_t *pool, json_t *doc,
+    ngx_str_t *out);
+ngx_int_t ngx_http_mcp_oauth_scope_allowed(ngx_http_mcp_oauth_srv_conf_t *ascf,
+    ngx_http_mcp_oauth_client_t *client, ngx_str_t *scope);
+ngx_int_t ngx_http_mcp_oauth_scope_subset(ngx_str_t *scope, ngx_str_t *of);
+ngx_int_t ngx_http_mcp_oauth_b64url_check(ngx_str_t *s, size_t min,
+    size_t max);
+ngx_str_t *ngx_http_mcp_oauth_resource_find(ngx_http_mcp_oauth_srv_conf_t *ascf,
+    ngx_str_t *resource);
+
+/* the signing key and what is derived from it (..._signer.c) */
+ngx_http_mcp_oauth_signer_t *ngx_http_mcp_oauth_signer_load(ngx_conf_t *cf,
+    ngx_str_t *path);
+ngx_int_t ngx_http_mcp_oauth_sign(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_signer_t *s, ngx_str_t *payload, ngx_str_t *jws);
+ngx_int_t ngx_http_mcp_oauth_random(ngx_pool_t *pool, size_t bytes,
+    ngx_str_t *out);
+ngx_int_t ngx_http_mcp_oauth_hmac(u_char *key, ngx_str_t *parts,
+    ngx_uint_t n, u_char *mac);
+ngx_int_t ngx_http_mcp_oauth_seal(ngx_pool_t *pool, u_char *key,
+    ngx_str_t *plain, ngx_str_t *sealed);
+ngx_int_t ngx_http_mcp_oauth_unseal(ngx_pool_t *pool, u_char *key,
+    ngx_str_t *sealed, ngx_str_t *plain);
+void ngx_http_mcp_oauth_sha256(ngx_str_t *prefix, ngx_str_t *value,
+    u_char *digest);
+ngx_int_t ngx_http_mcp_oauth_b64url(ngx_pool_t *pool, u_char *data,
+    size_t len, ngx_str_t *out);
+
+/* the state zone (..._store.c) */
+ngx_shm_zone_t *ngx_http_mcp_oauth_store_zone(ngx_conf_t *cf, ngx_str_t *name,
+    size_t size);
+ngx_int_t ngx_http_mcp_oauth_store_put(ngx_shm_zone_t *zone, u_char *key,
+    ngx_uint_t type, time_t expires, ngx_str_t *data, ngx_log_t *log);
+ngx_int_t ngx_http_mcp_oauth_store_get(ngx_shm_zone_t *zone, u_char *key,
+    ngx_uint_t type, ngx_pool_t *pool, ngx_str_t *data, ngx_uint_t use);
+ngx_uint_t ngx_http_mcp_oauth_store_revocations(ngx_shm_zone_t *zone);
+ngx_int_t ngx_http_mcp_oauth_record_add(ngx_pool_t *pool, ngx_str_t *rec,
+    ngx_str_t *fields, ngx_uint_t n);
+ngx_int_t ngx_http_mcp_oauth_record_get(ngx_str_t *rec, ngx_str_t *fields,
+    ngx_uint_t n);
+
+/* grants (..._grant.c) */
+ngx_int_t ngx_http_mcp_oauth_revoke_grant(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid);
+ngx_int_t ngx_http_mcp_oauth_revoked(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid);
+
+/* clients (..._clients.c) */
+ngx_int_t ngx_http_mcp_oauth_client_find(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *id);
+ngx_int_t ngx_http_mcp_oauth_client_auth(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
+ngx_int_t ngx_http_mcp_oauth_redirect_check(
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *uri);
+ngx_int_t ngx_http_mcp_oauth_loopback(ngx_str_t *uri, ngx_str_t *rest);
+ngx_int_t ngx_http_mcp_oauth_redirect_match(ngx_http_mcp_oauth_client_t *c,
+    ngx_str_t *uri);
+ngx_int_t ngx_http_mcp_oauth_register_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_mcp_oauth_variable_document_url(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+/* the endpoints */
+ngx_int_t ngx_http_mcp_oauth_authorize_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_mcp_oauth_revoke_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_mcp_oauth_server_metadata_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_mcp_oauth_jwks_publish_handler(ngx_http_request_t *r);
+
+
+#endif /* _NGX_HTTP_MCP_OAUTH_AS_H_INCLUDED_ */

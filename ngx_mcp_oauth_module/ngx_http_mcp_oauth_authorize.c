@@ -1,0 +1,904 @@
+
+/*
+ * ngx_mcp_oauth_module: the authorization endpoint (OAuth 2.1 §4.1.1) and
+ * its consent page.  GET checks the request and shows the page (or, for a
+ * consent remembered, answers at once); the page posts the same parameters
+ * back with a CSRF token and the user's decision.  The user is whoever
+ * mcp_oauth_user names: nginx's own authentication runs before us.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <openssl/crypto.h>
+
+#include "ngx_http_mcp_oauth_module.h"
+#include "ngx_http_mcp_oauth_as.h"
+
+
+#define NGX_HTTP_MCP_OAUTH_CSRF_TTL  600
+
+
+typedef struct {
+    ngx_str_t                       redirect;    /* where the answer goes */
+    ngx_str_t                       scope;       /* granted */
+    ngx_str_t                      *resource;
+    ngx_str_t                       user;
+} ngx_http_mcp_oauth_authz_t;
+
+
+static ngx_int_t ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_oauth_csrf(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_params_t *p,
+    ngx_str_t *user, time_t ts, ngx_str_t *token);
+static ngx_int_t ngx_http_mcp_oauth_csrf_check(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_params_t *p,
+    ngx_str_t *user);
+static void ngx_http_mcp_oauth_consent_key(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_client_t *c,
+    ngx_http_mcp_oauth_authz_t *a, u_char *key);
+static ngx_int_t ngx_http_mcp_oauth_code(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a);
+static ngx_int_t ngx_http_mcp_oauth_redirect(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *uri, const char *name, ngx_str_t *value,
+    const char *description);
+static ngx_int_t ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a);
+static ngx_int_t ngx_http_mcp_oauth_page(ngx_http_request_t *r,
+    ngx_uint_t status, const char *title, const char *message);
+static ngx_int_t ngx_http_mcp_oauth_page_headers(ngx_http_request_t *r);
+static u_char *ngx_http_mcp_oauth_html(u_char *dst, ngx_str_t *s);
+static size_t ngx_http_mcp_oauth_html_len(ngx_str_t *s);
+static u_char *ngx_http_mcp_oauth_urlencode(u_char *dst, ngx_str_t *s);
+
+
+/* hidden fields of the consent form: the request, as it came */
+
+static ngx_uint_t  ngx_http_mcp_oauth_request_params[] = {
+    NGX_HTTP_MCP_OAUTH_P_RESPONSE_TYPE,
+    NGX_HTTP_MCP_OAUTH_P_CLIENT_ID,
+    NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI,
+    NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE,
+    NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE_METHOD,
+    NGX_HTTP_MCP_OAUTH_P_STATE,
+    NGX_HTTP_MCP_OAUTH_P_SCOPE,
+    NGX_HTTP_MCP_OAUTH_P_RESOURCE,
+};
+
+static char  *ngx_http_mcp_oauth_request_names[] = {
+    "response_type", "client_id", "redirect_uri", "code_challenge",
+    "code_challenge_method", "state", "scope", "resource"
+};
+
+#define NGX_HTTP_MCP_OAUTH_REQUEST_N  8
+
+
+ngx_int_t
+ngx_http_mcp_oauth_authorize_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_str_t                       body;
+    ngx_http_mcp_oauth_as_ctx_t    *ctx;
+    ngx_http_mcp_oauth_srv_conf_t  *ascf;
+
+    ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
+
+    ctx = ngx_http_mcp_oauth_as_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!ctx->parsed) {
+        if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+            rc = ngx_http_discard_request_body(r);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            body = r->args;
+
+        } else if (r->method == NGX_HTTP_POST) {
+            rc = ngx_http_mcp_oauth_as_body(r, ctx, 16384);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            if (ngx_http_mcp_oauth_body(r, &body) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+        } else {
+            return NGX_HTTP_NOT_ALLOWED;
+        }
+
+        ctx->parsed = 1;
+
+        rc = ngx_http_mcp_oauth_params_parse(r->pool, &body, &ctx->params);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,
+                                           "Invalid request",
+                                           "The request's parameters are "
+                                           "not correctly encoded.");
+        }
+    }
+
+    rc = ngx_http_mcp_oauth_authorize(r, ascf, ctx);
+
+    return (rc == NGX_AGAIN) ? NGX_DONE : rc;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
+{
+    u_char                          key[32];
+    ngx_int_t                       rc;
+    ngx_str_t                      *v, *reg, rest;
+    ngx_http_mcp_oauth_authz_t      a;
+    ngx_http_mcp_oauth_client_t    *c;
+    ngx_http_mcp_oauth_params_t    *p;
+    ngx_http_mcp_oauth_loc_conf_t  *mlcf;
+
+    p = &ctx->params;
+    v = p->v;
+    c = &ctx->client;
+
+    ngx_memzero(&a, sizeof(ngx_http_mcp_oauth_authz_t));
+
+    /* the client and the redirect URI first: never redirect elsewhere */
+
+    if (!ngx_http_mcp_oauth_has(p, NGX_HTTP_MCP_OAUTH_P_CLIENT_ID)
+        || (p->repeated & ((1u << NGX_HTTP_MCP_OAUTH_P_CLIENT_ID)
+                           | (1u << NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI))))
+    {
+        return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,
+                                       "Invalid request",
+                                       "The request needs exactly one "
+                                       "client_id and at most one "
+                                       "redirect_uri.");
+    }
+
+    rc = ngx_http_mcp_oauth_client_find(r, ascf, ctx,
+                                        &v[NGX_HTTP_MCP_OAUTH_P_CLIENT_ID]);
+    if (rc == NGX_AGAIN) {
+        return NGX_AGAIN;
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp_oauth: authorize: unknown client");
+        return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,
+                                       "Unknown client",
+                                       "This application is not registered "
+                                       "with this server, or its "
+                                       "registration could not be read.");
+    }
+
+    if (ngx_http_mcp_oauth_has(p, NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI)) {
+        if (ngx_http_mcp_oauth_redirect_match(c,
+                &v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI]) != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "mcp_oauth: authorize: redirect_uri \"%V\" is not "
+                          "registered for the client",
+                          &v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI]);
+            return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,
+                                           "Invalid redirect URI",
+                                           "The redirect_uri is not one this "
+                                           "application registered.");
+        }
+
+        a.redirect = v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI];
+
+    } else {
+        reg = c->redirect_uris->elts;
+
+        /* a loopback one needs its port: it may only be left out if fixed */
+
+        if (c->redirect_uris->nelts != 1
+            || ngx_http_mcp_oauth_loopback(&reg[0], &rest) == NGX_OK)
+        {
+            return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,
+                                           "Invalid request",
+                                           "The request needs a "
+                                           "redirect_uri.");
+        }
+
+        a.redirect = reg[0];
+    }
+
+    /* from here on, errors go back to the client (RFC 6749 §4.1.2.1) */
+
+    if (p->repeated) {
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+                                           "invalid_request", NULL,
+                                           "a parameter is repeated");
+    }
+
+    if (!ngx_http_mcp_oauth_has(p, NGX_HTTP_MCP_OAUTH_P_RESPONSE_TYPE)) {
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+                                           "invalid_request", NULL,
+                                           "response_type is missing");
+    }
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_RESPONSE_TYPE].len != 4
+        || ngx_strncmp(v[NGX_HTTP_MCP_OAUTH_P_RESPONSE_TYPE].data, "code", 4)
+           != 0)
+    {
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+                                           "unsupported_response_type", NULL,
+                                           "only response_type=code");
+    }
+
+    if (!(c->grants & NGX_HTTP_MCP_OAUTH_GRANT_CODE)) {
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+                                           "unauthorized_client", NULL,
+                                           "the client did not register the "
+                                           "authorization_code grant");
+    }
+
+    /* PKCE with S256 only (OAuth 2.1 §4.1.1, RFC 7636 §4.3) */
+
+    if (!ngx_http_mcp_oauth_has(p, NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE)) {
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+                                           "invalid_request", NULL,
+                                           "code_challenge is required");
+    }
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE_METHOD].len != 4
+        || ngx_strncmp(v[NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE_METHOD].data,
+                       "S256", 4) != 0)
+    {
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+                                           "invalid_request", NULL,
+                                           "code_challenge_method must be "
+                                           "S256");
+    }
+
+    if (ngx_http_mcp_oauth_b64url_check(&v[NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE],
+                                        43, 43) != NGX_OK)
+    {
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+                                           "invalid_request", NULL,
+                                           "code_challenge is not a "
+                                           "base64url SHA-256");
+    }
+
+    /* scope: what was asked, else the client's, else all we grant */
+
+    if (ngx_http_mcp_oauth_has(p, NGX_HTTP_MCP_OAUTH_P_SCOPE)) {
+        a.scope = v[NGX_HTTP_MCP_OAUTH_P_SCOPE];
+
+        if (ngx_http_mcp_oauth_scope_allowed(ascf, c, &a.scope) != NGX_OK) {
+            return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+                                               "invalid_scope", NULL,
+                                               "a requested scope is not "
+                                               "granted by this server to "
+                                               "this client");
+        }
+
+    } else {
+        a.scope = c->scope.len ? c->scope : ascf->scope;
+    }
+
+    a.resource = ngx_http_mcp_oauth_resource_find(ascf,
+                     &v[NGX_HTTP_MCP_OAUTH_P_RESOURCE]);
+
+    if (a.resource == NULL) {
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+                                           "invalid_target", NULL,
+                                           "resource is not served by this "
+                                           "authorization server");
+    }
+
+    /* the user, from nginx's authentication in front of us */
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_oauth_module);
+
+    if (ngx_http_complex_value(r, mlcf->user, &a.user) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (a.user.len == 0) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp_oauth: authorize: no signed-in user "
+                      "(mcp_oauth_user is empty)");
+        return ngx_http_mcp_oauth_page(r, NGX_HTTP_UNAUTHORIZED,
+                                       "Sign-in required",
+                                       "Sign in to approve this request.");
+    }
+
+    ngx_http_mcp_oauth_consent_key(r, ascf, c, &a, key);
+
+    if (r->method == NGX_HTTP_POST) {
+        if (ngx_http_mcp_oauth_csrf_check(r, ascf, p, &a.user) != NGX_OK) {
+            return ngx_http_mcp_oauth_page(r, NGX_HTTP_FORBIDDEN,
+                                           "Request expired",
+                                           "This consent form is not valid "
+                                           "(changed, expired, or for "
+                                           "another user). Start again from "
+                                           "the application.");
+        }
+
+        if (v[NGX_HTTP_MCP_OAUTH_P_DECISION].len != 7
+            || ngx_strncmp(v[NGX_HTTP_MCP_OAUTH_P_DECISION].data, "approve",
+                           7) != 0)
+        {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "mcp_oauth: authorize: the user \"%V\" denied",
+                          &a.user);
+            return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+                                               "access_denied", NULL,
+                                               "the user denied the request");
+        }
+
+        if (ascf->consent_ttl > 0) {
+            (void) ngx_http_mcp_oauth_store_put(ascf->zone, key,
+                                           NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT,
+                                           ngx_time() + ascf->consent_ttl,
+                                           NULL, r->connection->log);
+        }
+
+        return ngx_http_mcp_oauth_code(r, ascf, ctx, &a);
+    }
+
+    if (ascf->consent_ttl > 0
+        && ngx_http_mcp_oauth_store_get(ascf->zone, key,
+                                        NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT,
+                                        r->pool, NULL, 0)
+           == NGX_OK)
+    {
+        return ngx_http_mcp_oauth_code(r, ascf, ctx, &a);
+    }
+
+    return ngx_http_mcp_oauth_consent_page(r, ascf, ctx, &a);
+}
+
+
+/* "ts.mac": an HMAC over the user and the request's parameters */
+
+static ngx_int_t
+ngx_http_mcp_oauth_csrf(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_params_t *p,
+    ngx_str_t *user, time_t ts, ngx_str_t *token)
+{
+    u_char      mac[32], tsbuf[NGX_TIME_T_LEN], *q;
+    ngx_str_t   parts[NGX_HTTP_MCP_OAUTH_REQUEST_N + 2], b64;
+    ngx_uint_t  i;
+
+    parts[0] = *user;
+    parts[1].data = tsbuf;
+    parts[1].len = ngx_sprintf(tsbuf, "%T", ts) - tsbuf;
+
+    for (i = 0; i < NGX_HTTP_MCP_OAUTH_REQUEST_N; i++) {
+        parts[i + 2] = p->v[ngx_http_mcp_oauth_request_params[i]];
+    }
+
+    if (ngx_http_mcp_oauth_hmac(ascf->signer->csrf, parts,
+                                NGX_HTTP_MCP_OAUTH_REQUEST_N + 2, mac)
+        != NGX_OK
+        || ngx_http_mcp_oauth_b64url(r->pool, mac, 32, &b64) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    token->data = ngx_pnalloc(r->pool, parts[1].len + 1 + b64.len);
+    if (token->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = ngx_cpymem(token->data, parts[1].data, parts[1].len);
+    *q++ = '.';
+    q = ngx_cpymem(q, b64.data, b64.len);
+    token->len = q - token->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_csrf_check(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_params_t *p,
+    ngx_str_t *user)
+{
+    u_char     *dot;
+    time_t      ts, now;
+    ngx_str_t  *given, expected;
+
+    given = &p->v[NGX_HTTP_MCP_OAUTH_P_CSRF_TOKEN];
+    dot = ngx_strlchr(given->data, given->data + given->len, '.');
+
+    if (dot == NULL) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp_oauth: authorize: the consent form has no CSRF "
+                      "token");
+        return NGX_DECLINED;
+    }
+
+    ts = ngx_atotm(given->data, dot - given->data);
+    now = ngx_time();
+
+    if (ts == NGX_ERROR || ts > now + 60
+        || now - ts > NGX_HTTP_MCP_OAUTH_CSRF_TTL
+        || ngx_http_mcp_oauth_csrf(r, ascf, p, user, ts, &expected) != NGX_OK
+        || expected.len != given->len
+        || CRYPTO_memcmp(expected.data, given->data, given->len) != 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp_oauth: authorize: the consent form's CSRF token "
+                      "does not match its user and request, or expired");
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mcp_oauth_consent_key(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_client_t *c,
+    ngx_http_mcp_oauth_authz_t *a, u_char *key)
+{
+    ngx_str_t  parts[5], rec;
+
+    static ngx_str_t  prefix = ngx_string("consent");
+
+    parts[0] = ascf->issuer;
+    parts[1] = a->user;
+    parts[2] = c->id;
+    parts[3] = a->scope;
+    parts[4] = *a->resource;
+
+    if (ngx_http_mcp_oauth_record_add(r->pool, &rec, parts, 5) != NGX_OK) {
+        ngx_str_null(&rec);
+    }
+
+    ngx_http_mcp_oauth_sha256(&prefix, &rec, key);
+}
+
+
+/* a single-use code, kept hashed, and the redirect that carries it */
+
+static ngx_int_t
+ngx_http_mcp_oauth_code(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a)
+{
+    u_char      key[32];
+    ngx_int_t   rc;
+    ngx_str_t   code, sid, rec, f[7];
+
+    static ngx_str_t  prefix = ngx_string("code");
+
+    if (ngx_http_mcp_oauth_random(r->pool, 32, &code) != NGX_OK
+        || ngx_http_mcp_oauth_random(r->pool, 16, &sid) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    f[0] = ctx->client.id;
+    f[1] = ctx->params.v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI];
+    f[2] = ctx->params.v[NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE];
+    f[3] = a->scope;
+    f[4] = *a->resource;
+    f[5] = a->user;
+    f[6] = sid;
+
+    if (ngx_http_mcp_oauth_record_add(r->pool, &rec, f, 7) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_mcp_oauth_sha256(&prefix, &code, key);
+
+    rc = ngx_http_mcp_oauth_store_put(ascf->zone, key,
+                                      NGX_HTTP_MCP_OAUTH_ENTRY_CODE,
+                                      ngx_time() + ascf->code_ttl, &rec,
+                                      r->connection->log);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
+                                           "temporarily_unavailable", NULL,
+                                           "the server is busy, try again "
+                                           "later");
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mcp_oauth: authorize: code issued to user \"%V\", "
+                  "scope \"%V\"", &a->user, &a->scope);
+
+    return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect, "code",
+                                       &code, NULL);
+}
+
+
+/*
+ * 302 to the client: "code" with its value, or an error and its
+ * description; then state and iss (RFC 9207) in either case.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_redirect(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *uri, const char *name, ngx_str_t *value,
+    const char *description)
+{
+    u_char           *p;
+    size_t            len;
+    ngx_str_t        *state, desc, err;
+    ngx_table_elt_t  *h;
+
+    state = &ctx->params.v[NGX_HTTP_MCP_OAUTH_P_STATE];
+    ngx_str_null(&err);
+    ngx_str_null(&desc);
+
+    if (value == NULL) {
+        /* an error: "name" is the error code */
+        err.data = (u_char *) name;
+        err.len = ngx_strlen(name);
+        desc.data = (u_char *) description;
+        desc.len = ngx_strlen(description);
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp_oauth: authorize: %V: %V", &err, &desc);
+    }
+
+    len = uri->len + 1 + sizeof("&error_description=") - 1 + 3 * 256
+          + sizeof("&state=") - 1 + 3 * state->len
+          + sizeof("&iss=") - 1 + 3 * ascf->issuer.len
+          + (value ? 6 + value->len : 7 + err.len);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->value.data = p;
+    p = ngx_cpymem(p, uri->data, uri->len);
+    *p++ = ngx_strlchr(uri->data, uri->data + uri->len, '?') ? '&' : '?';
+
+    if (value) {
+        p = ngx_cpymem(p, "code=", 5);
+        p = ngx_cpymem(p, value->data, value->len);
+
+    } else {
+        p = ngx_cpymem(p, "error=", 6);
+        p = ngx_cpymem(p, err.data, err.len);
+        p = ngx_cpymem(p, "&error_description=",
+                       sizeof("&error_description=") - 1);
+        desc.len = ngx_min(desc.len, 256);
+        p = ngx_http_mcp_oauth_urlencode(p, &desc);
+    }
+
+    if (state->len) {
+        p = ngx_cpymem(p, "&state=", sizeof("&state=") - 1);
+        p = ngx_http_mcp_oauth_urlencode(p, state);
+    }
+
+    p = ngx_cpymem(p, "&iss=", sizeof("&iss=") - 1);
+    p = ngx_http_mcp_oauth_urlencode(p, &ascf->issuer);
+
+    h->value.len = p - h->value.data;
+    h->hash = 1;
+    ngx_str_set(&h->key, "Location");
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    r->headers_out.location = h;
+
+    if (ngx_http_mcp_oauth_page_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_HTTP_MOVED_TEMPORARILY;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a)
+{
+    u_char                        *p, *end, *s, *last;
+    size_t                         len;
+    ngx_str_t                      csrf, host, scope, body, *v;
+    ngx_uint_t                     i;
+    ngx_http_mcp_oauth_client_t   *c;
+
+    static u_char  head[] =
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+        "<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, "
+        "initial-scale=1\">\n<title>Authorize ";
+    static u_char  style[] =
+        "</title>\n<style>\n"
+        "body{font-family:system-ui,sans-serif;line-height:1.5;"
+        "max-width:34rem;margin:3rem auto;padding:0 1rem;color:#111}\n"
+        "code{background:#eee;padding:.1rem .3rem;border-radius:.2rem}\n"
+        "button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.8rem}\n"
+        "</style>\n</head>\n<body>\n<main>\n<h1>Authorize ";
+    static u_char  tail[] =
+        "<button type=\"submit\" name=\"decision\" value=\"approve\">"
+        "Approve</button>\n"
+        "<button type=\"submit\" name=\"decision\" value=\"deny\">"
+        "Deny</button>\n</form>\n</main>\n</body>\n</html>\n";
+
+    c = &ctx->client;
+    v = ctx->params.v;
+
+    if (ngx_http_mcp_oauth_csrf(r, ascf, &ctx->params, &a->user, ngx_time(),
+                                &csrf) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the host the answer goes to, as the user should judge it */
+
+    host = a->redirect;
+    s = ngx_strlchr(host.data, host.data + host.len, ':');
+
+    if (s && host.data + host.len - s > 3 && s[1] == '/' && s[2] == '/') {
+        host.data = s + 3;
+        last = a->redirect.data + a->redirect.len;
+
+        for (s = host.data; s < last && *s != '/' && *s != '?'; s++) {
+            /* void */
+        }
+
+        host.len = s - host.data;
+    }
+
+    len = sizeof(head) + sizeof(style) + sizeof(tail)
+          + 2 * ngx_http_mcp_oauth_html_len(&c->name)
+          + ngx_http_mcp_oauth_html_len(&a->user)
+          + ngx_http_mcp_oauth_html_len(&host)
+          + ngx_http_mcp_oauth_html_len(a->resource)
+          + 2 * ngx_http_mcp_oauth_html_len(&a->scope)
+          + ngx_http_mcp_oauth_html_len(&r->uri) + csrf.len + 1024;
+
+    for (i = 0; i < NGX_HTTP_MCP_OAUTH_REQUEST_N; i++) {
+        len += ngx_http_mcp_oauth_html_len(
+                   &v[ngx_http_mcp_oauth_request_params[i]]) + 64;
+    }
+
+    body.data = ngx_pnalloc(r->pool, len);
+    if (body.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(body.data, head, sizeof(head) - 1);
+    p = ngx_http_mcp_oauth_html(p, &c->name);
+    p = ngx_cpymem(p, style, sizeof(style) - 1);
+    p = ngx_http_mcp_oauth_html(p, &c->name);
+    p = ngx_cpymem(p, "?</h1>\n<p>You are signed in as <strong>",
+                   sizeof("?</h1>\n<p>You are signed in as <strong>") - 1);
+    p = ngx_http_mcp_oauth_html(p, &a->user);
+    p = ngx_cpymem(p, "</strong>.</p>\n<p>If you approve, the application "
+                   "gets access to <code>",
+                   sizeof("</strong>.</p>\n<p>If you approve, the application "
+                          "gets access to <code>") - 1);
+    p = ngx_http_mcp_oauth_html(p, a->resource);
+    p = ngx_cpymem(p, "</code> and is sent back to <strong>",
+                   sizeof("</code> and is sent back to <strong>") - 1);
+    p = ngx_http_mcp_oauth_html(p, &host);
+    p = ngx_cpymem(p, "</strong>.</p>\n", sizeof("</strong>.</p>\n") - 1);
+
+    if (a->scope.len == 0) {
+        p = ngx_cpymem(p, "<p>It asks for no permissions.</p>\n",
+                       sizeof("<p>It asks for no permissions.</p>\n") - 1);
+
+    } else {
+        p = ngx_cpymem(p, "<p>It asks for these permissions:</p>\n<ul>\n",
+                       sizeof("<p>It asks for these permissions:</p>\n"
+                              "<ul>\n") - 1);
+
+        s = a->scope.data;
+        last = a->scope.data + a->scope.len;
+
+        while (s < last) {
+            end = ngx_strlchr(s, last, ' ');
+            if (end == NULL) {
+                end = last;
+            }
+
+            if (end > s) {
+                scope.data = s;
+                scope.len = end - s;
+                p = ngx_cpymem(p, "<li><code>", 10);
+                p = ngx_http_mcp_oauth_html(p, &scope);
+                p = ngx_cpymem(p, "</code></li>\n", 13);
+            }
+
+            s = end + 1;
+        }
+
+        p = ngx_cpymem(p, "</ul>\n", 6);
+    }
+
+    p = ngx_cpymem(p, "<form method=\"post\" action=\"",
+                   sizeof("<form method=\"post\" action=\"") - 1);
+    p = ngx_http_mcp_oauth_html(p, &r->uri);
+    p = ngx_cpymem(p, "\">\n", 3);
+
+    for (i = 0; i < NGX_HTTP_MCP_OAUTH_REQUEST_N; i++) {
+        if (!ngx_http_mcp_oauth_has(&ctx->params,
+                                    ngx_http_mcp_oauth_request_params[i]))
+        {
+            continue;
+        }
+
+        p = ngx_sprintf(p, "<input type=\"hidden\" name=\"%s\" value=\"",
+                        ngx_http_mcp_oauth_request_names[i]);
+        p = ngx_http_mcp_oauth_html(p,
+                                    &v[ngx_http_mcp_oauth_request_params[i]]);
+        p = ngx_cpymem(p, "\">\n", 3);
+    }
+
+    p = ngx_cpymem(p, "<input type=\"hidden\" name=\"csrf_token\" value=\"",
+                   sizeof("<input type=\"hidden\" name=\"csrf_token\" "
+                          "value=\"") - 1);
+    p = ngx_cpymem(p, csrf.data, csrf.len);
+    p = ngx_cpymem(p, "\">\n", 3);
+    p = ngx_cpymem(p, tail, sizeof(tail) - 1);
+
+    body.len = p - body.data;
+
+    if (ngx_http_mcp_oauth_page_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mcp_oauth_send_body(r, NGX_HTTP_OK,
+                                        "text/html; charset=utf-8", &body);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_page(ngx_http_request_t *r, ngx_uint_t status,
+    const char *title, const char *message)
+{
+    ngx_str_t  body;
+
+    body.data = ngx_pnalloc(r->pool, 512 + 2 * ngx_strlen(title)
+                                     + ngx_strlen(message));
+    if (body.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* title and message are the module's own text */
+
+    body.len = ngx_sprintf(body.data,
+                           "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+                           "<meta charset=\"utf-8\">\n<title>%s</title>\n"
+                           "</head>\n<body>\n<main>\n<h1>%s</h1>\n"
+                           "<p>%s</p>\n</main>\n</body>\n</html>\n",
+                           title, title, message)
+               - body.data;
+
+    if (ngx_http_mcp_oauth_page_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mcp_oauth_send_body(r, status, "text/html; charset=utf-8",
+                                        &body);
+}
+
+
+/* no framing (clickjacking), no caching, no referrer, nothing loaded */
+
+static ngx_int_t
+ngx_http_mcp_oauth_page_headers(ngx_http_request_t *r)
+{
+    if (ngx_http_mcp_oauth_add_header(r, "X-Frame-Options", "DENY") != NGX_OK
+        || ngx_http_mcp_oauth_add_header(r, "Content-Security-Policy",
+                                         "default-src 'none'; "
+                                         "style-src 'unsafe-inline'; "
+                                         "base-uri 'none'; "
+                                         "frame-ancestors 'none'")
+           != NGX_OK
+        || ngx_http_mcp_oauth_add_header(r, "Cache-Control", "no-store")
+           != NGX_OK
+        || ngx_http_mcp_oauth_add_header(r, "Referrer-Policy", "no-referrer")
+           != NGX_OK
+        || ngx_http_mcp_oauth_add_header(r, "X-Content-Type-Options",
+                                         "nosniff")
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static size_t
+ngx_http_mcp_oauth_html_len(ngx_str_t *s)
+{
+    return 6 * s->len;
+}
+
+
+static u_char *
+ngx_http_mcp_oauth_html(u_char *dst, ngx_str_t *s)
+{
+    u_char  *p, *last;
+
+    last = s->data + s->len;
+
+    for (p = s->data; p < last; p++) {
+        switch (*p) {
+        case '<':
+            dst = ngx_cpymem(dst, "&lt;", 4);
+            break;
+        case '>':
+            dst = ngx_cpymem(dst, "&gt;", 4);
+            break;
+        case '&':
+            dst = ngx_cpymem(dst, "&amp;", 5);
+            break;
+        case '"':
+            dst = ngx_cpymem(dst, "&quot;", 6);
+            break;
+        case '\'':
+            dst = ngx_cpymem(dst, "&#39;", 5);
+            break;
+        default:
+            *dst++ = *p;
+        }
+    }
+
+    return dst;
+}
+
+
+/* a query component: unreserved characters (RFC 3986 §2.3) as they are */
+
+static u_char *
+ngx_http_mcp_oauth_urlencode(u_char *dst, ngx_str_t *s)
+{
+    u_char  *p, *last, c;
+
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    last = s->data + s->len;
+
+    for (p = s->data; p < last; p++) {
+        c = *p;
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
+            || c == '~')
+        {
+            *dst++ = c;
+            continue;
+        }
+
+        *dst++ = '%';
+        *dst++ = hex[c >> 4];
+        *dst++ = hex[c & 0xf];
+    }
+
+    return dst;
+}

@@ -1,0 +1,820 @@
+
+/*
+ * ngx_mcp_oauth_module: the token endpoint (OAuth 2.1 §3.2: authorization
+ * code with PKCE, refresh token with rotation, client credentials), the
+ * revocation endpoint (RFC 7009), and the grants both act on.
+ *
+ * A grant ("sid" in its tokens) is what one authorization gave: the access
+ * tokens and the family of refresh tokens that came of it.  Revoking it (a
+ * code redeemed twice, a rotated refresh token used again, /revoke) puts
+ * its id in the zone; the refresh tokens and, on this node, the access
+ * tokens of a revoked grant are refused.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <openssl/evp.h>
+
+#include "ngx_http_mcp_oauth_module.h"
+#include "ngx_http_mcp_oauth_as.h"
+
+
+#define NGX_HTTP_MCP_OAUTH_FORM_MAX  16384
+
+
+/* what a code or refresh token records: the fields of the grant */
+enum {
+    NGX_HTTP_MCP_OAUTH_G_CLIENT = 0,
+    NGX_HTTP_MCP_OAUTH_G_SCOPE,
+    NGX_HTTP_MCP_OAUTH_G_RESOURCE,
+    NGX_HTTP_MCP_OAUTH_G_SUB,
+    NGX_HTTP_MCP_OAUTH_G_SID,
+    NGX_HTTP_MCP_OAUTH_G_N
+};
+
+
+static ngx_int_t ngx_http_mcp_oauth_form(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_as_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_uint_t refresh);
+static ngx_int_t ngx_http_mcp_oauth_pkce(ngx_str_t *verifier,
+    ngx_str_t *challenge);
+static ngx_int_t ngx_http_mcp_oauth_same(ngx_str_t *a, ngx_str_t *b);
+
+
+static ngx_str_t  ngx_http_mcp_oauth_code_prefix = ngx_string("code");
+static ngx_str_t  ngx_http_mcp_oauth_refresh_prefix = ngx_string("refresh");
+static ngx_str_t  ngx_http_mcp_oauth_sid_prefix = ngx_string("grant");
+
+
+ngx_int_t
+ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_str_t                      *gt;
+    ngx_http_mcp_oauth_as_ctx_t    *ctx;
+    ngx_http_mcp_oauth_srv_conf_t  *ascf;
+
+    if (r->method == NGX_HTTP_OPTIONS) {
+        return ngx_http_mcp_oauth_preflight(r, "POST, OPTIONS");
+    }
+
+    if (r->method != NGX_HTTP_POST) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
+
+    ctx = ngx_http_mcp_oauth_as_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_mcp_oauth_form(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_mcp_oauth_client_auth(r, ascf, ctx);
+
+    if (rc == NGX_AGAIN) {
+        return NGX_DONE;
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_UNAUTHORIZED,
+                                           "invalid_client",
+                                           "client authentication failed");
+    }
+
+    gt = &ctx->params.v[NGX_HTTP_MCP_OAUTH_P_GRANT_TYPE];
+
+    if (ngx_http_mcp_oauth_same(gt, &(ngx_str_t)
+                                    ngx_string("authorization_code")))
+    {
+        return ngx_http_mcp_oauth_grant_code(r, ascf, ctx);
+    }
+
+    if (ngx_http_mcp_oauth_same(gt, &(ngx_str_t) ngx_string("refresh_token")))
+    {
+        return ngx_http_mcp_oauth_grant_refresh(r, ascf, ctx);
+    }
+
+    if (ngx_http_mcp_oauth_same(gt, &(ngx_str_t)
+                                    ngx_string("client_credentials")))
+    {
+        return ngx_http_mcp_oauth_grant_client(r, ascf, ctx);
+    }
+
+    if (gt->len == 0) {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_request",
+                                           "grant_type is missing");
+    }
+
+    return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                       "unsupported_grant_type",
+                                       "grant_type is not supported");
+}
+
+
+/* the form body of /token and /revoke (RFC 6749 §3.2) */
+
+static ngx_int_t
+ngx_http_mcp_oauth_form(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_as_ctx_t *ctx)
+{
+    ngx_int_t         rc;
+    ngx_str_t         body;
+    ngx_table_elt_t  *ct;
+
+    if (ctx->parsed) {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_mcp_oauth_as_body(r, ctx, NGX_HTTP_MCP_OAUTH_FORM_MAX);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ctx->parsed = 1;
+
+    ct = r->headers_in.content_type;
+
+    if (ct == NULL
+        || ct->value.len < sizeof("application/x-www-form-urlencoded") - 1
+        || ngx_strncasecmp(ct->value.data,
+                           (u_char *) "application/x-www-form-urlencoded",
+                           sizeof("application/x-www-form-urlencoded") - 1)
+           != 0)
+    {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_request",
+                                           "the body must be "
+                                           "application/x-www-form-"
+                                           "urlencoded");
+    }
+
+    if (ngx_http_mcp_oauth_body(r, &body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_mcp_oauth_params_parse(r->pool, &body, &ctx->params);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK || ctx->params.repeated) {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_request",
+                                           "the parameters are malformed or "
+                                           "repeated");
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
+{
+    u_char                        key[32];
+    ngx_int_t                     rc;
+    ngx_str_t                     rec, f[7], g[NGX_HTTP_MCP_OAUTH_G_N], *v;
+    ngx_http_mcp_oauth_params_t  *p;
+
+    p = &ctx->params;
+    v = p->v;
+
+    if (!(ctx->client.grants & NGX_HTTP_MCP_OAUTH_GRANT_CODE)) {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "unauthorized_client",
+                                           "the client may not use this "
+                                           "grant");
+    }
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_CODE].len == 0
+        || v[NGX_HTTP_MCP_OAUTH_P_CODE_VERIFIER].len == 0)
+    {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_request",
+                                           "code and code_verifier are "
+                                           "required");
+    }
+
+    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_code_prefix,
+                              &v[NGX_HTTP_MCP_OAUTH_P_CODE], key);
+
+    rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
+                                      NGX_HTTP_MCP_OAUTH_ENTRY_CODE, r->pool,
+                                      &rec, 1);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED
+        || ngx_http_mcp_oauth_record_get(&rec, f, 7) != NGX_OK)
+    {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_grant",
+                                           "the code is unknown or expired");
+    }
+
+    /* client, redirect_uri, challenge, scope, resource, sub, sid */
+
+    g[NGX_HTTP_MCP_OAUTH_G_CLIENT] = f[0];
+    g[NGX_HTTP_MCP_OAUTH_G_SCOPE] = f[3];
+    g[NGX_HTTP_MCP_OAUTH_G_RESOURCE] = f[4];
+    g[NGX_HTTP_MCP_OAUTH_G_SUB] = f[5];
+    g[NGX_HTTP_MCP_OAUTH_G_SID] = f[6];
+
+    if (rc == NGX_BUSY) {
+        /* RFC 9700 §4.5.2: a code used twice was stolen; revoke its grant */
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "mcp_oauth: token: a code was redeemed again, its "
+                      "grant is revoked");
+
+        if (ngx_http_mcp_oauth_revoke_grant(r, ascf, &f[6]) == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_grant",
+                                           "the code was already used");
+    }
+
+    if (!ngx_http_mcp_oauth_same(&f[0], &ctx->client.id)) {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_grant",
+                                           "the code was issued to another "
+                                           "client");
+    }
+
+    /* the same redirect_uri as at /authorize, if it was given there */
+
+    if (!ngx_http_mcp_oauth_same(&f[1], &v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI]))
+    {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_grant",
+                                           "redirect_uri does not match the "
+                                           "authorization request");
+    }
+
+    if (ngx_http_mcp_oauth_pkce(&v[NGX_HTTP_MCP_OAUTH_P_CODE_VERIFIER], &f[2])
+        != NGX_OK)
+    {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_grant",
+                                           "code_verifier does not match the "
+                                           "code_challenge");
+    }
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_RESOURCE].len
+        && !ngx_http_mcp_oauth_same(&v[NGX_HTTP_MCP_OAUTH_P_RESOURCE], &f[4]))
+    {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_target",
+                                           "resource is not the one "
+                                           "authorized");
+    }
+
+    if (ngx_http_mcp_oauth_revoked(r, ascf, &f[6]) != NGX_DECLINED) {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_grant",
+                                           "the grant was revoked");
+    }
+
+    return ngx_http_mcp_oauth_issue(r, ascf, g,
+                                    ctx->client.grants
+                                    & NGX_HTTP_MCP_OAUTH_GRANT_REFRESH);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
+{
+    u_char      key[32];
+    ngx_int_t   rc;
+    ngx_str_t   rec, g[NGX_HTTP_MCP_OAUTH_G_N], *v;
+
+    v = ctx->params.v;
+
+    if (!(ctx->client.grants & NGX_HTTP_MCP_OAUTH_GRANT_REFRESH)) {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "unauthorized_client",
+                                           "the client may not use this "
+                                           "grant");
+    }
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_REFRESH_TOKEN].len == 0) {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_request",
+                                           "refresh_token is required");
+    }
+
+    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_refresh_prefix,
+                              &v[NGX_HTTP_MCP_OAUTH_P_REFRESH_TOKEN], key);
+
+    rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
+                                      NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
+                                      r->pool, &rec, 1);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED
+        || ngx_http_mcp_oauth_record_get(&rec, g, NGX_HTTP_MCP_OAUTH_G_N)
+           != NGX_OK)
+    {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_grant",
+                                           "the refresh token is unknown or "
+                                           "expired");
+    }
+
+    if (rc == NGX_BUSY) {
+        /* RFC 9700 §4.14.2: a rotated token used again; the family goes */
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "mcp_oauth: token: a used refresh token was presented "
+                      "again, its grant is revoked");
+
+        if (ngx_http_mcp_oauth_revoke_grant(r, ascf,
+                                            &g[NGX_HTTP_MCP_OAUTH_G_SID])
+            == NGX_ERROR)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_grant",
+                                           "the refresh token was already "
+                                           "used");
+    }
+
+    if (!ngx_http_mcp_oauth_same(&g[NGX_HTTP_MCP_OAUTH_G_CLIENT],
+                                 &ctx->client.id))
+    {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_grant",
+                                           "the refresh token was issued to "
+                                           "another client");
+    }
+
+    if (ngx_http_mcp_oauth_revoked(r, ascf, &g[NGX_HTTP_MCP_OAUTH_G_SID])
+        != NGX_DECLINED)
+    {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_grant",
+                                           "the grant was revoked");
+    }
+
+    /* a narrower scope may be asked for (RFC 6749 §6) */
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_SCOPE].len) {
+        if (ngx_http_mcp_oauth_scope_subset(&v[NGX_HTTP_MCP_OAUTH_P_SCOPE],
+                                            &g[NGX_HTTP_MCP_OAUTH_G_SCOPE])
+            != NGX_OK)
+        {
+            return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_scope",
+                                               "the scope is wider than the "
+                                               "grant's");
+        }
+
+        g[NGX_HTTP_MCP_OAUTH_G_SCOPE] = v[NGX_HTTP_MCP_OAUTH_P_SCOPE];
+    }
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_RESOURCE].len
+        && !ngx_http_mcp_oauth_same(&v[NGX_HTTP_MCP_OAUTH_P_RESOURCE],
+                                    &g[NGX_HTTP_MCP_OAUTH_G_RESOURCE]))
+    {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_target",
+                                           "resource is not the one "
+                                           "authorized");
+    }
+
+    return ngx_http_mcp_oauth_issue(r, ascf, g, 1);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
+{
+    ngx_str_t                     g[NGX_HTTP_MCP_OAUTH_G_N], *v, *resource;
+    ngx_http_mcp_oauth_client_t  *c;
+
+    v = ctx->params.v;
+    c = &ctx->client;
+
+    if (!(c->grants & NGX_HTTP_MCP_OAUTH_GRANT_CLIENT)
+        || c->auth == NGX_HTTP_MCP_OAUTH_AUTH_NONE)
+    {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "unauthorized_client",
+                                           "client_credentials is for "
+                                           "clients with a secret that "
+                                           "registered it");
+    }
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_SCOPE].len) {
+        g[NGX_HTTP_MCP_OAUTH_G_SCOPE] = v[NGX_HTTP_MCP_OAUTH_P_SCOPE];
+
+        if (ngx_http_mcp_oauth_scope_allowed(ascf, c,
+                                             &g[NGX_HTTP_MCP_OAUTH_G_SCOPE])
+            != NGX_OK)
+        {
+            return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_scope",
+                                               "a requested scope is not "
+                                               "granted to this client");
+        }
+
+    } else {
+        g[NGX_HTTP_MCP_OAUTH_G_SCOPE] = c->scope.len ? c->scope : ascf->scope;
+    }
+
+    resource = ngx_http_mcp_oauth_resource_find(ascf,
+                   &v[NGX_HTTP_MCP_OAUTH_P_RESOURCE]);
+    if (resource == NULL) {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_target",
+                                           "resource is not served by this "
+                                           "authorization server");
+    }
+
+    g[NGX_HTTP_MCP_OAUTH_G_CLIENT] = c->id;
+    g[NGX_HTTP_MCP_OAUTH_G_RESOURCE] = *resource;
+    g[NGX_HTTP_MCP_OAUTH_G_SUB] = c->id;
+
+    if (ngx_http_mcp_oauth_random(r->pool, 16, &g[NGX_HTTP_MCP_OAUTH_G_SID])
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mcp_oauth_issue(r, ascf, g, 0);
+}
+
+
+/* an RFC 9068 access token, and a refresh token of the same grant */
+
+static ngx_int_t
+ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_uint_t refresh)
+{
+    u_char      key[32];
+    time_t      now;
+    json_t     *doc;
+    ngx_int_t   rc;
+    ngx_str_t   payload, jws, jti, rt, rec, body;
+
+#define ngx_http_mcp_oauth_json_str(s)  json_stringn((char *) (s).data,       \
+                                                     (s).len)
+
+    now = ngx_time();
+
+    if (ngx_http_mcp_oauth_random(r->pool, 16, &jti) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    doc = json_object();
+    if (doc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json_object_set_new(doc, "iss", ngx_http_mcp_oauth_json_str(ascf->issuer));
+    json_object_set_new(doc, "sub",
+                        ngx_http_mcp_oauth_json_str(g[NGX_HTTP_MCP_OAUTH_G_SUB]));
+    json_object_set_new(doc, "aud",
+                        ngx_http_mcp_oauth_json_str(
+                            g[NGX_HTTP_MCP_OAUTH_G_RESOURCE]));
+    json_object_set_new(doc, "exp", json_integer(now + ascf->token_ttl));
+    json_object_set_new(doc, "iat", json_integer(now));
+    json_object_set_new(doc, "jti", ngx_http_mcp_oauth_json_str(jti));
+    json_object_set_new(doc, "client_id",
+                        ngx_http_mcp_oauth_json_str(
+                            g[NGX_HTTP_MCP_OAUTH_G_CLIENT]));
+    json_object_set_new(doc, "scope",
+                        ngx_http_mcp_oauth_json_str(
+                            g[NGX_HTTP_MCP_OAUTH_G_SCOPE]));
+    json_object_set_new(doc, "sid",
+                        ngx_http_mcp_oauth_json_str(g[NGX_HTTP_MCP_OAUTH_G_SID]));
+
+    /* a user name that is not UTF-8 makes jansson drop the member */
+
+    if (json_object_size(doc) != 9
+        || ngx_http_mcp_oauth_json_out(r->pool, doc, &payload) != NGX_OK
+        || ngx_http_mcp_oauth_sign(r->pool, ascf->signer, &payload, &jws)
+           != NGX_OK)
+    {
+        json_decref(doc);
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "mcp_oauth: token: cannot build the access token "
+                      "(a subject that is not UTF-8?)");
+        return ngx_http_mcp_oauth_as_error(r,
+                                           NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                           "server_error",
+                                           "cannot issue the token");
+    }
+
+    json_decref(doc);
+
+    doc = json_pack("{s:s%,s:s,s:I,s:s%}",
+                    "access_token", (char *) jws.data, jws.len,
+                    "token_type", "Bearer",
+                    "expires_in", (json_int_t) ascf->token_ttl,
+                    "scope", (char *) g[NGX_HTTP_MCP_OAUTH_G_SCOPE].data,
+                    g[NGX_HTTP_MCP_OAUTH_G_SCOPE].len);
+    if (doc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (refresh) {
+        if (ngx_http_mcp_oauth_random(r->pool, 32, &rt) != NGX_OK
+            || ngx_http_mcp_oauth_record_add(r->pool, &rec, g,
+                                             NGX_HTTP_MCP_OAUTH_G_N)
+               != NGX_OK)
+        {
+            json_decref(doc);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_refresh_prefix, &rt,
+                                  key);
+
+        rc = ngx_http_mcp_oauth_store_put(ascf->zone, key,
+                                          NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
+                                          now + ascf->refresh_ttl, &rec,
+                                          r->connection->log);
+        if (rc != NGX_OK) {
+            json_decref(doc);
+            return ngx_http_mcp_oauth_as_error(r,
+                                               NGX_HTTP_SERVICE_UNAVAILABLE,
+                                               "temporarily_unavailable",
+                                               "the server is busy, try "
+                                               "again later");
+        }
+
+        json_object_set_new(doc, "refresh_token",
+                            ngx_http_mcp_oauth_json_str(rt));
+    }
+
+#undef ngx_http_mcp_oauth_json_str
+
+    rc = ngx_http_mcp_oauth_json_out(r->pool, doc, &body);
+    json_decref(doc);
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mcp_oauth: token issued, scope \"%V\"",
+                  &g[NGX_HTTP_MCP_OAUTH_G_SCOPE]);
+
+    return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_OK, "application/json",
+                                      &body);
+}
+
+
+/* RFC 7636 §4.6: BASE64URL(SHA256(verifier)) == challenge */
+
+static ngx_int_t
+ngx_http_mcp_oauth_pkce(ngx_str_t *verifier, ngx_str_t *challenge)
+{
+    u_char      digest[32], b64[44], *p, c;
+    ngx_str_t   src, dst;
+
+    if (verifier->len < 43 || verifier->len > 128) {
+        return NGX_DECLINED;
+    }
+
+    for (p = verifier->data; p < verifier->data + verifier->len; p++) {
+        c = *p;
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
+              || c == '~'))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    if (EVP_Digest(verifier->data, verifier->len, digest, NULL, EVP_sha256(),
+                   NULL)
+        != 1)
+    {
+        return NGX_DECLINED;
+    }
+
+    src.data = digest;
+    src.len = 32;
+    dst.data = b64;
+    ngx_encode_base64url(&dst, &src);
+
+    return ngx_http_mcp_oauth_same(&dst, challenge) ? NGX_OK : NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_same(ngx_str_t *a, ngx_str_t *b)
+{
+    return a->len == b->len && ngx_strncmp(a->data, b->data, a->len) == 0;
+}
+
+
+/* RFC 7009: either token revokes its grant; 200 whatever the token was */
+
+ngx_int_t
+ngx_http_mcp_oauth_revoke_handler(ngx_http_request_t *r)
+{
+    char                           *err;
+    u_char                          key[32];
+    ngx_int_t                       rc;
+    ngx_str_t                      *token, rec, g[NGX_HTTP_MCP_OAUTH_G_N];
+    ngx_http_mcp_oauth_jwt_t        jwt;
+    ngx_http_mcp_oauth_claims_t     claims;
+    ngx_http_mcp_oauth_as_ctx_t    *ctx;
+    ngx_http_mcp_oauth_srv_conf_t  *ascf;
+
+    static ngx_str_t  empty = ngx_null_string;
+
+    if (r->method == NGX_HTTP_OPTIONS) {
+        return ngx_http_mcp_oauth_preflight(r, "POST, OPTIONS");
+    }
+
+    if (r->method != NGX_HTTP_POST) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
+
+    ctx = ngx_http_mcp_oauth_as_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_mcp_oauth_form(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_mcp_oauth_client_auth(r, ascf, ctx);
+
+    if (rc == NGX_AGAIN) {
+        return NGX_DONE;
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_UNAUTHORIZED,
+                                           "invalid_client",
+                                           "client authentication failed");
+    }
+
+    token = &ctx->params.v[NGX_HTTP_MCP_OAUTH_P_TOKEN];
+
+    if (token->len == 0) {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_request",
+                                           "token is required");
+    }
+
+    /* an access token of ours: its signature says so, and its client */
+
+    ngx_memzero(&claims, sizeof(ngx_http_mcp_oauth_claims_t));
+
+    if (token->len <= NGX_HTTP_MCP_OAUTH_TOKEN_MAX
+        && ngx_strlchr(token->data, token->data + token->len, '.')
+        && ngx_http_mcp_oauth_jwt_parse(r->pool, token, &jwt, &err) == NGX_OK
+        && ngx_http_mcp_oauth_jwt_verify(&jwt, &ascf->signer->keyset, 1, &err)
+           == NGX_OK
+        && ngx_http_mcp_oauth_claims_extract(r->pool, &jwt, &claims, &err)
+           == NGX_OK)
+    {
+        if (claims.sid.len && ngx_http_mcp_oauth_same(&claims.client_id,
+                                                      &ctx->client.id))
+        {
+            rc = ngx_http_mcp_oauth_revoke_grant(r, ascf, &claims.sid);
+            if (rc == NGX_ERROR) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            if (rc == NGX_DECLINED) {
+                return ngx_http_mcp_oauth_as_error(r,
+                                                NGX_HTTP_SERVICE_UNAVAILABLE,
+                                                "temporarily_unavailable",
+                                                "the revocation could not be "
+                                                "kept, try again later");
+            }
+        }
+
+        return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_OK, "application/json",
+                                          &empty);
+    }
+
+    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_refresh_prefix, token, key);
+
+    if (ngx_http_mcp_oauth_store_get(ascf->zone, key,
+                                     NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH, r->pool,
+                                     &rec, 0)
+        != NGX_DECLINED
+        && ngx_http_mcp_oauth_record_get(&rec, g, NGX_HTTP_MCP_OAUTH_G_N)
+           == NGX_OK
+        && ngx_http_mcp_oauth_same(&g[NGX_HTTP_MCP_OAUTH_G_CLIENT],
+                                   &ctx->client.id))
+    {
+        rc = ngx_http_mcp_oauth_revoke_grant(r, ascf,
+                                             &g[NGX_HTTP_MCP_OAUTH_G_SID]);
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                               "temporarily_unavailable",
+                                               "the revocation could not be "
+                                               "kept, try again later");
+        }
+    }
+
+    return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_OK, "application/json",
+                                      &empty);
+}
+
+
+/* NGX_OK: revoked (now or before); NGX_DECLINED: the zone is full */
+
+ngx_int_t
+ngx_http_mcp_oauth_revoke_grant(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid)
+{
+    u_char     key[32];
+    ngx_int_t  rc;
+
+    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_sid_prefix, sid, key);
+
+    /* as long as any token of the grant may live */
+
+    rc = ngx_http_mcp_oauth_store_put(ascf->zone, key,
+                                      NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED,
+                                      ngx_time() + ngx_max(ascf->token_ttl,
+                                                           ascf->refresh_ttl),
+                                      NULL, r->connection->log);
+
+    if (rc == NGX_BUSY) {
+        return NGX_OK;
+    }
+
+    if (rc == NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp_oauth: grant \"%V\" revoked", sid);
+    }
+
+    return rc;
+}
+
+
+/* NGX_OK: revoked; NGX_DECLINED: not (the common case costs no lock) */
+
+ngx_int_t
+ngx_http_mcp_oauth_revoked(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid)
+{
+    u_char  key[32];
+
+    if (sid->len == 0 || ascf->zone == NULL
+        || ngx_http_mcp_oauth_store_revocations(ascf->zone) == 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_sid_prefix, sid, key);
+
+    return ngx_http_mcp_oauth_store_get(ascf->zone, key,
+                                        NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED,
+                                        r->pool, NULL, 0);
+}

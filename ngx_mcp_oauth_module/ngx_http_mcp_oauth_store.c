@@ -1,0 +1,461 @@
+
+/*
+ * ngx_mcp_oauth_module: the authorization server's state zone.  Codes,
+ * refresh tokens, revoked grants, remembered consents and client metadata
+ * documents are entries keyed by a SHA-256 (of what they are for, never the
+ * secret itself in clear), with an expiry.  One zone for all workers, kept
+ * across reloads (as limit_req keeps its states).  Expired entries are freed
+ * oldest first as new ones come; live entries are never dropped: a zone full
+ * of them refuses new entries, and the caller answers with an error.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_oauth_module.h"
+#include "ngx_http_mcp_oauth_as.h"
+
+
+typedef struct {
+    ngx_rbtree_node_t             node;       /* key: first bytes of key */
+    ngx_queue_t                   queue;      /* oldest last */
+    u_char                        key[32];
+    u_char                        type;
+    u_char                        used;
+    time_t                        expires;
+    size_t                        len;
+    u_char                        data[1];
+} ngx_http_mcp_oauth_entry_t;
+
+
+typedef struct {
+    ngx_rbtree_t                  rbtree;
+    ngx_rbtree_node_t             sentinel;
+    ngx_queue_t                   queue;
+    ngx_atomic_t                  revocations;  /* live REVOKED entries */
+} ngx_http_mcp_oauth_store_sh_t;
+
+
+typedef struct {
+    ngx_http_mcp_oauth_store_sh_t  *sh;
+    ngx_slab_pool_t                *shpool;
+} ngx_http_mcp_oauth_store_t;
+
+
+static ngx_int_t ngx_http_mcp_oauth_store_init(ngx_shm_zone_t *zone,
+    void *data);
+static void ngx_http_mcp_oauth_store_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_http_mcp_oauth_entry_t *ngx_http_mcp_oauth_store_find(
+    ngx_http_mcp_oauth_store_t *st, u_char *key);
+static ngx_uint_t ngx_http_mcp_oauth_store_expire(
+    ngx_http_mcp_oauth_store_t *st, ngx_uint_t n);
+static void ngx_http_mcp_oauth_store_delete(ngx_http_mcp_oauth_store_t *st,
+    ngx_http_mcp_oauth_entry_t *e);
+
+
+ngx_shm_zone_t *
+ngx_http_mcp_oauth_store_zone(ngx_conf_t *cf, ngx_str_t *name, size_t size)
+{
+    ngx_shm_zone_t              *zone;
+    ngx_http_mcp_oauth_store_t  *st;
+
+    zone = ngx_shared_memory_add(cf, name, size, &ngx_http_mcp_oauth_module);
+    if (zone == NULL) {
+        return NULL;
+    }
+
+    if (zone->data) {
+        /* another server block named the same zone */
+        return zone;
+    }
+
+    st = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_oauth_store_t));
+    if (st == NULL) {
+        return NULL;
+    }
+
+    zone->init = ngx_http_mcp_oauth_store_init;
+    zone->data = st;
+
+    return zone;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_store_init(ngx_shm_zone_t *zone, void *data)
+{
+    ngx_http_mcp_oauth_store_t  *ost = data;
+
+    ngx_http_mcp_oauth_store_t  *st;
+
+    st = zone->data;
+
+    if (ost) {
+        /* reload: codes, grants and consents carry on */
+        st->sh = ost->sh;
+        st->shpool = ost->shpool;
+        return NGX_OK;
+    }
+
+    st->shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    if (zone->shm.exists) {
+        st->sh = st->shpool->data;
+        return NGX_OK;
+    }
+
+    st->sh = ngx_slab_alloc(st->shpool, sizeof(ngx_http_mcp_oauth_store_sh_t));
+    if (st->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    st->shpool->data = st->sh;
+
+    ngx_rbtree_init(&st->sh->rbtree, &st->sh->sentinel,
+                    ngx_http_mcp_oauth_store_insert);
+    ngx_queue_init(&st->sh->queue);
+    st->sh->revocations = 0;
+
+    /* a full zone is reported once per refused entry, by the caller */
+    st->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * NGX_OK: stored; NGX_BUSY: the key exists already; NGX_DECLINED: the zone
+ * is full of live entries.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_store_put(ngx_shm_zone_t *zone, u_char *key,
+    ngx_uint_t type, time_t expires, ngx_str_t *data, ngx_log_t *log)
+{
+    size_t                       len;
+    ngx_http_mcp_oauth_entry_t  *e;
+    ngx_http_mcp_oauth_store_t  *st;
+
+    st = zone->data;
+    len = data ? data->len : 0;
+
+    ngx_shmtx_lock(&st->shpool->mutex);
+
+    ngx_http_mcp_oauth_store_expire(st, 2);
+
+    if (ngx_http_mcp_oauth_store_find(st, key)) {
+        ngx_shmtx_unlock(&st->shpool->mutex);
+        return NGX_BUSY;
+    }
+
+    e = ngx_slab_alloc_locked(st->shpool,
+                              offsetof(ngx_http_mcp_oauth_entry_t, data) + len);
+
+    if (e == NULL && ngx_http_mcp_oauth_store_expire(st, 0)) {
+        e = ngx_slab_alloc_locked(st->shpool,
+                                  offsetof(ngx_http_mcp_oauth_entry_t, data)
+                                  + len);
+    }
+
+    if (e == NULL) {
+        ngx_shmtx_unlock(&st->shpool->mutex);
+
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "mcp_oauth: zone \"%V\" is full of live entries, "
+                      "a new one is refused; make it larger",
+                      &zone->shm.name);
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(e->key, key, 32);
+    e->node.key = *(uint32_t *) key;
+    e->type = (u_char) type;
+    e->used = 0;
+    e->expires = expires;
+    e->len = len;
+
+    if (len) {
+        ngx_memcpy(e->data, data->data, len);
+    }
+
+    ngx_rbtree_insert(&st->sh->rbtree, &e->node);
+    ngx_queue_insert_head(&st->sh->queue, &e->queue);
+
+    if (type == NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED) {
+        st->sh->revocations++;
+    }
+
+    ngx_shmtx_unlock(&st->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+/*
+ * NGX_OK: a live entry of the type, its data copied to the pool;
+ * NGX_BUSY: with "use", the entry had been used before (data still given,
+ * for the caller to revoke what came of it); NGX_DECLINED: none.
+ * "use" marks the entry used in the same lock (single-use codes and
+ * refresh tokens).
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_store_get(ngx_shm_zone_t *zone, u_char *key,
+    ngx_uint_t type, ngx_pool_t *pool, ngx_str_t *data, ngx_uint_t use)
+{
+    ngx_int_t                    rc;
+    ngx_http_mcp_oauth_entry_t  *e;
+    ngx_http_mcp_oauth_store_t  *st;
+
+    st = zone->data;
+
+    ngx_shmtx_lock(&st->shpool->mutex);
+
+    e = ngx_http_mcp_oauth_store_find(st, key);
+
+    if (e == NULL || e->type != type || e->expires <= ngx_time()) {
+        ngx_shmtx_unlock(&st->shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    rc = NGX_OK;
+
+    if (use) {
+        rc = e->used ? NGX_BUSY : NGX_OK;
+        e->used = 1;
+    }
+
+    if (data) {
+        data->len = e->len;
+        data->data = ngx_pnalloc(pool, e->len + 1);
+
+        if (data->data == NULL) {
+            rc = NGX_ERROR;
+
+        } else {
+            ngx_memcpy(data->data, e->data, e->len);
+        }
+    }
+
+    ngx_shmtx_unlock(&st->shpool->mutex);
+
+    return rc;
+}
+
+
+/* lets the resource server skip the lookup while nothing is revoked */
+
+ngx_uint_t
+ngx_http_mcp_oauth_store_revocations(ngx_shm_zone_t *zone)
+{
+    ngx_http_mcp_oauth_store_t  *st;
+
+    st = zone->data;
+
+    return st->sh->revocations;
+}
+
+
+static ngx_http_mcp_oauth_entry_t *
+ngx_http_mcp_oauth_store_find(ngx_http_mcp_oauth_store_t *st, u_char *key)
+{
+    uint32_t                     hash;
+    ngx_int_t                    rc;
+    ngx_rbtree_node_t           *node, *sentinel;
+    ngx_http_mcp_oauth_entry_t  *e;
+
+    hash = *(uint32_t *) key;
+    node = st->sh->rbtree.root;
+    sentinel = st->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (hash > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        e = (ngx_http_mcp_oauth_entry_t *) node;
+        rc = ngx_memcmp(key, e->key, 32);
+
+        if (rc == 0) {
+            return e;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+/* ordered by the whole key, so that equal first bytes are still found */
+
+static void
+ngx_http_mcp_oauth_store_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t           **p;
+    ngx_http_mcp_oauth_entry_t   *e, *t;
+
+    e = (ngx_http_mcp_oauth_entry_t *) node;
+
+    for ( ;; ) {
+        t = (ngx_http_mcp_oauth_entry_t *) temp;
+
+        if (node->key != temp->key) {
+            p = (node->key < temp->key) ? &temp->left : &temp->right;
+
+        } else {
+            p = (ngx_memcmp(e->key, t->key, 32) < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+/*
+ * Frees expired entries from the oldest: n of them at most, or with n == 0
+ * every expired one (the zone is full).  Returns how many were freed.
+ */
+
+static ngx_uint_t
+ngx_http_mcp_oauth_store_expire(ngx_http_mcp_oauth_store_t *st, ngx_uint_t n)
+{
+    time_t                       now;
+    ngx_uint_t                   freed;
+    ngx_queue_t                 *q, *prev;
+    ngx_http_mcp_oauth_entry_t  *e;
+
+    now = ngx_time();
+    freed = 0;
+
+    for (q = ngx_queue_last(&st->sh->queue);
+         q != ngx_queue_sentinel(&st->sh->queue);
+         q = prev)
+    {
+        prev = ngx_queue_prev(q);
+        e = ngx_queue_data(q, ngx_http_mcp_oauth_entry_t, queue);
+
+        if (e->expires > now) {
+            if (n) {
+                /* a quick pass stops at the first live one */
+                break;
+            }
+
+            continue;
+        }
+
+        ngx_http_mcp_oauth_store_delete(st, e);
+        freed++;
+
+        if (n && freed == n) {
+            break;
+        }
+    }
+
+    return freed;
+}
+
+
+static void
+ngx_http_mcp_oauth_store_delete(ngx_http_mcp_oauth_store_t *st,
+    ngx_http_mcp_oauth_entry_t *e)
+{
+    if (e->type == NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED) {
+        st->sh->revocations--;
+    }
+
+    ngx_queue_remove(&e->queue);
+    ngx_rbtree_delete(&st->sh->rbtree, &e->node);
+    ngx_slab_free_locked(st->shpool, e);
+}
+
+
+/*
+ * Records: the fields of an entry, each as a 4-byte length and its bytes.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_record_add(ngx_pool_t *pool, ngx_str_t *rec,
+    ngx_str_t *fields, ngx_uint_t n)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_uint_t   i;
+
+    len = 0;
+
+    for (i = 0; i < n; i++) {
+        len += 4 + fields[i].len;
+    }
+
+    rec->data = ngx_pnalloc(pool, len);
+    if (rec->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    rec->len = len;
+    p = rec->data;
+
+    for (i = 0; i < n; i++) {
+        *p++ = (u_char) (fields[i].len >> 24);
+        *p++ = (u_char) (fields[i].len >> 16);
+        *p++ = (u_char) (fields[i].len >> 8);
+        *p++ = (u_char) fields[i].len;
+        p = ngx_cpymem(p, fields[i].data, fields[i].len);
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_record_get(ngx_str_t *rec, ngx_str_t *fields, ngx_uint_t n)
+{
+    u_char      *p, *last;
+    size_t       len;
+    ngx_uint_t   i;
+
+    p = rec->data;
+    last = rec->data + rec->len;
+
+    for (i = 0; i < n; i++) {
+        if (last - p < 4) {
+            return NGX_ERROR;
+        }
+
+        len = ((size_t) p[0] << 24) | ((size_t) p[1] << 16)
+              | ((size_t) p[2] << 8) | p[3];
+        p += 4;
+
+        if ((size_t) (last - p) < len) {
+            return NGX_ERROR;
+        }
+
+        fields[i].data = p;
+        fields[i].len = len;
+        p += len;
+    }
+
+    return NGX_OK;
+}
