@@ -218,9 +218,11 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
     ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_code_prefix,
                               &v[NGX_HTTP_MCP_OAUTH_P_CODE], key);
 
+    /* checked first, used after: a bad request does not burn the code */
+
     rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
                                       NGX_HTTP_MCP_OAUTH_ENTRY_CODE, r->pool,
-                                      &rec, 1);
+                                      &rec, 0);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -241,22 +243,6 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
     g[NGX_HTTP_MCP_OAUTH_G_RESOURCE] = f[4];
     g[NGX_HTTP_MCP_OAUTH_G_SUB] = f[5];
     g[NGX_HTTP_MCP_OAUTH_G_SID] = f[6];
-
-    if (rc == NGX_BUSY) {
-        /* RFC 9700 §4.5.2: a code used twice was stolen; revoke its grant */
-
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "mcp_oauth: token: a code was redeemed again, its "
-                      "grant is revoked");
-
-        if (ngx_http_mcp_oauth_revoke_grant(r, ascf, &f[6]) == NGX_ERROR) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_grant",
-                                           "the code was already used");
-    }
 
     if (!ngx_http_mcp_oauth_same(&f[0], &ctx->client.id)) {
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
@@ -293,10 +279,30 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
                                            "authorized");
     }
 
-    if (ngx_http_mcp_oauth_revoked(r, ascf, &f[6]) != NGX_DECLINED) {
+    rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
+                                      NGX_HTTP_MCP_OAUTH_ENTRY_CODE, r->pool,
+                                      NULL, 1);
+
+    if (rc == NGX_DECLINED) {
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                            "invalid_grant",
-                                           "the grant was revoked");
+                                           "the code is unknown or expired");
+    }
+
+    if (rc == NGX_BUSY) {
+        /* RFC 9700 §4.5.2: a code used twice was stolen; revoke its grant */
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "mcp_oauth: token: a code was redeemed again, its "
+                      "grant is revoked");
+
+        if (ngx_http_mcp_oauth_revoke_grant(r, ascf, &f[6]) == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_grant",
+                                           "the code was already used");
     }
 
     return ngx_http_mcp_oauth_issue(r, ascf, g,
@@ -333,7 +339,7 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
 
     rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
                                       NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
-                                      r->pool, &rec, 1);
+                                      r->pool, &rec, 0);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -347,26 +353,6 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
                                            "invalid_grant",
                                            "the refresh token is unknown or "
                                            "expired");
-    }
-
-    if (rc == NGX_BUSY) {
-        /* RFC 9700 §4.14.2: a rotated token used again; the family goes */
-
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "mcp_oauth: token: a used refresh token was presented "
-                      "again, its grant is revoked");
-
-        if (ngx_http_mcp_oauth_revoke_grant(r, ascf,
-                                            &g[NGX_HTTP_MCP_OAUTH_G_SID])
-            == NGX_ERROR)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_grant",
-                                           "the refresh token was already "
-                                           "used");
     }
 
     if (!ngx_http_mcp_oauth_same(&g[NGX_HTTP_MCP_OAUTH_G_CLIENT],
@@ -410,6 +396,37 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
                                            "invalid_target",
                                            "resource is not the one "
                                            "authorized");
+    }
+
+    rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
+                                      NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
+                                      r->pool, NULL, 1);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_grant",
+                                           "the refresh token is unknown or "
+                                           "expired");
+    }
+
+    if (rc == NGX_BUSY) {
+        /* RFC 9700 §4.14.2: a rotated token used again; the family goes */
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "mcp_oauth: token: a used refresh token was presented "
+                      "again, its grant is revoked");
+
+        if (ngx_http_mcp_oauth_revoke_grant(r, ascf,
+                                            &g[NGX_HTTP_MCP_OAUTH_G_SID])
+            == NGX_ERROR)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_grant",
+                                           "the refresh token was already "
+                                           "used");
     }
 
     return ngx_http_mcp_oauth_issue(r, ascf, g, 1);
