@@ -12,10 +12,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD="$ROOT/build"
 MODULE="$BUILD/ngx_http_mcp_oauth_module.so"
 
-DEBS=(perl curl nginx nginx-dev libssl-dev libjansson-dev libjwt-dev build-essential
+DEBS=(perl curl nginx nginx-dev libssl-dev libjansson-dev build-essential
       dpkg-dev nodejs npm tini wrk valgrind clang libclang-rt-14-dev
       libtest-base-perl libtext-diff-perl libtest-longstring-perl
-      libwww-perl liburi-perl libipc-run-perl liblist-moreutils-perl)
+      libwww-perl liburi-perl libipc-run-perl liblist-moreutils-perl chromium)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -76,7 +76,9 @@ build() {
     log "compiling"
     make -s -f "$BUILD/objs/Makefile" -C "$nginx_src" modules >"$BUILD/make.log" 2>&1 || {
         cat "$BUILD/make.log" >&2; exit 1; }
-    cp "$BUILD/objs/ngx_http_mcp_oauth_module.so" "$MODULE"
+    # a new file, not rewritten in place: running nginx keep their copy
+    cp "$BUILD/objs/ngx_http_mcp_oauth_module.so" "$MODULE.new"
+    mv -f "$MODULE.new" "$MODULE"
     # the module must load into the nginx it was built for
     if [[ $nginx_src == /usr/share/nginx/src ]]; then
         printf 'load_module %s;\nevents {}\n' "$MODULE" >"$BUILD/load-test.conf"
