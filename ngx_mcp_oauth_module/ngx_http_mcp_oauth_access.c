@@ -281,6 +281,9 @@ check:
     ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
 
     if (ascf->signer && ctx->claims.sid.len
+        && ctx->claims.iss.len == ascf->issuer.len
+        && ngx_strncmp(ctx->claims.iss.data, ascf->issuer.data,
+                       ascf->issuer.len) == 0
         && ngx_http_mcp_oauth_revoked(r, ascf, &ctx->claims.sid) == NGX_OK)
     {
         return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,

@@ -649,6 +649,10 @@ ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
     c = &ctx->client;
     v = ctx->params.v;
 
+    if (c->name.len == 0) {
+        ngx_str_set(&c->name, "An unnamed application");
+    }
+
     if (ngx_http_mcp_oauth_csrf(r, ascf, &ctx->params, &a->user, ngx_time(),
                                 &csrf) != NGX_OK)
     {
