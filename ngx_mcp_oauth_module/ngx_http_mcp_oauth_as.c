@@ -21,29 +21,6 @@ static ngx_int_t ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
 static ngx_int_t ngx_http_mcp_oauth_str_add(ngx_pool_t *pool,
     ngx_array_t **a, ngx_str_t *s);
 static void ngx_http_mcp_oauth_as_body_done(ngx_http_request_t *r);
-static u_char *ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src,
-    size_t len);
-
-
-static ngx_str_t  ngx_http_mcp_oauth_param_names[] = {
-    ngx_string("response_type"),
-    ngx_string("client_id"),
-    ngx_string("redirect_uri"),
-    ngx_string("code_challenge"),
-    ngx_string("code_challenge_method"),
-    ngx_string("state"),
-    ngx_string("scope"),
-    ngx_string("resource"),
-    ngx_string("decision"),
-    ngx_string("csrf_token"),
-    ngx_string("grant_type"),
-    ngx_string("code"),
-    ngx_string("code_verifier"),
-    ngx_string("refresh_token"),
-    ngx_string("client_secret"),
-    ngx_string("token"),
-    ngx_string("token_type_hint"),
-};
 
 
 void *
@@ -821,113 +798,6 @@ ngx_http_mcp_oauth_as_body_done(ngx_http_request_t *r)
 }
 
 
-/*
- * application/x-www-form-urlencoded, for query strings and bodies.
- * Empty values count as absent (RFC 6749 §3.1); a parameter given twice is
- * marked, for the endpoints to refuse.  NGX_DECLINED: bad encoding.
- */
-
-ngx_int_t
-ngx_http_mcp_oauth_params_parse(ngx_pool_t *pool, ngx_str_t *in,
-    ngx_http_mcp_oauth_params_t *p)
-{
-    u_char      *pos, *last, *amp, *eq, *d;
-    size_t       nlen;
-    ngx_uint_t   i;
-
-    pos = in->data;
-    last = in->data + in->len;
-
-    while (pos < last) {
-        amp = ngx_strlchr(pos, last, '&');
-        if (amp == NULL) {
-            amp = last;
-        }
-
-        eq = ngx_strlchr(pos, amp, '=');
-        nlen = (eq ? eq : amp) - pos;
-
-        for (i = 0; i < NGX_HTTP_MCP_OAUTH_P_N; i++) {
-            if (ngx_http_mcp_oauth_param_names[i].len == nlen
-                && ngx_strncmp(ngx_http_mcp_oauth_param_names[i].data, pos,
-                               nlen) == 0)
-            {
-                break;
-            }
-        }
-
-        if (i < NGX_HTTP_MCP_OAUTH_P_N && eq && eq + 1 < amp) {
-            d = ngx_pnalloc(pool, amp - eq);
-            if (d == NULL) {
-                return NGX_ERROR;
-            }
-
-            p->v[i].data = d;
-            d = ngx_http_mcp_oauth_form_decode(d, eq + 1, amp - eq - 1);
-
-            if (d == NULL) {
-                return NGX_DECLINED;
-            }
-
-            p->v[i].len = d - p->v[i].data;
-
-            if (p->present & (1u << i)) {
-                p->repeated |= 1u << i;
-            }
-
-            p->present |= 1u << i;
-        }
-
-        pos = amp + 1;
-    }
-
-    return NGX_OK;
-}
-
-
-static u_char *
-ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src, size_t len)
-{
-    u_char  *last, c, h, l;
-
-    last = src + len;
-
-    while (src < last) {
-        c = *src++;
-
-        if (c == '+') {
-            *dst++ = ' ';
-            continue;
-        }
-
-        if (c != '%') {
-            *dst++ = c;
-            continue;
-        }
-
-        if (last - src < 2) {
-            return NULL;
-        }
-
-        h = src[0] | 0x20;
-        l = src[1] | 0x20;
-
-        if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f'))
-            || !((l >= '0' && l <= '9') || (l >= 'a' && l <= 'f')))
-        {
-            return NULL;
-        }
-
-        h = (h <= '9') ? h - '0' : h - 'a' + 10;
-        l = (l <= '9') ? l - '0' : l - 'a' + 10;
-        *dst++ = (u_char) ((h << 4) | l);
-        src += 2;
-    }
-
-    return dst;
-}
-
-
 /* an answer of an endpoint: never cached, readable cross-origin */
 
 ngx_int_t
@@ -1002,54 +872,6 @@ ngx_http_mcp_oauth_scope_allowed(ngx_http_mcp_oauth_srv_conf_t *ascf,
 }
 
 
-/* NGX_OK: each space-separated scope of "scope" is one of "of" */
-
-ngx_int_t
-ngx_http_mcp_oauth_scope_subset(ngx_str_t *scope, ngx_str_t *of)
-{
-    u_char  *p, *last, *end, *q, *olast, *oend;
-
-    p = scope->data;
-    last = scope->data + scope->len;
-
-    while (p < last) {
-        if (*p == ' ') {
-            p++;
-            continue;
-        }
-
-        end = ngx_strlchr(p, last, ' ');
-        if (end == NULL) {
-            end = last;
-        }
-
-        q = of->data;
-        olast = of->data + of->len;
-
-        for ( ;; ) {
-            if (q >= olast) {
-                return NGX_DECLINED;
-            }
-
-            oend = ngx_strlchr(q, olast, ' ');
-            if (oend == NULL) {
-                oend = olast;
-            }
-
-            if (oend - q == end - p && ngx_strncmp(q, p, end - p) == 0) {
-                break;
-            }
-
-            q = oend + 1;
-        }
-
-        p = end;
-    }
-
-    return NGX_OK;
-}
-
-
 /* the configured resource "resource" names (RFC 8707), or the first one */
 
 ngx_str_t *
@@ -1077,26 +899,3 @@ ngx_http_mcp_oauth_resource_find(ngx_http_mcp_oauth_srv_conf_t *ascf,
 }
 
 
-/* base64url characters only, within a length range (RFC 7636 §4.1, §4.2) */
-
-ngx_int_t
-ngx_http_mcp_oauth_b64url_check(ngx_str_t *s, size_t min, size_t max)
-{
-    u_char  *p, c;
-
-    if (s->len < min || s->len > max) {
-        return NGX_DECLINED;
-    }
-
-    for (p = s->data; p < s->data + s->len; p++) {
-        c = *p;
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-        {
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_OK;
-}

@@ -211,6 +211,19 @@ ngx_int_t ngx_http_mcp_oauth_revoke_grant(ngx_http_request_t *r,
 ngx_int_t ngx_http_mcp_oauth_revoked(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid);
 
+/* what clients send (..._as_parse.c) */
+ngx_int_t ngx_http_mcp_oauth_client_json(ngx_pool_t *pool, json_t *doc,
+    ngx_http_mcp_oauth_client_t *c);
+ngx_int_t ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *body,
+    ngx_http_mcp_oauth_client_t *c, const char **error, const char **desc);
+ngx_int_t ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, ngx_str_t *text,
+    ngx_http_mcp_oauth_client_t *c);
+ngx_int_t ngx_http_mcp_oauth_document_url(ngx_http_mcp_oauth_srv_conf_t *ascf,
+    ngx_str_t *url);
+const char *ngx_http_mcp_oauth_auth_name(ngx_uint_t auth);
+
 /* clients (..._clients.c) */
 ngx_int_t ngx_http_mcp_oauth_client_find(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,

@@ -1,0 +1,901 @@
+
+/*
+ * ngx_mcp_oauth_module: what the authorization server reads from clients,
+ * apart from requests' headers: form parameters (queries and bodies),
+ * scopes, redirect URIs, client registrations (RFC 7591) and client
+ * metadata documents.  No request, no I/O: the fuzz harnesses drive these
+ * directly.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_oauth_module.h"
+#include "ngx_http_mcp_oauth_as.h"
+
+
+static u_char *ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src,
+    size_t len);
+static ngx_int_t ngx_http_mcp_oauth_private_host(u_char *host, size_t len);
+
+
+static ngx_str_t  ngx_http_mcp_oauth_param_names[] = {
+    ngx_string("response_type"),
+    ngx_string("client_id"),
+    ngx_string("redirect_uri"),
+    ngx_string("code_challenge"),
+    ngx_string("code_challenge_method"),
+    ngx_string("state"),
+    ngx_string("scope"),
+    ngx_string("resource"),
+    ngx_string("decision"),
+    ngx_string("csrf_token"),
+    ngx_string("grant_type"),
+    ngx_string("code"),
+    ngx_string("code_verifier"),
+    ngx_string("refresh_token"),
+    ngx_string("client_secret"),
+    ngx_string("token"),
+    ngx_string("token_type_hint"),
+};
+
+
+/*
+ * application/x-www-form-urlencoded, for query strings and bodies.
+ * Empty values count as absent (RFC 6749 §3.1); a parameter given twice is
+ * marked, for the endpoints to refuse.  NGX_DECLINED: bad encoding.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_params_parse(ngx_pool_t *pool, ngx_str_t *in,
+    ngx_http_mcp_oauth_params_t *p)
+{
+    u_char      *pos, *last, *amp, *eq, *d;
+    size_t       nlen;
+    ngx_uint_t   i;
+
+    pos = in->data;
+    last = in->data + in->len;
+
+    while (pos < last) {
+        amp = ngx_strlchr(pos, last, '&');
+        if (amp == NULL) {
+            amp = last;
+        }
+
+        eq = ngx_strlchr(pos, amp, '=');
+        nlen = (eq ? eq : amp) - pos;
+
+        for (i = 0; i < NGX_HTTP_MCP_OAUTH_P_N; i++) {
+            if (ngx_http_mcp_oauth_param_names[i].len == nlen
+                && ngx_strncmp(ngx_http_mcp_oauth_param_names[i].data, pos,
+                               nlen) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i < NGX_HTTP_MCP_OAUTH_P_N && eq && eq + 1 < amp) {
+            d = ngx_pnalloc(pool, amp - eq);
+            if (d == NULL) {
+                return NGX_ERROR;
+            }
+
+            p->v[i].data = d;
+            d = ngx_http_mcp_oauth_form_decode(d, eq + 1, amp - eq - 1);
+
+            if (d == NULL) {
+                return NGX_DECLINED;
+            }
+
+            p->v[i].len = d - p->v[i].data;
+
+            if (p->present & (1u << i)) {
+                p->repeated |= 1u << i;
+            }
+
+            p->present |= 1u << i;
+        }
+
+        pos = amp + 1;
+    }
+
+    return NGX_OK;
+}
+
+static u_char *
+ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src, size_t len)
+{
+    u_char  *last, c, h, l;
+
+    last = src + len;
+
+    while (src < last) {
+        c = *src++;
+
+        if (c == '+') {
+            *dst++ = ' ';
+            continue;
+        }
+
+        if (c != '%') {
+            *dst++ = c;
+            continue;
+        }
+
+        if (last - src < 2) {
+            return NULL;
+        }
+
+        h = src[0] | 0x20;
+        l = src[1] | 0x20;
+
+        if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f'))
+            || !((l >= '0' && l <= '9') || (l >= 'a' && l <= 'f')))
+        {
+            return NULL;
+        }
+
+        h = (h <= '9') ? h - '0' : h - 'a' + 10;
+        l = (l <= '9') ? l - '0' : l - 'a' + 10;
+        *dst++ = (u_char) ((h << 4) | l);
+        src += 2;
+    }
+
+    return dst;
+}
+
+/* NGX_OK: each space-separated scope of "scope" is one of "of" */
+
+ngx_int_t
+ngx_http_mcp_oauth_scope_subset(ngx_str_t *scope, ngx_str_t *of)
+{
+    u_char  *p, *last, *end, *q, *olast, *oend;
+
+    p = scope->data;
+    last = scope->data + scope->len;
+
+    while (p < last) {
+        if (*p == ' ') {
+            p++;
+            continue;
+        }
+
+        end = ngx_strlchr(p, last, ' ');
+        if (end == NULL) {
+            end = last;
+        }
+
+        q = of->data;
+        olast = of->data + of->len;
+
+        for ( ;; ) {
+            if (q >= olast) {
+                return NGX_DECLINED;
+            }
+
+            oend = ngx_strlchr(q, olast, ' ');
+            if (oend == NULL) {
+                oend = olast;
+            }
+
+            if (oend - q == end - p && ngx_strncmp(q, p, end - p) == 0) {
+                break;
+            }
+
+            q = oend + 1;
+        }
+
+        p = end;
+    }
+
+    return NGX_OK;
+}
+
+/* base64url characters only, within a length range (RFC 7636 §4.1, §4.2) */
+
+ngx_int_t
+ngx_http_mcp_oauth_b64url_check(ngx_str_t *s, size_t min, size_t max)
+{
+    u_char  *p, c;
+
+    if (s->len < min || s->len > max) {
+        return NGX_DECLINED;
+    }
+
+    for (p = s->data; p < s->data + s->len; p++) {
+        c = *p;
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+/*
+ * A redirect URI a client may register: https, or http on a loopback
+ * address (RFC 8252 §7.3), without a fragment (RFC 6749 §3.1.2); with
+ * mcp_oauth_redirect_uri_allow, one of its patterns.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_redirect_check(ngx_http_mcp_oauth_srv_conf_t *ascf,
+    ngx_str_t *uri)
+{
+    u_char      *p, *last;
+    ngx_str_t   *pat, rest;
+    ngx_uint_t   i, loopback;
+
+    last = uri->data + uri->len;
+
+    if (uri->len > 2048) {
+        return NGX_DECLINED;
+    }
+
+    for (p = uri->data; p < last; p++) {
+        if (*p <= 0x20 || *p >= 0x7f || *p == '#' || *p == '"' || *p == '<'
+            || *p == '>' || *p == '\\')
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    loopback = (ngx_http_mcp_oauth_loopback(uri, &rest) == NGX_OK);
+
+    if (!loopback) {
+        if (uri->len <= 8 || ngx_strncmp(uri->data, "https://", 8) != 0
+            || uri->data[8] == '/' || uri->data[8] == '?'
+            || ngx_strlchr(uri->data + 8, last, '@'))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    if (ascf == NULL || ascf->redirect_allow == NULL) {
+        return NGX_OK;
+    }
+
+    pat = ascf->redirect_allow->elts;
+
+    for (i = 0; i < ascf->redirect_allow->nelts; i++) {
+
+        if (ngx_strcmp(pat[i].data, "loopback") == 0) {
+            if (loopback) {
+                return NGX_OK;
+            }
+
+            continue;
+        }
+
+        if (pat[i].data[pat[i].len - 1] == '*') {
+            if (uri->len >= pat[i].len - 1
+                && ngx_strncmp(uri->data, pat[i].data, pat[i].len - 1) == 0)
+            {
+                return NGX_OK;
+            }
+
+            continue;
+        }
+
+        if (pat[i].len == uri->len
+            && ngx_strncmp(pat[i].data, uri->data, uri->len) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+/* "http://127.0.0.1", "http://[::1]" or "http://localhost", port aside */
+
+ngx_int_t
+ngx_http_mcp_oauth_loopback(ngx_str_t *uri, ngx_str_t *rest)
+{
+    u_char      *p, *last;
+    ngx_uint_t   i;
+
+    static ngx_str_t  hosts[] = {
+        ngx_string("http://127.0.0.1"),
+        ngx_string("http://[::1]"),
+        ngx_string("http://localhost"),
+    };
+
+    last = uri->data + uri->len;
+
+    for (i = 0; i < 3; i++) {
+        if (uri->len >= hosts[i].len
+            && ngx_strncasecmp(uri->data, hosts[i].data, hosts[i].len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (i == 3) {
+        return NGX_DECLINED;
+    }
+
+    p = uri->data + hosts[i].len;
+
+    if (p < last && *p == ':') {
+        for (p++; p < last && *p >= '0' && *p <= '9'; p++) { /* void */ }
+    }
+
+    if (p < last && *p != '/' && *p != '?') {
+        return NGX_DECLINED;
+    }
+
+    rest->data = p;
+    rest->len = last - p;
+
+    return NGX_OK;
+}
+
+/* RFC 6749 §3.1.2.3 exact match; a loopback one on any port (RFC 8252) */
+
+ngx_int_t
+ngx_http_mcp_oauth_redirect_match(ngx_http_mcp_oauth_client_t *c,
+    ngx_str_t *uri)
+{
+    ngx_str_t   *reg, rest, reg_rest;
+    ngx_uint_t   i;
+
+    reg = c->redirect_uris->elts;
+
+    for (i = 0; i < c->redirect_uris->nelts; i++) {
+        if (reg[i].len == uri->len
+            && ngx_strncmp(reg[i].data, uri->data, uri->len) == 0)
+        {
+            return NGX_OK;
+        }
+
+        if (ngx_http_mcp_oauth_loopback(&reg[i], &reg_rest) == NGX_OK
+            && ngx_http_mcp_oauth_loopback(uri, &rest) == NGX_OK
+            && rest.len == reg_rest.len
+            && ngx_strncmp(rest.data, reg_rest.data, rest.len) == 0
+            && ngx_strncasecmp(reg[i].data, uri->data, 12) == 0)
+        {
+            /* same host (the first 12 bytes tell them apart), same path */
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+/* the sealed record: {"r":[uris],"m":auth,"g":grants,"n":name,"s":scope} */
+
+ngx_int_t
+ngx_http_mcp_oauth_client_json(ngx_pool_t *pool, json_t *doc,
+    ngx_http_mcp_oauth_client_t *c)
+{
+    size_t       i;
+    json_t      *uris, *v;
+    ngx_str_t   *uri;
+
+    uris = json_object_get(doc, "r");
+    if (!json_is_array(uris)) {
+        return NGX_DECLINED;
+    }
+
+    c->redirect_uris = ngx_array_create(pool, json_array_size(uris) + 1,
+                                        sizeof(ngx_str_t));
+    if (c->redirect_uris == NULL) {
+        return NGX_ERROR;
+    }
+
+    json_array_foreach(uris, i, v) {
+        uri = ngx_array_push(c->redirect_uris);
+        if (uri == NULL) {
+            return NGX_ERROR;
+        }
+
+        uri->len = json_string_length(v);
+        uri->data = ngx_pstrdup(pool, &(ngx_str_t) { uri->len,
+                                        (u_char *) json_string_value(v) });
+        if (uri->data == NULL && uri->len) {
+            return NGX_ERROR;
+        }
+    }
+
+    c->auth = json_integer_value(json_object_get(doc, "m"));
+    c->grants = json_integer_value(json_object_get(doc, "g"));
+
+    v = json_object_get(doc, "n");
+    if (json_is_string(v)) {
+        c->name.len = json_string_length(v);
+        c->name.data = ngx_pstrdup(pool, &(ngx_str_t) { c->name.len,
+                                           (u_char *) json_string_value(v) });
+        if (c->name.data == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    v = json_object_get(doc, "s");
+    if (json_is_string(v)) {
+        c->scope.len = json_string_length(v);
+        c->scope.data = ngx_pstrdup(pool, &(ngx_str_t) { c->scope.len,
+                                            (u_char *) json_string_value(v) });
+        if (c->scope.data == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+ngx_int_t
+ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, ngx_str_t *text,
+    ngx_http_mcp_oauth_client_t *c)
+{
+    size_t       i;
+    json_t      *doc, *v, *e;
+    ngx_str_t    s;
+    ngx_uint_t   none;
+
+    doc = json_loadb((char *) text->data, text->len, JSON_REJECT_DUPLICATES,
+                     NULL);
+
+    if (!json_is_object(doc)) {
+        goto invalid;
+    }
+
+    /* the document names itself (CIMD §4.1) */
+
+    v = json_object_get(doc, "client_id");
+
+    if (!json_is_string(v) || json_string_length(v) != url->len
+        || ngx_strncmp(json_string_value(v), url->data, url->len) != 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "mcp_oauth: client metadata document \"%V\": its "
+                      "client_id is not its URL", url);
+        goto invalid;
+    }
+
+    /* public clients only: "none" among its methods is enough */
+
+    none = 1;
+    v = json_object_get(doc, "token_endpoint_auth_methods_supported");
+    e = json_object_get(doc, "token_endpoint_auth_method");
+
+    if (v || e) {
+        none = 0;
+
+        if (json_is_string(e) && ngx_strcmp(json_string_value(e), "none") == 0)
+        {
+            none = 1;
+        }
+
+        if (json_is_array(v)) {
+            json_array_foreach(v, i, e) {
+                if (json_is_string(e)
+                    && ngx_strcmp(json_string_value(e), "none") == 0)
+                {
+                    none = 1;
+                }
+            }
+        }
+    }
+
+    if (!none) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "mcp_oauth: client metadata document \"%V\" does not "
+                      "allow the \"none\" authentication method", url);
+        goto invalid;
+    }
+
+    v = json_object_get(doc, "redirect_uris");
+
+    if (!json_is_array(v) || json_array_size(v) == 0
+        || json_array_size(v) > 16)
+    {
+        goto invalid;
+    }
+
+    json_array_foreach(v, i, e) {
+        if (!json_is_string(e)) {
+            goto invalid;
+        }
+
+        s.data = (u_char *) json_string_value(e);
+        s.len = json_string_length(e);
+
+        if (ngx_http_mcp_oauth_redirect_check(ascf, &s) != NGX_OK) {
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "mcp_oauth: client metadata document \"%V\": "
+                          "redirect URI \"%V\" is not allowed", url, &s);
+            goto invalid;
+        }
+    }
+
+    ngx_memzero(c, sizeof(ngx_http_mcp_oauth_client_t));
+
+    e = json_pack("{sO}", "r", v);
+    if (e == NULL) {
+        json_decref(doc);
+        return NGX_ERROR;
+    }
+
+    v = json_object_get(doc, "client_name");
+    if (json_is_string(v)) {
+        json_object_set(e, "n", v);
+    }
+
+    v = json_object_get(doc, "scope");
+    if (json_is_string(v)) {
+        json_object_set(e, "s", v);
+    }
+
+    json_decref(doc);
+
+    if (ngx_http_mcp_oauth_client_json(pool, e, c) != NGX_OK) {
+        json_decref(e);
+        return NGX_ERROR;
+    }
+
+    json_decref(e);
+
+    c->id = *url;
+    c->auth = NGX_HTTP_MCP_OAUTH_AUTH_NONE;
+    c->grants = NGX_HTTP_MCP_OAUTH_GRANT_CODE|NGX_HTTP_MCP_OAUTH_GRANT_REFRESH;
+    c->document = 1;
+
+    if (c->name.len == 0) {
+        c->name = *url;
+    }
+
+    return NGX_OK;
+
+invalid:
+
+    json_decref(doc);
+
+    return NGX_DECLINED;
+}
+
+/* https, a host that is not private, a path; no user info, no fragment */
+
+ngx_int_t
+ngx_http_mcp_oauth_document_url(ngx_http_mcp_oauth_srv_conf_t *ascf,
+    ngx_str_t *url)
+{
+    u_char  *p, *host, *last;
+
+    if (url->len > 2048) {
+        return NGX_DECLINED;
+    }
+
+    last = url->data + url->len;
+    host = url->data + 8;
+
+    for (p = url->data; p < last; p++) {
+        if (*p <= 0x20 || *p >= 0x7f || *p == '#' || *p == '\\') {
+            return NGX_DECLINED;
+        }
+    }
+
+    for (p = host; p < last && *p != '/' && *p != '?'; p++) {
+        if (*p == '@') {
+            return NGX_DECLINED;
+        }
+    }
+
+    /* a path other than "/" (CIMD §3) */
+
+    if (p == host || p == last || *p != '/' || p + 1 == last) {
+        return NGX_DECLINED;
+    }
+
+    if (ascf->cimd_private) {
+        return NGX_OK;
+    }
+
+    return ngx_http_mcp_oauth_private_host(host, p - host);
+}
+
+/*
+ * NGX_DECLINED for hosts that are loopback, private, link-local or local
+ * names.  Names are resolved later, by the user's location: a name that
+ * resolves to a private address is for the network to refuse (docs/).
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_private_host(u_char *host, size_t len)
+{
+    u_char      *p, *last, name[256];
+    in_addr_t    a;
+    ngx_uint_t   numeric;
+
+    last = host + len;
+
+    /* IPv6 literals are refused, whatever their range */
+
+    if (len && host[0] == '[') {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_strlchr(host, last, ':');
+    if (p) {
+        last = p;
+    }
+
+    len = last - host;
+
+    if (len == 0 || len >= sizeof(name)) {
+        return NGX_DECLINED;
+    }
+
+    ngx_strlow(name, host, len);
+    name[len] = '\0';
+
+    if (name[len - 1] == '.') {
+        name[--len] = '\0';
+    }
+
+    numeric = 1;
+
+    for (p = name; p < name + len; p++) {
+        if (!((*p >= '0' && *p <= '9') || *p == '.')) {
+            numeric = 0;
+        }
+    }
+
+    if (numeric) {
+        a = ngx_inet_addr(name, len);
+
+        if (a == INADDR_NONE) {
+            /* "127.1", "2130706433": forms resolvers take as addresses */
+            return NGX_DECLINED;
+        }
+
+        a = ntohl(a);
+
+        if ((a >> 24) == 0 || (a >> 24) == 10 || (a >> 24) == 127
+            || (a >> 16) == 0xa9fe                  /* 169.254/16 */
+            || (a >> 20) == 0xac1                   /* 172.16/12 */
+            || (a >> 16) == 0xc0a8                  /* 192.168/16 */
+            || (a >> 22) == (0x64400000 >> 22)      /* 100.64/10 */
+            || (a >> 28) >= 0xe)                    /* multicast, reserved */
+        {
+            return NGX_DECLINED;
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_strcmp(name, "localhost") == 0
+        || (len > 10 && ngx_strcmp(name + len - 10, ".localhost") == 0)
+        || (len > 6 && ngx_strcmp(name + len - 6, ".local") == 0)
+        || (len > 9 && ngx_strcmp(name + len - 9, ".internal") == 0))
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static const char  *ngx_http_mcp_oauth_auth_names[] = {
+    "none", "client_secret_basic", "client_secret_post"
+};
+
+
+const char *
+ngx_http_mcp_oauth_auth_name(ngx_uint_t auth)
+{
+    return ngx_http_mcp_oauth_auth_names[auth < 3 ? auth : 1];
+}
+
+
+/*
+ * A registration request (RFC 7591 §2) into "c".  NGX_DECLINED: *error
+ * (invalid_redirect_uri, invalid_client_metadata) and *desc say why.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *body,
+    ngx_http_mcp_oauth_client_t *c, const char **error, const char **desc)
+{
+    size_t       i;
+    json_t      *doc, *v, *e;
+    ngx_str_t    s, *uri;
+    ngx_uint_t   has_grants;
+
+    ngx_memzero(c, sizeof(ngx_http_mcp_oauth_client_t));
+    *error = "invalid_client_metadata";
+
+    doc = json_loadb((char *) body->data, body->len, JSON_REJECT_DUPLICATES,
+                     NULL);
+
+    if (!json_is_object(doc)) {
+        *desc = "the body is not a JSON object";
+        goto invalid;
+    }
+
+    /* redirect_uris: required, each one acceptable */
+
+    v = json_object_get(doc, "redirect_uris");
+
+    if (!json_is_array(v) || json_array_size(v) == 0
+        || json_array_size(v) > 16)
+    {
+        *error = "invalid_redirect_uri";
+        *desc = "redirect_uris must be an array of 1 to 16 URIs";
+        goto invalid;
+    }
+
+    c->redirect_uris = ngx_array_create(pool, json_array_size(v),
+                                        sizeof(ngx_str_t));
+    if (c->redirect_uris == NULL) {
+        goto failed;
+    }
+
+    json_array_foreach(v, i, e) {
+        s.data = (u_char *) json_string_value(e);
+        s.len = json_string_length(e);
+
+        if (s.data == NULL
+            || ngx_http_mcp_oauth_redirect_check(ascf, &s) != NGX_OK)
+        {
+            *error = "invalid_redirect_uri";
+            *desc = "redirect URIs must be https, or http on a loopback "
+                    "address, and allowed by this server";
+            goto invalid;
+        }
+
+        uri = ngx_array_push(c->redirect_uris);
+        if (uri == NULL) {
+            goto failed;
+        }
+
+        uri->len = s.len;
+        uri->data = ngx_pstrdup(pool, &s);
+        if (uri->data == NULL) {
+            goto failed;
+        }
+    }
+
+    /* token_endpoint_auth_method: RFC 7591 §2 default client_secret_basic */
+
+    c->auth = NGX_HTTP_MCP_OAUTH_AUTH_BASIC;
+    v = json_object_get(doc, "token_endpoint_auth_method");
+
+    if (v) {
+        for (c->auth = 0; c->auth < 3; c->auth++) {
+            if (json_is_string(v)
+                && ngx_strcmp(json_string_value(v),
+                              ngx_http_mcp_oauth_auth_names[c->auth]) == 0)
+            {
+                break;
+            }
+        }
+
+        if (c->auth == 3) {
+            *desc = "token_endpoint_auth_method must be none, "
+                    "client_secret_basic or client_secret_post";
+            goto invalid;
+        }
+    }
+
+    /* grant_types and response_types */
+
+    has_grants = 0;
+    v = json_object_get(doc, "grant_types");
+
+    if (v && (!json_is_array(v) || json_array_size(v) == 0)) {
+        goto bad_grant;
+    }
+
+    json_array_foreach(v, i, e) {
+        has_grants = 1;
+
+        if (!json_is_string(e)) {
+            goto bad_grant;
+        }
+
+        if (ngx_strcmp(json_string_value(e), "authorization_code") == 0) {
+            c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_CODE;
+
+        } else if (ngx_strcmp(json_string_value(e), "refresh_token") == 0) {
+            c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_REFRESH;
+
+        } else if (ngx_strcmp(json_string_value(e), "client_credentials") == 0
+                   && c->auth != NGX_HTTP_MCP_OAUTH_AUTH_NONE)
+        {
+            c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_CLIENT;
+
+        } else {
+            goto bad_grant;
+        }
+    }
+
+    if (!has_grants) {
+        c->grants = NGX_HTTP_MCP_OAUTH_GRANT_CODE
+                    |NGX_HTTP_MCP_OAUTH_GRANT_REFRESH;
+    }
+
+    v = json_object_get(doc, "response_types");
+
+    if (v && !json_is_array(v)) {
+        goto bad_response;
+    }
+
+    json_array_foreach(v, i, e) {
+        if (!json_is_string(e) || ngx_strcmp(json_string_value(e), "code")) {
+            goto bad_response;
+        }
+    }
+
+    v = json_object_get(doc, "client_name");
+
+    if (v) {
+        if (!json_is_string(v) || json_string_length(v) > 200) {
+            *desc = "client_name must be a string of at most 200 bytes";
+            goto invalid;
+        }
+
+        s.data = (u_char *) json_string_value(v);
+        s.len = json_string_length(v);
+        c->name.len = s.len;
+        c->name.data = ngx_pstrdup(pool, &s);
+
+        if (c->name.data == NULL && s.len) {
+            goto failed;
+        }
+    }
+
+    v = json_object_get(doc, "scope");
+
+    if (v) {
+        s.data = (u_char *) json_string_value(v);
+        s.len = json_string_length(v);
+
+        if (s.data == NULL
+            || ngx_http_mcp_oauth_scope_subset(&s, &ascf->scope) != NGX_OK)
+        {
+            *desc = "scope names a scope this server does not grant";
+            goto invalid;
+        }
+
+        c->scope.len = s.len;
+        c->scope.data = ngx_pstrdup(pool, &s);
+
+        if (c->scope.data == NULL && s.len) {
+            goto failed;
+        }
+    }
+
+    json_decref(doc);
+
+    return NGX_OK;
+
+bad_grant:
+
+    *desc = "grant_types may hold authorization_code, refresh_token and, "
+            "for clients with a secret, client_credentials";
+    goto invalid;
+
+bad_response:
+
+    *desc = "response_types may only hold code";
+
+invalid:
+
+    json_decref(doc);
+
+    return NGX_DECLINED;
+
+failed:
+
+    json_decref(doc);
+
+    return NGX_ERROR;
+}
