@@ -224,6 +224,7 @@ ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (ngx_strncmp(value[i].data, "scope=", 6) == 0) {
             c->scope.data = value[i].data + 6;
             c->scope.len = value[i].len - 6;
+            c->limited = 1;
             continue;
         }
 
@@ -852,7 +853,12 @@ ngx_http_mcp_oauth_as_error(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-/* every scope of "scope" is supported and, if the client has one, its */
+/*
+ * Every scope of "scope" is supported and, for a static client with
+ * "scope=", one of its.  A registered client's scope is only its default:
+ * the SDKs register with the first challenge's scope, and must be able to
+ * step up later (MCP 2025-11-25 "Scope Selection Strategy").
+ */
 
 ngx_int_t
 ngx_http_mcp_oauth_scope_allowed(ngx_http_mcp_oauth_srv_conf_t *ascf,
@@ -862,7 +868,7 @@ ngx_http_mcp_oauth_scope_allowed(ngx_http_mcp_oauth_srv_conf_t *ascf,
         return NGX_DECLINED;
     }
 
-    if (client->scope.len
+    if (client->limited
         && ngx_http_mcp_oauth_scope_subset(scope, &client->scope) != NGX_OK)
     {
         return NGX_DECLINED;

@@ -48,10 +48,11 @@ typedef struct {
     ngx_str_t                     secret;      /* empty: public client */
     ngx_str_t                     name;
     ngx_array_t                  *redirect_uris;  /* ngx_str_t */
-    ngx_str_t                     scope;       /* empty: all supported */
+    ngx_str_t                     scope;       /* asked when none is */
     ngx_uint_t                    auth;
     ngx_uint_t                    grants;
     unsigned                      document:1;  /* a metadata document */
+    unsigned                      limited:1;   /* scope is a limit */
 } ngx_http_mcp_oauth_client_t;
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # ngx_mcp_oauth_module demo: a real MCP server (server.mjs, 127.0.0.1:8081)
-# behind nginx + the module (127.0.0.1:8080) acting as an OAuth 2.1
-# protected resource.
+# behind nginx + the module (127.0.0.1:8080), which is both the OAuth 2.1
+# authorization server (metadata, Dynamic Client Registration, a consent page
+# behind auth_basic, tokens, revocation, JWKS) and the protected resource that
+# verifies the tokens it issued.
 #
 #   bash examples/demo/run.sh                 start, print how to try it, wait for Ctrl-C
 #   DEMO_NO_WAIT=1 bash examples/demo/run.sh  start, self-check, stop; exit 1 on failure
@@ -9,11 +11,11 @@
 # Environment:
 #   MCP_OAUTH_MODULE  module .so   (default: <repo>/build/ngx_http_mcp_oauth_module.so)
 #   NGINX             nginx binary (default: /usr/sbin/nginx)
-#   DEMO_JWT_ALG      signing alg of the demo issuer key (default: ES256; RS256, PS256, EdDSA...)
 #
 # Everything it writes goes to examples/demo/run/ (recreated on every start):
-# nginx.conf, jwks.json, signing-key.jwk.json, token.txt, pid, logs, temp dirs.
-# shellcheck disable=SC2317  # functions are called via traps and run_check
+# nginx.conf, signing-key.pem (a new EC P-256 key each start), htpasswd (the
+# demo users demo/demo and admin/admin), pid, logs, temp dirs, check/.
+# shellcheck disable=SC2317,SC2016  # functions called via traps and run_check; JS in single quotes
 set -euo pipefail
 
 DEMO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,11 +29,20 @@ NO_WAIT=${DEMO_NO_WAIT:-0}
 NGINX_PORT=8080
 MCP_PORT=8081
 MCP_URL=http://127.0.0.1:$NGINX_PORT/mcp
-PRM_URL=http://127.0.0.1:$NGINX_PORT/.well-known/oauth-protected-resource/mcp
+ISSUER=http://127.0.0.1:$NGINX_PORT
+PRM_URL=$ISSUER/.well-known/oauth-protected-resource/mcp
+AS_META_URL=$ISSUER/.well-known/oauth-authorization-server
+OIDC_META_URL=$ISSUER/.well-known/openid-configuration
+AUTHORIZE_URL=$ISSUER/authorize
 UPSTREAM_URL=http://127.0.0.1:$MCP_PORT/mcp
 TOOLS_LIST='{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}'
 WHOAMI='{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"whoami","arguments":{}}}'
-EXPECTED_TOOLS="whoami list_apps create_app"   # admin_reset needs "admin"
+CREATE_APP='{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"create_app","arguments":{"name":"from-curl"}}}'
+DEMO_USER="demo"
+DEMO_PASSWORD="demo"
+ADMIN_USER="admin"
+ADMIN_PASSWORD="admin"
+WRITE_SCOPE="mcp:tools read:application write:application"
 
 say() { printf 'demo: %s\n' "$*"; }
 die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
@@ -99,6 +110,7 @@ wait_http() {
 # ------------------------------------------------------------ preflight ---
 command -v node >/dev/null || die "node not found (Node.js >= 20 is needed)"
 command -v curl >/dev/null || die "curl not found"
+command -v openssl >/dev/null || die "openssl not found (it makes the signing key)"
 [ -x "$NGINX" ] || die "nginx not found at $NGINX (apt-get install nginx, or set NGINX=)"
 [ -f "$MODULE" ] || die "module not found: $MODULE (build it first: ./build.sh)"
 MODULE=$(cd "$(dirname "$MODULE")" && pwd)/$(basename "$MODULE")
@@ -120,14 +132,22 @@ fi
 rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR/tmp"
 
-node "$DEMO_DIR/keys.mjs" init --dir "$RUN_DIR" | sed 's/^/demo: /'
-TOKEN=$(cat "$RUN_DIR/token.txt")
-[ -n "$TOKEN" ] || die "no token minted"
+# The authorization server's signing key: ES256, new on every start (tokens
+# and registered clients of an earlier run are void).
+(umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+    -out "$RUN_DIR/signing-key.pem" 2>"$RUN_DIR/openssl.err") \
+    || { cat "$RUN_DIR/openssl.err" >&2; die "openssl genpkey failed"; }
+rm -f "$RUN_DIR/openssl.err"
+say "new EC P-256 signing key: run/signing-key.pem"
+
+# The users of the consent page (auth_basic; nginx reads {PLAIN} passwords).
+# The workers read it on each request: it stays readable (demo passwords).
+printf '%s:{PLAIN}%s\n' "$DEMO_USER" "$DEMO_PASSWORD" "$ADMIN_USER" "$ADMIN_PASSWORD" \
+    > "$RUN_DIR/htpasswd"
 
 sed_escape() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
 sed -e "s|@MODULE_PATH@|$(sed_escape "$MODULE")|g" \
     -e "s|@RUN_DIR@|$(sed_escape "$RUN_DIR")|g" \
-    -e "s|@JWKS_PATH@|$(sed_escape "$RUN_DIR/jwks.json")|g" \
     "$DEMO_DIR/nginx.conf.in" > "$RUN_DIR/nginx.conf"
 if grep -qE '@[A-Z_]+@' "$RUN_DIR/nginx.conf"; then
     die "unrendered placeholder in run/nginx.conf: $(grep -oE '@[A-Z_]+@' "$RUN_DIR/nginx.conf" | head -1)"
@@ -139,7 +159,7 @@ if ! out=$("$NGINX" -t "${NGINX_ARGS[@]}" 2>&1); then
     die "nginx -t failed for run/nginx.conf"
 fi
 say "nginx -t: configuration ok"
-# surface warnings (e.g. JWKS keys the module skipped)
+# surface warnings, if any
 printf '%s\n' "$out" | grep -vE 'syntax is ok|test is successful' | sed 's/^/demo: nginx -t: /' || true
 
 # ------------------------------------------------------------ start -------
@@ -159,38 +179,36 @@ say "nginx up on http://127.0.0.1:$NGINX_PORT (master pid $NGINX_PID)"
 cat <<EOF
 
 ==================== ngx_mcp_oauth_module demo ====================
-MCP endpoint (OAuth-protected)   $MCP_URL
-Protected resource metadata      $PRM_URL
-Upstream MCP server (no auth)    $UPSTREAM_URL   (loopback only)
-Logs                             $RUN_DIR/{error.log,access.log,server.log}
+MCP endpoint (OAuth-protected)     $MCP_URL
+Protected resource metadata        $PRM_URL
+Authorization server metadata      $AS_META_URL
+                                   (and $OIDC_META_URL)
+Consent page (auth_basic)          $AUTHORIZE_URL
+Token, DCR, revocation, JWKS       $ISSUER/token  /register  /revoke  /jwks
+Demo users                         $DEMO_USER / $DEMO_PASSWORD   and   $ADMIN_USER / $ADMIN_PASSWORD
+Upstream MCP server (no auth)      $UPSTREAM_URL   (loopback only)
+Logs                               $RUN_DIR/{error.log,access.log,server.log}
 
-Access token (demo issuer, sub=demo-user, client_id=demo-client,
-scope="mcp:tools read:application write:application", valid 24 h):
-$TOKEN
+# 1. an MCP SDK client, the whole flow: 401 -> metadata -> DCR -> consent as
+#    $DEMO_USER (basic auth, Approve) -> code -> token (an RFC 9068 JWT it checks
+#    against /jwks) -> tools/list, whoami:
+node $DEMO_DIR/client.mjs
+#    more scopes than the 401's hint (mcp:tools), or another user:
+MCP_SCOPE="$WRITE_SCOPE" node $DEMO_DIR/client.mjs
+DEMO_USER=$ADMIN_USER DEMO_PASSWORD=$ADMIN_PASSWORD MCP_SCOPE="mcp:tools admin" node $DEMO_DIR/client.mjs
 
-# 1. tools/list through nginx with the token (plain JSON response):
-export TOKEN='$TOKEN'
-curl -sS -X POST $MCP_URL -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -d '$TOOLS_LIST'
-
-# 2. the same without a token: 401 + WWW-Authenticate pointing at the metadata:
+# 2. where every client starts: no token, 401 + WWW-Authenticate naming the metadata:
 curl -sS -i -X POST $MCP_URL -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -d '$TOOLS_LIST'
 
-# 3. protected resource metadata (RFC 9728):
+# 3. the metadata documents (RFC 9728, RFC 8414):
 curl -sS $PRM_URL
+curl -sS $AS_META_URL
 
-# 4. an MCP SDK client (initialize, SSE, tools/list, whoami, DELETE):
-node $DEMO_DIR/client.mjs
-
-# 5. other tokens (other scopes/users, expired, wrong audience), same key:
-node $DEMO_DIR/keys.mjs mint --sub alice --scope 'mcp:tools read:application'
-node $DEMO_DIR/keys.mjs mint --exp=-60
-
-MCP Inspector:  npx @modelcontextprotocol/inspector
-  Transport Type "Streamable HTTP", URL $MCP_URL,
-  Authentication: header "Authorization" = "Bearer <token above>"
-  (or paste the token into the Bearer Token field), Connect, List Tools.
-  Without a token the Inspector follows the 401 to the metadata and tries
-  the demo issuer, which is not a real authorization server.
+# 4. the MCP Inspector (browser): npx @modelcontextprotocol/inspector
+#    Transport Type "Streamable HTTP", URL $MCP_URL, no token, Connect.
+#    It registers itself (DCR, redirect http://localhost:6274/oauth/callback),
+#    opens the consent page: sign in as $DEMO_USER / $DEMO_PASSWORD, Approve; then List Tools.
+#    (Open Auth Settings > Quick OAuth Flow shows each step.)
 ====================================================================
 
 EOF
@@ -201,7 +219,7 @@ FAIL=0
 CHECK_DIR=$RUN_DIR/check
 mkdir -p "$CHECK_DIR"
 
-# Reads a JSON-RPC response (JSON or SSE) from file $1, runs JS expression $2 on it (as m).
+# Reads JSON (or a JSON-RPC response as SSE) from file $1, runs JS expression $2 on it (as m).
 rpc_eval() {
     node -e '
         const fs = require("fs");
@@ -225,19 +243,55 @@ http_post() {
         -D "$CHECK_DIR/$name.hdr" -o "$CHECK_DIR/$name.body" -w '%{http_code}' "$@" || true
 }
 
-check_prm() {
-    local code res
-    code=$(curl -sS --max-time 10 -o "$CHECK_DIR/prm.body" -w '%{http_code}' "$PRM_URL" || true)
+# http NAME URL [curl args...]: any request, same files; prints the HTTP status.
+http() {
+    local name=$1 url=$2; shift 2
+    curl -sS --max-time 10 -D "$CHECK_DIR/$name.hdr" -o "$CHECK_DIR/$name.body" \
+        -w '%{http_code}' "$@" "$url" || true
+}
+
+www_auth() { grep -i '^WWW-Authenticate:' "$CHECK_DIR/$1.hdr" | tr -d '\r' || true; }
+
+# saved NAME FIELD: a field of the tokens client.mjs saved (SAVE_TOKENS)
+saved() { rpc_eval "$CHECK_DIR/$1.tokens.json" "m.$2"; }
+
+# client NAME [VAR=value...]: client.mjs through nginx, its tokens saved in NAME.tokens.json
+client() {
+    local name=$1; shift
+    env "$@" SAVE_TOKENS="$CHECK_DIR/$name.tokens.json" \
+        node "$DEMO_DIR/client.mjs" "$MCP_URL" 2>&1 | sed 's/^/    /'
+    return "${PIPESTATUS[0]}"
+}
+
+check_metadata() {
+    local code v u
+    code=$(http prm "$PRM_URL")
     [ "$code" = 200 ] || { echo "    GET $PRM_URL -> HTTP $code"; return 1; }
-    res=$(rpc_eval "$CHECK_DIR/prm.body" 'm.resource') || return 1
-    echo "    resource=$res"
-    [ "$res" = "$MCP_URL" ]
+    v=$(rpc_eval "$CHECK_DIR/prm.body" 'm.resource + " " + JSON.stringify(m.authorization_servers)') || return 1
+    echo "    PRM: resource authorization_servers = $v"
+    [ "$v" = "$MCP_URL [\"$ISSUER\"]" ] || return 1
+    for u in "$AS_META_URL" "$OIDC_META_URL"; do
+        code=$(http asmeta "$u")
+        [ "$code" = 200 ] || { echo "    GET $u -> HTTP $code"; return 1; }
+        v=$(ISSUER=$ISSUER rpc_eval "$CHECK_DIR/asmeta.body" '[
+            m.issuer === process.env.ISSUER || `issuer ${m.issuer}`,
+            ...Object.entries({ authorization_endpoint: "/authorize", token_endpoint: "/token",
+                                registration_endpoint: "/register", revocation_endpoint: "/revoke",
+                                jwks_uri: "/jwks" })
+                .map(([k, path]) => m[k] === process.env.ISSUER + path || `${k} ${m[k]}`),
+            (m.code_challenge_methods_supported || []).includes("S256") || "no S256 in code_challenge_methods_supported",
+            (m.scopes_supported || []).join(" ") === "mcp:tools read:application write:application admin"
+                || `scopes_supported ${m.scopes_supported}`,
+        ].filter((x) => x !== true).join("; ")') || return 1
+        [ -z "$v" ] || { echo "    $u: $v"; return 1; }
+    done
+    echo "    AS metadata (both paths): issuer $ISSUER, endpoints /authorize /token /register /revoke /jwks, S256, scopes_supported"
 }
 
 check_no_token() {
     local code www
     code=$(http_post notoken -d "$TOOLS_LIST")
-    www=$(grep -i '^WWW-Authenticate:' "$CHECK_DIR/notoken.hdr" | tr -d '\r' || true)
+    www=$(www_auth notoken)
     echo "    HTTP $code; $www"
     [ "$code" = 401 ] || return 1
     case "$www" in
@@ -246,57 +300,126 @@ check_no_token() {
     esac
 }
 
+check_client_basic() {
+    client basic EXPECT_USER="$DEMO_USER" EXPECT_TOOLS="whoami" MCP_SCOPE= \
+        DEMO_USER="$DEMO_USER" DEMO_PASSWORD="$DEMO_PASSWORD"
+}
+
+check_client_write() {
+    client write EXPECT_USER="$DEMO_USER" EXPECT_TOOLS="whoami list_apps create_app" \
+        MCP_SCOPE="$WRITE_SCOPE" DEMO_USER="$DEMO_USER" DEMO_PASSWORD="$DEMO_PASSWORD"
+}
+
+check_insufficient_scope() {
+    local code www token
+    token=$(saved basic access_token) || return 1
+    code=$(http_post create_basic -H "Authorization: Bearer $token" -d "$CREATE_APP")
+    www=$(www_auth create_basic)
+    echo "    mcp:tools token: HTTP $code; $www"
+    [ "$code" = 403 ] || return 1
+    case $www in *'error="insufficient_scope", scope="mcp:tools write:application"'*) ;; *) return 1 ;; esac
+    token=$(saved write access_token) || return 1
+    code=$(http_post create_write -H "Authorization: Bearer $token" -d "$CREATE_APP")
+    [ "$code" = 200 ] || { echo "    write:application token: HTTP $code: $(head -c 300 "$CHECK_DIR/create_write.body")"; return 1; }
+    echo "    write:application token: HTTP 200, $(rpc_eval "$CHECK_DIR/create_write.body" 'JSON.parse(m.result.content[0].text).created.owner') created an app"
+}
+
+check_jwt() {
+    # the saved token, verified with the public half of run/signing-key.pem
+    # (not /jwks): signed by this nginx, RFC 9068 header and claims
+    (cd "$DEMO_DIR" && ISSUER=$ISSUER MCP_URL=$MCP_URL DEMO_USER=$DEMO_USER node --input-type=module -e '
+        import { readFileSync } from "node:fs";
+        import { createPublicKey } from "node:crypto";
+        import { jwtVerify, calculateJwkThumbprint, exportJWK } from "jose";
+        const [tokFile, keyFile] = process.argv.slice(1);
+        const t = JSON.parse(readFileSync(tokFile, "utf8"));
+        const key = createPublicKey(readFileSync(keyFile));
+        const { payload: c, protectedHeader: h } = await jwtVerify(t.access_token, key, {
+            issuer: process.env.ISSUER, audience: process.env.MCP_URL, typ: "at+jwt", algorithms: ["ES256"] });
+        const kid = await calculateJwkThumbprint(await exportJWK(key));
+        const bad = [];
+        if (h.kid !== kid) bad.push(`kid ${h.kid} is not the key thumbprint ${kid}`);
+        if (c.sub !== process.env.DEMO_USER) bad.push(`sub ${c.sub}`);
+        if (c.scope !== t.scope) bad.push(`scope ${c.scope} vs ${t.scope}`);
+        if (c.client_id !== t.client_id) bad.push("client_id is not the registered client");
+        for (const k of ["exp", "iat", "jti", "sid"]) if (c[k] === undefined) bad.push(`no ${k}`);
+        console.log(`    header ${JSON.stringify(h)}`);
+        console.log(`    claims iss=${c.iss} aud=${c.aud} sub=${c.sub} scope="${c.scope}" exp-iat=${c.exp - c.iat}s`);
+        if (bad.length) { console.log("    " + bad.join("; ")); process.exit(1); }
+    ' "$CHECK_DIR/write.tokens.json" "$RUN_DIR/signing-key.pem")
+}
+
 check_tampered() {
-    local code bad
-    # same header and signature, payload changed to sub=admin: must not verify
+    local code bad token
+    token=$(saved basic access_token) || return 1
+    # same header and signature, payload changed to sub=admin and more scope: must not verify
     bad=$(node -e '
         const [h, p, s] = process.argv[1].split(".");
         const claims = JSON.parse(Buffer.from(p, "base64url"));
         claims.sub = "admin";
+        claims.scope = "mcp:tools admin";
         console.log([h, Buffer.from(JSON.stringify(claims)).toString("base64url"), s].join("."));
-    ' "$TOKEN") || return 1
+    ' "$token") || return 1
     code=$(http_post tampered -H "Authorization: Bearer $bad" -d "$TOOLS_LIST")
-    echo "    HTTP $code"
+    echo "    HTTP $code; $(www_auth tampered)"
     [ "$code" = 401 ]
 }
 
-check_tools_list() {
-    local code names t
-    code=$(http_post tools -H "Authorization: Bearer $TOKEN" -d "$TOOLS_LIST")
-    if [ "$code" != 200 ]; then
-        echo "    HTTP $code: $(head -c 300 "$CHECK_DIR/tools.body")"
-        return 1
-    fi
-    names=$(rpc_eval "$CHECK_DIR/tools.body" 'm.result.tools.map(t => t.name).join(" ")') || return 1
-    echo "    HTTP 200; tools: $names"
-    for t in $EXPECTED_TOOLS; do
-        case " $names " in *" $t "*) ;; *) echo "    missing tool $t"; return 1 ;; esac
-    done
-    case " $names " in *" admin_reset "*) echo "    admin_reset listed"; return 1 ;; esac
-}
-
-check_step_up() {
-    local code www
-    code=$(http_post admin -H "Authorization: Bearer $TOKEN" \
-        -d '{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"admin_reset","arguments":{}}}')
-    www=$(grep -i '^WWW-Authenticate:' "$CHECK_DIR/admin.hdr" | tr -d '\r')
-    echo "    HTTP $code; $www"
-    [ "$code" = 403 ] && case $www in *'error="insufficient_scope", scope="mcp:tools admin"'*) ;; *) false ;; esac
-}
-
 check_whoami_spoof() {
-    local code user
-    code=$(http_post whoami -H "Authorization: Bearer $TOKEN" -H 'X-Mcp-User: mallory' -d "$WHOAMI")
+    local code user token
+    token=$(saved write access_token) || return 1
+    code=$(http_post whoami -H "Authorization: Bearer $token" -H 'X-Mcp-User: mallory' -d "$WHOAMI")
     [ "$code" = 200 ] || { echo "    HTTP $code: $(head -c 300 "$CHECK_DIR/whoami.body")"; return 1; }
     user=$(rpc_eval "$CHECK_DIR/whoami.body" 'JSON.parse(m.result.content[0].text).user') || return 1
     echo "    client sent X-Mcp-User: mallory; server saw user=$user"
-    [ "$user" = demo-user ]
+    [ "$user" = "$DEMO_USER" ]
 }
 
-check_sdk_client() {
-    MCP_TOKEN=$TOKEN EXPECT_USER=demo-user EXPECT_TOOLS=$EXPECTED_TOOLS \
-        node "$DEMO_DIR/client.mjs" "$MCP_URL" 2>&1 | sed 's/^/    /'
-    return "${PIPESTATUS[0]}"
+check_other_user() {
+    local code
+    code=$(http badpw "$AUTHORIZE_URL" -u "$DEMO_USER:wrong")
+    echo "    $DEMO_USER with a wrong password at /authorize: HTTP $code"
+    [ "$code" = 401 ] || return 1
+    client admin EXPECT_USER="$ADMIN_USER" EXPECT_TOOLS="whoami admin_reset" \
+        MCP_SCOPE="mcp:tools admin" DEMO_USER="$ADMIN_USER" DEMO_PASSWORD="$ADMIN_PASSWORD"
+}
+
+check_refresh_revoke() {
+    local code client_id refresh access
+    client_id=$(saved write client_id) && refresh=$(saved write refresh_token) || return 1
+    code=$(http refresh "$ISSUER/token" -d grant_type=refresh_token \
+        --data-urlencode "refresh_token=$refresh" --data-urlencode "client_id=$client_id")
+    [ "$code" = 200 ] || { echo "    refresh: HTTP $code $(cat "$CHECK_DIR/refresh.body")"; return 1; }
+    access=$(rpc_eval "$CHECK_DIR/refresh.body" 'm.access_token') || return 1
+    echo "    refresh_token grant: HTTP 200, scope=\"$(rpc_eval "$CHECK_DIR/refresh.body" 'm.scope')\", $(OLD=$refresh rpc_eval "$CHECK_DIR/refresh.body" 'm.refresh_token && m.refresh_token !== process.env.OLD ? "a new refresh token" : "NO new refresh token"')"
+    code=$(http_post refreshed -H "Authorization: Bearer $access" -d "$TOOLS_LIST")
+    echo "    new access token on /mcp: HTTP $code"
+    [ "$code" = 200 ] || return 1
+    code=$(http revoke "$ISSUER/revoke" --data-urlencode "token=$access" --data-urlencode "client_id=$client_id")
+    echo "    POST /revoke: HTTP $code"
+    [ "$code" = 200 ] || return 1
+    code=$(http_post revoked -H "Authorization: Bearer $access" -d "$TOOLS_LIST")
+    echo "    revoked token on /mcp: HTTP $code; $(www_auth revoked)"
+    [ "$code" = 401 ] && case $(www_auth revoked) in *'token revoked'*) ;; *) false ;; esac
+}
+
+check_inspector() {
+    local code acao
+    code=$(http reg_inspector "$ISSUER/register" -H 'Content-Type: application/json' \
+        -H 'Origin: http://localhost:6274' \
+        -d '{"client_name":"MCP Inspector","redirect_uris":["http://localhost:6274/oauth/callback"],"token_endpoint_auth_method":"none","grant_types":["authorization_code","refresh_token"],"response_types":["code"]}')
+    acao=$(grep -i '^Access-Control-Allow-Origin:' "$CHECK_DIR/reg_inspector.hdr" | tr -d '\r' || true)
+    echo "    DCR with http://localhost:6274/oauth/callback: HTTP $code; $acao"
+    [ "$code" = 201 ] || { cat "$CHECK_DIR/reg_inspector.body"; return 1; }
+    [ -n "$acao" ] || return 1
+    code=$(http preflight "$ISSUER/token" -X OPTIONS -H 'Origin: http://localhost:6274' \
+        -H 'Access-Control-Request-Method: POST' -H 'Access-Control-Request-Headers: content-type')
+    echo "    CORS preflight OPTIONS /token: HTTP $code"
+    [ "$code" = 204 ] || return 1
+    code=$(http reg_evil "$ISSUER/register" -H 'Content-Type: application/json' \
+        -d '{"redirect_uris":["https://attacker.example/callback"],"token_endpoint_auth_method":"none"}')
+    echo "    DCR with https://attacker.example/callback: HTTP $code $(rpc_eval "$CHECK_DIR/reg_evil.body" 'm.error' 2>/dev/null)"
+    [ "$code" = 400 ]
 }
 
 run_check() {
@@ -310,13 +433,17 @@ run_check() {
 
 if [ -n "$NO_WAIT" ]; then
     say "self-check (DEMO_NO_WAIT=1)"
-    run_check "protected resource metadata names the resource" check_prm
+    run_check "metadata: protected resource (RFC 9728) and authorization server (RFC 8414, OpenID)" check_metadata
     run_check "no token -> 401 with WWW-Authenticate resource_metadata" check_no_token
-    run_check "tampered token (sub changed, old signature) -> 401" check_tampered
-    run_check "tools/list through nginx with the token" check_tools_list
-    run_check "admin_reset without the admin scope -> 403 insufficient_scope" check_step_up
-    run_check "whoami sees the verified sub, not a client-sent X-Mcp-User" check_whoami_spoof
-    run_check "MCP SDK client through nginx (initialize, SSE, whoami, DELETE)" check_sdk_client
+    run_check "SDK client: 401, discovery, DCR, consent as $DEMO_USER, token; JWT checked; only whoami listed; whoami=$DEMO_USER" check_client_basic
+    run_check "SDK client with MCP_SCOPE=\"$WRITE_SCOPE\": list_apps and create_app listed" check_client_write
+    run_check "create_app with only mcp:tools -> 403 insufficient_scope; with write:application -> 200" check_insufficient_scope
+    run_check "the token is an RFC 9068 JWT (typ at+jwt, iss, aud, kid) signed with run/signing-key.pem" check_jwt
+    run_check "tampered token (sub and scope changed, old signature) -> 401" check_tampered
+    run_check "whoami sees the token's sub, not a client-sent X-Mcp-User" check_whoami_spoof
+    run_check "wrong password -> 401 at /authorize; $ADMIN_USER with mcp:tools admin sees admin_reset, whoami=$ADMIN_USER" check_other_user
+    run_check "refresh token rotates; /revoke -> the access token gets 401 token revoked" check_refresh_revoke
+    run_check "MCP Inspector: DCR with its loopback callback, CORS; other redirect URIs refused" check_inspector
     echo "demo: $PASS passed, $FAIL failed"
     if [ "$FAIL" -ne 0 ]; then
         show_logs

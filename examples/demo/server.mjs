@@ -36,7 +36,7 @@ const SESSION_IDLE_MS = 30 * 60 * 1000;
 const FAKE_APPS = [
   { id: 'app-1001', name: 'billing-dashboard', owner: 'alice', status: 'running' },
   { id: 'app-1002', name: 'inventory-sync', owner: 'bob', status: 'stopped' },
-  { id: 'app-1003', name: 'support-chatbot', owner: 'demo-user', status: 'running' },
+  { id: 'app-1003', name: 'support-chatbot', owner: 'demo', status: 'running' },
 ];
 
 function log(msg) {
@@ -60,7 +60,7 @@ function buildServer() {
     { capabilities: { logging: {} } },
   );
 
-  // Scope to be attached later: any authenticated user (mcp:tools).
+  // Needs mcp:tools, the baseline of every call (mcp_oauth_required_scope).
   server.registerTool(
     'whoami',
     {
@@ -80,7 +80,7 @@ function buildServer() {
     },
   );
 
-  // Scope to be attached later: read:application.
+  // Needs read:application (mcp_oauth_scope list_apps read:application).
   server.registerTool(
     'list_apps',
     {
@@ -92,7 +92,7 @@ function buildServer() {
     async () => text({ applications: FAKE_APPS }),
   );
 
-  // Scope to be attached later: write:application.
+  // Needs write:application (mcp_oauth_scope create_app write:application).
   server.registerTool(
     'create_app',
     {
@@ -115,7 +115,7 @@ function buildServer() {
       }),
   );
 
-  // Scope to be attached later: admin.
+  // Needs admin (mcp_oauth_scope admin_* admin).
   server.registerTool(
     'admin_reset',
     {
