@@ -170,6 +170,8 @@ ngx_int_t ngx_http_mcp_oauth_json_out(ngx_pool_t *pool, json_t *doc,
 ngx_int_t ngx_http_mcp_oauth_scope_allowed(ngx_http_mcp_oauth_srv_conf_t *ascf,
     ngx_http_mcp_oauth_client_t *client, ngx_str_t *scope);
 ngx_int_t ngx_http_mcp_oauth_scope_subset(ngx_str_t *scope, ngx_str_t *of);
+ngx_int_t ngx_http_mcp_oauth_scope_intersect(ngx_pool_t *pool,
+    ngx_str_t *scope, ngx_str_t *of);
 ngx_int_t ngx_http_mcp_oauth_b64url_check(ngx_str_t *s, size_t min,
     size_t max);
 ngx_str_t *ngx_http_mcp_oauth_resource_find(ngx_http_mcp_oauth_srv_conf_t *ascf,

@@ -195,6 +195,51 @@ ngx_http_mcp_oauth_scope_subset(ngx_str_t *scope, ngx_str_t *of)
 
 /* base64url characters only, within a length range (RFC 7636 §4.1, §4.2) */
 
+/* "scope" keeps the scopes that are also in "of", in its order */
+
+ngx_int_t
+ngx_http_mcp_oauth_scope_intersect(ngx_pool_t *pool, ngx_str_t *scope,
+    ngx_str_t *of)
+{
+    u_char     *p, *last, *end, *out, *q;
+    ngx_str_t   one;
+
+    out = ngx_pnalloc(pool, scope->len + 1);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = out;
+    p = scope->data;
+    last = scope->data + scope->len;
+
+    while (p < last) {
+        end = ngx_strlchr(p, last, ' ');
+        if (end == NULL) {
+            end = last;
+        }
+
+        one.data = p;
+        one.len = end - p;
+
+        if (one.len && ngx_http_mcp_oauth_scope_subset(&one, of) == NGX_OK) {
+            if (q > out) {
+                *q++ = ' ';
+            }
+
+            q = ngx_cpymem(q, one.data, one.len);
+        }
+
+        p = end + 1;
+    }
+
+    scope->data = out;
+    scope->len = q - out;
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_mcp_oauth_b64url_check(ngx_str_t *s, size_t min, size_t max)
 {

@@ -143,7 +143,7 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
 {
     u_char                          key[32];
     ngx_int_t                       rc;
-    ngx_str_t                      *v, *reg, rest;
+    ngx_str_t                      *v, *reg, rest, allowed;
     ngx_http_mcp_oauth_authz_t      a;
     ngx_http_mcp_oauth_client_t    *c;
     ngx_http_mcp_oauth_params_t    *p;
@@ -320,6 +320,17 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
         return ngx_http_mcp_oauth_page(r, NGX_HTTP_UNAUTHORIZED,
                                        "Sign-in required",
                                        "Sign in to approve this request.");
+    }
+
+    /* what this user may give: the rest of the request is not granted */
+
+    if (mlcf->user_scope) {
+        if (ngx_http_complex_value(r, mlcf->user_scope, &allowed) != NGX_OK
+            || ngx_http_mcp_oauth_scope_intersect(r->pool, &a.scope, &allowed)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     ngx_http_mcp_oauth_consent_key(r, ascf, c, &a, key);

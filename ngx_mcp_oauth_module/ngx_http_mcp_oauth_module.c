@@ -273,6 +273,13 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
       offsetof(ngx_http_mcp_oauth_loc_conf_t, user),
       NULL },
 
+    { ngx_string("mcp_oauth_user_scope"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, user_scope),
+      NULL },
+
     { ngx_string("mcp_oauth_server_metadata"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_mcp_oauth_as_handler,
@@ -440,6 +447,7 @@ ngx_http_mcp_oauth_create_loc_conf(ngx_conf_t *cf)
     conf->max_body_size = NGX_CONF_UNSET_SIZE;
     conf->filter_tools = NGX_CONF_UNSET;
     conf->user = NGX_CONF_UNSET_PTR;
+    conf->user_scope = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -474,6 +482,7 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               1024 * 1024);
     ngx_conf_merge_value(conf->filter_tools, prev->filter_tools, 0);
     ngx_conf_merge_ptr_value(conf->user, prev->user, NULL);
+    ngx_conf_merge_ptr_value(conf->user_scope, prev->user_scope, NULL);
 
     /* rules of a level replace the inherited ones, as proxy_set_header */
 
