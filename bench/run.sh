@@ -5,20 +5,30 @@
 #   bench/run.sh rss        worker RSS before/after 1,000,000 rules+body requests
 #   bench/run.sh callgrind  instructions per request (valgrind --tool=callgrind),
 #                           writes bench/callgrind-rs256.txt
+#   bench/run.sh soak       SOAK_REQUESTS (1,000,000) valid/invalid/denied requests
+#                           from 3 concurrent wrk; worker RSS sampled; appends
+#                           to bench/results-soak.md; fails on a wrong status
+#                           or RSS growth above SOAK_RSS_BOUND_KB
 #
 # Environment: DURATION (5) seconds per wrk run, ROUNDS (3), CONNS (50),
 # SERVER_CPU (0), CLIENT_CPU (1), NGINX (/usr/sbin/nginx), UNIQUE_TOKENS
 # (default: sized from a calibration run), TOKEN_CACHE (unset: the module's
 # default; "off" or a size sets mcp_oauth_token_cache), RSS_REQUESTS (1000000),
 # CG_WARMUP (2000), CG_REQUESTS (10000), CG_CASES ("plain rs256"; "all": every
-# case but rs256_unique),
+# case but rs256_unique), SOAK_REQUESTS (1000000), SOAK_WARMUP (50000),
+# SOAK_RSS_BOUND_KB (2048), SOAK_WORKERS (2), SOAK_CONNS (16: invalid, denied),
+# SOAK_CONNS_VALID (48),
+# SOAK_SAMPLE (2 s), SOAK_MAX_SECONDS (1800), SOAK_NOCACHE_REQUESTS (200000;
+# 0: no second pass with mcp_oauth_token_cache off),
 # KEEP_TMP=1 keeps the temp dir.
-# Ports (127.0.0.1): bench 18600/18601, rss 18602/18603, callgrind 18604/18605.
+# Ports (127.0.0.1): bench 18600/18601, rss and soak 18602/18603, callgrind
+# 18604/18605.
 set -euo pipefail
 
 # settings given by the caller, for the command line shown in the results
 declare -A ORIG_ENV=()
-for v in DURATION ROUNDS CONNS SERVER_CPU CLIENT_CPU UNIQUE_TOKENS TOKEN_CACHE RSS_REQUESTS CG_WARMUP CG_REQUESTS CG_CASES NGINX; do
+for v in DURATION ROUNDS CONNS SERVER_CPU CLIENT_CPU UNIQUE_TOKENS TOKEN_CACHE RSS_REQUESTS CG_WARMUP CG_REQUESTS CG_CASES NGINX \
+         SOAK_REQUESTS SOAK_WARMUP SOAK_RSS_BOUND_KB SOAK_WORKERS SOAK_CONNS SOAK_CONNS_VALID SOAK_SAMPLE SOAK_MAX_SECONDS SOAK_NOCACHE_REQUESTS; do
     if [[ -n ${!v+x} ]]; then ORIG_ENV[$v]=1; fi
 done
 
@@ -35,6 +45,15 @@ RSS_REQUESTS=${RSS_REQUESTS:-1000000}
 CG_WARMUP=${CG_WARMUP:-2000}
 CG_REQUESTS=${CG_REQUESTS:-10000}
 CG_CASES=${CG_CASES:-plain rs256}
+SOAK_REQUESTS=${SOAK_REQUESTS:-1000000}
+SOAK_WARMUP=${SOAK_WARMUP:-50000}
+SOAK_RSS_BOUND_KB=${SOAK_RSS_BOUND_KB:-2048}
+SOAK_WORKERS=${SOAK_WORKERS:-2}
+SOAK_CONNS=${SOAK_CONNS:-16}
+SOAK_CONNS_VALID=${SOAK_CONNS_VALID:-48}
+SOAK_SAMPLE=${SOAK_SAMPLE:-2}
+SOAK_MAX_SECONDS=${SOAK_MAX_SECONDS:-1800}
+SOAK_NOCACHE_REQUESTS=${SOAK_NOCACHE_REQUESTS:-200000}
 MODE=${1:-bench}
 MODE_ARG=${1:-}
 
@@ -42,8 +61,9 @@ case $MODE in
     bench)     PORT=18600 ;;
     rss)       PORT=18602 ;;
     callgrind) PORT=18604 ;;
-    -h|--help|help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
-    *) echo "usage: $0 [bench|rss|callgrind]" >&2; exit 2 ;;
+    soak)      PORT=18602 ;;   # shares the rss ports: run the two one after the other
+    -h|--help|help) sed -n '2,25p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) echo "usage: $0 [bench|rss|callgrind|soak]" >&2; exit 2 ;;
 esac
 UPORT=$((PORT + 1))
 
@@ -58,6 +78,7 @@ T=
 NGINX_PID=     # nginx master (bench, rss) or valgrind+nginx (callgrind)
 NGINX_BG=0     # 1 when NGINX_PID is a child of this shell (callgrind)
 WRK_PID=       # wrk running in the background (rss)
+SOAK_WRK_PIDS=()   # the three wrk of a soak pass
 
 stop_nginx() {
     [[ -n $NGINX_PID ]] || return 0
@@ -83,6 +104,8 @@ cleanup() {
     trap '' INT TERM
     trap - EXIT
     if [[ -n $WRK_PID ]]; then kill "$WRK_PID" 2>/dev/null || true; wait "$WRK_PID" 2>/dev/null || true; fi
+    local p
+    for p in "${SOAK_WRK_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
     stop_nginx
     if [[ -n $T && -d $T ]]; then
         if [[ ${KEEP_TMP:-0} == 1 ]]; then log "temp dir kept: $T"; else rm -rf "$T"; fi
@@ -141,10 +164,20 @@ done
 cache_conf=
 if [[ -n ${TOKEN_CACHE:-} ]]; then cache_conf="mcp_oauth_token_cache $TOKEN_CACHE;"; fi
 
-write_conf() {   # FILE bench|callgrind
-    local file=$1 kind=$2 proc
+write_conf() {   # FILE bench|callgrind|soak
+    local file=$1 kind=$2 proc soak_loc=
     if [[ $kind == callgrind ]]; then
         proc=$'master_process off;\ndaemon off;'
+    elif [[ $kind == soak ]]; then
+        # several workers, not pinned: they share the token cache zone
+        proc="worker_processes $SOAK_WORKERS;"
+        soak_loc="location /soak {
+            mcp_oauth on;
+            mcp_oauth_required_scope mcp:tools;
+            mcp_oauth_scope create_app write:application;
+            proxy_http_version 1.1; proxy_set_header Connection \"\";
+            proxy_pass http://upstream_mcp;
+        }"
     else
         proc="worker_processes 1;"$'\n'"worker_cpu_affinity $affinity;"
     fi
@@ -208,6 +241,8 @@ http {
             include $T/filter.conf;
             $px proxy_pass http://upstream_mcp/tools50;
         }
+
+        $soak_loc
     }
 
     # the upstream, answering like an MCP server
@@ -229,22 +264,31 @@ EOF
         || die "nginx -t failed for $file:"$'\n'"$out"
 }
 
-start_nginx() {   # daemonized master + 1 worker
-    write_conf "$T/nginx.conf" bench
-    "$NGINX" -p "$T/" -e "$T/error-bench.log" -c "$T/nginx.conf" || die "nginx did not start"
+start_nginx() {   # [bench|soak]: daemonized master + 1 worker (soak: SOAK_WORKERS)
+    local kind=${1:-bench} nw=1
+    [[ $kind == soak ]] && nw=$SOAK_WORKERS
+    write_conf "$T/nginx.conf" "$kind"
+    rm -f "$T/nginx-$kind.pid"
+    "$NGINX" -p "$T/" -e "$T/error-$kind.log" -c "$T/nginx.conf" || die "nginx did not start"
     local i
     for ((i = 0; i < 50; i++)); do
-        [[ -s $T/nginx-bench.pid ]] && break
+        [[ -s $T/nginx-$kind.pid ]] && break
         sleep 0.1
     done
-    NGINX_PID=$(cat "$T/nginx-bench.pid")
+    NGINX_PID=$(cat "$T/nginx-$kind.pid")
+    WORKER_PIDS=()
     for ((i = 0; i < 50; i++)); do
-        WORKER_PID=$(ps -o pid= --ppid "$NGINX_PID" | head -1 | tr -d ' ')
-        [[ -n $WORKER_PID ]] && break
+        mapfile -t WORKER_PIDS < <(ps -o pid= --ppid "$NGINX_PID" | tr -d ' ' | sort -n)
+        ((${#WORKER_PIDS[@]} >= nw)) && break
         sleep 0.1
     done
-    [[ -n $WORKER_PID ]] || die "no nginx worker"
-    log "nginx master $NGINX_PID, worker $WORKER_PID (CPU $SERVER_CPU), 127.0.0.1:$PORT"
+    ((${#WORKER_PIDS[@]} == nw)) || die "expected $nw nginx worker(s), found ${#WORKER_PIDS[@]}"
+    WORKER_PID=${WORKER_PIDS[0]}
+    if [[ $kind == soak ]]; then
+        log "nginx master $NGINX_PID, workers ${WORKER_PIDS[*]}, 127.0.0.1:$PORT"
+    else
+        log "nginx master $NGINX_PID, worker $WORKER_PID (CPU $SERVER_CPU), 127.0.0.1:$PORT"
+    fi
 }
 
 # --------------------------------------------------------------------------
@@ -389,7 +433,8 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
 
 env_cmd() {   # the command line, with the settings that were given
     local s=() v
-    for v in DURATION ROUNDS CONNS SERVER_CPU CLIENT_CPU UNIQUE_TOKENS TOKEN_CACHE RSS_REQUESTS CG_WARMUP CG_REQUESTS CG_CASES NGINX; do
+    for v in DURATION ROUNDS CONNS SERVER_CPU CLIENT_CPU UNIQUE_TOKENS TOKEN_CACHE RSS_REQUESTS CG_WARMUP CG_REQUESTS CG_CASES NGINX \
+         SOAK_REQUESTS SOAK_WARMUP SOAK_RSS_BOUND_KB SOAK_WORKERS SOAK_CONNS SOAK_CONNS_VALID SOAK_SAMPLE SOAK_MAX_SECONDS SOAK_NOCACHE_REQUESTS; do
         if [[ -n ${ORIG_ENV[$v]:-} ]]; then s+=("$v=$(printf '%q' "${!v}")"); fi
     done
     printf '%s' "${s[*]:+${s[*]} }bench/run.sh${MODE_ARG:+ $MODE_ARG}"
@@ -767,6 +812,253 @@ mode_callgrind() {
         echo "Top functions: callgrind-<case>.txt next to this file."
     } >"$BENCH/results-callgrind.md"
     log "wrote $BENCH/results-callgrind.md"
+}
+
+# --------------------------------------------------------------------------
+# soak: valid, invalid and denied requests at the same time from three wrk,
+# SOAK_REQUESTS in all; the RSS of every worker sampled before, during, after
+
+SOAK_KINDS=(valid invalid denied)
+declare -A SK_EXPECT=([valid]=200 [invalid]=401 [denied]=403)
+declare -A SK_TOKENS=([valid]=soak-valid.jwt [invalid]=soak-invalid.txt [denied]=soak-denied.jwt)
+declare -A SK_BODY=([valid]=soak-call.json [invalid]=soak-call.json [denied]=soak-create.json)
+# shellcheck disable=SC2016  # backquotes: markdown
+declare -A SK_DESC=(
+    [valid]='tools/call `search`, valid token with `mcp:tools`'
+    [invalid]='tools/call `search`, rotating: bad signature / expired / wrong audience'
+    [denied]='tools/call `create_app`, valid token without `write:application`')
+SOAK_FAILS=()
+SOAK_MD=()      # markdown lines of the report, per pass
+
+pid_mem() {   # PID: "VmRSS VmHWM" in kB
+    awk '/^VmRSS:/ {r = $2} /^VmHWM:/ {h = $2} END {print r + 0, h + 0}' "/proc/$1/status" 2>/dev/null || echo "0 0"
+}
+pid_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+soak_curl() {   # TOKEN BODY-FILE OUT: prints the status; headers in OUT.h
+    curl -sS -o "$3" -D "$3.h" -w '%{http_code}' -X POST \
+        -H 'Accept: application/json, text/event-stream' -H 'Content-Type: application/json' \
+        -H "Authorization: Bearer $1" --data-binary "@$2" "http://127.0.0.1:$PORT/soak" || echo curl-failed
+}
+
+soak_check() {   # every token of every kind answers the expected status once
+    local k tok code n www
+    for k in "${SOAK_KINDS[@]}"; do
+        n=0
+        while IFS= read -r tok; do
+            [[ -n $tok ]] || continue
+            n=$((n + 1))
+            code=$(soak_curl "$tok" "$T/${SK_BODY[$k]}" "$T/check-soak-$k-$n.out")
+            www=$(tr -d '\r' <"$T/check-soak-$k-$n.out.h" | sed -n 's/^[Ww][Ww][Ww]-[Aa]uthenticate: //p')
+            [[ $code == "${SK_EXPECT[$k]}" ]] || die "soak $k token $n: answered $code, expected ${SK_EXPECT[$k]}"$'\n'"body: $(head -c 400 "$T/check-soak-$k-$n.out")"$'\n'"error log:"$'\n'"$(tail -5 "$T/error-soak.log")"
+            printf '    %-8s token %d -> %s %s\n' "$k" "$n" "$code" "${www:+($www)}" >&2
+        done <"$T/${SK_TOKENS[$k]}"
+    done
+}
+
+soak_progress() {   # PASS: "total valid invalid denied unexpected" from the progress files
+    local pass=$1 k f a u tot=0 unexp=0 per=()
+    for k in "${SOAK_KINDS[@]}"; do
+        local sum=0
+        for f in "$T/soak-$pass-$k.progress".*; do
+            [[ -f $f && $f != *.tmp ]] || continue
+            read -r a u <"$f" || continue
+            sum=$((sum + ${a:-0})); unexp=$((unexp + ${u:-0}))
+        done
+        per+=("$sum"); tot=$((tot + sum))
+    done
+    echo "$tot ${per[*]} $unexp"
+}
+
+soak_pass() {   # PASS REQUESTS CACHE-CONF LABEL
+    local pass=$1 want=$2 label=$4
+    cache_conf=$3
+    start_nginx soak
+    soak_check
+    local w
+    declare -A m_start m_warm m_end m_max m_hwm t_start t_end
+    for w in "${WORKER_PIDS[@]}"; do
+        read -r "m_start[$w]" _ < <(pid_mem "$w")
+        m_max[$w]=${m_start[$w]}
+        t_start[$w]=$(pid_ticks "$w")
+    done
+    local load_before
+    load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+    # each kind runs until it has its third of the requests: the three run at
+    # the same time, the kind that is done first stops first (a proxied 200
+    # costs more than a 401/403 nginx answers itself, so valid gets more
+    # connections, SOAK_CONNS_VALID, to keep the three close to each other)
+    local quota=$(((want + 2) / 3)) k i
+    declare -A conns=([valid]=$SOAK_CONNS_VALID [invalid]=$SOAK_CONNS [denied]=$SOAK_CONNS)
+    log "pass $pass ($label): $want requests, $quota per kind, from 3 wrk (-t1, valid -c$SOAK_CONNS_VALID, invalid and denied -c$SOAK_CONNS) on 127.0.0.1:$PORT/soak"
+    SOAK_WRK_PIDS=()
+    for k in "${SOAK_KINDS[@]}"; do
+        env SOAK_KIND="$k" SOAK_EXPECT="${SK_EXPECT[$k]}" SOAK_TOKENS="$T/${SK_TOKENS[$k]}" \
+            SOAK_BODY="$T/${SK_BODY[$k]}" SOAK_PROGRESS="$T/soak-$pass-$k.progress" \
+            wrk -t1 -c"${conns[$k]}" -d"${SOAK_MAX_SECONDS}s" --timeout 5s -s "$BENCH/wrk/soak.lua" \
+            "http://127.0.0.1:$PORT/soak" >"$T/wrk-soak-$pass-$k.txt" 2>&1 &
+        SOAK_WRK_PIDS+=($!)
+    done
+
+    local samples=$T/soak-$pass-samples.tsv t0=$SECONDS last=-999 warm_n='' tot rest v pp running
+    declare -A ksecs=()
+    : >"$samples"
+    while :; do
+        sleep 0.5
+        read -r tot rest < <(soak_progress "$pass")
+        read -r -a pp <<<"$rest"
+        running=0
+        for i in 0 1 2; do
+            k=${SOAK_KINDS[$i]}
+            [[ -z ${ksecs[$k]:-} ]] || continue
+            if ((pp[i] >= quota)); then
+                kill -INT "${SOAK_WRK_PIDS[$i]}" 2>/dev/null || true
+                ksecs[$k]=$((SECONDS - t0))
+                log "$k: $quota answers after ${ksecs[$k]} s, its wrk stopped"
+            elif ! kill -0 "${SOAK_WRK_PIDS[$i]}" 2>/dev/null; then
+                die "the $k wrk of pass $pass ended early (after $((SECONDS - t0)) s; SOAK_MAX_SECONDS=$SOAK_MAX_SECONDS):"$'\n'"$(tail -n 20 "$T/wrk-soak-$pass-$k.txt")"
+            else
+                running=$((running + 1))
+            fi
+        done
+        if [[ -z $warm_n ]] && ((tot >= SOAK_WARMUP)); then
+            warm_n=$tot
+            for w in "${WORKER_PIDS[@]}"; do read -r "m_warm[$w]" _ < <(pid_mem "$w"); done
+            log "warm-up done at $tot requests: RSS $(for w in "${WORKER_PIDS[@]}"; do printf '%s:%s kB ' "$w" "${m_warm[$w]}"; done)"
+        fi
+        if ((SECONDS - last >= SOAK_SAMPLE || running == 0)); then
+            last=$SECONDS
+            local line="$((SECONDS - t0))	$tot"
+            for w in "${WORKER_PIDS[@]}"; do
+                read -r v _ < <(pid_mem "$w")
+                ((v > m_max[$w])) && m_max[$w]=$v
+                line+="	$v"
+            done
+            echo "$line" >>"$samples"
+            printf '    %4ds %8d requests (valid %d, invalid %d, denied %d), unexpected %d, RSS kB %s\n' \
+                $((SECONDS - t0)) "$tot" "${pp[0]}" "${pp[1]}" "${pp[2]}" "${pp[3]}" \
+                "$(cut -f3- <<<"$line" | tr '\t' ' ')" >&2
+        fi
+        ((running > 0)) || break
+    done
+    local secs=$((SECONDS - t0)) p rc
+    for p in "${SOAK_WRK_PIDS[@]}"; do
+        rc=0; wait "$p" || rc=$?
+        ((rc == 0)) || die "wrk $p failed (rc $rc):"$'\n'"$(tail -n 20 "$T"/wrk-soak-"$pass"-*.txt)"
+    done
+    SOAK_WRK_PIDS=()
+    sleep 1
+    local now_workers
+    now_workers=$(ps -o pid= --ppid "$NGINX_PID" | tr -d ' ' | sort -n | tr '\n' ' ')
+    for w in "${WORKER_PIDS[@]}"; do
+        read -r "m_end[$w]" "m_hwm[$w]" < <(pid_mem "$w")
+        t_end[$w]=$(pid_ticks "$w")
+    done
+    [[ ${now_workers% } == "${WORKER_PIDS[*]}" ]] \
+        || SOAK_FAILS+=("pass $pass: workers changed during the run (${WORKER_PIDS[*]} -> ${now_workers% }): a worker died")
+    stop_nginx
+    mv "$T/error-soak.log" "$T/error-soak-$pass.log"
+
+    # per kind
+    local total=0 out answers unexp statuses rps serr kinds_rows=()
+    for k in "${SOAK_KINDS[@]}"; do
+        out=$T/wrk-soak-$pass-$k.txt
+        read -r answers unexp statuses < <(sed -n 's/^soak: kind=[a-z]* expect=[0-9]* answers=\([0-9]*\) unexpected=\([0-9]*\) statuses=\(.*\)$/\1 \2 \3/p' "$out")
+        [[ -n ${answers:-} ]] || die "no soak summary in $out:"$'\n'"$(cat "$out")"
+        rps=$(wrk_rps "$out"); serr=$(wrk_sockerr "$out")
+        local serr_detail
+        serr_detail=$(sed -n 's/^ *Socket errors: //p' "$out")
+        total=$((total + answers))
+        ((unexp == 0)) || SOAK_FAILS+=("pass $pass: $unexp $k answers were not ${SK_EXPECT[$k]} ($statuses)")
+        ((serr == 0)) || warn "pass $pass, $k: socket errors: $serr_detail"
+        kinds_rows+=("| $pass | $k | ${SK_DESC[$k]} | ${conns[$k]} | ${SK_EXPECT[$k]} | $answers | ${ksecs[$k]} | ${rps%.*} | **$unexp** | ${statuses//,/, } | $serr${serr_detail:+ ($serr_detail)} |")
+    done
+    # per worker
+    local worker_rows=() growth per100k cpu_ticks=0 bound_ok
+    for w in "${WORKER_PIDS[@]}"; do
+        cpu_ticks=$((cpu_ticks + t_end[$w] - t_start[$w]))
+        growth=$((m_end[$w] - m_warm[$w]))
+        per100k=$(awk -v g="$growth" -v n=$((total - warm_n)) 'BEGIN { printf "%+.1f", (n > 0 ? g * 100000 / n : 0) }')
+        bound_ok=yes
+        if ((growth > SOAK_RSS_BOUND_KB)); then
+            bound_ok=NO
+            SOAK_FAILS+=("pass $pass: worker $w RSS grew $growth kB after the warm-up (bound $SOAK_RSS_BOUND_KB kB)")
+        fi
+        worker_rows+=("| $pass | $w | ${m_start[$w]} | ${m_warm[$w]} | ${m_max[$w]} | ${m_hwm[$w]} | ${m_end[$w]} | $(printf '%+d' "$growth") | $per100k | $bound_ok |")
+    done
+    local us_req
+    us_req=$(awk -v t="$cpu_ticks" -v hz="$CLK_TCK" -v n="$total" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+
+    # RSS trace: about 10 rows of the samples
+    local nsamp trace
+    nsamp=$(wc -l <"$samples")
+    trace=$(awk -v n="$nsamp" -F'\t' 'BEGIN { step = n > 10 ? n / 10 : 1 }
+        NR == 1 || NR == n || NR >= next_row { printf "| %s | %s |", $1, $2; for (i = 3; i <= NF; i++) printf " %s |", $i; print ""; next_row = NR + step }' "$samples")
+    local err_summary
+    err_summary=$(awk '{ if (match($0, /\[[a-z]+\]/)) c[substr($0, RSTART + 1, RLENGTH - 2)]++ }
+        END { for (l in c) printf "%s%s: %d", (s++ ? ", " : ""), l, c[l] }' "$T/error-soak-$pass.log")
+    if grep -Eq '\[(alert|crit|emerg)\]' "$T/error-soak-$pass.log"; then
+        SOAK_FAILS+=("pass $pass: alert/crit/emerg in the error log: $(grep -E '\[(alert|crit|emerg)\]' "$T/error-soak-$pass.log" | head -3)")
+    fi
+
+    SOAK_MD+=("" "### Pass $pass: $label" ""
+        "$total requests in $secs s: 3 \`wrk -t1 --timeout 5s\` at the same time, each stopped once its kind had $quota answers;" \
+        "nginx $SOAK_WORKERS workers (not pinned), worker CPU $(awk -v t="$cpu_ticks" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", t / hz }') s in all = $us_req µs/request;" \
+        "load average before / after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg); error log (level warn): ${err_summary:-empty}." ""
+        "| pass | kind | request | connections | expected | answers | s | req/s | unexpected | statuses | socket errors |"
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|---|"
+        "${kinds_rows[@]}" ""
+        "Worker memory (kB, \`/proc/<pid>/status\`); warm-up = the first $warm_n requests; growth = end − after warm-up, bound $SOAK_RSS_BOUND_KB kB:" ""
+        "| pass | worker | VmRSS start | after warm-up | max sampled | peak (VmHWM) | end | growth | per 100k requests | within bound |"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        "${worker_rows[@]}" ""
+        "<details><summary>RSS samples (every ${SOAK_SAMPLE} s), pass $pass</summary>" ""
+        "| s | requests |$(for w in "${WORKER_PIDS[@]}"; do printf ' %s kB |' "$w"; done)"
+        "|---:|---:|$(for w in "${WORKER_PIDS[@]}"; do printf -- '---:|'; done)"
+        "$trace" "" "</details>")
+}
+
+mode_soak() {
+    ((SOAK_WARMUP < SOAK_REQUESTS)) || die "SOAK_WARMUP ($SOAK_WARMUP) must be below SOAK_REQUESTS ($SOAK_REQUESTS)"
+    if ((SOAK_NOCACHE_REQUESTS > 0 && SOAK_WARMUP >= SOAK_NOCACHE_REQUESTS)); then
+        die "SOAK_WARMUP ($SOAK_WARMUP) must be below SOAK_NOCACHE_REQUESTS ($SOAK_NOCACHE_REQUESTS), or set that to 0"
+    fi
+    local load0
+    load0=$(cut -d' ' -f1-3 /proc/loadavg)
+    soak_pass 1 "$SOAK_REQUESTS" "$cache_conf" "token cache ${TOKEN_CACHE:-on (module default, 4m)}"
+    if ((SOAK_NOCACHE_REQUESTS > 0)) && [[ ${TOKEN_CACHE:-} != off ]]; then
+        soak_pass 2 "$SOAK_NOCACHE_REQUESTS" "mcp_oauth_token_cache off;" "mcp_oauth_token_cache off"
+    fi
+    local verdict=PASS
+    ((${#SOAK_FAILS[@]} == 0)) || verdict=FAIL
+    local report
+    report=$(
+        echo "## Soak $(date -u '+%Y-%m-%d %H:%M:%S UTC'): $verdict"
+        echo
+        echo "- nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'); CPU: $(cpu_model), $(nproc) CPUs shared by nginx, the three wrk and whatever else runs"
+        echo "- command: \`$(env_cmd)\`"
+        echo "- module: sha256 $MODULE_SHA..., built $MODULE_DATE; load average at the start: $load0"
+        echo "- location: \`mcp_oauth on; mcp_oauth_required_scope mcp:tools; mcp_oauth_scope create_app write:application;\` in front of the benchmark upstream"
+        printf '%s\n' "${SOAK_MD[@]}"
+        echo
+        if [[ $verdict == PASS ]]; then
+            echo "Verdict: PASS (every answer had the expected status; no worker grew more than $SOAK_RSS_BOUND_KB kB after the warm-up; no worker died)."
+        else
+            echo "Verdict: FAIL"
+            printf -- '- %s\n' "${SOAK_FAILS[@]}"
+        fi
+    )
+    echo
+    echo "$report"
+    local res=$BENCH/results-soak.md
+    if [[ ! -s $res ]]; then
+        printf '%s\n\n%s\n' "# ngx_mcp_oauth_module soak results" \
+            "Appended by \`bench/run.sh soak\`, newest last; see bench/README.md (Soak)." >"$res"
+    fi
+    printf '\n%s\n' "$report" >>"$res"
+    log "appended to $res"
+    ((${#SOAK_FAILS[@]} == 0)) || die "soak failed: ${SOAK_FAILS[*]}"
 }
 
 "mode_$MODE"

@@ -54,6 +54,8 @@ ngx_http_mcp_oauth_create_srv_conf(ngx_conf_t *cf)
     ascf->consent_ttl = NGX_CONF_UNSET;
     ascf->cimd_cache = NGX_CONF_UNSET;
     ascf->cimd_private = NGX_CONF_UNSET;
+    ascf->iam_params = NGX_CONF_UNSET_PTR;
+    ascf->iam_pass = NGX_CONF_UNSET_UINT;
 
     return ascf;
 }
@@ -80,6 +82,27 @@ ngx_http_mcp_oauth_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->cimd_cache, prev->cimd_cache, 600);
     ngx_conf_merge_str_value(conf->cimd_uri, prev->cimd_uri, "");
     ngx_conf_merge_value(conf->cimd_private, prev->cimd_private, 0);
+    ngx_conf_merge_str_value(conf->iam_authorize, prev->iam_authorize, "");
+    ngx_conf_merge_str_value(conf->iam_token_uri, prev->iam_token_uri, "");
+    ngx_conf_merge_str_value(conf->iam_scope, prev->iam_scope, "openid");
+    ngx_conf_merge_ptr_value(conf->iam_params, prev->iam_params, NULL);
+    ngx_conf_merge_uint_value(conf->iam_pass, prev->iam_pass, 0);
+
+    if (conf->iam_client_id.data == NULL) {
+        conf->iam_client_id = prev->iam_client_id;
+        conf->iam_client_secret = prev->iam_client_secret;
+        conf->iam_auth = prev->iam_auth;
+    }
+
+    if (conf->iam_authorize.len
+        && (conf->iam_token_uri.len == 0 || conf->iam_client_id.len == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mcp_oauth_iam_authorize_url\" requires "
+                           "\"mcp_oauth_iam_token_request\" and "
+                           "\"mcp_oauth_iam_client\"");
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->code_ttl <= 0 || conf->token_ttl <= 0
         || conf->refresh_ttl <= 0)
@@ -353,8 +376,13 @@ ngx_http_mcp_oauth_as_collect(ngx_conf_t *cf, void *conf)
         return NGX_ERROR;
     }
 
+    if (mlcf->iam_metadata) {
+        ascf->need_zone = 1;
+    }
+
     if (ascf->signer == NULL) {
-        return NGX_OK;
+        /* pass-through: the scopes to publish in the IAM's metadata */
+        goto scopes;
     }
 
     /* the resource-server half verifies what this server issues */
@@ -369,6 +397,8 @@ ngx_http_mcp_oauth_as_collect(ngx_conf_t *cf, void *conf)
     {
         return NGX_ERROR;
     }
+
+scopes:
 
     if (mlcf->required_scopes) {
         s = mlcf->required_scopes->elts;
@@ -461,7 +491,7 @@ ngx_http_mcp_oauth_as_init(ngx_conf_t *cf)
     for (s = 0; s < cmcf->servers.nelts; s++) {
         ascf = cscfp[s]->ctx->srv_conf[ngx_http_mcp_oauth_module.ctx_index];
 
-        if (ascf->signer == NULL) {
+        if (ascf->signer == NULL && !ascf->need_zone) {
             continue;
         }
 
@@ -487,6 +517,21 @@ ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
 
     static ngx_str_t  zone = ngx_string("mcp_oauth");
 
+    if (ascf->scopes == NULL) {
+        ascf->scopes = ascf->rule_scopes;
+    }
+
+    if (ascf->zone == NULL) {
+        ascf->zone = ngx_http_mcp_oauth_store_zone(cf, &zone, 1024 * 1024);
+        if (ascf->zone == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ascf->signer == NULL) {
+        return NGX_OK;
+    }
+
     if (mlcf->issuers == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"mcp_oauth_signing_key\" requires "
@@ -510,10 +555,6 @@ ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    if (ascf->scopes == NULL) {
-        ascf->scopes = ascf->rule_scopes;
-    }
-
     if (ascf->scopes) {
         s = ascf->scopes->elts;
         ascf->scope.len = ascf->scopes->nelts - 1;
@@ -535,13 +576,6 @@ ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
             }
 
             p = ngx_cpymem(p, s[i].data, s[i].len);
-        }
-    }
-
-    if (ascf->zone == NULL) {
-        ascf->zone = ngx_http_mcp_oauth_store_zone(cf, &zone, 1024 * 1024);
-        if (ascf->zone == NULL) {
-            return NGX_ERROR;
         }
     }
 

@@ -72,6 +72,17 @@ typedef struct {
     ngx_str_t                     cimd_uri;
     ngx_flag_t                    cimd_private;
 
+    /* the bridge to an IAM (docs/iam-proxy.md) */
+    ngx_str_t                     iam_authorize;   /* its URL: bridge on */
+    ngx_str_t                     iam_token_uri;   /* our location to it */
+    ngx_str_t                     iam_client_id;
+    ngx_str_t                     iam_client_secret;
+    ngx_uint_t                    iam_auth;        /* BASIC or POST */
+    ngx_str_t                     iam_scope;
+    ngx_array_t                  *iam_params;      /* ngx_keyval_t */
+    ngx_uint_t                    iam_pass;        /* its tokens to clients */
+    ngx_flag_t                    need_zone;       /* iam_metadata caches */
+
     /* built after the configuration is read */
     ngx_str_t                     issuer;
     ngx_str_t                     base;        /* issuer without a "/" */
@@ -99,6 +110,7 @@ enum {
     NGX_HTTP_MCP_OAUTH_P_CLIENT_SECRET,
     NGX_HTTP_MCP_OAUTH_P_TOKEN,
     NGX_HTTP_MCP_OAUTH_P_TOKEN_TYPE_HINT,
+    NGX_HTTP_MCP_OAUTH_P_ERROR,
     NGX_HTTP_MCP_OAUTH_P_N
 };
 
@@ -119,11 +131,45 @@ typedef struct {
     ngx_str_t                     fetch_url;   /* a metadata document */
     ngx_str_t                     document;    /* as fetched */
     ngx_uint_t                    fetch_status;
+    ngx_str_t                     bridge;      /* the bridge's record */
+    ngx_uint_t                    iam_status;  /* the IAM's token answer */
+    ngx_str_t                     iam_body;
     unsigned                      body_read:1;
     unsigned                      parsed:1;
+    unsigned                      bridged:1;
+    unsigned                      iam_pending:1;
+    unsigned                      iam_done:1;
     unsigned                      fetching:1;
     unsigned                      fetched:1;
 } ngx_http_mcp_oauth_as_ctx_t;
+
+
+/* an authorization being answered */
+typedef struct {
+    ngx_str_t                     redirect;    /* where the answer goes */
+    ngx_str_t                     scope;       /* granted */
+    ngx_str_t                    *resource;
+    ngx_str_t                     user;
+    ngx_str_t                     iam_at;      /* bridge "pass": the IAM's */
+    ngx_str_t                     iam_rt;
+    ngx_str_t                     iam_exp;
+} ngx_http_mcp_oauth_authz_t;
+
+
+/* the fields of a code's record */
+enum {
+    NGX_HTTP_MCP_OAUTH_C_CLIENT = 0,
+    NGX_HTTP_MCP_OAUTH_C_REDIRECT,
+    NGX_HTTP_MCP_OAUTH_C_CHALLENGE,
+    NGX_HTTP_MCP_OAUTH_C_SCOPE,
+    NGX_HTTP_MCP_OAUTH_C_RESOURCE,
+    NGX_HTTP_MCP_OAUTH_C_SUB,
+    NGX_HTTP_MCP_OAUTH_C_SID,
+    NGX_HTTP_MCP_OAUTH_C_IAM_AT,
+    NGX_HTTP_MCP_OAUTH_C_IAM_RT,
+    NGX_HTTP_MCP_OAUTH_C_IAM_EXP,
+    NGX_HTTP_MCP_OAUTH_C_N
+};
 
 
 /* entries of the state zone */
@@ -242,8 +288,36 @@ ngx_int_t ngx_http_mcp_oauth_register_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_mcp_oauth_variable_document_url(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
-/* the endpoints */
+/* the authorization endpoint (..._authorize.c) */
 ngx_int_t ngx_http_mcp_oauth_authorize_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_mcp_oauth_code(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a);
+ngx_int_t ngx_http_mcp_oauth_redirect(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *uri, const char *name, ngx_str_t *value,
+    const char *description);
+ngx_int_t ngx_http_mcp_oauth_page(ngx_http_request_t *r, ngx_uint_t status,
+    const char *title, const char *message);
+u_char *ngx_http_mcp_oauth_urlencode(u_char *dst, ngx_str_t *s);
+
+/* the bridge to an IAM, and its corrected metadata (..._iam.c) */
+char *ngx_http_mcp_oauth_iam_client(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_mcp_oauth_iam_metadata(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_mcp_oauth_iam_cookie(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *value, ngx_uint_t create);
+ngx_int_t ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a);
+ngx_int_t ngx_http_mcp_oauth_iam_refresh(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *iam_rt, ngx_str_t *resource, ngx_http_mcp_oauth_authz_t *out);
+ngx_int_t ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r);
+
+/* the endpoints */
 ngx_int_t ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_mcp_oauth_revoke_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_mcp_oauth_server_metadata_handler(ngx_http_request_t *r);

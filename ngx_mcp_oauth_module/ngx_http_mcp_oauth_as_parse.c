@@ -38,6 +38,7 @@ static ngx_str_t  ngx_http_mcp_oauth_param_names[] = {
     ngx_string("client_secret"),
     ngx_string("token"),
     ngx_string("token_type_hint"),
+    ngx_string("error"),
 };
 
 

@@ -19,12 +19,6 @@
 #define NGX_HTTP_MCP_OAUTH_CSRF_TTL  600
 
 
-typedef struct {
-    ngx_str_t                       redirect;    /* where the answer goes */
-    ngx_str_t                       scope;       /* granted */
-    ngx_str_t                      *resource;
-    ngx_str_t                       user;
-} ngx_http_mcp_oauth_authz_t;
 
 
 static ngx_int_t ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
@@ -38,22 +32,12 @@ static ngx_int_t ngx_http_mcp_oauth_csrf_check(ngx_http_request_t *r,
 static void ngx_http_mcp_oauth_consent_key(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_client_t *c,
     ngx_http_mcp_oauth_authz_t *a, u_char *key);
-static ngx_int_t ngx_http_mcp_oauth_code(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
-    ngx_http_mcp_oauth_authz_t *a);
-static ngx_int_t ngx_http_mcp_oauth_redirect(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
-    ngx_str_t *uri, const char *name, ngx_str_t *value,
-    const char *description);
 static ngx_int_t ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a);
-static ngx_int_t ngx_http_mcp_oauth_page(ngx_http_request_t *r,
-    ngx_uint_t status, const char *title, const char *message);
 static ngx_int_t ngx_http_mcp_oauth_page_headers(ngx_http_request_t *r);
 static u_char *ngx_http_mcp_oauth_html(u_char *dst, ngx_str_t *s);
 static size_t ngx_http_mcp_oauth_html_len(ngx_str_t *s);
-static u_char *ngx_http_mcp_oauth_urlencode(u_char *dst, ngx_str_t *s);
 
 
 /* hidden fields of the consent form: the request, as it came */
@@ -144,6 +128,7 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
     u_char                          key[32];
     ngx_int_t                       rc;
     ngx_str_t                      *v, *reg, rest, allowed;
+    ngx_uint_t                      remember;
     ngx_http_mcp_oauth_authz_t      a;
     ngx_http_mcp_oauth_client_t    *c;
     ngx_http_mcp_oauth_params_t    *p;
@@ -305,9 +290,37 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
                                            "authorization server");
     }
 
-    /* the user, from nginx's authentication in front of us */
-
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_oauth_module);
+    remember = (ascf->consent_ttl > 0);
+
+    if (ascf->iam_authorize.len) {
+        /*
+         * The bridge: the IAM says who the user is, after this consent.
+         * The form is bound to this browser's cookie instead.
+         */
+
+        remember = 0;
+        rc = ngx_http_mcp_oauth_iam_cookie(r, ascf, &a.user,
+                                           r->method != NGX_HTTP_POST);
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc != NGX_OK) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "mcp_oauth: authorize: the consent form came "
+                          "without its cookie");
+            return ngx_http_mcp_oauth_page(r, NGX_HTTP_FORBIDDEN,
+                                           "Request expired",
+                                           "This consent form is not valid "
+                                           "in this browser. Start again "
+                                           "from the application.");
+        }
+
+        goto consent;
+    }
+
+    /* the user, from nginx's authentication in front of us */
 
     if (ngx_http_complex_value(r, mlcf->user, &a.user) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -333,6 +346,8 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
         }
     }
 
+consent:
+
     ngx_http_mcp_oauth_consent_key(r, ascf, c, &a, key);
 
     if (r->method == NGX_HTTP_POST) {
@@ -357,7 +372,11 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
                                                "the user denied the request");
         }
 
-        if (ascf->consent_ttl > 0) {
+        if (ascf->iam_authorize.len) {
+            return ngx_http_mcp_oauth_iam_start(r, ascf, ctx, &a);
+        }
+
+        if (remember) {
             (void) ngx_http_mcp_oauth_store_put(ascf->zone, key,
                                            NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT,
                                            ngx_time() + ascf->consent_ttl,
@@ -367,7 +386,7 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
         return ngx_http_mcp_oauth_code(r, ascf, ctx, &a);
     }
 
-    if (ascf->consent_ttl > 0
+    if (remember
         && ngx_http_mcp_oauth_store_get(ascf->zone, key,
                                         NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT,
                                         r->pool, NULL, 0)
@@ -484,14 +503,14 @@ ngx_http_mcp_oauth_consent_key(ngx_http_request_t *r,
 
 /* a single-use code, kept hashed, and the redirect that carries it */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_oauth_code(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a)
 {
     u_char      key[32];
     ngx_int_t   rc;
-    ngx_str_t   code, sid, rec, f[7];
+    ngx_str_t   code, sid, rec, f[NGX_HTTP_MCP_OAUTH_C_N];
 
     static ngx_str_t  prefix = ngx_string("code");
 
@@ -501,15 +520,23 @@ ngx_http_mcp_oauth_code(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    f[0] = ctx->client.id;
-    f[1] = ctx->params.v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI];
-    f[2] = ctx->params.v[NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE];
-    f[3] = a->scope;
-    f[4] = *a->resource;
-    f[5] = a->user;
-    f[6] = sid;
+    f[NGX_HTTP_MCP_OAUTH_C_CLIENT] = ctx->client.id;
+    f[NGX_HTTP_MCP_OAUTH_C_REDIRECT] =
+                                ctx->params.v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI];
+    f[NGX_HTTP_MCP_OAUTH_C_CHALLENGE] =
+                              ctx->params.v[NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE];
+    f[NGX_HTTP_MCP_OAUTH_C_SCOPE] = a->scope;
+    f[NGX_HTTP_MCP_OAUTH_C_RESOURCE] = *a->resource;
+    f[NGX_HTTP_MCP_OAUTH_C_SUB] = a->user;
+    f[NGX_HTTP_MCP_OAUTH_C_SID] = sid;
+    f[NGX_HTTP_MCP_OAUTH_C_IAM_AT] = a->iam_at;
+    f[NGX_HTTP_MCP_OAUTH_C_IAM_RT] = a->iam_rt;
+    f[NGX_HTTP_MCP_OAUTH_C_IAM_EXP] = a->iam_exp;
 
-    if (ngx_http_mcp_oauth_record_add(r->pool, &rec, f, 7) != NGX_OK) {
+    if (ngx_http_mcp_oauth_record_add(r->pool, &rec, f,
+                                      NGX_HTTP_MCP_OAUTH_C_N)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -545,7 +572,7 @@ ngx_http_mcp_oauth_code(ngx_http_request_t *r,
  * description; then state and iss (RFC 9207) in either case.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_oauth_redirect(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_str_t *uri, const char *name, ngx_str_t *value,
@@ -708,13 +735,24 @@ ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
     p = ngx_http_mcp_oauth_html(p, &c->name);
     p = ngx_cpymem(p, style, sizeof(style) - 1);
     p = ngx_http_mcp_oauth_html(p, &c->name);
-    p = ngx_cpymem(p, "?</h1>\n<p>You are signed in as <strong>",
-                   sizeof("?</h1>\n<p>You are signed in as <strong>") - 1);
-    p = ngx_http_mcp_oauth_html(p, &a->user);
-    p = ngx_cpymem(p, "</strong>.</p>\n<p>If you approve, the application "
-                   "gets access to <code>",
-                   sizeof("</strong>.</p>\n<p>If you approve, the application "
-                          "gets access to <code>") - 1);
+    if (ascf->iam_authorize.len) {
+        /* the bridge: a.user is the browser's cookie, not to be shown */
+        p = ngx_cpymem(p, "?</h1>\n<p>If you approve, you sign in at your "
+                       "identity provider next, and the application gets "
+                       "access to <code>",
+                       sizeof("?</h1>\n<p>If you approve, you sign in at your "
+                              "identity provider next, and the application "
+                              "gets access to <code>") - 1);
+
+    } else {
+        p = ngx_cpymem(p, "?</h1>\n<p>You are signed in as <strong>",
+                       sizeof("?</h1>\n<p>You are signed in as <strong>") - 1);
+        p = ngx_http_mcp_oauth_html(p, &a->user);
+        p = ngx_cpymem(p, "</strong>.</p>\n<p>If you approve, the "
+                       "application gets access to <code>",
+                       sizeof("</strong>.</p>\n<p>If you approve, the "
+                              "application gets access to <code>") - 1);
+    }
     p = ngx_http_mcp_oauth_html(p, a->resource);
     p = ngx_cpymem(p, "</code> and is sent back to <strong>",
                    sizeof("</code> and is sent back to <strong>") - 1);
@@ -790,7 +828,7 @@ ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_oauth_page(ngx_http_request_t *r, ngx_uint_t status,
     const char *title, const char *message)
 {
@@ -890,7 +928,7 @@ ngx_http_mcp_oauth_html(u_char *dst, ngx_str_t *s)
 
 /* a query component: unreserved characters (RFC 3986 §2.3) as they are */
 
-static u_char *
+u_char *
 ngx_http_mcp_oauth_urlencode(u_char *dst, ngx_str_t *s)
 {
     u_char  *p, *last, c;

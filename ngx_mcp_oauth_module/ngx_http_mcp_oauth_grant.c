@@ -30,6 +30,7 @@ enum {
     NGX_HTTP_MCP_OAUTH_G_RESOURCE,
     NGX_HTTP_MCP_OAUTH_G_SUB,
     NGX_HTTP_MCP_OAUTH_G_SID,
+    NGX_HTTP_MCP_OAUTH_G_IAM_RT,        /* bridge "pass": the IAM's, kept */
     NGX_HTTP_MCP_OAUTH_G_N
 };
 
@@ -43,7 +44,8 @@ static ngx_int_t ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_uint_t refresh);
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_uint_t refresh,
+    ngx_str_t *iam_at, ngx_str_t *iam_exp);
 static ngx_int_t ngx_http_mcp_oauth_pkce(ngx_str_t *verifier,
     ngx_str_t *challenge);
 static ngx_int_t ngx_http_mcp_oauth_same(ngx_str_t *a, ngx_str_t *b);
@@ -108,7 +110,9 @@ ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r)
 
     if (ngx_http_mcp_oauth_same(gt, &(ngx_str_t) ngx_string("refresh_token")))
     {
-        return ngx_http_mcp_oauth_grant_refresh(r, ascf, ctx);
+        /* bridging with "pass", the IAM is asked first */
+        rc = ngx_http_mcp_oauth_grant_refresh(r, ascf, ctx);
+        return (rc == NGX_AGAIN) ? NGX_DONE : rc;
     }
 
     if (ngx_http_mcp_oauth_same(gt, &(ngx_str_t)
@@ -193,7 +197,8 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
 {
     u_char                        key[32];
     ngx_int_t                     rc;
-    ngx_str_t                     rec, f[7], g[NGX_HTTP_MCP_OAUTH_G_N], *v;
+    ngx_str_t                     rec, f[NGX_HTTP_MCP_OAUTH_C_N],
+                                  g[NGX_HTTP_MCP_OAUTH_G_N], *v;
     ngx_http_mcp_oauth_params_t  *p;
 
     p = &ctx->params;
@@ -229,22 +234,23 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
     }
 
     if (rc == NGX_DECLINED
-        || ngx_http_mcp_oauth_record_get(&rec, f, 7) != NGX_OK)
+        || ngx_http_mcp_oauth_record_get(&rec, f, NGX_HTTP_MCP_OAUTH_C_N) != NGX_OK)
     {
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                            "invalid_grant",
                                            "the code is unknown or expired");
     }
 
-    /* client, redirect_uri, challenge, scope, resource, sub, sid */
+    g[NGX_HTTP_MCP_OAUTH_G_CLIENT] = f[NGX_HTTP_MCP_OAUTH_C_CLIENT];
+    g[NGX_HTTP_MCP_OAUTH_G_SCOPE] = f[NGX_HTTP_MCP_OAUTH_C_SCOPE];
+    g[NGX_HTTP_MCP_OAUTH_G_RESOURCE] = f[NGX_HTTP_MCP_OAUTH_C_RESOURCE];
+    g[NGX_HTTP_MCP_OAUTH_G_SUB] = f[NGX_HTTP_MCP_OAUTH_C_SUB];
+    g[NGX_HTTP_MCP_OAUTH_G_SID] = f[NGX_HTTP_MCP_OAUTH_C_SID];
+    g[NGX_HTTP_MCP_OAUTH_G_IAM_RT] = f[NGX_HTTP_MCP_OAUTH_C_IAM_RT];
 
-    g[NGX_HTTP_MCP_OAUTH_G_CLIENT] = f[0];
-    g[NGX_HTTP_MCP_OAUTH_G_SCOPE] = f[3];
-    g[NGX_HTTP_MCP_OAUTH_G_RESOURCE] = f[4];
-    g[NGX_HTTP_MCP_OAUTH_G_SUB] = f[5];
-    g[NGX_HTTP_MCP_OAUTH_G_SID] = f[6];
-
-    if (!ngx_http_mcp_oauth_same(&f[0], &ctx->client.id)) {
+    if (!ngx_http_mcp_oauth_same(&f[NGX_HTTP_MCP_OAUTH_C_CLIENT],
+                                 &ctx->client.id))
+    {
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                            "invalid_grant",
                                            "the code was issued to another "
@@ -253,7 +259,8 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
 
     /* the same redirect_uri as at /authorize, if it was given there */
 
-    if (!ngx_http_mcp_oauth_same(&f[1], &v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI]))
+    if (!ngx_http_mcp_oauth_same(&f[NGX_HTTP_MCP_OAUTH_C_REDIRECT],
+                                 &v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI]))
     {
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                            "invalid_grant",
@@ -261,7 +268,8 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
                                            "authorization request");
     }
 
-    if (ngx_http_mcp_oauth_pkce(&v[NGX_HTTP_MCP_OAUTH_P_CODE_VERIFIER], &f[2])
+    if (ngx_http_mcp_oauth_pkce(&v[NGX_HTTP_MCP_OAUTH_P_CODE_VERIFIER],
+                                &f[NGX_HTTP_MCP_OAUTH_C_CHALLENGE])
         != NGX_OK)
     {
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
@@ -271,7 +279,8 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
     }
 
     if (v[NGX_HTTP_MCP_OAUTH_P_RESOURCE].len
-        && !ngx_http_mcp_oauth_same(&v[NGX_HTTP_MCP_OAUTH_P_RESOURCE], &f[4]))
+        && !ngx_http_mcp_oauth_same(&v[NGX_HTTP_MCP_OAUTH_P_RESOURCE],
+                                    &f[NGX_HTTP_MCP_OAUTH_C_RESOURCE]))
     {
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                            "invalid_target",
@@ -296,7 +305,10 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
                       "mcp_oauth: token: a code was redeemed again, its "
                       "grant is revoked");
 
-        if (ngx_http_mcp_oauth_revoke_grant(r, ascf, &f[6]) == NGX_ERROR) {
+        if (ngx_http_mcp_oauth_revoke_grant(r, ascf,
+                                            &f[NGX_HTTP_MCP_OAUTH_C_SID])
+            == NGX_ERROR)
+        {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -307,7 +319,9 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
 
     return ngx_http_mcp_oauth_issue(r, ascf, g,
                                     ctx->client.grants
-                                    & NGX_HTTP_MCP_OAUTH_GRANT_REFRESH);
+                                    & NGX_HTTP_MCP_OAUTH_GRANT_REFRESH,
+                                    &f[NGX_HTTP_MCP_OAUTH_C_IAM_AT],
+                                    &f[NGX_HTTP_MCP_OAUTH_C_IAM_EXP]);
 }
 
 
@@ -315,9 +329,10 @@ static ngx_int_t
 ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
 {
-    u_char      key[32];
-    ngx_int_t   rc;
-    ngx_str_t   rec, g[NGX_HTTP_MCP_OAUTH_G_N], *v;
+    u_char                      key[32];
+    ngx_int_t                   rc;
+    ngx_str_t                   rec, g[NGX_HTTP_MCP_OAUTH_G_N], *v;
+    ngx_http_mcp_oauth_authz_t  iam;
 
     v = ctx->params.v;
 
@@ -398,6 +413,23 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
                                            "authorized");
     }
 
+    /* bridge "pass": the IAM refreshes its token first (it may be down) */
+
+    ngx_str_null(&iam.iam_at);
+    ngx_str_null(&iam.iam_exp);
+
+    if (g[NGX_HTTP_MCP_OAUTH_G_IAM_RT].len) {
+        rc = ngx_http_mcp_oauth_iam_refresh(r, ascf, ctx,
+                                            &g[NGX_HTTP_MCP_OAUTH_G_IAM_RT],
+                                            &g[NGX_HTTP_MCP_OAUTH_G_RESOURCE],
+                                            &iam);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        g[NGX_HTTP_MCP_OAUTH_G_IAM_RT] = iam.iam_rt;
+    }
+
     rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
                                       NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
                                       r->pool, NULL, 1);
@@ -429,7 +461,7 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
                                            "used");
     }
 
-    return ngx_http_mcp_oauth_issue(r, ascf, g, 1);
+    return ngx_http_mcp_oauth_issue(r, ascf, g, 1, &iam.iam_at, &iam.iam_exp);
 }
 
 
@@ -482,6 +514,7 @@ ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
     g[NGX_HTTP_MCP_OAUTH_G_CLIENT] = c->id;
     g[NGX_HTTP_MCP_OAUTH_G_RESOURCE] = *resource;
     g[NGX_HTTP_MCP_OAUTH_G_SUB] = c->id;
+    ngx_str_null(&g[NGX_HTTP_MCP_OAUTH_G_IAM_RT]);
 
     if (ngx_http_mcp_oauth_random(r->pool, 16, &g[NGX_HTTP_MCP_OAUTH_G_SID])
         != NGX_OK)
@@ -489,18 +522,22 @@ ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_mcp_oauth_issue(r, ascf, g, 0);
+    return ngx_http_mcp_oauth_issue(r, ascf, g, 0, NULL, NULL);
 }
 
 
-/* an RFC 9068 access token, and a refresh token of the same grant */
+/*
+ * An RFC 9068 access token (or, bridging with "pass", the IAM's), and a
+ * refresh token of the same grant.
+ */
 
 static ngx_int_t
 ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_uint_t refresh)
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_uint_t refresh,
+    ngx_str_t *iam_at, ngx_str_t *iam_exp)
 {
     u_char      key[32];
-    time_t      now;
+    time_t      now, ttl;
     json_t     *doc;
     ngx_int_t   rc;
     ngx_str_t   payload, jws, jti, rt, rec, body;
@@ -509,6 +546,18 @@ ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
                                                      (s).len)
 
     now = ngx_time();
+    ttl = ascf->token_ttl;
+
+    if (iam_at && iam_at->len) {
+        jws = *iam_at;
+        ttl = iam_exp->len ? ngx_atotm(iam_exp->data, iam_exp->len) : 0;
+
+        if (ttl <= 0) {
+            ttl = ascf->token_ttl;
+        }
+
+        goto answer;
+    }
 
     if (ngx_http_mcp_oauth_random(r->pool, 16, &jti) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -556,10 +605,12 @@ ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
 
     json_decref(doc);
 
+answer:
+
     doc = json_pack("{s:s%,s:s,s:I,s:s%}",
                     "access_token", (char *) jws.data, jws.len,
                     "token_type", "Bearer",
-                    "expires_in", (json_int_t) ascf->token_ttl,
+                    "expires_in", (json_int_t) ttl,
                     "scope", (char *) g[NGX_HTTP_MCP_OAUTH_G_SCOPE].data,
                     g[NGX_HTTP_MCP_OAUTH_G_SCOPE].len);
     if (doc == NULL) {

@@ -38,6 +38,13 @@ static char *ngx_http_mcp_oauth_scopes(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t ngx_http_mcp_oauth_check_url(ngx_str_t *url);
 
 
+static ngx_conf_enum_t  ngx_http_mcp_oauth_iam_token_modes[] = {
+    { ngx_string("mint"), 0 },
+    { ngx_string("pass"), 1 },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
 
     { ngx_string("mcp_oauth_token_cache"),
@@ -279,6 +286,64 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mcp_oauth_loc_conf_t, user_scope),
       NULL },
+
+    /* in front of an IAM (docs/iam-proxy.md) */
+
+    { ngx_string("mcp_oauth_iam_metadata"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
+      ngx_http_mcp_oauth_iam_metadata,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_iam_authorize_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, iam_authorize),
+      NULL },
+
+    { ngx_string("mcp_oauth_iam_token_request"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, iam_token_uri),
+      NULL },
+
+    { ngx_string("mcp_oauth_iam_client"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE123,
+      ngx_http_mcp_oauth_iam_client,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_iam_scope"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, iam_scope),
+      NULL },
+
+    { ngx_string("mcp_oauth_iam_param"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE2,
+      ngx_conf_set_keyval_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, iam_params),
+      NULL },
+
+    { ngx_string("mcp_oauth_iam_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, iam_pass),
+      &ngx_http_mcp_oauth_iam_token_modes },
+
+    { ngx_string("mcp_oauth_iam_callback"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mcp_oauth_as_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) ngx_http_mcp_oauth_iam_callback_handler },
 
     { ngx_string("mcp_oauth_server_metadata"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,

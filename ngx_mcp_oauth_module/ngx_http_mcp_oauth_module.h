@@ -71,6 +71,7 @@ typedef struct {
     ngx_flag_t                         as_endpoint;
     ngx_http_complex_value_t          *user;     /* at /authorize */
     ngx_http_complex_value_t          *user_scope;  /* what it may give */
+    void                              *iam_metadata;  /* pass-through */
     ngx_str_t                          resource_name;
     ngx_str_t                          resource_documentation;
     ngx_str_t                          metadata_json;

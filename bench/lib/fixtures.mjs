@@ -15,6 +15,14 @@
 //   tools50.conf                   nginx directives answering tools50.json with `return`
 //                                  (split over `set` variables: one nginx config
 //                                  token is limited to 4 KB)
+//   soak-valid.jwt                 RS256, scope "mcp:tools" (soak: 200)
+//   soak-denied.jwt                RS256, scope "mcp:tools read:application", no
+//                                  write:application (soak: create_app -> 403)
+//   soak-invalid.txt               3 RS256 tokens, one a line, that must fail (401):
+//                                  bad signature (rsa-evil, kid rsa-1), expired an
+//                                  hour ago, wrong audience
+//   soak-call.json                 tools/call of "search" (needs mcp:tools only)
+//   soak-create.json               tools/call of "create_app" (needs write:application)
 // Tokens expire in a year. Only node:crypto is needed (t/data/mint.mjs).
 
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -39,6 +47,23 @@ w('rules.jwt', mint({ key: 'rsa1', claims: { scope: 'mcp:tools scope_042' }, exp
 const fscopes = [];
 for (let i = 0; i < 50; i += 2) fscopes.push(`fscope_${pad(i, 2)}`);
 w('filter.jwt', mint({ key: 'rsa1', claims: { scope: ['mcp:tools', ...fscopes].join(' ') }, expIn: YEAR }) + '\n');
+
+// --- soak (bench/run.sh soak) ------------------------------------------
+w('soak-valid.jwt', mint({ key: 'rsa1', claims: { sub: 'soak-valid', scope: 'mcp:tools' }, expIn: YEAR }) + '\n');
+w('soak-denied.jwt', mint({ key: 'rsa1', claims: { sub: 'soak-denied', scope: 'mcp:tools read:application' },
+                            expIn: YEAR }) + '\n');
+w('soak-invalid.txt', [
+    // genuine RS256 signature by another key that claims kid rsa-1
+    mint({ key: 'rsa-evil', claims: { sub: 'soak-badsig' }, expIn: YEAR }),
+    // correctly signed, expired an hour ago (far beyond any leeway)
+    mint({ key: 'rsa1', claims: { sub: 'soak-expired' }, iatIn: -7200, expIn: -3600 }),
+    // correctly signed, for another resource
+    mint({ key: 'rsa1', claims: { sub: 'soak-wrongaud', aud: 'https://other.example.com/mcp' }, expIn: YEAR }),
+].join('\n') + '\n');
+const soakCall = (name, args) => JSON.stringify({
+    jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name, arguments: args } });
+w('soak-call.json', soakCall('search', { query: 'soak test', limit: 5 }));
+w('soak-create.json', soakCall('create_app', { name: 'soak-app', region: 'eu' }));
 
 // --- /rules: 100 rules, body ~1 KB tools/call of tool_042 ---------------
 const rules = [];
