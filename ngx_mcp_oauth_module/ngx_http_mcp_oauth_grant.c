@@ -370,6 +370,26 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
                                            "expired");
     }
 
+    if (rc == NGX_BUSY) {
+        /* RFC 9700 §4.14.2: a rotated token used again; the family goes */
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "mcp_oauth: token: a used refresh token was presented "
+                      "again, its grant is revoked");
+
+        if (ngx_http_mcp_oauth_revoke_grant(r, ascf,
+                                            &g[NGX_HTTP_MCP_OAUTH_G_SID])
+            == NGX_ERROR)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_grant",
+                                           "the refresh token was already "
+                                           "used");
+    }
+
     if (!ngx_http_mcp_oauth_same(&g[NGX_HTTP_MCP_OAUTH_G_CLIENT],
                                  &ctx->client.id))
     {
@@ -434,27 +454,8 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
                                       NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
                                       r->pool, NULL, 1);
 
-    if (rc == NGX_DECLINED) {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_grant",
-                                           "the refresh token is unknown or "
-                                           "expired");
-    }
-
-    if (rc == NGX_BUSY) {
-        /* RFC 9700 §4.14.2: a rotated token used again; the family goes */
-
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "mcp_oauth: token: a used refresh token was presented "
-                      "again, its grant is revoked");
-
-        if (ngx_http_mcp_oauth_revoke_grant(r, ascf,
-                                            &g[NGX_HTTP_MCP_OAUTH_G_SID])
-            == NGX_ERROR)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
+    if (rc != NGX_OK) {
+        /* used or gone meanwhile (a concurrent refresh won) */
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                            "invalid_grant",
                                            "the refresh token was already "

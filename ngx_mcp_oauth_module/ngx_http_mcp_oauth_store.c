@@ -195,8 +195,8 @@ ngx_http_mcp_oauth_store_put(ngx_shm_zone_t *zone, u_char *key,
 
 /*
  * NGX_OK: a live entry of the type, its data copied to the pool;
- * NGX_BUSY: with "use", the entry had been used before (data still given,
- * for the caller to revoke what came of it); NGX_DECLINED: none.
+ * NGX_BUSY: the same, but the entry had been used before (for the caller
+ * to refuse it and revoke what came of it); NGX_DECLINED: none.
  * "use" marks the entry used in the same lock (single-use codes and
  * refresh tokens).
  */
@@ -220,10 +220,9 @@ ngx_http_mcp_oauth_store_get(ngx_shm_zone_t *zone, u_char *key,
         return NGX_DECLINED;
     }
 
-    rc = NGX_OK;
+    rc = e->used ? NGX_BUSY : NGX_OK;
 
     if (use) {
-        rc = e->used ? NGX_BUSY : NGX_OK;
         e->used = 1;
     }
 
