@@ -202,7 +202,27 @@ ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
                                            "invalid_token", err, NULL, NULL);
         }
 
+        /*
+         * The claims are read before the signature only to refuse an
+         * expired token early: a client looping on one would otherwise
+         * cost a signature check each time (nothing is accepted here).
+         */
+
+        if (ngx_http_mcp_oauth_claims_extract(r->pool, &ctx->jwt,
+                                              &ctx->claims, &err)
+            != NGX_OK)
+        {
+            return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                           "invalid_token", err, NULL, NULL);
+        }
+
         ctx->decoded = 1;
+    }
+
+    if (ngx_time() >= ctx->claims.exp + mlcf->leeway) {
+        return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                       "invalid_token", "token expired",
+                                       NULL, NULL);
     }
 
     sets[0] = mlcf->jwks;
@@ -243,14 +263,6 @@ ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
     }
 
     if (rc != NGX_OK) {
-        return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                       "invalid_token", err, NULL, NULL);
-    }
-
-    if (ngx_http_mcp_oauth_claims_extract(r->pool, &ctx->jwt, &ctx->claims,
-                                          &err)
-        != NGX_OK)
-    {
         return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                        "invalid_token", err, NULL, NULL);
     }

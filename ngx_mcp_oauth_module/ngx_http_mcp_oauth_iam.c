@@ -196,7 +196,7 @@ ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r)
     json_t                             *doc, *scopes;
     ngx_int_t                           rc;
     ngx_str_t                           text, *s;
-    ngx_uint_t                          i;
+    ngx_uint_t                          i, cached;
     ngx_http_mcp_oauth_as_ctx_t        *ctx;
     ngx_http_mcp_oauth_loc_conf_t      *mlcf;
     ngx_http_mcp_oauth_srv_conf_t      *ascf;
@@ -217,70 +217,79 @@ ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r)
     ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
     im = mlcf->iam_metadata;
 
+    /* the IAM's own document is cached: each location corrects it */
+
     ngx_http_mcp_oauth_sha256(&prefix, &im->uri, key);
 
-    if (ngx_http_mcp_oauth_store_get(ascf->zone, key,
-                                     NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT,
-                                     r->pool, &text, 0)
-        == NGX_OK)
-    {
-        goto send;
-    }
+    cached = (ngx_http_mcp_oauth_store_get(ascf->zone, key,
+                                           NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT,
+                                           r->pool, &text, 0)
+              == NGX_OK);
 
-    ctx = ngx_http_mcp_oauth_as_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    if (!cached) {
+        ctx = ngx_http_mcp_oauth_as_ctx(r);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
 
-    if (!ctx->iam_done) {
-        if (ctx->iam_pending) {
+        if (!ctx->iam_done) {
+            if (ctx->iam_pending) {
+                return NGX_DONE;
+            }
+
+            rc = ngx_http_discard_request_body(r);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+            if (ps == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ps->handler = ngx_http_mcp_oauth_iam_done;
+            ps->data = ctx;
+
+            if (ngx_http_mcp_oauth_capture_subrequest(r, &im->uri, NULL, ps,
+                                                NGX_HTTP_SUBREQUEST_WAITED)
+                == NULL)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ctx->iam_pending = 1;
+            r->main->count++;
+            r->write_event_handler = ngx_http_core_run_phases;
+
             return NGX_DONE;
         }
 
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
+        text = ctx->iam_body;
+
+        if (ctx->iam_status != NGX_HTTP_OK) {
+            ngx_str_null(&text);
         }
-
-        ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-        if (ps == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ps->handler = ngx_http_mcp_oauth_iam_done;
-        ps->data = ctx;
-
-        if (ngx_http_mcp_oauth_capture_subrequest(r, &im->uri, NULL, ps,
-                                                  NGX_HTTP_SUBREQUEST_WAITED)
-            == NULL)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ctx->iam_pending = 1;
-        r->main->count++;
-        r->write_event_handler = ngx_http_core_run_phases;
-
-        return NGX_DONE;
     }
 
-    doc = NULL;
-
-    if (ctx->iam_status == NGX_HTTP_OK) {
-        doc = json_loadb((char *) ctx->iam_body.data, ctx->iam_body.len, 0,
-                         NULL);
-    }
+    doc = text.len ? json_loadb((char *) text.data, text.len, 0, NULL) : NULL;
 
     if (!json_is_object(doc)) {
         json_decref(doc);
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "mcp_oauth: the IAM's metadata from \"%V\" is not "
-                      "available (status %ui, or not a JSON object)",
-                      &im->uri, ctx->iam_status);
+                      "available (not fetched, or not a JSON object)",
+                      &im->uri);
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                            "temporarily_unavailable",
                                            "the authorization server's "
                                            "metadata cannot be fetched");
+    }
+
+    if (!cached) {
+        (void) ngx_http_mcp_oauth_store_put(ascf->zone, key,
+                                            NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT,
+                                            ngx_time() + im->cache, &text,
+                                            r->connection->log);
     }
 
     /* ChatGPT asks for every scope listed: only what is granted here */
@@ -310,13 +319,6 @@ ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r)
     if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    (void) ngx_http_mcp_oauth_store_put(ascf->zone, key,
-                                        NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT,
-                                        ngx_time() + im->cache, &text,
-                                        r->connection->log);
-
-send:
 
     return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_OK, "application/json",
                                       &text);
