@@ -20,6 +20,8 @@ static ngx_int_t ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
     ngx_http_mcp_oauth_srv_conf_t *ascf);
 static ngx_int_t ngx_http_mcp_oauth_str_add(ngx_pool_t *pool,
     ngx_array_t **a, ngx_str_t *s);
+static ngx_int_t ngx_http_mcp_oauth_as_document(ngx_http_request_t *r,
+    const char *type, ngx_str_t *doc);
 static void ngx_http_mcp_oauth_as_body_done(ngx_http_request_t *r);
 
 
@@ -712,36 +714,34 @@ ngx_http_mcp_oauth_json_out(ngx_pool_t *pool, json_t *doc, ngx_str_t *out)
 ngx_int_t
 ngx_http_mcp_oauth_server_metadata_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                       rc;
     ngx_http_mcp_oauth_srv_conf_t  *ascf;
 
     ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
 
-    if (r->method == NGX_HTTP_OPTIONS) {
-        return ngx_http_mcp_oauth_preflight(r, "GET, HEAD, OPTIONS");
-    }
-
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_OK, "application/json",
-                                      &ascf->metadata);
+    return ngx_http_mcp_oauth_as_document(r, "application/json",
+                                          &ascf->metadata);
 }
 
 
 ngx_int_t
 ngx_http_mcp_oauth_jwks_publish_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                       rc;
     ngx_http_mcp_oauth_srv_conf_t  *ascf;
 
     ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
+
+    return ngx_http_mcp_oauth_as_document(r, "application/jwk-set+json",
+                                          &ascf->signer->jwks);
+}
+
+
+/* a public document: GET, HEAD, and CORS preflights */
+
+static ngx_int_t
+ngx_http_mcp_oauth_as_document(ngx_http_request_t *r, const char *type,
+    ngx_str_t *doc)
+{
+    ngx_int_t  rc;
 
     if (r->method == NGX_HTTP_OPTIONS) {
         return ngx_http_mcp_oauth_preflight(r, "GET, HEAD, OPTIONS");
@@ -756,8 +756,7 @@ ngx_http_mcp_oauth_jwks_publish_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_OK, "application/jwk-set+json",
-                                      &ascf->signer->jwks);
+    return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_OK, type, doc);
 }
 
 

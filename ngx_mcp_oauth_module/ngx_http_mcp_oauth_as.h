@@ -299,6 +299,7 @@ ngx_int_t ngx_http_mcp_oauth_redirect(ngx_http_request_t *r,
     const char *description);
 ngx_int_t ngx_http_mcp_oauth_page(ngx_http_request_t *r, ngx_uint_t status,
     const char *title, const char *message);
+ngx_int_t ngx_http_mcp_oauth_location(ngx_http_request_t *r, ngx_str_t *url);
 u_char *ngx_http_mcp_oauth_urlencode(u_char *dst, ngx_str_t *s);
 
 /* the bridge to an IAM, and its corrected metadata (..._iam.c) */

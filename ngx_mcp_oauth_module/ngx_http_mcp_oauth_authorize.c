@@ -578,10 +578,9 @@ ngx_http_mcp_oauth_redirect(ngx_http_request_t *r,
     ngx_str_t *uri, const char *name, ngx_str_t *value,
     const char *description)
 {
-    u_char           *p;
-    size_t            len;
-    ngx_str_t        *state, desc, err;
-    ngx_table_elt_t  *h;
+    u_char     *p;
+    size_t      len;
+    ngx_str_t  *state, desc, err, url;
 
     state = &ctx->params.v[NGX_HTTP_MCP_OAUTH_P_STATE];
     ngx_str_null(&err);
@@ -608,12 +607,7 @@ ngx_http_mcp_oauth_redirect(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->value.data = p;
+    url.data = p;
     p = ngx_cpymem(p, uri->data, uri->len);
     *p++ = ngx_strlchr(uri->data, uri->data + uri->len, '?') ? '&' : '?';
 
@@ -637,10 +631,27 @@ ngx_http_mcp_oauth_redirect(ngx_http_request_t *r,
 
     p = ngx_cpymem(p, "&iss=", sizeof("&iss=") - 1);
     p = ngx_http_mcp_oauth_urlencode(p, &ascf->issuer);
+    url.len = p - url.data;
 
-    h->value.len = p - h->value.data;
+    return ngx_http_mcp_oauth_location(r, &url);
+}
+
+
+/* a 302, never cached */
+
+ngx_int_t
+ngx_http_mcp_oauth_location(ngx_http_request_t *r, ngx_str_t *url)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     h->hash = 1;
     ngx_str_set(&h->key, "Location");
+    h->value = *url;
 #if (nginx_version >= 1023000)
     h->next = NULL;
 #endif
@@ -653,6 +664,8 @@ ngx_http_mcp_oauth_redirect(ngx_http_request_t *r,
 
     return NGX_HTTP_MOVED_TEMPORARILY;
 }
+
+
 
 
 static ngx_int_t

@@ -35,6 +35,8 @@ enum {
 };
 
 
+static ngx_int_t ngx_http_mcp_oauth_client_request(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t **ctx);
 static ngx_int_t ngx_http_mcp_oauth_form(ngx_http_request_t *r,
     ngx_http_mcp_oauth_as_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
@@ -68,36 +70,11 @@ ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r)
         return ngx_http_mcp_oauth_preflight(r, "POST, OPTIONS");
     }
 
-    if (r->method != NGX_HTTP_POST) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
     ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
 
-    ctx = ngx_http_mcp_oauth_as_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_mcp_oauth_form(r, ctx);
+    rc = ngx_http_mcp_oauth_client_request(r, ascf, &ctx);
     if (rc != NGX_OK) {
         return rc;
-    }
-
-    rc = ngx_http_mcp_oauth_client_auth(r, ascf, ctx);
-
-    if (rc == NGX_AGAIN) {
-        return NGX_DONE;
-    }
-
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (rc != NGX_OK) {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_UNAUTHORIZED,
-                                           "invalid_client",
-                                           "client authentication failed");
     }
 
     gt = &ctx->params.v[NGX_HTTP_MCP_OAUTH_P_GRANT_TYPE];
@@ -130,6 +107,52 @@ ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r)
     return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                        "unsupported_grant_type",
                                        "grant_type is not supported");
+}
+
+
+/*
+ * What /token and /revoke start with: a POST, its form, and the client's
+ * authentication.  NGX_OK: *ctx has the client;
+ * else what the handler returns.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_client_request(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t **ctx)
+{
+    ngx_int_t  rc;
+
+    if (r->method != NGX_HTTP_POST) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    *ctx = ngx_http_mcp_oauth_as_ctx(r);
+    if (*ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_mcp_oauth_form(r, *ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_mcp_oauth_client_auth(r, ascf, *ctx);
+
+    if (rc == NGX_AGAIN) {
+        return NGX_DONE;
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_UNAUTHORIZED,
+                                           "invalid_client",
+                                           "client authentication failed");
+    }
+
+    return NGX_OK;
 }
 
 
@@ -732,36 +755,11 @@ ngx_http_mcp_oauth_revoke_handler(ngx_http_request_t *r)
         return ngx_http_mcp_oauth_preflight(r, "POST, OPTIONS");
     }
 
-    if (r->method != NGX_HTTP_POST) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
     ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
 
-    ctx = ngx_http_mcp_oauth_as_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_mcp_oauth_form(r, ctx);
+    rc = ngx_http_mcp_oauth_client_request(r, ascf, &ctx);
     if (rc != NGX_OK) {
         return rc;
-    }
-
-    rc = ngx_http_mcp_oauth_client_auth(r, ascf, ctx);
-
-    if (rc == NGX_AGAIN) {
-        return NGX_DONE;
-    }
-
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (rc != NGX_OK) {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_UNAUTHORIZED,
-                                           "invalid_client",
-                                           "client authentication failed");
     }
 
     token = &ctx->params.v[NGX_HTTP_MCP_OAUTH_P_TOKEN];

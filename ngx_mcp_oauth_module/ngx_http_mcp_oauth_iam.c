@@ -52,6 +52,8 @@ static ngx_int_t ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_oauth_iam_post(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_str_t *form);
+static ngx_http_request_t *ngx_http_mcp_oauth_iam_subrequest(
+    ngx_http_request_t *r, ngx_http_mcp_oauth_as_ctx_t *ctx, ngx_str_t *uri);
 static ngx_int_t ngx_http_mcp_oauth_iam_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_oauth_iam_tokens(ngx_http_request_t *r,
@@ -65,8 +67,6 @@ static json_t *ngx_http_mcp_oauth_jwt_payload(ngx_pool_t *pool,
     ngx_str_t *jwt);
 static ngx_int_t ngx_http_mcp_oauth_iam_header(ngx_http_request_t *sr,
     char *name, ngx_str_t *value);
-static ngx_int_t ngx_http_mcp_oauth_location(ngx_http_request_t *r,
-    ngx_str_t *url);
 static void ngx_http_mcp_oauth_bridge_key(ngx_str_t *state, u_char *key);
 
 
@@ -201,7 +201,6 @@ ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r)
     ngx_http_mcp_oauth_loc_conf_t      *mlcf;
     ngx_http_mcp_oauth_srv_conf_t      *ascf;
     ngx_http_mcp_oauth_iam_metadata_t  *im;
-    ngx_http_post_subrequest_t         *ps;
 
     static ngx_str_t  prefix = ngx_string("iam metadata");
 
@@ -242,24 +241,9 @@ ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r)
                 return rc;
             }
 
-            ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-            if (ps == NULL) {
+            if (ngx_http_mcp_oauth_iam_subrequest(r, ctx, &im->uri) == NULL) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
-
-            ps->handler = ngx_http_mcp_oauth_iam_done;
-            ps->data = ctx;
-
-            if (ngx_http_mcp_oauth_capture_subrequest(r, &im->uri, NULL, ps,
-                                                NGX_HTTP_SUBREQUEST_WAITED)
-                == NULL)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            ctx->iam_pending = 1;
-            r->main->count++;
-            r->write_event_handler = ngx_http_core_run_phases;
 
             return NGX_DONE;
         }
@@ -1091,7 +1075,6 @@ ngx_http_mcp_oauth_iam_post(ngx_http_request_t *r,
     ngx_str_t                    value, plain, enc;
     ngx_chain_t                 *cl;
     ngx_http_request_t          *sr;
-    ngx_http_post_subrequest_t  *ps;
 
     if (ctx->iam_done) {
         return NGX_OK;
@@ -1101,16 +1084,7 @@ ngx_http_mcp_oauth_iam_post(ngx_http_request_t *r,
         return NGX_AGAIN;
     }
 
-    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-    if (ps == NULL) {
-        return NGX_ERROR;
-    }
-
-    ps->handler = ngx_http_mcp_oauth_iam_done;
-    ps->data = ctx;
-
-    sr = ngx_http_mcp_oauth_capture_subrequest(r, &ascf->iam_token_uri, NULL,
-                                               ps, NGX_HTTP_SUBREQUEST_WAITED);
+    sr = ngx_http_mcp_oauth_iam_subrequest(r, ctx, &ascf->iam_token_uri);
     if (sr == NULL) {
         return NGX_ERROR;
     }
@@ -1174,14 +1148,41 @@ ngx_http_mcp_oauth_iam_post(ngx_http_request_t *r,
         }
     }
 
+    return NGX_AGAIN;
+}
+
+
+/*
+ * A subrequest whose answer lands in ctx (iam_status, iam_body); the
+ * handler runs again when it is done.
+ */
+
+static ngx_http_request_t *
+ngx_http_mcp_oauth_iam_subrequest(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_as_ctx_t *ctx, ngx_str_t *uri)
+{
+    ngx_http_request_t          *sr;
+    ngx_http_post_subrequest_t  *ps;
+
+    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    if (ps == NULL) {
+        return NULL;
+    }
+
+    ps->handler = ngx_http_mcp_oauth_iam_done;
+    ps->data = ctx;
+
+    sr = ngx_http_mcp_oauth_capture_subrequest(r, uri, NULL, ps,
+                                               NGX_HTTP_SUBREQUEST_WAITED);
+    if (sr == NULL) {
+        return NULL;
+    }
+
     ctx->iam_pending = 1;
-
-    /* the subrequest holds the request; the handler runs when it is done */
-
     r->main->count++;
     r->write_event_handler = ngx_http_core_run_phases;
 
-    return NGX_AGAIN;
+    return sr;
 }
 
 
@@ -1243,35 +1244,6 @@ ngx_http_mcp_oauth_iam_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     }
 
     return rc;
-}
-
-
-static ngx_int_t
-ngx_http_mcp_oauth_location(ngx_http_request_t *r, ngx_str_t *url)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Location");
-    h->value = *url;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-
-    r->headers_out.location = h;
-
-    if (ngx_http_mcp_oauth_add_header(r, "Cache-Control", "no-store")
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return NGX_HTTP_MOVED_TEMPORARILY;
 }
 
 
