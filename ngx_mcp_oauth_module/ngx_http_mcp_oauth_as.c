@@ -648,8 +648,10 @@ ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
                         methods);
     json_object_set_new(doc, "code_challenge_methods_supported",
                         json_pack("[s]", "S256"));
-    json_object_set_new(doc, "client_id_metadata_document_supported",
-                        json_true());
+    if (ascf->cimd_uri.len) {
+        json_object_set_new(doc, "client_id_metadata_document_supported",
+                            json_true());
+    }
     json_object_set_new(doc, "authorization_response_iss_parameter_supported",
                         json_true());
 
@@ -848,6 +850,33 @@ ngx_http_mcp_oauth_as_send(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     return ngx_http_mcp_oauth_send_body(r, status, type, body);
+}
+
+
+/*
+ * A helper that finds an error keeps it (and returns NGX_DECLINED); the
+ * handler answers it.  Sending it from the helper would let the handler
+ * carry on after the answer.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_as_fail(ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_uint_t status, const char *error, const char *description)
+{
+    ctx->err_status = status;
+    ctx->err = error;
+    ctx->err_desc = description;
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_as_failed(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_as_ctx_t *ctx)
+{
+    return ngx_http_mcp_oauth_as_error(r, ctx->err_status, ctx->err,
+                                       ctx->err_desc);
 }
 
 

@@ -132,6 +132,9 @@ typedef struct {
     ngx_str_t                     document;    /* as fetched */
     ngx_uint_t                    fetch_status;
     ngx_str_t                     bridge;      /* the bridge's record */
+    ngx_uint_t                    err_status;  /* an error to answer */
+    const char                   *err;
+    const char                   *err_desc;
     ngx_uint_t                    iam_status;  /* the IAM's token answer */
     ngx_str_t                     iam_body;
     unsigned                      body_read:1;
@@ -211,6 +214,10 @@ ngx_int_t ngx_http_mcp_oauth_as_send(ngx_http_request_t *r,
     ngx_uint_t status, const char *type, ngx_str_t *body);
 ngx_int_t ngx_http_mcp_oauth_as_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *error, const char *description);
+ngx_int_t ngx_http_mcp_oauth_as_fail(ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_uint_t status, const char *error, const char *description);
+ngx_int_t ngx_http_mcp_oauth_as_failed(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_as_ctx_t *ctx);
 ngx_int_t ngx_http_mcp_oauth_json_out(ngx_pool_t *pool, json_t *doc,
     ngx_str_t *out);
 ngx_int_t ngx_http_mcp_oauth_scope_allowed(ngx_http_mcp_oauth_srv_conf_t *ascf,

@@ -73,6 +73,11 @@ ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r)
     ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
 
     rc = ngx_http_mcp_oauth_client_request(r, ascf, &ctx);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_oauth_as_failed(r, ctx);
+    }
+
     if (rc != NGX_OK) {
         return rc;
     }
@@ -147,9 +152,9 @@ ngx_http_mcp_oauth_client_request(ngx_http_request_t *r,
     }
 
     if (rc != NGX_OK) {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_UNAUTHORIZED,
-                                           "invalid_client",
-                                           "client authentication failed");
+        return ngx_http_mcp_oauth_as_fail(*ctx, NGX_HTTP_UNAUTHORIZED,
+                                          "invalid_client",
+                                          "client authentication failed");
     }
 
     return NGX_OK;
@@ -186,7 +191,7 @@ ngx_http_mcp_oauth_form(ngx_http_request_t *r,
                            sizeof("application/x-www-form-urlencoded") - 1)
            != 0)
     {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
                                            "invalid_request",
                                            "the body must be "
                                            "application/x-www-form-"
@@ -204,7 +209,7 @@ ngx_http_mcp_oauth_form(ngx_http_request_t *r,
     }
 
     if (rc != NGX_OK || ctx->params.repeated) {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
                                            "invalid_request",
                                            "the parameters are malformed or "
                                            "repeated");
@@ -466,6 +471,10 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
                                             &g[NGX_HTTP_MCP_OAUTH_G_IAM_RT],
                                             &g[NGX_HTTP_MCP_OAUTH_G_RESOURCE],
                                             &iam);
+        if (rc == NGX_DECLINED) {
+            return ngx_http_mcp_oauth_as_failed(r, ctx);
+        }
+
         if (rc != NGX_OK) {
             return rc;
         }
@@ -758,6 +767,11 @@ ngx_http_mcp_oauth_revoke_handler(ngx_http_request_t *r)
     ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
 
     rc = ngx_http_mcp_oauth_client_request(r, ascf, &ctx);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_oauth_as_failed(r, ctx);
+    }
+
     if (rc != NGX_OK) {
         return rc;
     }

@@ -16,7 +16,7 @@ $ENV{TEST_NGINX_BLACKHOLE_PORT} = $BlackHole->sockport;
 repeat_each(2);
 
 # per-block counts, following the real Test::Nginx rules
-plan tests => repeat_each() * (3 + 6 + 7 + 3 + 6 + 2 + 2 + 2 + 4 + 6 + 1 + 2 + 2 + 2 + 2);
+plan tests => repeat_each() * (3 + 6 + 7 + 3 + 6 + 2 + 2 + 2 + 4 + 6 + 1 + 2 + 2 + 2 + 2 + 2 + 2 + 4);
 
 no_shuffle();
 
@@ -240,3 +240,39 @@ raw HTTP/1.0
 [["POST /len\nhel", {value => "lo", delay_before => 0.05}]]
 --- response_body
 len=5
+
+
+
+=== TEST 16: response_body_filters: builtin names, applied in order
+--- config
+    location = /f { return 200 "Hello"; }
+--- request
+GET /f
+--- response_body_filters
+uc length
+--- response_body chomp
+5
+
+
+
+=== TEST 17: response_body_filters: array of code refs (eval)
+--- config
+    location = /f { return 200 "Hello"; }
+--- request
+GET /f
+--- response_body_filters eval
+[sub { "[$_[0]]" }, \&CORE::lc]
+--- response_body chomp
+[hello]
+
+
+
+=== TEST 18: response_body_filters: one filter list per request
+--- config
+    location = /f { return 200 "Hello"; }
+--- request eval
+["GET /f", "GET /f"]
+--- response_body_filters eval
+[[\&CORE::uc], [sub { scalar reverse $_[0] }]]
+--- response_body eval
+["HELLO", "olleH"]

@@ -19,6 +19,8 @@ use Test::Base -base;
 
 our $VERSION = '0.29_compat';
 
+use Digest::MD5 ();
+use Digest::SHA ();
 use Errno qw(EAGAIN EWOULDBLOCK EINTR);
 use File::Path qw(make_path remove_tree);
 use File::Spec ();
@@ -106,7 +108,7 @@ srand $$;
 # sections of the real module that this one does not implement: fail loudly
 # instead of silently ignoring them
 our @Unsupported = qw(http2 http3 tcp_listen udp_listen stap shutdown_error_log
-    no_shutdown_error_log response_body_filters request_eval response_body_eval
+    no_shutdown_error_log request_eval response_body_eval
     skip_eval skip_nginx2 skip_openssl skip_slave todo todo_nginx charset);
 
 # ---------------------------------------------------------- exported API
@@ -960,6 +962,60 @@ sub parse_response ($$$) {
     return ($res, $raw_headers, $left);
 }
 
+# --- response_body_filters: builtin names ("uc lc"), a code ref, an array of
+# them, or a two-dimensional array (one list per request).  Each filter gets
+# the body and returns the new one; applied after the header checks, before
+# the body checks (as Test::Nginx::Socket::transform_response_body).
+my %BuiltinBodyFilters = (
+    md5_hex  => \&Digest::MD5::md5_hex,
+    sha1_hex => \&Digest::SHA::sha1_hex,
+    uc       => sub { uc $_[0] },
+    lc       => sub { lc $_[0] },
+    ucfirst  => sub { ucfirst $_[0] },
+    lcfirst  => sub { lcfirst $_[0] },
+    length   => sub { length $_[0] },
+);
+
+sub run_filter_helper ($$$) {
+    my ($block, $filter, $content) = @_;
+    my $name = $block->name;
+    return $filter->($content) if ref $filter eq 'CODE';
+    bail_out("$name - the --- response_body_filters section only supports "
+             . "subroutine reference values and string values") if ref $filter;
+    my $f = $BuiltinBodyFilters{$filter}
+        // bail_out("$name - unknown filter, \"$filter\", specified in the "
+                    . "--- response_body_filters section");
+    return $f->($content);
+}
+
+sub transform_response_body ($$$) {
+    my ($block, $res, $req_idx) = @_;
+    return unless defined $res;
+    my $content = $res->content;
+    return unless defined $content;
+    my $filters = $block->response_body_filters;
+    return unless defined $filters;
+    my $name = $block->name;
+
+    if (!ref $filters) {
+        $filters =~ s/^\s+|\s+$//gs;
+        $filters = [split /\s+/, $filters];
+    } elsif (ref $filters ne 'ARRAY') {
+        $filters = [$filters];
+    }
+    if (ref $filters->[0] eq 'ARRAY') {
+        for (@$filters) {
+            bail_out("$name - the --- response_body_filters two-dimensional array "
+                     . "only be like [[uc], [lc]] not [[uc], lc]") if ref $_ ne 'ARRAY';
+        }
+        $filters = $filters->[$req_idx]
+            // bail_out("$name - the ---response_body_filters two-dimensional array "
+                        . "unmatch the specified request($req_idx)");
+    }
+    $content = run_filter_helper($block, $_, $content) for @$filters;
+    $res->content($content);
+}
+
 # expectations are arrays (one per request) when a block sends several
 sub get_indexed_value ($$$$) {
     my ($name, $value, $req_idx, $need_array) = @_;
@@ -1018,6 +1074,8 @@ sub check_response ($$$$$$) {
             }
         }
     }
+
+    transform_response_body($block, $res, $req_idx);
 
     # --- response_body or --- response_body_like / _unlike
     my $content = $res ? $res->content : undef;
