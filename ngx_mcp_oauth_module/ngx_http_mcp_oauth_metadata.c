@@ -45,13 +45,18 @@ ngx_http_mcp_oauth_metadata_build(ngx_conf_t *cf,
     char        *s;
     json_t      *doc;
     ngx_uint_t   members;
+    ngx_array_t *servers;
+
+    /* in pass-through, a gateway serving the IAM's corrected metadata */
+    servers = conf->authorization_servers ? conf->authorization_servers
+                                          : conf->issuers;
 
     doc = json_object();
     if (doc == NULL) {
         return NGX_ERROR;
     }
 
-    members = 2 + (conf->issuers != NULL) + (conf->required_scopes != NULL)
+    members = 2 + (servers != NULL) + (conf->required_scopes != NULL)
               + (conf->resource_name.len != 0)
               + (conf->resource_documentation.len != 0);
 
@@ -59,9 +64,9 @@ ngx_http_mcp_oauth_metadata_build(ngx_conf_t *cf,
                         json_stringn((char *) conf->resource.data,
                                      conf->resource.len));
 
-    if (conf->issuers) {
+    if (servers) {
         json_object_set_new(doc, "authorization_servers",
-                            ngx_http_mcp_oauth_json_strings(conf->issuers));
+                            ngx_http_mcp_oauth_json_strings(servers));
     }
 
     /* only the baseline: MCP clients request every scope listed here */

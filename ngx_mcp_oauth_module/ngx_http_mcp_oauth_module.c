@@ -173,6 +173,13 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
       0,
       NULL },
 
+    { ngx_string("mcp_oauth_authorization_server"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_array_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, authorization_servers),
+      NULL },
+
     { ngx_string("mcp_oauth_resource_name"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -512,6 +519,7 @@ ngx_http_mcp_oauth_create_loc_conf(ngx_conf_t *cf)
     conf->max_body_size = NGX_CONF_UNSET_SIZE;
     conf->filter_tools = NGX_CONF_UNSET;
     conf->user = NGX_CONF_UNSET_PTR;
+    conf->authorization_servers = NGX_CONF_UNSET_PTR;
     conf->user_scope = NGX_CONF_UNSET_PTR;
 
     return conf;
@@ -547,6 +555,8 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               1024 * 1024);
     ngx_conf_merge_value(conf->filter_tools, prev->filter_tools, 0);
     ngx_conf_merge_ptr_value(conf->user, prev->user, NULL);
+    ngx_conf_merge_ptr_value(conf->authorization_servers,
+                             prev->authorization_servers, NULL);
     ngx_conf_merge_ptr_value(conf->user_scope, prev->user_scope, NULL);
 
     /* rules of a level replace the inherited ones, as proxy_set_header */

@@ -68,6 +68,7 @@ typedef struct {
     ngx_flag_t                         filter_tools;
 
     ngx_flag_t                         metadata;
+    ngx_array_t                       *authorization_servers;  /* ngx_str_t */
     ngx_flag_t                         as_endpoint;
     ngx_http_complex_value_t          *user;     /* at /authorize */
     ngx_http_complex_value_t          *user_scope;  /* what it may give */
