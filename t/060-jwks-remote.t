@@ -15,7 +15,8 @@
 #
 # Modes: rsa1, rotated, oct (t/data/jwks/*.json); mixed (rsa1 plus the oct
 # key); garbage ("not json"); down (HTTP 500); big (rotated.json padded past
-# 100 KB with an unused member); slow (rsa1 after 3 s).
+# 100 KB with an unused member); huge (the same padded to 10 MB); slow (rsa1
+# after 3 s).
 #
 # Every block's nginx exposes /admin/ (proxied to the IdP), so a block drives
 # the IdP with ordinary requests.  The steps of a block go as
@@ -76,6 +77,8 @@ my %Doc;    # mode => [status, content type, body]
         big     => [200, 'application/json', $json->encode(
                        { keys => $rotated->{keys}, 'x-padding' => 'x' x 120_000 })],
         slow    => [200, 'application/json', $slurp->('rsa1')],
+        huge    => [200, 'application/json', $json->encode(
+                       { keys => $rotated->{keys}, 'x-padding' => 'x' x 10_000_000 })],
     );
 }
 
@@ -1071,3 +1074,85 @@ mcp_oauth: JWKS from "/_jwks" updated, 1 keys
 --- no_error_log
 [error]
 [warn]
+
+
+
+=== TEST 19: a background refresh from an IdP slower than proxy_read_timeout: the cached keys keep serving, nothing waits for it
+--- config
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_resource https://mcp.example.com/mcp;
+        mcp_oauth_issuer https://auth.example.com;
+        mcp_oauth_jwks_request /_jwks;
+        mcp_oauth_jwks_cache 1s;
+        proxy_set_header X-User $mcp_oauth_sub;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+    location = /_jwks {
+        internal;
+        proxy_read_timeout 1s;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_IDP_PORT/jwks;
+    }
+--- pipelined_requests eval
+[
+    "GET /admin/mode?m=rsa1",
+    "GET /mcp",                 # cold start
+    "GET /admin/mode?m=slow",
+    "GET /admin/sleep?s=2",     # cache expired
+    "GET /mcp",                 # stale keys serve; the refresh starts
+    "GET /mcp",                 # and again, while the IdP sleeps
+    "GET /admin/sleep?s=1",     # (the IdP answers in turn: after its 3 s)
+    "GET /mcp",                 # the refresh timed out: stale keys still
+]
+--- more_headers eval
+["", ::bearer('rs256'), "", "", ::bearer('rs256'), ::bearer('rs256'), "", ::bearer('rs256')]
+--- error_code eval
+[200, 200, 200, 200, 200, 200, 200, 200]
+--- response_body eval
+["ok", $::Ok, "ok", "ok", $::Ok, $::Ok, "ok", $::Ok]
+--- timeout: 15
+--- error_log eval
+qr/\[error\] .*mcp_oauth: JWKS fetch from "\/_jwks" failed/
+--- no_error_log
+[alert]
+
+
+
+=== TEST 20: a 10 MB JWK Set fetched after keys were cached: the fetch fails, the keys are kept, valid tokens still pass
+--- config
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_resource https://mcp.example.com/mcp;
+        mcp_oauth_issuer https://auth.example.com;
+        mcp_oauth_jwks_request /_jwks;
+        mcp_oauth_jwks_cache 1s;
+        proxy_set_header X-User $mcp_oauth_sub;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+    location = /_jwks {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_IDP_PORT/jwks;
+    }
+--- pipelined_requests eval
+[
+    "GET /admin/mode?m=rsa1",
+    "GET /mcp",
+    "GET /admin/mode?m=huge",
+    "GET /admin/sleep?s=2",     # cache expired
+    "GET /mcp",                 # stale keys serve; the refresh gets 10 MB
+    "GET /admin/sleep?s=1",
+    "GET /mcp",
+    "GET /admin/count",
+]
+--- more_headers eval
+["", ::bearer('rs256'), "", "", ::bearer('rs256'), "", ::bearer('rs256'), ""]
+--- error_code eval
+[200, 200, 200, 200, 200, 200, 200, 200]
+--- response_body eval
+["ok", $::Ok, "ok", "ok", $::Ok, "ok", $::Ok, "1"]
+--- timeout: 20
+--- error_log eval
+qr/\[error\] .*mcp_oauth: JWKS fetch from "\/_jwks" failed \(status 200\): document larger than subrequest_output_buffer_size/
+--- no_error_log
+[alert]
+
