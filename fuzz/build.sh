@@ -19,7 +19,8 @@ NGX_SRC=${NGX_SRC:-/usr/share/nginx/src}
 NGX_OBJS=${NGX_OBJS:-$ROOT/build/objs}
 CC=${CC:-clang}
 
-TARGETS=(json_scan json_tools json_members jwt_parse jwks_parse token filter)
+TARGETS=(json_scan json_tools json_members jwt_parse jwks_parse token filter
+         as_params registration)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -35,6 +36,8 @@ srcs_for() {
             echo "$MOD/ngx_http_mcp_oauth_token.c" ;;
         filter)
             echo "$MOD/ngx_http_mcp_oauth_json.c" ;;
+        as_params|registration)
+            echo "$MOD/ngx_http_mcp_oauth_as_parse.c" ;;
         *)
             echo "unknown target $1" >&2; return 1 ;;
     esac

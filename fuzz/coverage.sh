@@ -14,7 +14,8 @@ ROOT=$(dirname "$FUZZ")
 OUT=$ROOT/build/fuzz
 COV=$OUT/cov
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(json_scan json_tools json_members jwt_parse jwks_parse token filter)
+((${#TARGETS[@]})) || TARGETS=(json_scan json_tools json_members jwt_parse jwks_parse token filter
+    as_params registration)
 
 PROFDATA=$(command -v llvm-profdata || command -v llvm-profdata-14)
 LLVMCOV=$(command -v llvm-cov || command -v llvm-cov-14)

@@ -5,7 +5,8 @@
  * /usr/share/nginx/src (nginx-dev) only ships headers, so the functions the
  * module's parsers call are copied here VERBATIM from nginx 1.22.1
  * (src/os/unix/ngx_alloc.c, src/core/ngx_palloc.c, ngx_array.c, ngx_list.c,
- * ngx_buf.c and part of ngx_string.c), plus a log stub.
+ * ngx_buf.c and parts of ngx_string.c and ngx_inet.c), plus a log stub and
+ * two HTTP symbols that the harnesses link but never use.
  *
  * Build with -DNGX_DEBUG_PALLOC=1: every ngx_palloc() is then its own
  * malloc() (nginx's "large" path), so AddressSanitizer sees an overflow of
@@ -21,6 +22,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_http.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +61,25 @@ ngx_log_error_core(ngx_uint_t level, ngx_log_t *log, ngx_err_t err,
     if (print) {
         fprintf(stderr, "[log %d] %.*s\n", (int) level, (int) (p - buf), buf);
     }
+}
+
+
+/*
+ * Referred to by module files that harnesses compile whole (the filter's
+ * ngx_http_mcp_oauth_capture_subrequest()), never called by them: no
+ * subrequest is made outside nginx.
+ */
+
+ngx_str_t  ngx_http_core_get_method = { 3, (u_char *) "GET" };
+
+
+ngx_int_t
+ngx_http_subrequest(ngx_http_request_t *r, ngx_str_t *uri, ngx_str_t *args,
+    ngx_http_request_t **psr, ngx_http_post_subrequest_t *ps,
+    ngx_uint_t flags)
+{
+    fprintf(stderr, "ngx_http_subrequest() called in a fuzz harness\n");
+    abort();
 }
 
 
@@ -856,6 +877,19 @@ static u_char *ngx_sprintf_str(u_char *buf, u_char *last, u_char *src,
 static ngx_int_t ngx_decode_base64_internal(ngx_str_t *dst, ngx_str_t *src,
     const u_char *basis);
 
+
+void
+ngx_strlow(u_char *dst, u_char *src, size_t n)
+{
+    while (n) {
+        *dst = ngx_tolower(*src);
+        dst++;
+        src++;
+        n--;
+    }
+}
+
+
 u_char *
 ngx_cpystrn(u_char *dst, u_char *src, size_t n)
 {
@@ -1602,3 +1636,47 @@ ngx_decode_base64_internal(ngx_str_t *dst, ngx_str_t *src, const u_char *basis)
     return NGX_OK;
 }
 
+
+/* ---- src/core/ngx_inet.c (part) ---------------------------------------- */
+
+in_addr_t
+ngx_inet_addr(u_char *text, size_t len)
+{
+    u_char      *p, c;
+    in_addr_t    addr;
+    ngx_uint_t   octet, n;
+
+    addr = 0;
+    octet = 0;
+    n = 0;
+
+    for (p = text; p < text + len; p++) {
+        c = *p;
+
+        if (c >= '0' && c <= '9') {
+            octet = octet * 10 + (c - '0');
+
+            if (octet > 255) {
+                return INADDR_NONE;
+            }
+
+            continue;
+        }
+
+        if (c == '.') {
+            addr = (addr << 8) + octet;
+            octet = 0;
+            n++;
+            continue;
+        }
+
+        return INADDR_NONE;
+    }
+
+    if (n == 3) {
+        addr = (addr << 8) + octet;
+        return htonl(addr);
+    }
+
+    return INADDR_NONE;
+}

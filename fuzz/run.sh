@@ -21,7 +21,8 @@ OUT=$ROOT/build/fuzz
 SECS=${1:-5}
 shift || true
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(json_scan json_tools json_members jwt_parse jwks_parse token filter)
+((${#TARGETS[@]})) || TARGETS=(json_scan json_tools json_members jwt_parse jwks_parse token filter
+    as_params registration)
 JOBS=${FUZZ_JOBS:-1}
 
 [[ $SECS =~ ^[0-9]+$ ]] || { echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2; }
@@ -33,16 +34,24 @@ max_len() {
         jwt_parse)      echo 17000 ;;
         token)          echo 2048 ;;
         json_members)   echo 4096 ;;
+        as_params)      echo 4096 ;;
+        registration)   echo 17000 ;;
         *)              echo 8192 ;;
     esac
 }
 
-# jwt_parse takes tokens and "HEADER\nPAYLOAD\nSIG" JSON: both dictionaries
+# jwt_parse takes tokens and "HEADER\nPAYLOAD\nSIG" JSON: both dictionaries;
+# registration takes JSON and URLs
 dict() {
     case $1 in
         jwt_parse)
             cat "$FUZZ/dict/jwt.dict" "$FUZZ/dict/json.dict" >"$OUT/jwt_parse.dict"
             echo "$OUT/jwt_parse.dict" ;;
+        as_params)
+            echo "$FUZZ/dict/oauth.dict" ;;
+        registration)
+            cat "$FUZZ/dict/oauth.dict" "$FUZZ/dict/json.dict" >"$OUT/registration.dict"
+            echo "$OUT/registration.dict" ;;
         *)  echo "$FUZZ/dict/json.dict" ;;
     esac
 }

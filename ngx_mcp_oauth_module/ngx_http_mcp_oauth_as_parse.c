@@ -15,6 +15,7 @@
 #include "ngx_http_mcp_oauth_as.h"
 
 
+static u_char ngx_http_mcp_oauth_hex(u_char c);
 static u_char *ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src,
     size_t len);
 static ngx_int_t ngx_http_mcp_oauth_private_host(u_char *host, size_t len);
@@ -105,6 +106,21 @@ ngx_http_mcp_oauth_params_parse(ngx_pool_t *pool, ngx_str_t *in,
     return NGX_OK;
 }
 
+/* a hex digit's value, 16 for anything else */
+
+static u_char
+ngx_http_mcp_oauth_hex(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : 16;
+}
+
+
 static u_char *
 ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src, size_t len)
 {
@@ -129,17 +145,13 @@ ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src, size_t len)
             return NULL;
         }
 
-        h = src[0] | 0x20;
-        l = src[1] | 0x20;
+        h = ngx_http_mcp_oauth_hex(src[0]);
+        l = ngx_http_mcp_oauth_hex(src[1]);
 
-        if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f'))
-            || !((l >= '0' && l <= '9') || (l >= 'a' && l <= 'f')))
-        {
+        if (h > 15 || l > 15) {
             return NULL;
         }
 
-        h = (h <= '9') ? h - '0' : h - 'a' + 10;
-        l = (l <= '9') ? l - '0' : l - 'a' + 10;
         *dst++ = (u_char) ((h << 4) | l);
         src += 2;
     }
@@ -181,7 +193,7 @@ ngx_http_mcp_oauth_scope_subset(ngx_str_t *scope, ngx_str_t *of)
                 oend = olast;
             }
 
-            if (oend - q == end - p && ngx_strncmp(q, p, end - p) == 0) {
+            if (oend - q == end - p && ngx_memcmp(q, p, end - p) == 0) {
                 break;
             }
 
@@ -489,6 +501,9 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
                      NULL);
 
     if (!json_is_object(doc)) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "mcp_oauth: client metadata document \"%V\" is not a "
+                      "JSON object", url);
         goto invalid;
     }
 
@@ -681,8 +696,12 @@ ngx_http_mcp_oauth_private_host(u_char *host, size_t len)
     ngx_strlow(name, host, len);
     name[len] = '\0';
 
-    if (name[len - 1] == '.') {
+    while (len && name[len - 1] == '.') {
         name[--len] = '\0';
+    }
+
+    if (len == 0) {
+        return NGX_DECLINED;
     }
 
     numeric = 1;

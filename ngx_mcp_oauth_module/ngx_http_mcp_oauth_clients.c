@@ -509,30 +509,41 @@ ngx_http_mcp_oauth_document(ngx_http_request_t *r,
 
     if (ctx->fetched) {
         ctx->fetched = 0;
+        rc = NGX_DECLINED;
 
         if (ctx->fetch_status != NGX_HTTP_OK) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "mcp_oauth: client metadata document \"%V\" could "
                           "not be fetched (status %ui, or too large)", url,
                           ctx->fetch_status);
-            return NGX_DECLINED;
+
+        } else {
+            rc = ngx_http_mcp_oauth_document_parse(r->pool, r->connection->log,
+                                                   ascf, url, &ctx->document,
+                                                   &ctx->client);
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
         }
 
-        rc = ngx_http_mcp_oauth_document_parse(r->pool, r->connection->log,
-                                               ascf, url, &ctx->document,
-                                               &ctx->client);
+        /*
+         * Kept either way (a refused one, empty, for a minute), so that a
+         * client cannot make us fetch again and again; a full zone only
+         * costs a fetch next time.
+         */
+
         if (rc != NGX_OK) {
-            return rc;
+            ctx->document.len = 0;
         }
-
-        /* a full zone only costs a fetch next time */
 
         (void) ngx_http_mcp_oauth_store_put(ascf->zone, key,
                                             NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT,
-                                            ngx_time() + ascf->cimd_cache,
+                                            ngx_time() + (rc == NGX_OK
+                                                          ? ascf->cimd_cache
+                                                          : 60),
                                             &ctx->document,
                                             r->connection->log);
-        return NGX_OK;
+        return rc;
     }
 
     if (ngx_http_mcp_oauth_store_get(ascf->zone, key,
@@ -540,6 +551,13 @@ ngx_http_mcp_oauth_document(ngx_http_request_t *r,
                                      r->pool, &doc, 0)
         == NGX_OK)
     {
+        if (doc.len == 0) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "mcp_oauth: client metadata document \"%V\" was "
+                          "refused less than a minute ago", url);
+            return NGX_DECLINED;
+        }
+
         return ngx_http_mcp_oauth_document_parse(r->pool, r->connection->log,
                                                  ascf, url, &doc,
                                                  &ctx->client);
