@@ -6,6 +6,7 @@
 #   ./build.sh test [--valgrind]           deps + build + every suite
 #   ./build.sh demo                        deps + build + the demo on 127.0.0.1:8080
 #   ./build.sh fuzz [SECONDS]              deps + every libFuzzer harness, long
+#   ./build.sh deb                         deps + build/libnginx-mod-http-mcp-oauth_*.deb
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,7 +14,7 @@ BUILD="$ROOT/build"
 MODULE="$BUILD/ngx_http_mcp_oauth_module.so"
 
 DEBS=(perl curl nginx nginx-dev libssl-dev libjansson-dev build-essential
-      dpkg-dev nodejs npm tini wrk valgrind clang libclang-rt-14-dev
+      dpkg-dev debhelper nodejs npm tini wrk valgrind clang libclang-rt-14-dev
       libtest-base-perl libtext-diff-perl libtest-longstring-perl
       libwww-perl liburi-perl libipc-run-perl liblist-moreutils-perl chromium)
 
@@ -117,6 +118,27 @@ run_tests() {
     fi
 }
 
+deb_package() {
+    # Debian's way (debian/, the nginx_mod build system of nginx-dev), out of
+    # tree: a copy of the sources in build/deb/, so the work tree stays clean
+    local pkg=libnginx-mod-http-mcp-oauth ver src out
+    ver=$(dpkg-parsechangelog -l "$ROOT/debian/changelog" -S Version)
+    src="$BUILD/deb/$pkg-${ver%-*}"
+    rm -rf "$BUILD/deb"
+    mkdir -p "$src/examples"
+    cp -a "$ROOT/config" "$ROOT/ngx_mcp_oauth_module" "$ROOT/debian" \
+        "$ROOT/README.md" "$ROOT/LICENSE" "$ROOT/docs" "$src/"
+    cp -a "$ROOT"/examples/*.conf "$src/examples/"
+    log "dpkg-buildpackage $pkg $ver (log: build/deb/build.log)"
+    (cd "$src" && dpkg-buildpackage -us -uc -b -Jauto) >"$BUILD/deb/build.log" 2>&1 || {
+        tail -40 "$BUILD/deb/build.log" >&2; exit 1; }
+    out=$(compgen -G "$BUILD/deb/${pkg}_${ver}_*.deb") || {
+        echo "no ${pkg}_${ver}_*.deb in build/deb" >&2; exit 1; }
+    rm -f "$BUILD/${pkg}"_*.deb
+    mv "$out" "$BUILD/"
+    log "built build/${out##*/} (debug symbols: build/deb/${pkg}-dbgsym_*.deb)"
+}
+
 cmd=${1:-build}
 [[ $# -gt 0 ]] && shift
 case $cmd in
@@ -126,5 +148,6 @@ case $cmd in
     test)       deps; build; run_tests "$@" ;;
     demo)       deps; build; exec bash "$ROOT/examples/demo/run.sh" ;;
     fuzz)       deps; build; exec bash "$ROOT/fuzz/run.sh" "${1:-600}" ;;
-    *)          echo "usage: $0 [build [--with-nginx=DIR]] | deps | test [--valgrind] | demo | fuzz [SECONDS]" >&2; exit 2 ;;
+    deb)        deps; deb_package ;;
+    *)          echo "usage: $0 [build [--with-nginx=DIR]] | deps | test [--valgrind] | demo | fuzz [SECONDS] | deb" >&2; exit 2 ;;
 esac
