@@ -136,6 +136,7 @@ typedef struct {
     const char                   *err;
     const char                   *err_desc;
     ngx_uint_t                    iam_status;  /* the IAM's token answer */
+    const char                   *iam_error;   /* its error at /callback */
     ngx_str_t                     iam_body;
     unsigned                      body_read:1;
     unsigned                      parsed:1;

@@ -609,16 +609,13 @@ ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
     ctx->bridge = rec;
 
     if (v[NGX_HTTP_MCP_OAUTH_P_ERROR].len) {
-        ctx->iam_done = 1;
-        ctx->iam_status = 0;
-        ngx_str_null(&ctx->iam_body);
+        /* the IAM's refusal, passed on as one the client knows */
 
-        if (v[NGX_HTTP_MCP_OAUTH_P_ERROR].len == 23
-            && ngx_strncmp(v[NGX_HTTP_MCP_OAUTH_P_ERROR].data,
-                           "temporarily_unavailable", 23) == 0)
-        {
-            ctx->iam_status = NGX_HTTP_SERVICE_UNAVAILABLE;
-        }
+        ctx->iam_done = 1;
+        ctx->iam_error = (v[NGX_HTTP_MCP_OAUTH_P_ERROR].len == 23
+                          && ngx_strncmp(v[NGX_HTTP_MCP_OAUTH_P_ERROR].data,
+                                         "temporarily_unavailable", 23) == 0)
+                         ? "temporarily_unavailable" : "access_denied";
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "mcp_oauth: callback: the IAM answered \"%V\"",
@@ -712,11 +709,11 @@ ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
     a.resource = ngx_http_mcp_oauth_resource_find(ascf,
                                             &f[NGX_HTTP_MCP_OAUTH_B_RESOURCE]);
 
-    if (ctx->iam_status == 0) {
+    if (ctx->iam_error) {
         return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
-                                           "access_denied", NULL,
-                                           "the identity provider refused "
-                                           "the sign-in");
+                                           ctx->iam_error, NULL,
+                                           "the identity provider did not "
+                                           "sign the user in");
     }
 
     if (ngx_http_mcp_oauth_iam_tokens(r, ctx, &a, &id_token, &error) != NGX_OK

@@ -232,11 +232,15 @@ sub hidden_inputs {
 # (hidden inputs of an HTML body)}.  Options: port, headers => {...},
 # user => NAME (X-Test-User), basic => [USER, PASS] (Authorization: Basic),
 # form => {...} or [k, v, ...] (x-www-form-urlencoded body), json => DATA,
-# body => RAW with type => CONTENT-TYPE.
+# body => RAW with type => CONTENT-TYPE, jar => {} (a browser's cookies:
+# sent as Cookie, and each Set-Cookie name=value kept in it; Max-Age=0
+# removes).
 sub req {
     my ($method, $path, %o) = @_;
     my %h = %{ $o{headers} || {} };
     $h{'X-Test-User'} = $o{user} if defined $o{user};
+    $h{Cookie} //= join '; ', map { "$_=$o{jar}{$_}" } sort keys %{ $o{jar} }
+        if $o{jar} && %{ $o{jar} };
     $h{Authorization} = 'Basic ' . MIME::Base64::encode_base64(join(':', @{ $o{basic} }), '')
         if $o{basic};
     my $content;
@@ -255,6 +259,13 @@ sub req {
     my $r = $ua->request($method, base($o{port}) . $path,
                          { headers => \%h, defined $content ? (content => $content) : () });
     die "$method $path: $r->{content}\n" if $r->{status} == 599;
+    if ($o{jar}) {
+        my $sc = $r->{headers}{'set-cookie'} // [];
+        for my $c (ref $sc ? @$sc : $sc) {
+            my ($n, $v) = $c =~ /^\s*([^=;\s]+)=([^;]*)/ or next;
+            if ($c =~ /;\s*Max-Age=0+(?:;|$)/i) { delete $o{jar}{$n} } else { $o{jar}{$n} = $v }
+        }
+    }
     my $res = { status => $r->{status}, headers => $r->{headers}, content => $r->{content} // '' };
     $res->{json} = eval { JSON::PP->new->decode($res->{content}) };
     if (defined(my $loc = $r->{headers}{location})) {
@@ -322,10 +333,10 @@ sub register {
 # GET /authorize.  Parameters: response_type (default code), client_id,
 # redirect_uri, code_challenge, code_challenge_method (default S256 when
 # there is a challenge), state, scope, resource (undef leaves one out);
-# extra => 'k=v&...' appended raw; options user, basic, port.
+# extra => 'k=v&...' appended raw; options user, basic, port, jar.
 sub authorize {
     my (%p) = @_;
-    my %o = map { $_ => delete $p{$_} } grep { exists $p{$_} } qw(user basic port extra);
+    my %o = map { $_ => delete $p{$_} } grep { exists $p{$_} } qw(user basic port extra jar);
     %p = (response_type => 'code', %p);
     $p{code_challenge_method} //= 'S256'
         if defined $p{code_challenge} && !exists $p{code_challenge_method};
@@ -336,7 +347,7 @@ sub authorize {
 }
 
 # POST the consent form of an /authorize answer back with a decision.
-# Options: user, basic, port; set => {field => value} (alter or add
+# Options: user, basic, port, jar; set => {field => value} (alter or add
 # fields), drop => [fields] (leave out).
 sub consent {
     my ($page, $decision, %o) = @_;
@@ -345,7 +356,7 @@ sub consent {
     delete @f{ @{ $o{drop} || [] } };
     $f{decision} = $decision if defined $decision;
     return req(POST => '/authorize', form => \%f,
-               map { $_ => $o{$_} } grep { exists $o{$_} } qw(user basic port));
+               map { $_ => $o{$_} } grep { exists $o{$_} } qw(user basic port jar));
 }
 sub approve { consent($_[0], 'approve', @_[1 .. $#_]) }
 sub deny    { consent($_[0], 'deny', @_[1 .. $#_]) }
@@ -356,7 +367,7 @@ sub code_for {
     my (%p) = @_;
     my $r = authorize(%p);
     return $r unless $r->{status} == 200;
-    return approve($r, map { $_ => $p{$_} } grep { exists $p{$_} } qw(user basic port));
+    return approve($r, map { $_ => $p{$_} } grep { exists $p{$_} } qw(user basic port jar));
 }
 
 # POST /token (token_req: token() reads a fixture token).  Options: basic => [ID, SECRET] (client_secret_basic), port;
