@@ -4,7 +4,8 @@
 #   ./build.sh [build] [--with-nginx=DIR]  build build/ngx_http_mcp_oauth_module.so
 #   ./build.sh deps                        install Debian and npm packages
 #   ./build.sh test [--valgrind]           deps + build + every suite
-#   ./build.sh demo                        deps + build + the demo on 127.0.0.1:8080
+#   ./build.sh demo [--iam]                deps + build + the demo on 127.0.0.1:8080
+#                                          (--iam: in front of an IAM on 127.0.0.1:8082)
 #   ./build.sh fuzz [SECONDS]              deps + every libFuzzer harness, long
 #   ./build.sh deb                         deps + build/libnginx-mod-http-mcp-oauth_*.deb
 set -euo pipefail
@@ -111,6 +112,8 @@ run_tests() {
     if [[ -x $ROOT/examples/demo/run.sh ]]; then
         log "demo self-check"
         DEMO_NO_WAIT=1 bash "$ROOT/examples/demo/run.sh"
+        log "demo self-check, --iam"
+        DEMO_NO_WAIT=1 bash "$ROOT/examples/demo/run.sh" --iam
     fi
     if [[ -f $ROOT/fuzz/run.sh ]]; then
         log "fuzz smoke (libFuzzer, a few seconds per parser)"
@@ -146,8 +149,8 @@ case $cmd in
     --with-nginx=*) build "$cmd" "$@" ;;
     deps)       deps ;;
     test)       deps; build; run_tests "$@" ;;
-    demo)       deps; build; exec bash "$ROOT/examples/demo/run.sh" ;;
+    demo)       deps; build; exec bash "$ROOT/examples/demo/run.sh" "$@" ;;
     fuzz)       deps; build; exec bash "$ROOT/fuzz/run.sh" "${1:-600}" ;;
     deb)        deps; deb_package ;;
-    *)          echo "usage: $0 [build [--with-nginx=DIR]] | deps | test [--valgrind] | demo | fuzz [SECONDS] | deb" >&2; exit 2 ;;
+    *)          echo "usage: $0 [build [--with-nginx=DIR]] | deps | test [--valgrind] | demo [--iam] | fuzz [SECONDS] | deb" >&2; exit 2 ;;
 esac

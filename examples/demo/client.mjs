@@ -22,6 +22,9 @@
 //   MCP_SCOPE      scopes to ask for, e.g. "mcp:tools read:application write:application".
 //                  Default: none set, the SDK asks for the 401's scope hint (mcp:tools).
 //   MCP_REDIRECT_URI  default http://127.0.0.1:8085/callback
+//   DEMO_IAM_LOGIN the --iam variant (run.sh --iam): no basic auth; the browser goes
+//                  through nginx's consent, then signs in at the IAM with this login
+//                  (iam-browser.mjs); it is the expected sub. DEMO_USER is not used.
 //   EXPECT_USER    exit 1 unless whoami (and the token's sub) is exactly this user
 //   EXPECT_TOOLS   exit 1 unless tools/list shows exactly these tools (space separated)
 //   SAVE_TOKENS    write {client_id, access_token, refresh_token, scope} as JSON to this file
@@ -36,7 +39,8 @@ import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.j
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 
 const url = new URL(process.argv[2] || process.env.MCP_URL || 'http://127.0.0.1:8080/mcp');
-const USER = process.env.DEMO_USER || 'demo';
+const IAM_LOGIN = process.env.DEMO_IAM_LOGIN;
+const USER = IAM_LOGIN || process.env.DEMO_USER || 'demo';
 const PASSWORD = process.env.DEMO_PASSWORD ?? 'demo';
 const SCOPE = (process.env.MCP_SCOPE || '').trim();
 const REDIRECT_URI = process.env.MCP_REDIRECT_URI || 'http://127.0.0.1:8085/callback';
@@ -210,7 +214,17 @@ class DemoAuthProvider {
   }
 
   async redirectToAuthorization(authorizationUrl) {
-    this.code = await consent(authorizationUrl, this._discovery?.authorizationServerMetadata?.issuer);
+    const issuer = this._discovery?.authorizationServerMetadata?.issuer;
+    if (IAM_LOGIN) {
+      const { bridgeConsent } = await import('./iam-browser.mjs');
+      log(`authorize: GET ${authorizationUrl.origin}${authorizationUrl.pathname} ` +
+          `(scope="${authorizationUrl.searchParams.get('scope') ?? ''}", PKCE S256), no sign-in at nginx`);
+      const res = await bridgeConsent(authorizationUrl, { login: IAM_LOGIN, redirectUri: REDIRECT_URI, log });
+      this.code = codeFromRedirect(res, { state: authorizationUrl.searchParams.get('state'), issuer });
+      log(`authorize: nginx /callback -> 302 ${REDIRECT_URI}?code=${short(this.code, 12)}&state=...&iss=...`);
+      return;
+    }
+    this.code = await consent(authorizationUrl, issuer);
   }
 }
 

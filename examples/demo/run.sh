@@ -8,6 +8,11 @@
 #   bash examples/demo/run.sh                 start, print how to try it, wait for Ctrl-C
 #   DEMO_NO_WAIT=1 bash examples/demo/run.sh  start, self-check, stop; exit 1 on failure
 #
+#   --iam  the IAM variant (docs/iam-proxy.md, "Bridge"): users sign in at a
+#          real OpenID provider, oidc-provider (iam.mjs) on 127.0.0.1:8082, and
+#          nginx (nginx.iam.conf.in) bridges to it as one static client
+#          (mcp_oauth_iam_*) instead of asking for a password itself.
+#
 # Environment:
 #   MCP_OAUTH_MODULE  module .so   (default: <repo>/build/ngx_http_mcp_oauth_module.so)
 #   NGINX             nginx binary (default: /usr/sbin/nginx)
@@ -25,6 +30,13 @@ MODULE=${MCP_OAUTH_MODULE:-$ROOT_DIR/build/ngx_http_mcp_oauth_module.so}
 NGINX=${NGINX:-/usr/sbin/nginx}
 NO_WAIT=${DEMO_NO_WAIT:-0}
 [ "$NO_WAIT" = 0 ] && NO_WAIT= || NO_WAIT=1
+IAM=
+for arg in "$@"; do
+    case $arg in
+        --iam) IAM=1 ;;
+        *) printf 'usage: %s [--iam]\n' "$0" >&2; exit 2 ;;
+    esac
+done
 
 NGINX_PORT=8080
 MCP_PORT=8081
@@ -43,6 +55,14 @@ DEMO_PASSWORD="demo"
 ADMIN_USER="admin"
 ADMIN_PASSWORD="admin"
 WRITE_SCOPE="mcp:tools read:application write:application"
+IAM_PORT=8082
+IAM_ISSUER=http://127.0.0.1:$IAM_PORT
+IAM_CLIENT_ID=mcp-gateway
+if [ -n "$IAM" ]; then
+    # the IAM's dev login takes any login (and password): these become the subjects
+    DEMO_USER="alice"
+    ADMIN_USER="bob"
+fi
 
 say() { printf 'demo: %s\n' "$*"; }
 die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
@@ -51,6 +71,7 @@ die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
 PIDS=()
 NODE_PID=
 NGINX_PID=
+IAM_PID=
 
 stop_children() {
     local pid alive
@@ -71,7 +92,7 @@ cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     if [ ${#PIDS[@]} -gt 0 ]; then
-        say "stopping nginx and the MCP server"
+        say "stopping nginx${IAM:+, the IAM} and the MCP server"
         stop_children
     fi
     exit "$rc"
@@ -82,7 +103,7 @@ trap 'exit 143' TERM
 
 show_logs() {
     local f
-    for f in nginx.out error.log server.log; do
+    for f in nginx.out error.log server.log iam.log; do
         [ -s "$RUN_DIR/$f" ] || continue
         echo "----- run/$f (last 25 lines) -----" >&2
         tail -n 25 "$RUN_DIR/$f" >&2
@@ -117,13 +138,14 @@ MODULE=$(cd "$(dirname "$MODULE")" && pwd)/$(basename "$MODULE")
 case "$RUN_DIR$MODULE" in
     *[[:space:]\;\"\'\{\}]*) die "paths with spaces, quotes, ';' or braces are not supported in nginx.conf: $RUN_DIR, $MODULE" ;;
 esac
-for p in $NGINX_PORT $MCP_PORT; do
+for p in $NGINX_PORT $MCP_PORT ${IAM:+$IAM_PORT}; do
     if port_busy "$p"; then
         die "127.0.0.1:$p is already in use (an earlier demo still running? see $RUN_DIR/nginx.pid)"
     fi
 done
 
-if [ ! -d "$DEMO_DIR/node_modules/@modelcontextprotocol/sdk" ] || [ ! -d "$DEMO_DIR/node_modules/jose" ]; then
+if [ ! -d "$DEMO_DIR/node_modules/@modelcontextprotocol/sdk" ] || [ ! -d "$DEMO_DIR/node_modules/jose" ] \
+   || { [ -n "$IAM" ] && [ ! -d "$DEMO_DIR/node_modules/oidc-provider" ]; }; then
     say "node_modules missing: npm ci"
     (cd "$DEMO_DIR" && npm ci --no-audit --no-fund)
 fi
@@ -140,15 +162,24 @@ mkdir -p "$RUN_DIR/tmp"
 rm -f "$RUN_DIR/openssl.err"
 say "new EC P-256 signing key: run/signing-key.pem"
 
-# The users of the consent page (auth_basic; nginx reads {PLAIN} passwords).
-# The workers read it on each request: it stays readable (demo passwords).
-printf '%s:{PLAIN}%s\n' "$DEMO_USER" "$DEMO_PASSWORD" "$ADMIN_USER" "$ADMIN_PASSWORD" \
-    > "$RUN_DIR/htpasswd"
+if [ -n "$IAM" ]; then
+    # The secret of nginx's client at the IAM, new on every start.
+    IAM_CLIENT_SECRET=$(openssl rand -hex 24)
+    CONF_IN=$DEMO_DIR/nginx.iam.conf.in
+else
+    # The users of the consent page (auth_basic; nginx reads {PLAIN} passwords).
+    # The workers read it on each request: it stays readable (demo passwords).
+    printf '%s:{PLAIN}%s\n' "$DEMO_USER" "$DEMO_PASSWORD" "$ADMIN_USER" "$ADMIN_PASSWORD" \
+        > "$RUN_DIR/htpasswd"
+    IAM_CLIENT_SECRET=
+    CONF_IN=$DEMO_DIR/nginx.conf.in
+fi
 
 sed_escape() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
 sed -e "s|@MODULE_PATH@|$(sed_escape "$MODULE")|g" \
     -e "s|@RUN_DIR@|$(sed_escape "$RUN_DIR")|g" \
-    "$DEMO_DIR/nginx.conf.in" > "$RUN_DIR/nginx.conf"
+    -e "s|@IAM_CLIENT_SECRET@|$IAM_CLIENT_SECRET|g" \
+    "$CONF_IN" > "$RUN_DIR/nginx.conf"
 if grep -qE '@[A-Z_]+@' "$RUN_DIR/nginx.conf"; then
     die "unrendered placeholder in run/nginx.conf: $(grep -oE '@[A-Z_]+@' "$RUN_DIR/nginx.conf" | head -1)"
 fi
@@ -169,6 +200,15 @@ PIDS+=("$NODE_PID")
 wait_http "$UPSTREAM_URL" "MCP server (node)" "$NODE_PID"
 say "MCP server up on $UPSTREAM_URL (pid $NODE_PID)"
 
+if [ -n "$IAM" ]; then
+    PORT=$IAM_PORT GATEWAY=$ISSUER IAM_CLIENT_ID=$IAM_CLIENT_ID IAM_CLIENT_SECRET=$IAM_CLIENT_SECRET \
+        node "$DEMO_DIR/iam.mjs" >>"$RUN_DIR/iam.log" 2>&1 &
+    IAM_PID=$!
+    PIDS+=("$IAM_PID")
+    wait_http "$IAM_ISSUER/.well-known/openid-configuration" "IAM (oidc-provider)" "$IAM_PID"
+    say "IAM (oidc-provider) up on $IAM_ISSUER (pid $IAM_PID)"
+fi
+
 "$NGINX" "${NGINX_ARGS[@]}" >>"$RUN_DIR/nginx.out" 2>&1 &
 NGINX_PID=$!
 PIDS+=("$NGINX_PID")
@@ -176,6 +216,41 @@ wait_http "$PRM_URL" "nginx" "$NGINX_PID"
 say "nginx up on http://127.0.0.1:$NGINX_PORT (master pid $NGINX_PID)"
 
 # ------------------------------------------------------------ banner ------
+if [ -n "$IAM" ]; then
+cat <<EOF
+
+============ ngx_mcp_oauth_module demo: nginx in front of an IAM ============
+MCP endpoint (OAuth-protected)     $MCP_URL
+Protected resource metadata        $PRM_URL
+Authorization server (nginx)       $AS_META_URL
+Consent page (nginx, no password)  $AUTHORIZE_URL  -> then the IAM
+IAM's way back (nginx)             $ISSUER/callback
+Token, DCR, revocation, JWKS       $ISSUER/token  /register  /revoke  /jwks
+IAM (oidc-provider, iam.mjs)       $IAM_ISSUER   ($IAM_ISSUER/.well-known/openid-configuration)
+  nginx's client there             $IAM_CLIENT_ID (secret in run/nginx.conf, new each start)
+  sign-in                          its dev login page takes ANY login and any password;
+                                   the login is the token's sub
+Upstream MCP server (no auth)      $UPSTREAM_URL   (loopback only)
+Logs                               $RUN_DIR/{error.log,access.log,server.log,iam.log}
+
+# 1. an MCP SDK client, the whole flow: 401 -> metadata -> DCR at nginx ->
+#    nginx's consent (Approve) -> the IAM's login as $DEMO_USER and its consent ->
+#    nginx's /callback -> code -> nginx's token (sub $DEMO_USER) -> tools/list, whoami:
+DEMO_IAM_LOGIN=$DEMO_USER node $DEMO_DIR/client.mjs
+#    more scopes, or another login:
+DEMO_IAM_LOGIN=$DEMO_USER MCP_SCOPE="$WRITE_SCOPE" node $DEMO_DIR/client.mjs
+DEMO_IAM_LOGIN=$ADMIN_USER MCP_SCOPE="mcp:tools admin" node $DEMO_DIR/client.mjs
+
+# 2. no token: 401 + WWW-Authenticate naming the metadata:
+curl -sS -i -X POST $MCP_URL -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -d '$TOOLS_LIST'
+
+# 3. the MCP Inspector (browser): npx @modelcontextprotocol/inspector
+#    Transport Type "Streamable HTTP", URL $MCP_URL, Connect: nginx's consent
+#    page (Approve), then the IAM's login (any login and password) and consent.
+==========================================================================
+
+EOF
+else
 cat <<EOF
 
 ==================== ngx_mcp_oauth_module demo ====================
@@ -212,6 +287,7 @@ curl -sS $AS_META_URL
 ====================================================================
 
 EOF
+fi
 
 # ------------------------------------------------------------ self-check --
 PASS=0
@@ -256,9 +332,10 @@ www_auth() { grep -i '^WWW-Authenticate:' "$CHECK_DIR/$1.hdr" | tr -d '\r' || tr
 saved() { rpc_eval "$CHECK_DIR/$1.tokens.json" "m.$2"; }
 
 # client NAME [VAR=value...]: client.mjs through nginx, its tokens saved in NAME.tokens.json
+# (--iam: it signs in at the IAM as DEMO_IAM_LOGIN, by default $DEMO_USER)
 client() {
     local name=$1; shift
-    env "$@" SAVE_TOKENS="$CHECK_DIR/$name.tokens.json" \
+    env ${IAM:+DEMO_IAM_LOGIN="$DEMO_USER"} "$@" SAVE_TOKENS="$CHECK_DIR/$name.tokens.json" \
         node "$DEMO_DIR/client.mjs" "$MCP_URL" 2>&1 | sed 's/^/    /'
     return "${PIPESTATUS[0]}"
 }
@@ -422,6 +499,30 @@ check_inspector() {
     [ "$code" = 400 ]
 }
 
+# --iam: the IAM's discovery document, the client nginx uses there
+check_iam() {
+    local code v
+    code=$(http iammeta "$IAM_ISSUER/.well-known/openid-configuration")
+    [ "$code" = 200 ] || { echo "    GET $IAM_ISSUER/.well-known/openid-configuration -> HTTP $code"; return 1; }
+    v=$(rpc_eval "$CHECK_DIR/iammeta.body" 'm.issuer + " " + m.authorization_endpoint + " " + m.token_endpoint + " " + m.code_challenge_methods_supported') || return 1
+    echo "    IAM: $v"
+    [ "$v" = "$IAM_ISSUER $IAM_ISSUER/auth $IAM_ISSUER/token S256" ] || return 1
+    # nginx's config names the IAM's endpoints and its client
+    grep -q "mcp_oauth_iam_authorize_url $IAM_ISSUER/auth;" "$RUN_DIR/nginx.conf" \
+        && grep -q "proxy_pass $IAM_ISSUER/token;" "$RUN_DIR/nginx.conf" \
+        && grep -q "mcp_oauth_iam_client $IAM_CLIENT_ID secret=" "$RUN_DIR/nginx.conf"
+}
+
+# --iam: the sub is the IAM's login, whatever the client says; the callback is not a way in
+check_iam_other_user() {
+    local code
+    client bob EXPECT_USER="$ADMIN_USER" EXPECT_TOOLS="whoami admin_reset" \
+        MCP_SCOPE="mcp:tools admin" DEMO_IAM_LOGIN="$ADMIN_USER" || return 1
+    code=$(http forged "$ISSUER/callback?code=forged&state=forged")
+    echo "    GET /callback with a state nginx never issued: HTTP $code"
+    [ "$code" = 400 ]
+}
+
 run_check() {
     local desc=$1; shift
     if "$@"; then
@@ -430,6 +531,28 @@ run_check() {
         FAIL=$((FAIL + 1)); say "FAIL - $desc"
     fi
 }
+
+if [ -n "$NO_WAIT" ] && [ -n "$IAM" ]; then
+    say "self-check (DEMO_NO_WAIT=1, --iam)"
+    run_check "metadata: protected resource (RFC 9728) and authorization server (RFC 8414, OpenID)" check_metadata
+    run_check "no token -> 401 with WWW-Authenticate resource_metadata" check_no_token
+    run_check "the IAM (oidc-provider) answers its discovery; nginx bridges to it as $IAM_CLIENT_ID" check_iam
+    run_check "SDK client: DCR at nginx, nginx's consent, the IAM's login as $DEMO_USER and consent, /callback, token; only whoami; whoami=$DEMO_USER" check_client_basic
+    run_check "SDK client with MCP_SCOPE=\"$WRITE_SCOPE\": list_apps and create_app listed" check_client_write
+    run_check "create_app with only mcp:tools -> 403 insufficient_scope; with write:application -> 200" check_insufficient_scope
+    run_check "the token is nginx's RFC 9068 JWT (signed with run/signing-key.pem), its sub the IAM's" check_jwt
+    run_check "tampered token (sub and scope changed, old signature) -> 401" check_tampered
+    run_check "whoami sees the token's sub, not a client-sent X-Mcp-User" check_whoami_spoof
+    run_check "IAM login $ADMIN_USER with mcp:tools admin sees admin_reset, whoami=$ADMIN_USER; a forged /callback -> 400" check_iam_other_user
+    run_check "refresh token rotates (nginx's own); /revoke -> the access token gets 401 token revoked" check_refresh_revoke
+    run_check "MCP Inspector: DCR with its loopback callback, CORS; other redirect URIs refused" check_inspector
+    echo "demo: $PASS passed, $FAIL failed"
+    if [ "$FAIL" -ne 0 ]; then
+        show_logs
+        exit 1
+    fi
+    exit 0
+fi
 
 if [ -n "$NO_WAIT" ]; then
     say "self-check (DEMO_NO_WAIT=1)"
@@ -452,9 +575,9 @@ if [ -n "$NO_WAIT" ]; then
     exit 0
 fi
 
-say "running; MCP server requests are logged below (nginx: run/access.log). Ctrl-C to stop."
-tail -n +1 -F "$RUN_DIR/server.log" 2>/dev/null &
+say "running; MCP server${IAM:+ and IAM} requests are logged below (nginx: run/access.log). Ctrl-C to stop."
+tail -n +1 -F "$RUN_DIR/server.log" ${IAM:+"$RUN_DIR/iam.log"} 2>/dev/null &
 PIDS+=("$!")
-wait -n "$NODE_PID" "$NGINX_PID" || true
+wait -n "$NODE_PID" "$NGINX_PID" ${IAM_PID:+"$IAM_PID"} || true
 show_logs
-die "nginx or the MCP server exited unexpectedly"
+die "nginx${IAM:+, the IAM} or the MCP server exited unexpectedly"
