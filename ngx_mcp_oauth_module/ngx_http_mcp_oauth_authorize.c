@@ -510,9 +510,11 @@ ngx_http_mcp_oauth_code(ngx_http_request_t *r,
 {
     u_char      key[32];
     ngx_int_t   rc;
-    ngx_str_t   code, sid, rec, f[NGX_HTTP_MCP_OAUTH_C_N];
+    ngx_str_t   code, sid, rec, f[NGX_HTTP_MCP_OAUTH_C_N], *v;
 
     static ngx_str_t  prefix = ngx_string("code");
+
+    v = ctx->params.v;
 
     if (ngx_http_mcp_oauth_random(r->pool, 32, &code) != NGX_OK
         || ngx_http_mcp_oauth_random(r->pool, 16, &sid) != NGX_OK)
@@ -522,9 +524,9 @@ ngx_http_mcp_oauth_code(ngx_http_request_t *r,
 
     f[NGX_HTTP_MCP_OAUTH_C_CLIENT] = ctx->client.id;
     f[NGX_HTTP_MCP_OAUTH_C_REDIRECT] =
-                                ctx->params.v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI];
+                                         v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI];
     f[NGX_HTTP_MCP_OAUTH_C_CHALLENGE] =
-                              ctx->params.v[NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE];
+                                       v[NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE];
     f[NGX_HTTP_MCP_OAUTH_C_SCOPE] = a->scope;
     f[NGX_HTTP_MCP_OAUTH_C_RESOURCE] = *a->resource;
     f[NGX_HTTP_MCP_OAUTH_C_SUB] = a->user;

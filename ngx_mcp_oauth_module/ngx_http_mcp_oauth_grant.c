@@ -48,6 +48,8 @@ static ngx_int_t ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_uint_t refresh,
     ngx_str_t *iam_at, ngx_str_t *iam_exp);
+static ngx_int_t ngx_http_mcp_oauth_reused(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid, const char *what);
 static ngx_int_t ngx_http_mcp_oauth_pkce(ngx_str_t *verifier,
     ngx_str_t *challenge);
 static ngx_int_t ngx_http_mcp_oauth_same(ngx_str_t *a, ngx_str_t *b);
@@ -262,7 +264,8 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
     }
 
     if (rc == NGX_DECLINED
-        || ngx_http_mcp_oauth_record_get(&rec, f, NGX_HTTP_MCP_OAUTH_C_N) != NGX_OK)
+        || ngx_http_mcp_oauth_record_get(&rec, f, NGX_HTTP_MCP_OAUTH_C_N)
+           != NGX_OK)
     {
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                            "invalid_grant",
@@ -327,22 +330,9 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
     }
 
     if (rc == NGX_BUSY) {
-        /* RFC 9700 §4.5.2: a code used twice was stolen; revoke its grant */
-
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "mcp_oauth: token: a code was redeemed again, its "
-                      "grant is revoked");
-
-        if (ngx_http_mcp_oauth_revoke_grant(r, ascf,
-                                            &f[NGX_HTTP_MCP_OAUTH_C_SID])
-            == NGX_ERROR)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_grant",
-                                           "the code was already used");
+        /* RFC 9700 §4.5.2: a code used twice was stolen */
+        return ngx_http_mcp_oauth_reused(r, ascf, &f[NGX_HTTP_MCP_OAUTH_C_SID],
+                                         "the code was already used");
     }
 
     return ngx_http_mcp_oauth_issue(r, ascf, g,
@@ -399,23 +389,9 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
     }
 
     if (rc == NGX_BUSY) {
-        /* RFC 9700 §4.14.2: a rotated token used again; the family goes */
-
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "mcp_oauth: token: a used refresh token was presented "
-                      "again, its grant is revoked");
-
-        if (ngx_http_mcp_oauth_revoke_grant(r, ascf,
-                                            &g[NGX_HTTP_MCP_OAUTH_G_SID])
-            == NGX_ERROR)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_grant",
-                                           "the refresh token was already "
-                                           "used");
+        /* RFC 9700 §4.14.2: a rotated refresh token used again */
+        return ngx_http_mcp_oauth_reused(r, ascf, &g[NGX_HTTP_MCP_OAUTH_G_SID],
+                                         "the refresh token was already used");
     }
 
     if (!ngx_http_mcp_oauth_same(&g[NGX_HTTP_MCP_OAUTH_G_CLIENT],
@@ -603,7 +579,8 @@ ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
 
     json_object_set_new(doc, "iss", ngx_http_mcp_oauth_json_str(ascf->issuer));
     json_object_set_new(doc, "sub",
-                        ngx_http_mcp_oauth_json_str(g[NGX_HTTP_MCP_OAUTH_G_SUB]));
+                        ngx_http_mcp_oauth_json_str(
+                            g[NGX_HTTP_MCP_OAUTH_G_SUB]));
     json_object_set_new(doc, "aud",
                         ngx_http_mcp_oauth_json_str(
                             g[NGX_HTTP_MCP_OAUTH_G_RESOURCE]));
@@ -617,7 +594,8 @@ ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
                         ngx_http_mcp_oauth_json_str(
                             g[NGX_HTTP_MCP_OAUTH_G_SCOPE]));
     json_object_set_new(doc, "sid",
-                        ngx_http_mcp_oauth_json_str(g[NGX_HTTP_MCP_OAUTH_G_SID]));
+                        ngx_http_mcp_oauth_json_str(
+                            g[NGX_HTTP_MCP_OAUTH_G_SID]));
 
     /* a user name that is not UTF-8 makes jansson drop the member */
 
@@ -695,6 +673,24 @@ answer:
 
     return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_OK, "application/json",
                                       &body);
+}
+
+
+/* a single-use credential presented again: its whole grant is revoked */
+
+static ngx_int_t
+ngx_http_mcp_oauth_reused(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid, const char *what)
+{
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "mcp_oauth: token: %s, grant \"%V\" revoked", what, sid);
+
+    if (ngx_http_mcp_oauth_revoke_grant(r, ascf, sid) == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                       "invalid_grant", what);
 }
 
 

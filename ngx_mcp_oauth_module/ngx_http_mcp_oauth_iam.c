@@ -389,13 +389,15 @@ ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a)
 {
-    u_char           key[32], digest[32], *p;
-    size_t           len;
-    ngx_int_t        rc;
-    ngx_str_t        state, verifier, challenge, rec, f[NGX_HTTP_MCP_OAUTH_B_N];
-    ngx_str_t        callback, url;
-    ngx_uint_t       i;
-    ngx_keyval_t    *kv;
+    u_char         key[32], digest[32], *p;
+    size_t         len;
+    ngx_int_t      rc;
+    ngx_str_t      state, verifier, challenge, rec, f[NGX_HTTP_MCP_OAUTH_B_N];
+    ngx_str_t      callback, url, *v;
+    ngx_uint_t     i;
+    ngx_keyval_t  *kv;
+
+    v = ctx->params.v;
 
     if (ngx_http_mcp_oauth_random(r->pool, 32, &state) != NGX_OK
         || ngx_http_mcp_oauth_random(r->pool, 32, &verifier) != NGX_OK
@@ -409,12 +411,12 @@ ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
 
     f[NGX_HTTP_MCP_OAUTH_B_CLIENT] = ctx->client.id;
     f[NGX_HTTP_MCP_OAUTH_B_REDIRECT_PARAM] =
-                                ctx->params.v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI];
+                                         v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI];
     f[NGX_HTTP_MCP_OAUTH_B_CHALLENGE] =
-                              ctx->params.v[NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE];
+                                       v[NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE];
     f[NGX_HTTP_MCP_OAUTH_B_SCOPE] = a->scope;
     f[NGX_HTTP_MCP_OAUTH_B_RESOURCE] = *a->resource;
-    f[NGX_HTTP_MCP_OAUTH_B_STATE] = ctx->params.v[NGX_HTTP_MCP_OAUTH_P_STATE];
+    f[NGX_HTTP_MCP_OAUTH_B_STATE] = v[NGX_HTTP_MCP_OAUTH_P_STATE];
     f[NGX_HTTP_MCP_OAUTH_B_VERIFIER] = verifier;
     f[NGX_HTTP_MCP_OAUTH_B_COOKIE] = a->user;
     f[NGX_HTTP_MCP_OAUTH_B_REDIRECT] = a->redirect;
@@ -697,7 +699,7 @@ ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
     params = ctx->params.v;
     params[NGX_HTTP_MCP_OAUTH_P_CLIENT_ID] = f[NGX_HTTP_MCP_OAUTH_B_CLIENT];
     params[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI] =
-                                          f[NGX_HTTP_MCP_OAUTH_B_REDIRECT_PARAM];
+                                         f[NGX_HTTP_MCP_OAUTH_B_REDIRECT_PARAM];
     params[NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE] =
                                               f[NGX_HTTP_MCP_OAUTH_B_CHALLENGE];
     params[NGX_HTTP_MCP_OAUTH_P_STATE] = f[NGX_HTTP_MCP_OAUTH_B_STATE];
