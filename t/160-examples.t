@@ -185,6 +185,21 @@ for my $c (@configs) {
                 . number($conf));
 }
 
+# ------------------------------------------------------ every directive ----
+
+# each directive of the module's command table has its section in
+# docs/directives.md ("## name", or a line of a "Syntax:" block)
+{
+    my $c = slurp("$ROOT/ngx_mcp_oauth_module/ngx_http_mcp_oauth_module.c");
+    my $doc = slurp("$ROOT/docs/directives.md");
+    my @names = $c =~ /\{ ngx_string\("(mcp_oauth\w*)"\)/g;
+    ok(@names > 40, scalar(@names) . " directives in the command table");
+    for my $name (@names) {
+        ok($doc =~ /^(?:## \Q$name\E\s*$|\s+(?:Syntax:)?\s+\Q$name\E[ ;])/m,
+           "$name is documented in docs/directives.md");
+    }
+}
+
 done_testing();
 
 # ------------------------------------------------------------ helpers -----
