@@ -186,7 +186,7 @@ ngx_http_mcp_oauth_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* mcp_oauth_client ID [secret=S] [name=N] [scope="A B"] REDIRECT_URI... */
+/* mcp_oauth_client ID [secret=S] ["name=N"] ["scope=A B"] REDIRECT_URI... */
 
 char *
 ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)

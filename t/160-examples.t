@@ -19,9 +19,44 @@
 #     `load_module <module>; events {} http { ... }`; when the block has no
 #     `listen`, `listen 127.0.0.1:<free port>;` is added, and when it listens
 #     with `ssl` but names no certificate, the test certificate is added;
-#   - skipped: every other fragment (location blocks, lists of directives):
-#     they need a context (a resource, an issuer, keys, a server) that cannot
-#     be supplied mechanically without guessing. Their count is printed.
+#   - every other block (a fragment: location blocks, lists of directives,
+#     http-level lines) is cut into its top-level statements (a directive up
+#     to its `;`, or a block up to its `}`; comments and quotes respected)
+#     and wrapped mechanically:
+#         load_module <module>;        (unless the fragment has its own)
+#         <main-level lines: load_module, worker_processes, pid, env, ...>
+#         events {}                    (unless the fragment has events {})
+#         http {
+#             <http-level lines: map, geo, split_clients, upstream,
+#              log_format, limit_req_zone, limit_conn_zone, *_cache_path,
+#              mcp_oauth_token_cache, and any server { } block>
+#             server {
+#                 listen 127.0.0.1:<free port>;   (unless it has a listen)
+#                 <defaults, each left out when the fragment sets that
+#                  directive itself anywhere>
+#                 <every other line, in the fragment's order>
+#             }
+#         }
+#     The defaults (marked "# added by t/160-examples.t"):
+#         mcp_oauth_resource https://mcp.example.com/mcp;
+#         mcp_oauth_issuer https://mcp.example.com;
+#         mcp_oauth_jwks <t/data/jwks/main.json>;   (unless the server has a
+#             signing key, which then verifies: as a real authorization server)
+#     and, only when the fragment uses an authorization-server directive or
+#     endpoint (@AS_DIRECTIVES below):
+#         mcp_oauth_signing_key <t/data/signing/ec.pem>;
+#     and, only when it uses a directive of the bridge in front of an IAM
+#     (mcp_oauth_iam_* but mcp_oauth_iam_metadata, which is pass-through),
+#     the other two of the three the bridge needs together:
+#         mcp_oauth_iam_authorize_url https://iam.example.com/authorize;
+#         mcp_oauth_iam_token_request /_iam/token;
+#         mcp_oauth_iam_client mcp-gateway;
+#     Internal locations a fragment only names (mcp_oauth_jwks_request /_jwks)
+#     need nothing: nginx -t does not look for them.
+#   - skipped: a block that cannot be cut into complete statements (braces
+#     that do not balance, a statement without its `;`, an ellipsis `...`
+#     standing for omitted lines). Each is listed (diag), with file, line and
+#     reason; there are none at present.
 #   - nginx -t must succeed and print no [warn], [alert] or [emerg] line.
 #   - %KNOWN below lists documentation blocks known to be rejected, each with
 #     the reason; they run as TODO tests until the block is fixed (then the
@@ -93,6 +128,33 @@ for (values %FILES) {
 # documentation blocks known to fail: file => [pattern in the block, reason]
 my %KNOWN = ();
 
+# directives that make a server an authorization server (docs/directives.md,
+# "Authorization server", and the bridge in front of an IAM): a fragment
+# using one gets a signing key
+my @AS_DIRECTIVES = qw(
+    mcp_oauth_signing_key mcp_oauth_scopes_supported mcp_oauth_user
+    mcp_oauth_user_scope mcp_oauth_client mcp_oauth_redirect_uri_allow
+    mcp_oauth_zone mcp_oauth_code_ttl mcp_oauth_token_ttl mcp_oauth_refresh_ttl
+    mcp_oauth_consent_ttl mcp_oauth_client_metadata_request
+    mcp_oauth_client_metadata_cache mcp_oauth_client_metadata_private
+    mcp_oauth_server_metadata mcp_oauth_authorize mcp_oauth_token
+    mcp_oauth_register mcp_oauth_revoke mcp_oauth_jwks_publish
+    mcp_oauth_iam_authorize_url mcp_oauth_iam_token_request mcp_oauth_iam_client
+    mcp_oauth_iam_scope mcp_oauth_iam_param mcp_oauth_iam_token
+    mcp_oauth_iam_callback
+);
+
+# lines of a fragment that belong outside http {}, or in http {} and not in
+# a server {}
+my $MAIN_LEVEL = qr/^(?:load_module|worker_processes|worker_rlimit_nofile|pid
+                      |env|user|thread_pool|pcre_jit|events)\z/x;
+my $HTTP_LEVEL = qr/^(?:map|geo|split_clients|upstream|log_format
+                      |limit_req_zone|limit_conn_zone
+                      |(?:proxy|fastcgi|uwsgi|scgi)_cache_path
+                      |mcp_oauth_token_cache|server
+                      |(?:server_names|variables|map)_hash_(?:max|bucket)_size
+                     )\z/x;
+
 # ------------------------------------------------------------ the configs --
 
 my @configs;    # [ name, text, todo reason ]
@@ -118,7 +180,8 @@ find({ no_chdir => 1,
        wanted => sub { push @md, $File::Find::name if /\.md\z/ && -f } },
      "$ROOT/docs");
 
-my ($complete, $wrapped, $skipped) = (0, 0, 0);
+my ($complete, $wrapped, $fragments, $skipped) = (0, 0, 0, 0);
+my @skips;
 
 for my $f (sort @md) {
     my $name = File::Spec->abs2rel($f, $ROOT);
@@ -148,7 +211,14 @@ for my $f (sort @md) {
                 $wrapped++;
 
             } else {
-                $skipped++;
+                my ($conf, $why) = wrap_fragment($block);
+                if (defined $conf) {
+                    push @configs, [$where . ' (fragment, wrapped)', $conf, $todo];
+                    $fragments++;
+                } else {
+                    push @skips, "$where: $why";
+                    $skipped++;
+                }
             }
             next;
         }
@@ -159,7 +229,8 @@ for my $f (sort @md) {
 
 ok(@configs > 0, 'there are configurations to check');
 diag("documentation: $complete complete configurations, $wrapped server blocks "
-     . "wrapped, $skipped fragments skipped");
+     . "wrapped, $fragments fragments wrapped, $skipped blocks skipped");
+diag("skipped $_") for @skips;
 
 # ------------------------------------------------------------ nginx -t ----
 
@@ -194,6 +265,11 @@ for my $c (@configs) {
     my $doc = slurp("$ROOT/docs/directives.md");
     my @names = $c =~ /\{ ngx_string\("(mcp_oauth\w*)"\)/g;
     ok(@names > 40, scalar(@names) . " directives in the command table");
+    my %known = map { $_ => 1 } @names;
+    my @unknown = grep { !$known{$_} } @AS_DIRECTIVES;
+    ok(!@unknown, 'the authorization-server directives the fragments are '
+                  . 'wrapped by are in the command table')
+        or diag("not in the command table: @unknown");
     for my $name (@names) {
         ok($doc =~ /^(?:## \Q$name\E\s*$|\s+(?:Syntax:)?\s+\Q$name\E[ ;])/m,
            "$name is documented in docs/directives.md");
@@ -234,6 +310,121 @@ sub single_server {
         $server =~ s/\A(\s*server\s*\{[^\n]*\n)/$1$lines/;
     }
     return $server;
+}
+
+# the fragment's top-level statements, each [name, text with its comments];
+# or undef and why not
+sub statements {
+    my ($block) = @_;
+    my @st;
+    my ($text, $code, $depth) = ('', '', 0);
+
+    # "..." where a directive would be stands for omitted lines ("kJ3..." in
+    # a value is only an abbreviated value)
+    (my $nocomment = $block) =~ s/#[^\n]*//g;
+    return (undef, 'an ellipsis "..." stands for omitted lines')
+        if $nocomment =~ /(?:\A|[\s{;])(?:\.\.\.|\xe2\x80\xa6)(?=[\s{};]|\z)/;
+
+    while ($block =~ /\G("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|#[^\n]*|[{};]|[^"'#{};]+|["'])/gc) {
+        my $t = $1;
+        $text .= $t;
+        next if $t =~ /^#/;
+        return (undef, 'an unterminated quoted string') if $t eq '"' || $t eq "'";
+        $code .= $t;
+        if ($t eq '{') {
+            $depth++;
+        } elsif ($t eq '}') {
+            return (undef, 'a "}" without its "{"') if --$depth < 0;
+        }
+        if ($depth == 0 && ($t eq ';' || $t eq '}')) {
+            my ($name) = $code =~ /^\s*([^\s{};]+)/;
+            return (undef, "a statement without a name: \"$code\"")
+                unless defined $name;
+            # a comment on the rest of the line is the statement's
+            $text .= $1 if $block =~ /\G([ \t]*#[^\n]*)/gc;
+            push @st, [$name, $text];
+            ($text, $code) = ('', '');
+        }
+    }
+    return (undef, 'a "{" without its "}"') if $depth > 0;
+    return (undef, "a statement without its \";\": \"$code\"") if $code =~ /\S/;
+    return (undef, 'no statement') unless @st;
+    $st[-1][1] .= $text;    # trailing comments
+    return \@st;
+}
+
+# a fragment in the wrapper of the header comment; or undef and why not
+sub wrap_fragment {
+    my $block = dedent($_[0]);
+    my ($st, $why) = statements($block);
+    return (undef, $why) unless $st;
+
+    (my $code = $block) =~ s/#[^\n]*//g;
+    my $sets = sub { my $d = shift; $code =~ /(?<![\w\$])\Q$d\E[\s;]/ };
+
+    my (@main, @http, @server);
+    for my $s (@$st) {
+        # a server { } among other lines: its listen and certificate as above
+        $s->[1] = single_server($s->[1]) // $s->[1] if $s->[0] eq 'server';
+        my $list = $s->[0] =~ $MAIN_LEVEL ? \@main
+                 : $s->[0] =~ $HTTP_LEVEL ? \@http
+                 :                          \@server;
+        push @$list, $s->[1];
+    }
+
+    my @add;
+    push @add, 'listen 127.0.0.1:' . free_port() . ';'
+        unless grep { /^\s*listen\s/m } @server;
+    push @add, 'mcp_oauth_resource https://mcp.example.com/mcp;'
+        unless $sets->('mcp_oauth_resource');
+    push @add, 'mcp_oauth_issuer https://mcp.example.com;'
+        unless $sets->('mcp_oauth_issuer');
+
+    my $as = grep { $sets->($_) } @AS_DIRECTIVES;
+    push @add, 'mcp_oauth_signing_key /etc/nginx/mcp-signing.pem;'
+        if $as && !$sets->('mcp_oauth_signing_key');
+    push @add, 'mcp_oauth_jwks /etc/nginx/mcp-jwks.json;'
+        unless $as || $sets->('mcp_oauth_jwks') || $sets->('mcp_oauth_jwks_request');
+
+    if ($code =~ /(?<![\w\$])mcp_oauth_iam_(?!metadata\b)\w+[\s;]/) {
+        push @add, 'mcp_oauth_iam_authorize_url https://iam.example.com/authorize;'
+            unless $sets->('mcp_oauth_iam_authorize_url');
+        push @add, 'mcp_oauth_iam_token_request /_iam/token;'
+            unless $sets->('mcp_oauth_iam_token_request');
+        push @add, 'mcp_oauth_iam_client mcp-gateway;'
+            unless $sets->('mcp_oauth_iam_client');
+    }
+
+    my $conf = '';
+    $conf .= "load_module $MODULE;   # added by t/160-examples.t\n"
+        unless grep { /^\s*load_module\s/m } @main;
+    $conf .= indent($_, 0) for @main;
+    $conf .= "events {}   # added by t/160-examples.t\n"
+        unless grep { /^\s*events\s*\{/m } @main;
+    $conf .= "http {\n";
+    $conf .= indent($_, 4) for @http;
+    $conf .= "    server {   # added by t/160-examples.t\n";
+    $conf .= "        $_   # added by t/160-examples.t\n" for @add;
+    $conf .= indent($_, 8) for @server;
+    $conf .= "    }\n}\n";
+    return $conf;
+}
+
+# a statement's text (of a dedented block) indented by $n spaces
+sub indent {
+    my ($text, $n) = @_;
+    $text =~ s/\A\s+//;
+    $text =~ s/\s+\z//;
+    return join '', map { /\S/ ? (' ' x $n) . "$_\n" : "\n" } split /\n/, $text;
+}
+
+# the block without the indentation all its lines share
+sub dedent {
+    my ($block) = @_;
+    my ($min) = sort { $a <=> $b } map { /^([ \t]*)\S/ ? length $1 : () }
+                                    split /\n/, $block;
+    $block =~ s/^[ \t]{0,$min}//mg if $min;
+    return $block;
 }
 
 # the placeholders of the header comment
