@@ -121,7 +121,19 @@ typedef struct {
     uint32_t                      repeated;
 } ngx_http_mcp_oauth_params_t;
 
+/* their names, in the order of the enum */
+extern ngx_str_t  ngx_http_mcp_oauth_param_names[];
+
 #define ngx_http_mcp_oauth_has(p, i)  ((p)->present & (1u << (i)))
+
+
+/* a subrequest's answer, collected for a handler that runs again */
+typedef struct {
+    ngx_uint_t                    status;      /* 502 when it failed */
+    ngx_str_t                     body;
+    unsigned                      pending:1;
+    unsigned                      done:1;
+} ngx_http_mcp_oauth_fetch_t;
 
 
 /* what a client is waiting for while its handler runs again */
@@ -129,22 +141,16 @@ typedef struct {
     ngx_http_mcp_oauth_params_t   params;
     ngx_http_mcp_oauth_client_t   client;
     ngx_str_t                     fetch_url;   /* a metadata document */
-    ngx_str_t                     document;    /* as fetched */
-    ngx_uint_t                    fetch_status;
+    ngx_http_mcp_oauth_fetch_t    cimd;        /* its document */
     ngx_str_t                     bridge;      /* the bridge's record */
     ngx_uint_t                    err_status;  /* an error to answer */
     const char                   *err;
     const char                   *err_desc;
-    ngx_uint_t                    iam_status;  /* the IAM's token answer */
+    ngx_http_mcp_oauth_fetch_t    iam;         /* the IAM's answer */
     const char                   *iam_error;   /* its error at /callback */
-    ngx_str_t                     iam_body;
     unsigned                      body_read:1;
     unsigned                      parsed:1;
     unsigned                      bridged:1;
-    unsigned                      iam_pending:1;
-    unsigned                      iam_done:1;
-    unsigned                      fetching:1;
-    unsigned                      fetched:1;
 } ngx_http_mcp_oauth_as_ctx_t;
 
 
@@ -207,6 +213,8 @@ ngx_int_t ngx_http_mcp_oauth_as_collect(ngx_conf_t *cf, void *conf);
 
 /* shared by the endpoints (ngx_http_mcp_oauth_as.c) */
 ngx_http_mcp_oauth_as_ctx_t *ngx_http_mcp_oauth_as_ctx(ngx_http_request_t *r);
+ngx_http_request_t *ngx_http_mcp_oauth_as_fetch(ngx_http_request_t *r,
+    ngx_str_t *uri, ngx_http_mcp_oauth_fetch_t *f);
 ngx_int_t ngx_http_mcp_oauth_as_body(ngx_http_request_t *r,
     ngx_http_mcp_oauth_as_ctx_t *ctx, size_t max);
 ngx_int_t ngx_http_mcp_oauth_params_parse(ngx_pool_t *pool, ngx_str_t *in,

@@ -21,7 +21,7 @@ static u_char *ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src,
 static ngx_int_t ngx_http_mcp_oauth_private_host(u_char *host, size_t len);
 
 
-static ngx_str_t  ngx_http_mcp_oauth_param_names[] = {
+ngx_str_t  ngx_http_mcp_oauth_param_names[] = {
     ngx_string("response_type"),
     ngx_string("client_id"),
     ngx_string("redirect_uri"),

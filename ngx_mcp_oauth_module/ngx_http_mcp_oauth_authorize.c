@@ -53,11 +53,6 @@ static ngx_uint_t  ngx_http_mcp_oauth_request_params[] = {
     NGX_HTTP_MCP_OAUTH_P_RESOURCE,
 };
 
-static char  *ngx_http_mcp_oauth_request_names[] = {
-    "response_type", "client_id", "redirect_uri", "code_challenge",
-    "code_challenge_method", "state", "scope", "resource"
-};
-
 #define NGX_HTTP_MCP_OAUTH_REQUEST_N  8
 
 
@@ -818,8 +813,9 @@ ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
             continue;
         }
 
-        p = ngx_sprintf(p, "<input type=\"hidden\" name=\"%s\" value=\"",
-                        ngx_http_mcp_oauth_request_names[i]);
+        p = ngx_sprintf(p, "<input type=\"hidden\" name=\"%V\" value=\"",
+                        &ngx_http_mcp_oauth_param_names[
+                            ngx_http_mcp_oauth_request_params[i]]);
         p = ngx_http_mcp_oauth_html(p,
                                     &v[ngx_http_mcp_oauth_request_params[i]]);
         p = ngx_cpymem(p, "\">\n", 3);

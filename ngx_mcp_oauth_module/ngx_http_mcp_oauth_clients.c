@@ -31,8 +31,6 @@ static ngx_int_t ngx_http_mcp_oauth_client_secret(ngx_pool_t *pool,
 static ngx_int_t ngx_http_mcp_oauth_document(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_str_t *url);
-static ngx_int_t ngx_http_mcp_oauth_document_done(ngx_http_request_t *sr,
-    void *data, ngx_int_t rc);
 
 
 /*
@@ -482,10 +480,9 @@ ngx_http_mcp_oauth_document(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_str_t *url)
 {
-    u_char                       key[32];
-    ngx_int_t                    rc;
-    ngx_str_t                    doc;
-    ngx_http_post_subrequest_t  *ps;
+    u_char      key[32];
+    ngx_int_t   rc;
+    ngx_str_t   doc;
 
     static ngx_str_t  prefix = ngx_string("document");
 
@@ -507,19 +504,19 @@ ngx_http_mcp_oauth_document(ngx_http_request_t *r,
 
     ngx_http_mcp_oauth_sha256(&prefix, url, key);
 
-    if (ctx->fetched) {
-        ctx->fetched = 0;
+    if (ctx->cimd.done) {
+        ctx->cimd.done = 0;
         rc = NGX_DECLINED;
 
-        if (ctx->fetch_status != NGX_HTTP_OK) {
+        if (ctx->cimd.status != NGX_HTTP_OK) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "mcp_oauth: client metadata document \"%V\" could "
                           "not be fetched (status %ui, or too large)", url,
-                          ctx->fetch_status);
+                          ctx->cimd.status);
 
         } else {
             rc = ngx_http_mcp_oauth_document_parse(r->pool, r->connection->log,
-                                                   ascf, url, &ctx->document,
+                                                   ascf, url, &ctx->cimd.body,
                                                    &ctx->client);
             if (rc == NGX_ERROR) {
                 return NGX_ERROR;
@@ -533,7 +530,7 @@ ngx_http_mcp_oauth_document(ngx_http_request_t *r,
          */
 
         if (rc != NGX_OK) {
-            ctx->document.len = 0;
+            ctx->cimd.body.len = 0;
         }
 
         (void) ngx_http_mcp_oauth_store_put(ascf->zone, key,
@@ -541,7 +538,7 @@ ngx_http_mcp_oauth_document(ngx_http_request_t *r,
                                             ngx_time() + (rc == NGX_OK
                                                           ? ascf->cimd_cache
                                                           : 60),
-                                            &ctx->document,
+                                            &ctx->cimd.body,
                                             r->connection->log);
         return rc;
     }
@@ -563,60 +560,17 @@ ngx_http_mcp_oauth_document(ngx_http_request_t *r,
                                                  &ctx->client);
     }
 
-    if (ctx->fetching) {
+    if (ctx->cimd.pending) {
         return NGX_AGAIN;
     }
 
-    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-    if (ps == NULL) {
-        return NGX_ERROR;
-    }
-
-    ps->handler = ngx_http_mcp_oauth_document_done;
-    ps->data = ctx;
     ctx->fetch_url = *url;
 
-    if (ngx_http_mcp_oauth_capture_subrequest(r, &ascf->cimd_uri, NULL, ps,
-                                              NGX_HTTP_SUBREQUEST_WAITED)
-        == NULL)
-    {
+    if (ngx_http_mcp_oauth_as_fetch(r, &ascf->cimd_uri, &ctx->cimd) == NULL) {
         return NGX_ERROR;
     }
 
-    ctx->fetching = 1;
-
-    /* the subrequest holds the request; the handler runs when it is done */
-
-    r->main->count++;
-    r->write_event_handler = ngx_http_core_run_phases;
-
     return NGX_AGAIN;
-}
-
-
-static ngx_int_t
-ngx_http_mcp_oauth_document_done(ngx_http_request_t *sr, void *data,
-    ngx_int_t rc)
-{
-    ngx_http_mcp_oauth_as_ctx_t *ctx = data;
-
-    ngx_http_mcp_oauth_capture_t  *cap;
-
-    ctx->fetching = 0;
-    ctx->fetched = 1;
-    ctx->fetch_status = sr->headers_out.status;
-
-    cap = ngx_http_mcp_oauth_capture_get(sr);
-
-    if (rc != NGX_OK || cap == NULL || cap->too_large) {
-        ctx->fetch_status = NGX_HTTP_BAD_GATEWAY;
-
-    } else {
-        ctx->document.data = cap->data;
-        ctx->document.len = cap->len;
-    }
-
-    return rc;
 }
 
 

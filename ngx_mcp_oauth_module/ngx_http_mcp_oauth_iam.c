@@ -52,10 +52,6 @@ static ngx_int_t ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_oauth_iam_post(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_str_t *form);
-static ngx_http_request_t *ngx_http_mcp_oauth_iam_subrequest(
-    ngx_http_request_t *r, ngx_http_mcp_oauth_as_ctx_t *ctx, ngx_str_t *uri);
-static ngx_int_t ngx_http_mcp_oauth_iam_done(ngx_http_request_t *sr,
-    void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_oauth_iam_tokens(ngx_http_request_t *r,
     ngx_http_mcp_oauth_as_ctx_t *ctx, ngx_http_mcp_oauth_authz_t *out,
     ngx_str_t *id_token, const char **error);
@@ -231,8 +227,8 @@ ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (!ctx->iam_done) {
-            if (ctx->iam_pending) {
+        if (!ctx->iam.done) {
+            if (ctx->iam.pending) {
                 return NGX_DONE;
             }
 
@@ -241,16 +237,16 @@ ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r)
                 return rc;
             }
 
-            if (ngx_http_mcp_oauth_iam_subrequest(r, ctx, &im->uri) == NULL) {
+            if (ngx_http_mcp_oauth_as_fetch(r, &im->uri, &ctx->iam) == NULL) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
             return NGX_DONE;
         }
 
-        text = ctx->iam_body;
+        text = ctx->iam.body;
 
-        if (ctx->iam_status != NGX_HTTP_OK) {
+        if (ctx->iam.status != NGX_HTTP_OK) {
             ngx_str_null(&text);
         }
     }
@@ -613,7 +609,7 @@ ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
     if (v[NGX_HTTP_MCP_OAUTH_P_ERROR].len) {
         /* the IAM's refusal, passed on as one the client knows */
 
-        ctx->iam_done = 1;
+        ctx->iam.done = 1;
         ctx->iam_error = (v[NGX_HTTP_MCP_OAUTH_P_ERROR].len == 23
                           && ngx_strncmp(v[NGX_HTTP_MCP_OAUTH_P_ERROR].data,
                                          "temporarily_unavailable", 23) == 0)
@@ -627,8 +623,8 @@ ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
     }
 
     if (v[NGX_HTTP_MCP_OAUTH_P_CODE].len == 0) {
-        ctx->iam_done = 1;
-        ctx->iam_status = NGX_HTTP_BAD_GATEWAY;
+        ctx->iam.done = 1;
+        ctx->iam.status = NGX_HTTP_BAD_GATEWAY;
         return ngx_http_mcp_oauth_iam_answer(r, ascf, ctx);
     }
 
@@ -795,7 +791,7 @@ ngx_http_mcp_oauth_iam_refresh(ngx_http_request_t *r,
     ngx_str_t     form, grant, id_token, old;
     const char   *error;
 
-    if (!ctx->iam_done) {
+    if (!ctx->iam.done) {
         ngx_str_set(&grant, "refresh_token");
 
         if (ngx_http_mcp_oauth_iam_form(r, ascf, &grant, &form) != NGX_OK) {
@@ -879,26 +875,26 @@ ngx_http_mcp_oauth_iam_tokens(ngx_http_request_t *r,
 
     ngx_str_null(id_token);
 
-    if (ctx->iam_status >= NGX_HTTP_INTERNAL_SERVER_ERROR
-        || ctx->iam_status == NGX_HTTP_REQUEST_TIME_OUT)
+    if (ctx->iam.status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+        || ctx->iam.status == NGX_HTTP_REQUEST_TIME_OUT)
     {
         *error = "temporarily_unavailable";
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "mcp_oauth: the IAM's token endpoint failed (status "
-                      "%ui)", ctx->iam_status);
+                      "%ui)", ctx->iam.status);
         return NGX_ERROR;
     }
 
     *error = "server_error";
 
-    doc = json_loadb((char *) ctx->iam_body.data, ctx->iam_body.len, 0, NULL);
+    doc = json_loadb((char *) ctx->iam.body.data, ctx->iam.body.len, 0, NULL);
     v = json_object_get(doc, "access_token");
 
-    if (ctx->iam_status != NGX_HTTP_OK || !json_is_string(v)) {
+    if (ctx->iam.status != NGX_HTTP_OK || !json_is_string(v)) {
         v = json_object_get(doc, "error");
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "mcp_oauth: the IAM's token endpoint answered status "
-                      "%ui, error \"%s\"", ctx->iam_status,
+                      "%ui, error \"%s\"", ctx->iam.status,
                       json_is_string(v) ? json_string_value(v) : "(none)");
         json_decref(doc);
         return NGX_ERROR;
@@ -1081,15 +1077,15 @@ ngx_http_mcp_oauth_iam_post(ngx_http_request_t *r,
     ngx_chain_t                 *cl;
     ngx_http_request_t          *sr;
 
-    if (ctx->iam_done) {
+    if (ctx->iam.done) {
         return NGX_OK;
     }
 
-    if (ctx->iam_pending) {
+    if (ctx->iam.pending) {
         return NGX_AGAIN;
     }
 
-    sr = ngx_http_mcp_oauth_iam_subrequest(r, ctx, &ascf->iam_token_uri);
+    sr = ngx_http_mcp_oauth_as_fetch(r, &ascf->iam_token_uri, &ctx->iam);
     if (sr == NULL) {
         return NGX_ERROR;
     }
@@ -1157,40 +1153,6 @@ ngx_http_mcp_oauth_iam_post(ngx_http_request_t *r,
 }
 
 
-/*
- * A subrequest whose answer lands in ctx (iam_status, iam_body); the
- * handler runs again when it is done.
- */
-
-static ngx_http_request_t *
-ngx_http_mcp_oauth_iam_subrequest(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_as_ctx_t *ctx, ngx_str_t *uri)
-{
-    ngx_http_request_t          *sr;
-    ngx_http_post_subrequest_t  *ps;
-
-    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-    if (ps == NULL) {
-        return NULL;
-    }
-
-    ps->handler = ngx_http_mcp_oauth_iam_done;
-    ps->data = ctx;
-
-    sr = ngx_http_mcp_oauth_capture_subrequest(r, uri, NULL, ps,
-                                               NGX_HTTP_SUBREQUEST_WAITED);
-    if (sr == NULL) {
-        return NULL;
-    }
-
-    ctx->iam_pending = 1;
-    r->main->count++;
-    r->write_event_handler = ngx_http_core_run_phases;
-
-    return sr;
-}
-
-
 static ngx_int_t
 ngx_http_mcp_oauth_iam_header(ngx_http_request_t *sr, char *name,
     ngx_str_t *value)
@@ -1216,39 +1178,6 @@ ngx_http_mcp_oauth_iam_header(ngx_http_request_t *sr, char *name,
 #endif
 
     return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_mcp_oauth_iam_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
-{
-    ngx_http_mcp_oauth_as_ctx_t *ctx = data;
-
-    ngx_http_mcp_oauth_capture_t  *cap;
-
-    ctx->iam_pending = 0;
-    ctx->iam_done = 1;
-    ctx->iam_status = sr->headers_out.status;
-    ngx_str_null(&ctx->iam_body);
-
-    cap = ngx_http_mcp_oauth_capture_get(sr);
-
-    if (rc != NGX_OK || cap == NULL || cap->too_large) {
-        if (ctx->iam_status < NGX_HTTP_INTERNAL_SERVER_ERROR) {
-            ctx->iam_status = NGX_HTTP_BAD_GATEWAY;
-        }
-
-    } else {
-        ctx->iam_body.data = cap->data;
-        ctx->iam_body.len = cap->len;
-    }
-
-    if (ctx->iam_status == 0) {
-        /* the upstream never answered: nginx's own 502 or 504 */
-        ctx->iam_status = NGX_HTTP_BAD_GATEWAY;
-    }
-
-    return rc;
 }
 
 
