@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "ngx_http_mcp_oauth_jwks.h"
+#include "ngx_http_mcp_oauth_page.h"
 
 
 /* client authentication at /token and /revoke (RFC 7591 §2) */
@@ -316,7 +317,6 @@ ngx_int_t ngx_http_mcp_oauth_redirect(ngx_http_request_t *r,
 ngx_int_t ngx_http_mcp_oauth_page(ngx_http_request_t *r, ngx_uint_t status,
     const char *title, const char *message);
 ngx_int_t ngx_http_mcp_oauth_location(ngx_http_request_t *r, ngx_str_t *url);
-u_char *ngx_http_mcp_oauth_urlencode(u_char *dst, ngx_str_t *s);
 
 /* the bridge to an IAM, and its corrected metadata (..._iam.c) */
 char *ngx_http_mcp_oauth_iam_client(ngx_conf_t *cf, ngx_command_t *cmd,

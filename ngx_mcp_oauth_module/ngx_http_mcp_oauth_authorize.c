@@ -36,8 +36,6 @@ static ngx_int_t ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a);
 static ngx_int_t ngx_http_mcp_oauth_page_headers(ngx_http_request_t *r);
-static u_char *ngx_http_mcp_oauth_html(u_char *dst, ngx_str_t *s);
-static size_t ngx_http_mcp_oauth_html_len(ngx_str_t *s);
 
 
 /* hidden fields of the consent form: the request, as it came */
@@ -575,60 +573,34 @@ ngx_http_mcp_oauth_redirect(ngx_http_request_t *r,
     ngx_str_t *uri, const char *name, ngx_str_t *value,
     const char *description)
 {
-    u_char     *p;
-    size_t      len;
-    ngx_str_t  *state, desc, err, url;
+    ngx_str_t                       url;
+    ngx_http_mcp_oauth_redirect_t   rd;
 
-    state = &ctx->params.v[NGX_HTTP_MCP_OAUTH_P_STATE];
-    ngx_str_null(&err);
-    ngx_str_null(&desc);
-
-    if (value == NULL) {
-        /* an error: "name" is the error code */
-        err.data = (u_char *) name;
-        err.len = ngx_strlen(name);
-        desc.data = (u_char *) description;
-        desc.len = ngx_strlen(description);
-
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "mcp_oauth: authorize: %V: %V", &err, &desc);
-    }
-
-    len = uri->len + 1 + sizeof("&error_description=") - 1 + 3 * 256
-          + sizeof("&state=") - 1 + 3 * state->len
-          + sizeof("&iss=") - 1 + 3 * ascf->issuer.len
-          + (value ? 6 + value->len : 7 + err.len);
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    url.data = p;
-    p = ngx_cpymem(p, uri->data, uri->len);
-    *p++ = ngx_strlchr(uri->data, uri->data + uri->len, '?') ? '&' : '?';
+    rd.uri = *uri;
+    rd.state = ctx->params.v[NGX_HTTP_MCP_OAUTH_P_STATE];
+    rd.issuer = ascf->issuer;
+    rd.name.data = (u_char *) name;
+    rd.name.len = ngx_strlen(name);
+    rd.error = (value == NULL);
 
     if (value) {
-        p = ngx_cpymem(p, "code=", 5);
-        p = ngx_cpymem(p, value->data, value->len);
+        rd.value = *value;
 
     } else {
-        p = ngx_cpymem(p, "error=", 6);
-        p = ngx_cpymem(p, err.data, err.len);
-        p = ngx_cpymem(p, "&error_description=",
-                       sizeof("&error_description=") - 1);
-        desc.len = ngx_min(desc.len, 256);
-        p = ngx_http_mcp_oauth_urlencode(p, &desc);
+        /* an error: "name" is the error code */
+        rd.value.data = (u_char *) description;
+        rd.value.len = ngx_min(ngx_strlen(description), 256);
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp_oauth: authorize: %V: %V", &rd.name, &rd.value);
     }
 
-    if (state->len) {
-        p = ngx_cpymem(p, "&state=", sizeof("&state=") - 1);
-        p = ngx_http_mcp_oauth_urlencode(p, state);
+    if (ngx_http_mcp_oauth_render(r->pool, ngx_http_mcp_oauth_redirect_render,
+                                  &rd, &url)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    p = ngx_cpymem(p, "&iss=", sizeof("&iss=") - 1);
-    p = ngx_http_mcp_oauth_urlencode(p, &ascf->issuer);
-    url.len = p - url.data;
 
     return ngx_http_mcp_oauth_location(r, &url);
 }
@@ -670,167 +642,68 @@ ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a)
 {
-    u_char                        *p, *end, *s, *last;
-    size_t                         len;
-    ngx_str_t                      csrf, host, scope, body, *v;
-    ngx_uint_t                     i;
-    ngx_http_mcp_oauth_client_t   *c;
+    u_char                        *s, *last;
+    ngx_str_t                      body, names[NGX_HTTP_MCP_OAUTH_REQUEST_N];
+    ngx_str_t                      values[NGX_HTTP_MCP_OAUTH_REQUEST_N];
+    ngx_uint_t                     i, k;
+    ngx_http_mcp_oauth_consent_t   page;
 
-    static u_char  head[] =
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-        "<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, "
-        "initial-scale=1\">\n<title>Authorize ";
-    static u_char  style[] =
-        "</title>\n<style>\n"
-        "body{font-family:system-ui,sans-serif;line-height:1.5;"
-        "max-width:34rem;margin:3rem auto;padding:0 1rem;color:#111}\n"
-        "code{background:#eee;padding:.1rem .3rem;border-radius:.2rem}\n"
-        "button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.8rem}\n"
-        "</style>\n</head>\n<body>\n<main>\n<h1>Authorize ";
-    static u_char  tail[] =
-        "<button type=\"submit\" name=\"decision\" value=\"approve\">"
-        "Approve</button>\n"
-        "<button type=\"submit\" name=\"decision\" value=\"deny\">"
-        "Deny</button>\n</form>\n</main>\n</body>\n</html>\n";
+    ngx_memzero(&page, sizeof(ngx_http_mcp_oauth_consent_t));
 
-    c = &ctx->client;
-    v = ctx->params.v;
-
-    if (c->name.len == 0) {
-        ngx_str_set(&c->name, "An unnamed application");
+    page.name = ctx->client.name;
+    if (page.name.len == 0) {
+        ngx_str_set(&page.name, "An unnamed application");
     }
 
     if (ngx_http_mcp_oauth_csrf(r, ascf, &ctx->params, &a->user, ngx_time(),
-                                &csrf) != NGX_OK)
+                                &page.csrf) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* the host the answer goes to, as the user should judge it */
 
-    host = a->redirect;
-    s = ngx_strlchr(host.data, host.data + host.len, ':');
+    page.host = a->redirect;
+    s = ngx_strlchr(page.host.data, page.host.data + page.host.len, ':');
 
-    if (s && host.data + host.len - s > 3 && s[1] == '/' && s[2] == '/') {
-        host.data = s + 3;
+    if (s && page.host.data + page.host.len - s > 3
+        && s[1] == '/' && s[2] == '/')
+    {
+        page.host.data = s + 3;
         last = a->redirect.data + a->redirect.len;
 
-        for (s = host.data; s < last && *s != '/' && *s != '?'; s++) {
+        for (s = page.host.data; s < last && *s != '/' && *s != '?'; s++) {
             /* void */
         }
 
-        host.len = s - host.data;
+        page.host.len = s - page.host.data;
     }
 
-    len = sizeof(head) + sizeof(style) + sizeof(tail)
-          + 2 * ngx_http_mcp_oauth_html_len(&c->name)
-          + ngx_http_mcp_oauth_html_len(&a->user)
-          + ngx_http_mcp_oauth_html_len(&host)
-          + ngx_http_mcp_oauth_html_len(a->resource)
-          + 2 * ngx_http_mcp_oauth_html_len(&a->scope)
-          + ngx_http_mcp_oauth_html_len(&r->uri) + csrf.len + 1024;
+    page.bridge = ascf->iam_authorize.len ? 1 : 0;
+    page.user = a->user;
+    page.resource = *a->resource;
+    page.scope = a->scope;
+    page.action = r->uri;
 
-    for (i = 0; i < NGX_HTTP_MCP_OAUTH_REQUEST_N; i++) {
-        len += ngx_http_mcp_oauth_html_len(
-                   &v[ngx_http_mcp_oauth_request_params[i]]) + 64;
-    }
-
-    body.data = ngx_pnalloc(r->pool, len);
-    if (body.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = ngx_cpymem(body.data, head, sizeof(head) - 1);
-    p = ngx_http_mcp_oauth_html(p, &c->name);
-    p = ngx_cpymem(p, style, sizeof(style) - 1);
-    p = ngx_http_mcp_oauth_html(p, &c->name);
-    if (ascf->iam_authorize.len) {
-        /* the bridge: a.user is the browser's cookie, not to be shown */
-        p = ngx_cpymem(p, "?</h1>\n<p>If you approve, you sign in at your "
-                       "identity provider next, and the application gets "
-                       "access to <code>",
-                       sizeof("?</h1>\n<p>If you approve, you sign in at your "
-                              "identity provider next, and the application "
-                              "gets access to <code>") - 1);
-
-    } else {
-        p = ngx_cpymem(p, "?</h1>\n<p>You are signed in as <strong>",
-                       sizeof("?</h1>\n<p>You are signed in as <strong>") - 1);
-        p = ngx_http_mcp_oauth_html(p, &a->user);
-        p = ngx_cpymem(p, "</strong>.</p>\n<p>If you approve, the "
-                       "application gets access to <code>",
-                       sizeof("</strong>.</p>\n<p>If you approve, the "
-                              "application gets access to <code>") - 1);
-    }
-    p = ngx_http_mcp_oauth_html(p, a->resource);
-    p = ngx_cpymem(p, "</code> and is sent back to <strong>",
-                   sizeof("</code> and is sent back to <strong>") - 1);
-    p = ngx_http_mcp_oauth_html(p, &host);
-    p = ngx_cpymem(p, "</strong>.</p>\n", sizeof("</strong>.</p>\n") - 1);
-
-    if (a->scope.len == 0) {
-        p = ngx_cpymem(p, "<p>It asks for no permissions.</p>\n",
-                       sizeof("<p>It asks for no permissions.</p>\n") - 1);
-
-    } else {
-        p = ngx_cpymem(p, "<p>It asks for these permissions:</p>\n<ul>\n",
-                       sizeof("<p>It asks for these permissions:</p>\n"
-                              "<ul>\n") - 1);
-
-        s = a->scope.data;
-        last = a->scope.data + a->scope.len;
-
-        while (s < last) {
-            end = ngx_strlchr(s, last, ' ');
-            if (end == NULL) {
-                end = last;
-            }
-
-            if (end > s) {
-                scope.data = s;
-                scope.len = end - s;
-                p = ngx_cpymem(p, "<li><code>", 10);
-                p = ngx_http_mcp_oauth_html(p, &scope);
-                p = ngx_cpymem(p, "</code></li>\n", 13);
-            }
-
-            s = end + 1;
-        }
-
-        p = ngx_cpymem(p, "</ul>\n", 6);
-    }
-
-    p = ngx_cpymem(p, "<form method=\"post\" action=\"",
-                   sizeof("<form method=\"post\" action=\"") - 1);
-    p = ngx_http_mcp_oauth_html(p, &r->uri);
-    p = ngx_cpymem(p, "\">\n", 3);
-
-    for (i = 0; i < NGX_HTTP_MCP_OAUTH_REQUEST_N; i++) {
-        if (!ngx_http_mcp_oauth_has(&ctx->params,
-                                    ngx_http_mcp_oauth_request_params[i]))
+    for (i = 0, k = 0; i < NGX_HTTP_MCP_OAUTH_REQUEST_N; i++) {
+        if (ngx_http_mcp_oauth_has(&ctx->params,
+                                   ngx_http_mcp_oauth_request_params[i]))
         {
-            continue;
+            names[k] = ngx_http_mcp_oauth_param_names[
+                           ngx_http_mcp_oauth_request_params[i]];
+            values[k++] = ctx->params.v[ngx_http_mcp_oauth_request_params[i]];
         }
-
-        p = ngx_sprintf(p, "<input type=\"hidden\" name=\"%V\" value=\"",
-                        &ngx_http_mcp_oauth_param_names[
-                            ngx_http_mcp_oauth_request_params[i]]);
-        p = ngx_http_mcp_oauth_html(p,
-                                    &v[ngx_http_mcp_oauth_request_params[i]]);
-        p = ngx_cpymem(p, "\">\n", 3);
     }
 
-    p = ngx_cpymem(p, "<input type=\"hidden\" name=\"csrf_token\" value=\"",
-                   sizeof("<input type=\"hidden\" name=\"csrf_token\" "
-                          "value=\"") - 1);
-    p = ngx_cpymem(p, csrf.data, csrf.len);
-    p = ngx_cpymem(p, "\">\n", 3);
-    p = ngx_cpymem(p, tail, sizeof(tail) - 1);
+    page.field_names = names;
+    page.field_values = values;
+    page.nfields = k;
 
-    body.len = p - body.data;
-
-    if (ngx_http_mcp_oauth_page_headers(r) != NGX_OK) {
+    if (ngx_http_mcp_oauth_render(r->pool, ngx_http_mcp_oauth_consent_render,
+                                  &page, &body)
+        != NGX_OK
+        || ngx_http_mcp_oauth_page_headers(r) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -843,25 +716,19 @@ ngx_int_t
 ngx_http_mcp_oauth_page(ngx_http_request_t *r, ngx_uint_t status,
     const char *title, const char *message)
 {
-    ngx_str_t  body;
+    ngx_str_t                      body;
+    ngx_http_mcp_oauth_message_t   page;
 
-    body.data = ngx_pnalloc(r->pool, 512 + 2 * ngx_strlen(title)
-                                     + ngx_strlen(message));
-    if (body.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    page.title.data = (u_char *) title;
+    page.title.len = ngx_strlen(title);
+    page.message.data = (u_char *) message;
+    page.message.len = ngx_strlen(message);
 
-    /* title and message are the module's own text */
-
-    body.len = ngx_sprintf(body.data,
-                           "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-                           "<meta charset=\"utf-8\">\n<title>%s</title>\n"
-                           "</head>\n<body>\n<main>\n<h1>%s</h1>\n"
-                           "<p>%s</p>\n</main>\n</body>\n</html>\n",
-                           title, title, message)
-               - body.data;
-
-    if (ngx_http_mcp_oauth_page_headers(r) != NGX_OK) {
+    if (ngx_http_mcp_oauth_render(r->pool, ngx_http_mcp_oauth_message_render,
+                                  &page, &body)
+        != NGX_OK
+        || ngx_http_mcp_oauth_page_headers(r) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -894,75 +761,4 @@ ngx_http_mcp_oauth_page_headers(ngx_http_request_t *r)
     }
 
     return NGX_OK;
-}
-
-
-static size_t
-ngx_http_mcp_oauth_html_len(ngx_str_t *s)
-{
-    return 6 * s->len;
-}
-
-
-static u_char *
-ngx_http_mcp_oauth_html(u_char *dst, ngx_str_t *s)
-{
-    u_char  *p, *last;
-
-    last = s->data + s->len;
-
-    for (p = s->data; p < last; p++) {
-        switch (*p) {
-        case '<':
-            dst = ngx_cpymem(dst, "&lt;", 4);
-            break;
-        case '>':
-            dst = ngx_cpymem(dst, "&gt;", 4);
-            break;
-        case '&':
-            dst = ngx_cpymem(dst, "&amp;", 5);
-            break;
-        case '"':
-            dst = ngx_cpymem(dst, "&quot;", 6);
-            break;
-        case '\'':
-            dst = ngx_cpymem(dst, "&#39;", 5);
-            break;
-        default:
-            *dst++ = *p;
-        }
-    }
-
-    return dst;
-}
-
-
-/* a query component: unreserved characters (RFC 3986 §2.3) as they are */
-
-u_char *
-ngx_http_mcp_oauth_urlencode(u_char *dst, ngx_str_t *s)
-{
-    u_char  *p, *last, c;
-
-    static u_char  hex[] = "0123456789ABCDEF";
-
-    last = s->data + s->len;
-
-    for (p = s->data; p < last; p++) {
-        c = *p;
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-            || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
-            || c == '~')
-        {
-            *dst++ = c;
-            continue;
-        }
-
-        *dst++ = '%';
-        *dst++ = hex[c >> 4];
-        *dst++ = hex[c & 0xf];
-    }
-
-    return dst;
 }

@@ -604,3 +604,23 @@ GET /.well-known/oauth-authorization-server
 McpOAuth::pick('client_id_metadata_document_supported')
 --- response_body_like chomp
 \Aclient_id_metadata_document_supported: (?:\(absent\)|false)\n\z
+
+
+
+=== TEST 15: a document whose scope is 500 one-character tokens that need escaping: the consent page is written whole (it used to overrun its buffer and kill the worker)
+--- http_config eval
+::cimd_map($::U => ::doc(scope => CORE::join(' ', ('&') x 250, ('<') x 250)))
+--- config eval
+::cimd_config()
+--- request eval
+'GET /authorize?response_type=code&client_id=' . ::enc($::U)
+. '&redirect_uri=' . ::enc($::CB)
+. "&code_challenge=$McpOAuth::CHALLENGE&code_challenge_method=S256&state=xyz"
+--- more_headers
+X-Test-User: alice
+--- error_code: 200
+--- response_body_like chomp
+\A<!DOCTYPE html>.*<li><code>&amp;</code></li>.*<li><code>&lt;</code></li>.*</html>\n\z
+--- no_error_log
+[alert]
+exited on signal
