@@ -4,6 +4,10 @@
 #   ./build.sh [build] [--with-nginx=DIR]  build build/ngx_http_mcp_oauth_module.so
 #   ./build.sh deps                        install Debian and npm packages
 #   ./build.sh test [--valgrind]           deps + build + every suite
+#   ./build.sh test --nginx=VERSION [--asan]
+#                                          the Test::Nginx suites against nginx
+#                                          VERSION built from ../shared/nginx
+#                                          (--asan: with ASan and UBSan)
 #   ./build.sh demo [--iam]                deps + build + the demo on 127.0.0.1:8080
 #                                          (--iam: in front of an IAM on 127.0.0.1:8082)
 #   ./build.sh fuzz [SECONDS]              deps + every libFuzzer harness, long
@@ -52,14 +56,14 @@ deps() {
 }
 
 build() {
-    local nginx_src=/usr/share/nginx/src flags=()
+    local nginx_src=/usr/share/nginx/src flags=() nginx=/usr/sbin/nginx
     for a in "$@"; do
         case $a in
-            --with-nginx=*) nginx_src=${a#--with-nginx=} ;;
+            --with-nginx=*) nginx_src=${a#--with-nginx=}; nginx= ;;
         esac
     done
     mkdir -p "$BUILD"
-    local cflags="-g -O2 -fPIC -Wall -Wextra -Werror -Wno-unused-parameter"
+    local cflags="-g -O2 -fPIC -Wall -Wextra -Werror -Wno-unused-parameter ${EXTRA_CFLAGS:-}"
     if [[ $nginx_src == /usr/share/nginx/src ]]; then
         # the Debian recipe (Debian::Debhelper::Buildsystem::nginx_mod)
         # shellcheck disable=SC1091
@@ -67,11 +71,12 @@ build() {
         flags=("${NGX_CONF_FLAGS[@]}")
         cflags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS) $cflags"
     else
-        flags=(--with-compat --with-http_ssl_module)
+        flags=("${NGINX_ORG_FLAGS[@]}")
+        nginx=${NGINX_BIN:-}
     fi
     log "configuring against $nginx_src"
     (cd "$nginx_src" && ./configure --with-cc-opt="$cflags" \
-        --with-ld-opt="$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+        --with-ld-opt="$(dpkg-buildflags --get LDFLAGS) -fPIC ${EXTRA_LDFLAGS:-}" \
         "${flags[@]}" --add-dynamic-module="$ROOT" \
         --builddir="$BUILD/objs" >"$BUILD/configure.log" 2>&1) || {
         tail -20 "$BUILD/configure.log" >&2; exit 1; }
@@ -82,29 +87,35 @@ build() {
     cp "$BUILD/objs/ngx_http_mcp_oauth_module.so" "$MODULE.new"
     mv -f "$MODULE.new" "$MODULE"
     # the module must load into the nginx it was built for
-    if [[ $nginx_src == /usr/share/nginx/src ]]; then
+    if [[ -n $nginx ]]; then
         printf 'load_module %s;\nevents {}\n' "$MODULE" >"$BUILD/load-test.conf"
-        /usr/sbin/nginx -q -t -p "$BUILD" -c "$BUILD/load-test.conf" \
+        "$nginx" -q -t -p "$BUILD" -c "$BUILD/load-test.conf" \
             -g "error_log /dev/stderr; pid $BUILD/nginx.pid;"
     fi
     log "built $MODULE"
 }
 
-run_tests() {
-    local valgrind=0
-    for a in "$@"; do [[ $a == --valgrind ]] && valgrind=1; done
+# every Test::Nginx suite against $TEST_NGINX_BINARY (default Debian's nginx)
+suites() {
     export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
     export TEST_NGINX_MODULE="$MODULE"
     export TEST_NGINX_DATA="$ROOT/t/data"
-    if ((valgrind)); then
-        export TEST_NGINX_USE_VALGRIND=1
-        export TEST_NGINX_VALGRIND_SUPPRESS="$ROOT/t/valgrind.supp"
-    fi
     if ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then
         export PERL5LIB="$ROOT/t/compat${PERL5LIB:+:$PERL5LIB}"
     fi
-    log "Test::Nginx suites"
+    log "Test::Nginx suites ($("$TEST_NGINX_BINARY" -v 2>&1 | sed 's/.*: //'))"
     (cd "$ROOT" && tini -s -- prove -r t/*.t)
+}
+
+run_tests() {
+    local a
+    for a in "$@"; do
+        if [[ $a == --valgrind ]]; then
+            export TEST_NGINX_USE_VALGRIND=1
+            export TEST_NGINX_VALGRIND_SUPPRESS="$ROOT/t/valgrind.supp"
+        fi
+    done
+    suites
     if compgen -G "$ROOT/t/e2e/*.test.mjs" >/dev/null; then
         log "end-to-end suites"
         (cd "$ROOT/t" && node --test e2e/)
@@ -118,6 +129,88 @@ run_tests() {
     if [[ -f $ROOT/fuzz/run.sh ]]; then
         log "fuzz smoke (libFuzzer, a few seconds per parser)"
         bash "$ROOT/fuzz/run.sh" 5
+    fi
+}
+
+# What nginx.org's packages and Docker images are configured with, as far as
+# the suites use it; --with-compat gives the module their signature.
+NGINX_ORG_FLAGS=(--with-compat --with-debug --with-threads
+    --with-http_ssl_module --with-http_v2_module --with-http_realip_module
+    --with-http_auth_request_module --with-http_stub_status_module
+    --with-http_sub_module --with-http_gunzip_module)
+NGINX_STABLE=1.30.4
+
+nginx_tarball() {
+    local d
+    for d in ${NGINX_TARBALLS:-} "$ROOT/../shared/nginx"; do
+        if [[ -f $d/nginx-$1.tar.gz ]]; then echo "$d/nginx-$1.tar.gz"; return; fi
+    done
+    echo "nginx-$1.tar.gz is not in ${NGINX_TARBALLS:-$ROOT/../shared/nginx}" \
+         "(set NGINX_TARBALLS to the folder holding nginx.org tarballs)" >&2
+    exit 1
+}
+
+# nginx VERSION from its nginx.org tarball, built into build/nginx-VERSION
+# (-asan: with AddressSanitizer and UBSan), never installed; then the module
+# against it. Sets TEST_NGINX_BINARY and MODULE.
+nginx_org() {
+    local ver=$1 asan=$2 dir src cc= ld=
+    dir="$BUILD/nginx-$ver"
+    if ((asan)); then
+        dir+=-asan
+        ld="-fsanitize=address,undefined"
+        # NGX_DEBUG_PALLOC: every pool allocation is its own malloc(), so
+        # ASan sees overruns inside pool blocks too
+        cc="$ld -fno-omit-frame-pointer -DNGX_DEBUG_PALLOC=1"
+    fi
+    src="$dir/nginx-$ver"
+    if [[ ! -x $src/objs/nginx ]]; then
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        tar -xzf "$(nginx_tarball "$ver")" -C "$dir"
+        log "building nginx $ver${cc:+ with ASan and UBSan} (log: build/${dir##*/}/nginx.log)"
+        (cd "$src" && ./configure --prefix="$dir" "${NGINX_ORG_FLAGS[@]}" \
+            --with-cc-opt="-g -O1 $cc" --with-ld-opt="$ld" \
+            && make -j"$(nproc)") >"$dir/nginx.log" 2>&1 || {
+            tail -30 "$dir/nginx.log" >&2; exit 1; }
+    fi
+    export TEST_NGINX_BINARY="$src/objs/nginx"
+    BUILD=$dir MODULE=$dir/ngx_http_mcp_oauth_module.so
+    NGINX_BIN=$TEST_NGINX_BINARY EXTRA_CFLAGS=$cc EXTRA_LDFLAGS=$ld \
+        build --with-nginx="$src"
+}
+
+# ./build.sh test [--valgrind] | test --nginx=VERSION [--asan] | test --asan
+test_cmd() {
+    local ver= asan=0 rest=() a reports
+    for a in "$@"; do
+        case $a in
+            --nginx=*) ver=${a#--nginx=} ;;
+            --asan)    asan=1 ;;
+            *)         rest+=("$a") ;;
+        esac
+    done
+    deps
+    if [[ -z $ver ]] && ((!asan)); then
+        build
+        run_tests "${rest[@]}"
+        return
+    fi
+    nginx_org "${ver:-$NGINX_STABLE}" "$asan"
+    if ((asan)); then
+        # a report, not the exit status, is what fails the run: a worker that
+        # dies is restarted by the master and a test may not notice
+        reports="$BUILD/sanitizer"
+        rm -rf "$reports"
+        mkdir -p "$reports"
+        export ASAN_OPTIONS="detect_leaks=0:log_path=$reports/asan"
+        export UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan"
+    fi
+    suites
+    if ((asan)) && compgen -G "$reports/*" >/dev/null; then
+        cat "$reports"/* >&2
+        echo "sanitizer reports in $reports" >&2
+        exit 1
     fi
 }
 
@@ -148,9 +241,9 @@ case $cmd in
     build)      build "$@" ;;
     --with-nginx=*) build "$cmd" "$@" ;;
     deps)       deps ;;
-    test)       deps; build; run_tests "$@" ;;
+    test)       test_cmd "$@" ;;
     demo)       deps; build; exec bash "$ROOT/examples/demo/run.sh" "$@" ;;
     fuzz)       deps; build; exec bash "$ROOT/fuzz/run.sh" "${1:-600}" ;;
     deb)        deps; deb_package ;;
-    *)          echo "usage: $0 [build [--with-nginx=DIR]] | deps | test [--valgrind] | demo [--iam] | fuzz [SECONDS] | deb" >&2; exit 2 ;;
+    *)          echo "usage: $0 [build [--with-nginx=DIR]] | deps | test [--valgrind | --nginx=VERSION [--asan]] | demo [--iam] | fuzz [SECONDS] | deb" >&2; exit 2 ;;
 esac
