@@ -10,7 +10,7 @@
 #   GET /admin/count          /jwks requests since the last reset
 #   GET /admin/headers        header names of the last /jwks request
 #                             (lowercase, one per line, in order)
-#   GET /admin/request        request line of the last /jwks request
+#   GET /admin/request        method and target of the last /jwks request
 #   GET /admin/sleep?s=N      answers "ok" after N seconds
 #
 # Modes: rsa1, rotated, oct (t/data/jwks/*.json); mixed (rsa1 plus the oct
@@ -118,8 +118,12 @@ sub idp_handle {
 
     if ($path eq '/jwks') {
         $st->{count}++;
-        $st->{request} = "$line\n";
-        $st->{headers} = join '', map { /^([^:]+):/ ? lc($1) . "\n" : () } @headers;
+        # what the module decides, not what one nginx version sends: the
+        # protocol version and "Connection" follow proxy_http_version and
+        # keepalive (nginx.org releases changed their defaults)
+        $st->{request} = "$method $target\n";
+        $st->{headers} = join '', map { /^([^:]+):/ && lc($1) ne 'connection'
+                                        ? lc($1) . "\n" : () } @headers;
         sleep 3 if $st->{mode} eq 'slow';
         return idp_reply($c, @{ $Doc{ $st->{mode} } });
     }
@@ -847,7 +851,7 @@ mcp_oauth: JWKS fetch from "/_jwks" failed (status 500): no 200 response; keepin
 --- error_code eval
 [200, 200, 200, 200, 200]
 --- response_body eval
-["ok", $::Ok, "host\nconnection\n", "GET /jwks HTTP/1.0\n", "1"]
+["ok", $::Ok, "host\n", "GET /jwks\n", "1"]
 --- grep_error_log eval: $::JwksLines
 --- grep_error_log_out
 mcp_oauth: JWKS from "/_jwks" updated, 1 keys

@@ -16,6 +16,10 @@
 # Environment:
 #   MCP_OAUTH_MODULE  module .so   (default: <repo>/build/ngx_http_mcp_oauth_module.so)
 #   NGINX             nginx binary (default: /usr/sbin/nginx)
+#   DEMO_WORKER_USER  the user nginx's workers run as when started by root
+#                     (default: root itself, so a checkout under a 0700 home
+#                     directory works; any other user must be able to read
+#                     run/, which the start checks)
 #
 # Everything it writes goes to examples/demo/run/ (recreated on every start):
 # nginx.conf, signing-key.pem (a new EC P-256 key each start), htpasswd (the
@@ -175,8 +179,40 @@ else
     CONF_IN=$DEMO_DIR/nginx.conf.in
 fi
 
+# The workers read run/ on every request (htpasswd, the temp dirs). Started
+# by root without a "user" directive, nginx would switch them to "nobody",
+# who cannot reach a checkout under a 0700 home directory: the generated
+# config runs them as the user who started the demo instead (as root, that
+# is root, or DEMO_WORKER_USER). Started by anyone else, nginx cannot switch.
+WORKER_USER=$(id -un)
+if [ "$(id -u)" = 0 ]; then
+    WORKER_USER=${DEMO_WORKER_USER:-$WORKER_USER}
+    id -u "$WORKER_USER" >/dev/null 2>&1 || die "DEMO_WORKER_USER=$WORKER_USER: no such user"
+    USER_LINE="user $WORKER_USER $(id -gn "$WORKER_USER");"
+    # refuse now, naming the file, rather than answer 500 at the first sign-in
+    read_files=("$RUN_DIR/tmp")
+    [ -n "$IAM" ] || read_files+=("$RUN_DIR/htpasswd")
+    for f in "${read_files[@]}"; do
+        runuser -u "$WORKER_USER" -- test -r "$f" && continue
+        # the blocker is the first directory from / down it cannot enter
+        why="it is not readable by $WORKER_USER" d=
+        IFS=/ read -ra parts <<< "${f#/}"
+        for part in "${parts[@]:0:${#parts[@]}-1}"; do
+            d=$d/$part
+            runuser -u "$WORKER_USER" -- test -x "$d" && continue
+            why="$d (mode $(stat -c %a "$d")) is not searchable by $WORKER_USER"
+            break
+        done
+        die "$f: the workers (user $WORKER_USER) cannot read it: $why;" \
+            "unset DEMO_WORKER_USER, or clone where $WORKER_USER can read"
+    done
+else
+    USER_LINE="# workers run as $WORKER_USER (nginx was not started by root)"
+fi
+
 sed_escape() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
 sed -e "s|@MODULE_PATH@|$(sed_escape "$MODULE")|g" \
+    -e "s|@USER@|$(sed_escape "$USER_LINE")|g" \
     -e "s|@RUN_DIR@|$(sed_escape "$RUN_DIR")|g" \
     -e "s|@IAM_CLIENT_SECRET@|$IAM_CLIENT_SECRET|g" \
     "$CONF_IN" > "$RUN_DIR/nginx.conf"

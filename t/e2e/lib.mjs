@@ -170,7 +170,13 @@ export class Harness {
         }
         const prefix = mkdtempSync(join(tmpdir(), 'mcp-e2e-nginx-'));
         this.dirs.push(prefix);
-        const conf = render(template, { PREFIX: prefix, MODULE: MODULE_PATH, DATA: DATA_DIR, ROOT, ...vars });
+        let conf = render(template, { PREFIX: prefix, MODULE: MODULE_PATH, DATA: DATA_DIR, ROOT, ...vars });
+        // Started by root, nginx switches its workers to "nobody", who cannot
+        // read t/data in a checkout under a 0700 home directory: run them as
+        // root, as Test::Nginx does.
+        if (process.getuid() === 0 && !/^\s*user\s/m.test(conf)) {
+            conf = `user root;\n${conf}`;
+        }
         const confPath = join(prefix, 'nginx.conf');
         const errorLog = join(prefix, 'error.log');
         writeFileSync(confPath, conf);
