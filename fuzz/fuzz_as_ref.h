@@ -109,6 +109,44 @@ ref_subset(ngx_str_t *scope, ngx_str_t *of)
 }
 
 
+/* "normal" is "scope" with single spaces, each scope once, in its order */
+
+static int
+ref_scope_normal(ngx_pool_t *pool, ngx_str_t *scope, ngx_str_t *normal)
+{
+    size_t     s, e;
+    ngx_str_t  out;
+
+    out.data = ngx_pnalloc(pool, scope->len + 1);
+    out.len = 0;
+
+    for (s = 0; s < scope->len; s = e) {
+        if (scope->data[s] == ' ') {
+            e = s + 1;
+            continue;
+        }
+
+        for (e = s; e < scope->len && scope->data[e] != ' '; e++) {
+            /* void */
+        }
+
+        if (ref_token_in(scope->data + s, e - s, &out)) {
+            continue;
+        }
+
+        if (out.len) {
+            out.data[out.len++] = ' ';
+        }
+
+        memcpy(out.data + out.len, scope->data + s, e - s);
+        out.len += e - s;
+    }
+
+    return out.len == normal->len
+           && memcmp(out.data, normal->data, out.len) == 0;
+}
+
+
 
 static int
 prefix_ci(ngx_str_t *s, const char *p)

@@ -26,10 +26,11 @@
  *    redirect_uris hold 1..16 strings that pass the redirect checks,
  *    token_endpoint_auth_method (if any) is none, client_secret_basic or
  *    client_secret_post, grant_types (if any) a non-empty array of
- *    authorization_code, refresh_token, and client_credentials only with a
- *    method other than none, response_types (if any) an array of "code",
+ *    authorization_code and refresh_token (client_credentials is for
+ *    configured clients only), response_types (if any) an array of "code",
  *    client_name (if any) a string of at most 200 bytes and scope (if any)
- *    a string whose every scope the server has.  On NGX_OK the client is
+ *    a string whose every scope the server has, kept in normal form (single
+ *    spaces, each scope once).  On NGX_OK the client is
  *    that: its URIs (each inside the pool, each passing
  *    ngx_http_mcp_oauth_redirect_check()), auth < 3 (default
  *    client_secret_basic), grants non-zero (default code + refresh), name,
@@ -41,7 +42,8 @@
  *    include "none", and whose redirect_uris hold 1..16 acceptable
  *    strings; then the client is public (auth none), code + refresh, a
  *    document, its id the URL, its name client_name or else the URL, its
- *    scope the document's;
+ *    scope (a string whose every scope the server has, else refused) the
+ *    document's in normal form;
  *  - document_url: NGX_OK exactly for a URL without bytes <= 0x20, >= 0x7f,
  *    '#' or '\\', at most 2048 bytes, whose authority (before the first
  *    '/' or '?') is not empty and holds no '@', followed by a path other
@@ -197,11 +199,6 @@ ref_registration(ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc,
             } else if (name_eq(e, "refresh_token")) {
                 r->grants |= NGX_HTTP_MCP_OAUTH_GRANT_REFRESH;
 
-            } else if (name_eq(e, "client_credentials")
-                       && r->auth != NGX_HTTP_MCP_OAUTH_AUTH_NONE)
-            {
-                r->grants |= NGX_HTTP_MCP_OAUTH_GRANT_CLIENT;
-
             } else {
                 return;
             }
@@ -317,9 +314,8 @@ check_registration(ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_pool_t *pool,
                    && c.grants == ref.grants,
                    "grants 0x%lx, expected 0x%lx", (unsigned long) c.grants,
                    (unsigned long) ref.grants);
-    MCP_FUZZ_CHECK(!(c.grants & NGX_HTTP_MCP_OAUTH_GRANT_CLIENT)
-                   || c.auth != NGX_HTTP_MCP_OAUTH_AUTH_NONE,
-                   "client_credentials for a public client");
+    MCP_FUZZ_CHECK(!(c.grants & NGX_HTTP_MCP_OAUTH_GRANT_CLIENT),
+                   "client_credentials for a registered client");
     MCP_FUZZ_CHECK(c.id.len == 0 && c.secret.len == 0 && !c.document,
                    "registration set id, secret or document");
 
@@ -333,7 +329,9 @@ check_registration(ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_pool_t *pool,
     }
 
     if (json_str(json_object_get(doc, "scope"), &s)) {
-        MCP_FUZZ_CHECK(str_eq(&c.scope, &s), "scope differs");
+        MCP_FUZZ_CHECK(ref_scope_normal(pool, &s, &c.scope), "scope \"%.*s\" "
+                       "is not the body's in normal form", (int) c.scope.len,
+                       c.scope.data);
         mcp_fuzz_check_str("scope", &c.scope, pool, NULL, 0);
         MCP_FUZZ_CHECK(ref_subset(&c.scope, &ascf->scope) == NGX_OK
                        && ngx_http_mcp_oauth_scope_subset(&c.scope,
@@ -381,6 +379,12 @@ ref_document(ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, json_t *doc)
         if (!none) {
             return 0;
         }
+    }
+
+    v = json_object_get(doc, "scope");
+
+    if (json_str(v, &s) && ref_subset(&s, &ascf->scope) != NGX_OK) {
+        return 0;
     }
 
     return ref_uris(ascf->redirect_allow,
@@ -461,7 +465,11 @@ check_document(ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_pool_t *pool,
     }
 
     if (json_str(json_object_get(doc, "scope"), &s)) {
-        MCP_FUZZ_CHECK(str_eq(&c.scope, &s), "document scope differs");
+        MCP_FUZZ_CHECK(ref_scope_normal(pool, &s, &c.scope),
+                       "document scope \"%.*s\" is not the document's in "
+                       "normal form", (int) c.scope.len, c.scope.data);
+        MCP_FUZZ_CHECK(ref_subset(&c.scope, &ascf->scope) == NGX_OK,
+                       "document scope not the server's");
         mcp_fuzz_check_str("document scope", &c.scope, pool, NULL, 0);
 
     } else {

@@ -218,7 +218,8 @@ ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     c->id = value[1];
     c->name = value[1];
     c->auth = NGX_HTTP_MCP_OAUTH_AUTH_NONE;
-    c->grants = NGX_HTTP_MCP_OAUTH_GRANT_CODE|NGX_HTTP_MCP_OAUTH_GRANT_REFRESH;
+    c->grants = NGX_HTTP_MCP_OAUTH_GRANT_USER;
+    c->configured = 1;
 
     if (ngx_strlchr(c->id.data, c->id.data + c->id.len, ':')) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -591,10 +592,11 @@ static ngx_int_t
 ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
     ngx_http_mcp_oauth_srv_conf_t *ascf)
 {
-    char        url[4096];
-    json_t     *doc, *methods, *scopes;
-    ngx_str_t  *s;
-    ngx_uint_t  i;
+    char                          url[4096];
+    json_t                       *doc, *methods, *scopes, *grants;
+    ngx_str_t                    *s;
+    ngx_uint_t                    i;
+    ngx_http_mcp_oauth_client_t  *c;
 
     static const char  *endpoints[][2] = {
         { "authorization_endpoint", "/authorize" },
@@ -642,9 +644,19 @@ ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
                                                                    "code"));
     json_object_set_new(doc, "response_modes_supported", json_pack("[s]",
                                                                    "query"));
-    json_object_set_new(doc, "grant_types_supported",
-                        json_pack("[sss]", "authorization_code",
-                                  "refresh_token", "client_credentials"));
+    /* client_credentials: only when a configured client may use it */
+
+    grants = json_pack("[ss]", "authorization_code", "refresh_token");
+    c = ascf->clients ? ascf->clients->elts : NULL;
+
+    for (i = 0; c && i < ascf->clients->nelts; i++) {
+        if (c[i].grants & NGX_HTTP_MCP_OAUTH_GRANT_CLIENT) {
+            json_array_append_new(grants, json_string("client_credentials"));
+            break;
+        }
+    }
+
+    json_object_set_new(doc, "grant_types_supported", grants);
     json_object_set(doc, "token_endpoint_auth_methods_supported", methods);
     json_object_set_new(doc, "revocation_endpoint_auth_methods_supported",
                         methods);
@@ -986,31 +998,6 @@ ngx_http_mcp_oauth_as_error(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     return ngx_http_mcp_oauth_as_send(r, status, "application/json", &body);
-}
-
-
-/*
- * Every scope of "scope" is supported and, for a static client with
- * "scope=", one of its.  A registered client's scope is only its default:
- * the SDKs register with the first challenge's scope, and must be able to
- * step up later (MCP 2025-11-25 "Scope Selection Strategy").
- */
-
-ngx_int_t
-ngx_http_mcp_oauth_scope_allowed(ngx_http_mcp_oauth_srv_conf_t *ascf,
-    ngx_http_mcp_oauth_client_t *client, ngx_str_t *scope)
-{
-    if (ngx_http_mcp_oauth_scope_subset(scope, &ascf->scope) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    if (client->limited
-        && ngx_http_mcp_oauth_scope_subset(scope, &client->scope) != NGX_OK)
-    {
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
 }
 
 

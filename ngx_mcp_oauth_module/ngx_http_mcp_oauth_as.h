@@ -27,7 +27,9 @@
 /* grant types a client may use */
 #define NGX_HTTP_MCP_OAUTH_GRANT_CODE     0x01
 #define NGX_HTTP_MCP_OAUTH_GRANT_REFRESH  0x02
-#define NGX_HTTP_MCP_OAUTH_GRANT_CLIENT   0x04
+#define NGX_HTTP_MCP_OAUTH_GRANT_CLIENT   0x04  /* mcp_oauth_client only */
+#define NGX_HTTP_MCP_OAUTH_GRANT_USER     (NGX_HTTP_MCP_OAUTH_GRANT_CODE     \
+                                           |NGX_HTTP_MCP_OAUTH_GRANT_REFRESH)
 
 
 typedef struct {
@@ -53,6 +55,7 @@ typedef struct {
     ngx_uint_t                    auth;
     ngx_uint_t                    grants;
     unsigned                      document:1;  /* a metadata document */
+    unsigned                      configured:1; /* mcp_oauth_client */
     unsigned                      limited:1;   /* scope is a limit */
 } ngx_http_mcp_oauth_client_t;
 
@@ -230,8 +233,9 @@ ngx_int_t ngx_http_mcp_oauth_as_failed(ngx_http_request_t *r,
     ngx_http_mcp_oauth_as_ctx_t *ctx);
 ngx_int_t ngx_http_mcp_oauth_json_out(ngx_pool_t *pool, json_t *doc,
     ngx_str_t *out);
-ngx_int_t ngx_http_mcp_oauth_scope_allowed(ngx_http_mcp_oauth_srv_conf_t *ascf,
-    ngx_http_mcp_oauth_client_t *client, ngx_str_t *scope);
+ngx_int_t ngx_http_mcp_oauth_scope_allowed(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_client_t *client,
+    ngx_str_t *scope);
 ngx_int_t ngx_http_mcp_oauth_scope_subset(ngx_str_t *scope, ngx_str_t *of);
 ngx_int_t ngx_http_mcp_oauth_scope_intersect(ngx_pool_t *pool,
     ngx_str_t *scope, ngx_str_t *of);

@@ -206,6 +206,74 @@ ngx_http_mcp_oauth_scope_subset(ngx_str_t *scope, ngx_str_t *of)
     return NGX_OK;
 }
 
+/*
+ * The one check of a scope a client supplies, whichever way it comes (the
+ * request, a registration, a metadata document): each scope is one this
+ * server supports and, for a static client with "scope=", one of its.
+ * "scope" becomes its normal form: single spaces, each scope once.
+ * A registered client's scope is only its default: the SDKs register with
+ * the first challenge's scope, and must be able to step up later (MCP
+ * 2025-11-25 "Scope Selection Strategy").
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_scope_allowed(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_client_t *client,
+    ngx_str_t *scope)
+{
+    u_char     *p, *last, *end, *out, *q;
+    ngx_str_t   one, done;
+
+    out = ngx_pnalloc(pool, scope->len + 1);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = out;
+    last = scope->data + scope->len;
+
+    for (p = scope->data; p < last; p = end + 1) {
+        end = ngx_strlchr(p, last, ' ');
+        if (end == NULL) {
+            end = last;
+        }
+
+        one.data = p;
+        one.len = end - p;
+
+        if (one.len == 0) {
+            continue;
+        }
+
+        if (ngx_http_mcp_oauth_scope_subset(&one, &ascf->scope) != NGX_OK
+            || (client && client->limited
+                && ngx_http_mcp_oauth_scope_subset(&one, &client->scope)
+                   != NGX_OK))
+        {
+            return NGX_DECLINED;
+        }
+
+        done.data = out;
+        done.len = q - out;
+
+        if (ngx_http_mcp_oauth_scope_subset(&one, &done) == NGX_OK) {
+            continue;
+        }
+
+        if (q > out) {
+            *q++ = ' ';
+        }
+
+        q = ngx_cpymem(q, one.data, one.len);
+    }
+
+    scope->data = out;
+    scope->len = q - out;
+
+    return NGX_OK;
+}
+
+
 /* base64url characters only, within a length range (RFC 7636 §4.1, §4.2) */
 
 /* "scope" keeps the scopes that are also in "of", in its order */
@@ -462,7 +530,9 @@ ngx_http_mcp_oauth_client_json(ngx_pool_t *pool, json_t *doc,
     }
 
     c->auth = json_integer_value(json_object_get(doc, "m"));
-    c->grants = json_integer_value(json_object_get(doc, "g"));
+    /* a sealed id never carries client_credentials (ids sealed before did) */
+    c->grants = json_integer_value(json_object_get(doc, "g"))
+                & NGX_HTTP_MCP_OAUTH_GRANT_USER;
 
     v = json_object_get(doc, "n");
     if (json_is_string(v)) {
@@ -603,9 +673,24 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
 
     json_decref(e);
 
+    if (c->scope.len) {
+        switch (ngx_http_mcp_oauth_scope_allowed(pool, ascf, NULL, &c->scope)) {
+        case NGX_OK:
+            break;
+        case NGX_ERROR:
+            return NGX_ERROR;
+        default:
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "mcp_oauth: client metadata document \"%V\": its "
+                          "scope \"%V\" names a scope this server does not "
+                          "grant", url, &c->scope);
+            return NGX_DECLINED;
+        }
+    }
+
     c->id = *url;
     c->auth = NGX_HTTP_MCP_OAUTH_AUTH_NONE;
-    c->grants = NGX_HTTP_MCP_OAUTH_GRANT_CODE|NGX_HTTP_MCP_OAUTH_GRANT_REFRESH;
+    c->grants = NGX_HTTP_MCP_OAUTH_GRANT_USER;
     c->document = 1;
 
     if (c->name.len == 0) {
@@ -872,10 +957,13 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
         } else if (ngx_strcmp(json_string_value(e), "refresh_token") == 0) {
             c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_REFRESH;
 
-        } else if (ngx_strcmp(json_string_value(e), "client_credentials") == 0
-                   && c->auth != NGX_HTTP_MCP_OAUTH_AUTH_NONE)
+        } else if (ngx_strcmp(json_string_value(e), "client_credentials") == 0)
         {
-            c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_CLIENT;
+            /* tokens without a user: only for clients the operator named */
+            *desc = "client_credentials is only for clients configured "
+                    "with mcp_oauth_client ... secret=, not for registered "
+                    "ones";
+            goto invalid;
 
         } else {
             goto bad_grant;
@@ -883,8 +971,7 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
     }
 
     if (!has_grants) {
-        c->grants = NGX_HTTP_MCP_OAUTH_GRANT_CODE
-                    |NGX_HTTP_MCP_OAUTH_GRANT_REFRESH;
+        c->grants = NGX_HTTP_MCP_OAUTH_GRANT_USER;
     }
 
     v = json_object_get(doc, "response_types");
@@ -923,19 +1010,20 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
         s.data = (u_char *) json_string_value(v);
         s.len = json_string_length(v);
 
-        if (s.data == NULL
-            || ngx_http_mcp_oauth_scope_subset(&s, &ascf->scope) != NGX_OK)
-        {
-            *desc = "scope names a scope this server does not grant";
-            goto invalid;
+        if (s.data == NULL) {
+            goto bad_scope;
         }
 
-        c->scope.len = s.len;
-        c->scope.data = ngx_pstrdup(pool, &s);
-
-        if (c->scope.data == NULL && s.len) {
+        switch (ngx_http_mcp_oauth_scope_allowed(pool, ascf, NULL, &s)) {
+        case NGX_OK:
+            break;
+        case NGX_ERROR:
             goto failed;
+        default:
+            goto bad_scope;
         }
+
+        c->scope = s;
     }
 
     json_decref(doc);
@@ -944,13 +1032,17 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
 
 bad_grant:
 
-    *desc = "grant_types may hold authorization_code, refresh_token and, "
-            "for clients with a secret, client_credentials";
+    *desc = "grant_types may hold authorization_code and refresh_token";
     goto invalid;
 
 bad_response:
 
     *desc = "response_types may only hold code";
+    goto invalid;
+
+bad_scope:
+
+    *desc = "scope names a scope this server does not grant";
 
 invalid:
 

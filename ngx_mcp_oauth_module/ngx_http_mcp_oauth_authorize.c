@@ -261,7 +261,12 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
     if (ngx_http_mcp_oauth_has(p, NGX_HTTP_MCP_OAUTH_P_SCOPE)) {
         a.scope = v[NGX_HTTP_MCP_OAUTH_P_SCOPE];
 
-        if (ngx_http_mcp_oauth_scope_allowed(ascf, c, &a.scope) != NGX_OK) {
+        rc = ngx_http_mcp_oauth_scope_allowed(r->pool, ascf, c, &a.scope);
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc != NGX_OK) {
             return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
                                                "invalid_scope", NULL,
                                                "a requested scope is not "

@@ -414,9 +414,16 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
     /* a narrower scope may be asked for (RFC 6749 §6) */
 
     if (v[NGX_HTTP_MCP_OAUTH_P_SCOPE].len) {
-        if (ngx_http_mcp_oauth_scope_subset(&v[NGX_HTTP_MCP_OAUTH_P_SCOPE],
-                                            &g[NGX_HTTP_MCP_OAUTH_G_SCOPE])
-            != NGX_OK)
+        rc = ngx_http_mcp_oauth_scope_allowed(r->pool, ascf, NULL,
+                                              &v[NGX_HTTP_MCP_OAUTH_P_SCOPE]);
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc != NGX_OK
+            || ngx_http_mcp_oauth_scope_subset(&v[NGX_HTTP_MCP_OAUTH_P_SCOPE],
+                                               &g[NGX_HTTP_MCP_OAUTH_G_SCOPE])
+               != NGX_OK)
         {
             return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                                "invalid_scope",
@@ -478,6 +485,7 @@ static ngx_int_t
 ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
 {
+    ngx_int_t                     rc;
     ngx_str_t                     g[NGX_HTTP_MCP_OAUTH_G_N], *v, *resource;
     ngx_http_mcp_oauth_client_t  *c;
 
@@ -485,22 +493,25 @@ ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
     c = &ctx->client;
 
     if (!(c->grants & NGX_HTTP_MCP_OAUTH_GRANT_CLIENT)
-        || c->auth == NGX_HTTP_MCP_OAUTH_AUTH_NONE)
+        || !c->configured || c->auth == NGX_HTTP_MCP_OAUTH_AUTH_NONE)
     {
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                            "unauthorized_client",
-                                           "client_credentials is for "
-                                           "clients with a secret that "
-                                           "registered it");
+                                           "client_credentials is only for "
+                                           "clients configured with a "
+                                           "secret");
     }
 
     if (v[NGX_HTTP_MCP_OAUTH_P_SCOPE].len) {
         g[NGX_HTTP_MCP_OAUTH_G_SCOPE] = v[NGX_HTTP_MCP_OAUTH_P_SCOPE];
 
-        if (ngx_http_mcp_oauth_scope_allowed(ascf, c,
-                                             &g[NGX_HTTP_MCP_OAUTH_G_SCOPE])
-            != NGX_OK)
-        {
+        rc = ngx_http_mcp_oauth_scope_allowed(r->pool, ascf, c,
+                                              &g[NGX_HTTP_MCP_OAUTH_G_SCOPE]);
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc != NGX_OK) {
             return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                                "invalid_scope",
                                                "a requested scope is not "

@@ -166,12 +166,12 @@ nulls: none
 
 
 
-=== TEST 3: a confidential client (client_secret_basic): client_secret and client_secret_expires_at 0; the scope is echoed
+=== TEST 3: a confidential client (client_secret_basic): client_secret and client_secret_expires_at 0; the scope is echoed in normal form
 --- config eval
 McpOAuth::as_config()
 --- request
 POST /register
-{"redirect_uris":["https://client.example.com/cb"],"token_endpoint_auth_method":"client_secret_basic","client_name":"Backend","scope":"mcp:tools read:application","grant_types":["authorization_code","refresh_token","client_credentials"]}
+{"redirect_uris":["https://client.example.com/cb"],"token_endpoint_auth_method":"client_secret_basic","client_name":"Backend","scope":"mcp:tools  read:application mcp:tools","grant_types":["authorization_code","refresh_token"]}
 --- more_headers
 Content-Type: application/json
 --- error_code: 201
@@ -183,7 +183,7 @@ client_id_issued_at: now
 client_name: "Backend"
 client_secret: string
 client_secret_expires_at: 0
-grant_types: ["authorization_code","refresh_token","client_credentials"]
+grant_types: ["authorization_code","refresh_token"]
 redirect_uris: ["https://client.example.com/cb"]
 response_types: ["code"]
 scope: "mcp:tools read:application"
@@ -370,7 +370,7 @@ error: "invalid_redirect_uri"
 
 
 
-=== TEST 13: unsupported metadata values: invalid_client_metadata (auth method, grant type, response type, client_credentials for a public client)
+=== TEST 13: unsupported metadata values: invalid_client_metadata (auth method, grant type, response type, client_credentials for a public or a confidential client: tokens without a user are only for configured clients)
 --- config eval
 McpOAuth::as_config()
 --- request eval
@@ -383,15 +383,19 @@ McpOAuth::as_config()
 'POST /register
 {"redirect_uris":["https://client.example.com/cb"],"token_endpoint_auth_method":"none","response_types":["token"]}',
 'POST /register
-{"redirect_uris":["https://client.example.com/cb"],"token_endpoint_auth_method":"none","grant_types":["client_credentials"]}']
+{"redirect_uris":["https://client.example.com/cb"],"token_endpoint_auth_method":"none","grant_types":["client_credentials"]}',
+'POST /register
+{"redirect_uris":["https://client.example.com/cb"],"token_endpoint_auth_method":"client_secret_basic","grant_types":["client_credentials"]}',
+'POST /register
+{"redirect_uris":["https://client.example.com/cb"],"token_endpoint_auth_method":"client_secret_post","grant_types":["authorization_code","client_credentials"]}']
 --- more_headers
 Content-Type: application/json
 --- error_code eval
-[400, 400, 400, 400, 400]
+[400, 400, 400, 400, 400, 400, 400]
 --- response_body_filters eval
 McpOAuth::pick('error')
 --- response_body eval
-[("error: \"invalid_client_metadata\"\n") x 5]
+[("error: \"invalid_client_metadata\"\n") x 7]
 
 
 

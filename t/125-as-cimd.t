@@ -33,6 +33,8 @@ log_level('info');
 
 our $U  = 'https://app.example/oauth/client.json';
 our $CB = 'https://app.example/cb';
+# 500 scopes that each need escaping in a page
+our $ESCAPING = CORE::join ' ', (map { "&$_" } 1 .. 250), (map { "<$_" } 1 .. 250);
 
 # ---- documents and config
 
@@ -77,7 +79,8 @@ location = /_cimd {
         return 200 \$cimd_doc;
     }
 _EOC_
-    return McpOAuth::as_config(extra => join "\n    ", @extra);
+    return McpOAuth::as_config(extra => join("\n    ", @extra),
+                               exists $o{scopes} ? (scopes => $o{scopes}) : ());
 }
 
 # an /authorize query for fixed requests
@@ -172,6 +175,17 @@ sub whole_flow {
                   state => 'st', scope => 'mcp:tools', user => 'alice');
     $code = $r->{query}{code} // die "no third code\n";
     say_('redeemed by client app', tok(redeem('app', $code, $v, redirect_uri => $CB)));
+}
+
+# a document's scope goes through the check every client scope does
+sub doc_scope {
+    say_('admin declared:', pg(az('https://app.example/s/admin.json', $CB, scope => undef)));
+    my $d = 'https://app.example/s/twice.json';
+    my ($v, $ch) = pkce();
+    my $r = code_for(client_id => $d, redirect_uri => $CB, code_challenge => $ch,
+                     state => 'st', user => 'alice');
+    my $code = $r->{query}{code} // die "no code: $r->{status}\n";
+    say_('declared twice, asked none:', tok(redeem($d, $code, $v, redirect_uri => $CB)));
 }
 
 sub cached {
@@ -607,11 +621,11 @@ McpOAuth::pick('client_id_metadata_document_supported')
 
 
 
-=== TEST 15: a document whose scope is 500 one-character tokens that need escaping: the consent page is written whole (it used to overrun its buffer and kill the worker)
+=== TEST 15: a document whose scope is 500 tokens that need escaping: the consent page is written whole (it used to overrun its buffer and kill the worker)
 --- http_config eval
-::cimd_map($::U => ::doc(scope => CORE::join(' ', ('&') x 250, ('<') x 250)))
+::cimd_map($::U => ::doc(scope => $::ESCAPING))
 --- config eval
-::cimd_config()
+::cimd_config(scopes => $::ESCAPING)
 --- request eval
 'GET /authorize?response_type=code&client_id=' . ::enc($::U)
 . '&redirect_uri=' . ::enc($::CB)
@@ -620,7 +634,29 @@ McpOAuth::pick('client_id_metadata_document_supported')
 X-Test-User: alice
 --- error_code: 200
 --- response_body_like chomp
-\A<!DOCTYPE html>.*<li><code>&amp;</code></li>.*<li><code>&lt;</code></li>.*</html>\n\z
+\A<!DOCTYPE html>.*<li><code>&amp;1</code></li>.*<li><code>&lt;250</code></li>.*</html>\n\z
 --- no_error_log
 [alert]
 exited on signal
+
+
+
+=== TEST 16: a document's scope is checked like any client's: a scope the server does not grant refuses the document (it was granted); a repeated one is kept once
+--- http_config eval
+::cimd_map('https://app.example/s/admin.json' => ::doc(client_id => 'https://app.example/s/admin.json',
+                                                       scope => 'mcp:tools admin'),
+           'https://app.example/s/twice.json' => ::doc(client_id => 'https://app.example/s/twice.json',
+                                                       scope => 'mcp:tools  mcp:tools read:application'))
+--- config eval
+::cimd_config()
+--- request
+GET /.well-known/oauth-authorization-server
+--- response_body_filters eval
+McpOAuth::flow(\&main::doc_scope)
+--- response_body
+admin declared: 400 page
+declared twice, asked none: 200 Bearer expires_in=3600 scope=mcp:tools read:application refresh
+--- error_log
+client metadata document "https://app.example/s/admin.json": its scope "mcp:tools admin" names a scope this server does not grant
+--- no_error_log
+[error]

@@ -192,6 +192,8 @@ sub client_credentials {
     say_('protected', prot($r->{json}{access_token}));
     say_('narrower scope', tok(token_req(grant_type => 'client_credentials', scope => 'mcp:tools',
                                          basic => ['conf', 'conf-secret-0123456789'])));
+    say_('scope repeated', tok(token_req(grant_type => 'client_credentials', scope => 'mcp:tools mcp:tools',
+                                         basic => ['conf', 'conf-secret-0123456789'])));
     say_('scope not registered', tok(token_req(grant_type => 'client_credentials',
         scope => 'mcp:tools write:application', basic => ['conf', 'conf-secret-0123456789'])));
     say_('other resource', tok(token_req(grant_type => 'client_credentials',
@@ -205,9 +207,8 @@ sub client_credentials {
     say_('registered public', err($pub) =~ /^(?:400 unauthorized_client|401 invalid_client)$/
                                ? 'refused' : tok($pub));
     my $dc = register(token_endpoint_auth_method => 'client_secret_basic',
-                      grant_types => ['client_credentials'])->{json};
-    $r = token_req(grant_type => 'client_credentials', basic => [$dc->{client_id}, $dc->{client_secret}]);
-    say_('registered with client_credentials', tok($r));
+                      grant_types => ['client_credentials']);
+    say_('registering with client_credentials', err($dc));
     my $dn = register(token_endpoint_auth_method => 'client_secret_basic')->{json};
     say_('registered without client_credentials', tok(token_req(grant_type => 'client_credentials',
         basic => [$dn->{client_id}, $dn->{client_secret}])));
@@ -453,7 +454,7 @@ own resource 200 Bearer expires_in=3600 scope=mcp:tools refresh
 
 
 
-=== TEST 12: client_credentials: a confidential client gets a token for itself (no refresh token); public clients are refused
+=== TEST 12: client_credentials: a configured confidential client gets a token for itself (no refresh token); public and registered clients are refused (self-registered ones could mint tokens without a user)
 --- config eval
 McpOAuth::as_config()
 --- request
@@ -465,12 +466,13 @@ static confidential 200 Bearer expires_in=3600 scope=mcp:tools read:application
 claims sub=conf client_id=conf scope=mcp:tools read:application
 protected 200 sub=conf scope=mcp:tools read:application
 narrower scope 200 Bearer expires_in=3600 scope=mcp:tools
+scope repeated 200 Bearer expires_in=3600 scope=mcp:tools
 scope not registered 400 invalid_scope
 other resource 400 invalid_target
 wrong secret 401 invalid_client
 static public refused
 registered public refused
-registered with client_credentials 200 Bearer expires_in=3600 scope=mcp:tools read:application write:application
+registering with client_credentials 400 invalid_client_metadata
 registered without client_credentials 400 unauthorized_client
 
 
