@@ -7,8 +7,10 @@
 #
 #   prove -v t/180-deb.t            (builds the package, about a minute)
 #
-# Environment: TEST_NGINX_BINARY (default /usr/sbin/nginx); TEST_DEB=FILE
-# checks that .deb instead of building one.
+# Environment: TEST_DEB=FILE checks that .deb instead of building one. The
+# package is built for Debian's nginx (/usr/sbin/nginx, its ABI in Depends):
+# with TEST_NGINX_BINARY naming another nginx (./build.sh test --nginx=...)
+# the suite is skipped.
 #
 # What is checked
 #   - ./build.sh deb succeeds and leaves build/<package>_<version>_<arch>.deb,
@@ -41,7 +43,7 @@ use FindBin;
 use Cwd qw(abs_path);
 
 my $ROOT  = abs_path("$FindBin::Bin/..");
-my $NGINX = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
+my $NGINX = '/usr/sbin/nginx';
 my $PKG   = 'libnginx-mod-http-mcp-oauth';
 my $SO    = 'ngx_http_mcp_oauth_module.so';
 my $SNIPPET = 'mod-http-mcp-oauth.conf';
@@ -56,6 +58,8 @@ plan skip_all => 'debhelper is not installed (apt-get install debhelper)'
 plan skip_all => "nginx-dev is not installed (no dh_nginx or $ABIVARS)"
     unless have('dh_nginx') && -f $ABIVARS;
 plan skip_all => "nginx not found at $NGINX" unless -x $NGINX;
+plan skip_all => "the package is for Debian's nginx, not $ENV{TEST_NGINX_BINARY}"
+    if ($ENV{TEST_NGINX_BINARY} // $NGINX) ne $NGINX;
 
 my $version = run('dpkg-parsechangelog', '-l', "$ROOT/debian/changelog", '-S', 'Version');
 chomp $version;
