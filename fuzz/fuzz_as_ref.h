@@ -209,6 +209,45 @@ ref_loopback(ngx_str_t *uri, size_t *rest, size_t *hlen)
 }
 
 
+/*
+ * the path from "from" to "?" or the end: no segment "." or "..", no
+ * "%2e", "%2f" or "%5c" in any case
+ */
+
+static int
+ref_path_plain(ngx_str_t *uri, size_t from)
+{
+    size_t  i, end, seg;
+
+    for (end = from; end < uri->len && uri->data[end] != '?'; end++) {
+        /* void */
+    }
+
+    for (i = from; i + 3 <= end; i++) {
+        if (strncasecmp((char *) uri->data + i, "%2e", 3) == 0
+            || strncasecmp((char *) uri->data + i, "%2f", 3) == 0
+            || strncasecmp((char *) uri->data + i, "%5c", 3) == 0)
+        {
+            return 0;
+        }
+    }
+
+    for (seg = from; seg < end; seg = i + 1) {
+        for (i = seg; i < end && uri->data[i] != '/'; i++) {
+            /* void */
+        }
+
+        if ((i - seg == 1 && uri->data[seg] == '.')
+            || (i - seg == 2 && memcmp(uri->data + seg, "..", 2) == 0))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 static ngx_int_t
 ref_redirect_check(ngx_array_t *allow, ngx_str_t *uri)
 {
@@ -238,6 +277,16 @@ ref_redirect_check(ngx_array_t *allow, ngx_str_t *uri)
         {
             return NGX_DECLINED;
         }
+
+        for (rest = 8; rest < uri->len && uri->data[rest] != '/'
+                       && uri->data[rest] != '?'; rest++)
+        {
+            /* the authority */
+        }
+    }
+
+    if (!ref_path_plain(uri, rest)) {
+        return NGX_DECLINED;
     }
 
     if (allow == NULL) {

@@ -296,6 +296,7 @@ ngx_http_mcp_oauth_redirect_allow(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_mcp_oauth_srv_conf_t *ascf = conf;
 
+    u_char      *p, *last, *slash;
     ngx_str_t   *value, *s;
     ngx_uint_t   i;
 
@@ -313,8 +314,11 @@ ngx_http_mcp_oauth_redirect_allow(ngx_conf_t *cf, ngx_command_t *cmd,
 
     for (i = 1; i < cf->args->nelts; i++) {
 
-        if (ngx_strcmp(value[i].data, "loopback") != 0
-            && ngx_strncmp(value[i].data, "https://", 8) != 0
+        if (ngx_strcmp(value[i].data, "loopback") == 0) {
+            goto push;
+        }
+
+        if (ngx_strncmp(value[i].data, "https://", 8) != 0
             && ngx_strncmp(value[i].data, "http://", 7) != 0)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -323,6 +327,36 @@ ngx_http_mcp_oauth_redirect_allow(ngx_conf_t *cf, ngx_command_t *cmd,
                                &cmd->name, &value[i]);
             return NGX_CONF_ERROR;
         }
+
+        /*
+         * a prefix pattern must hold the whole authority and a "/": with
+         * "https://app.example.com*", "https://app.example.com.evil/"
+         * would match
+         */
+
+        p = value[i].data + (value[i].data[4] == 's' ? 8 : 7);
+        last = value[i].data + value[i].len;
+        slash = ngx_strlchr(p, last, '/');
+
+        if (value[i].data[value[i].len - 1] == '*'
+            && (slash == NULL || slash == p))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\": the prefix \"%V\" must end its "
+                               "host with a path (\"/\" at least) before "
+                               "the \"*\"", &cmd->name, &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (slash && ngx_http_mcp_oauth_path_plain(slash, last) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\": \"%V\" has a \".\" or \"..\" "
+                               "segment or an encoded dot or slash",
+                               &cmd->name, &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+    push:
 
         s = ngx_array_push(ascf->redirect_allow);
         if (s == NULL) {

@@ -24,6 +24,9 @@
 #define NGX_HTTP_MCP_OAUTH_AUTH_POST    2
 #define NGX_HTTP_MCP_OAUTH_AUTH_SECRET  3     /* static: basic or post */
 
+/* the longest sealed client id (base64url, after "mcp_") */
+#define NGX_HTTP_MCP_OAUTH_SEALED_MAX   8192
+
 /* grant types a client may use */
 #define NGX_HTTP_MCP_OAUTH_GRANT_CODE     0x01
 #define NGX_HTTP_MCP_OAUTH_GRANT_REFRESH  0x02
@@ -237,6 +240,7 @@ ngx_int_t ngx_http_mcp_oauth_scope_allowed(ngx_pool_t *pool,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_client_t *client,
     ngx_str_t *scope);
 ngx_int_t ngx_http_mcp_oauth_scope_subset(ngx_str_t *scope, ngx_str_t *of);
+ngx_int_t ngx_http_mcp_oauth_path_plain(u_char *p, u_char *last);
 ngx_int_t ngx_http_mcp_oauth_scope_intersect(ngx_pool_t *pool,
     ngx_str_t *scope, ngx_str_t *of);
 ngx_int_t ngx_http_mcp_oauth_b64url_check(ngx_str_t *s, size_t min,

@@ -344,9 +344,52 @@ ngx_http_mcp_oauth_b64url_check(ngx_str_t *s, size_t min, size_t max)
 }
 
 /*
+ * NGX_OK for a path (up to "?") that is its own RFC 3986 §5.2.4 normal
+ * form: no "." or ".." segment, no encoded dot, slash or backslash that a
+ * server would decode into one.  Prefix patterns then match what the
+ * browser will really ask for.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_path_plain(u_char *p, u_char *last)
+{
+    u_char  *q, *seg, c;
+
+    q = ngx_strlchr(p, last, '?');
+    if (q) {
+        last = q;
+    }
+
+    for (seg = p; p < last; p++) {
+        if (*p == '%' && last - p >= 3) {
+            c = p[2] | 0x20;
+
+            if ((p[1] == '2' && (c == 'e' || c == 'f'))
+                || (p[1] == '5' && c == 'c'))
+            {
+                return NGX_DECLINED;
+            }
+        }
+
+        if (*p == '/') {
+            seg = p + 1;
+            continue;
+        }
+
+        if (*p == '.' && (p + 1 == last || p[1] == '/')
+            && (p == seg || (p == seg + 1 && *seg == '.')))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+/*
  * A redirect URI a client may register: https, or http on a loopback
- * address (RFC 8252 §7.3), without a fragment (RFC 6749 §3.1.2); with
- * mcp_oauth_redirect_uri_allow, one of its patterns.
+ * address (RFC 8252 §7.3), without a fragment (RFC 6749 §3.1.2), its path
+ * in normal form; with mcp_oauth_redirect_uri_allow, one of its patterns.
  */
 
 ngx_int_t
@@ -380,6 +423,19 @@ ngx_http_mcp_oauth_redirect_check(ngx_http_mcp_oauth_srv_conf_t *ascf,
         {
             return NGX_DECLINED;
         }
+
+        for (p = uri->data + 8; p < last && *p != '/' && *p != '?'; p++) {
+            /* the authority */
+        }
+
+        rest.data = p;
+        rest.len = last - p;
+    }
+
+    if (ngx_http_mcp_oauth_path_plain(rest.data, rest.data + rest.len)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
     }
 
     if (ascf == NULL || ascf->redirect_allow == NULL) {

@@ -338,6 +338,16 @@ ngx_http_mcp_oauth_register_handler(ngx_http_request_t *r)
 
     json_decref(rec);
 
+    if (sealed.len > NGX_HTTP_MCP_OAUTH_SEALED_MAX) {
+        /* /token could not unseal it */
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_client_metadata",
+                                           "the registration is too large "
+                                           "for a client id: fewer or "
+                                           "shorter redirect URIs, name or "
+                                           "scope");
+    }
+
     id.len = sizeof(NGX_HTTP_MCP_OAUTH_SEALED) - 1 + sealed.len;
     id.data = ngx_pnalloc(r->pool, id.len);
     if (id.data == NULL) {

@@ -568,19 +568,30 @@ ngx_http_mcp_oauth_unseal(ngx_pool_t *pool, u_char *key, ngx_str_t *sealed,
 {
     int              n;
     ngx_int_t        rc;
-    ngx_str_t        raw;
+    ngx_str_t        raw, again;
     EVP_CIPHER_CTX  *c;
 
-    if (sealed->len > 8192) {
+    if (sealed->len > NGX_HTTP_MCP_OAUTH_SEALED_MAX) {
         return NGX_DECLINED;
     }
 
     raw.data = ngx_pnalloc(pool, ngx_base64_decoded_length(sealed->len));
-    if (raw.data == NULL) {
+    again.data = ngx_pnalloc(pool, ngx_base64_encoded_length(sealed->len));
+    if (raw.data == NULL || again.data == NULL) {
         return NGX_ERROR;
     }
 
     if (ngx_decode_base64url(&raw, sealed) != NGX_OK || raw.len < 12 + 16) {
+        return NGX_DECLINED;
+    }
+
+    /* one spelling only: the decoder stops at "=" and ignores spare bits */
+
+    ngx_encode_base64url(&again, &raw);
+
+    if (again.len != sealed->len
+        || ngx_memcmp(again.data, sealed->data, sealed->len) != 0)
+    {
         return NGX_DECLINED;
     }
 

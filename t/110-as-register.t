@@ -100,6 +100,28 @@ sub altered_id {
                       code_challenge => $ch, state => 's1', user => 'alice');
     say_('authorize', $r->{status}, $r->{location} ? 'redirect' : 'page');
     say_('token', err(redeem($id, 'x', $v, redirect_uri => 'https://client.example.com/cb')));
+
+    # the decoder stops at "=": the id with anything after one is another id
+    my $padded = ($c->{client_id} // '') . '=anything';
+    $r = authorize(client_id => $padded, redirect_uri => 'https://client.example.com/cb',
+                   code_challenge => $ch, state => 's1', user => 'alice');
+    say_('"=anything" appended: authorize', $r->{status}, $r->{location} ? 'redirect' : 'page');
+    say_('"=anything" appended: token', err(redeem($padded, 'x', $v,
+                                               redirect_uri => 'https://client.example.com/cb')));
+}
+
+# a registration whose sealed id would be too long for /token to read
+sub too_large {
+    my @uris = map { "https://client.example.com/cb/$_/" . ('a' x 420) } 1 .. 16;
+    my $r = register(redirect_uris => \@uris);
+    say_('16 redirect URIs of 450 bytes', err($r), $r->{json}{error_description} // '');
+    $r = register(redirect_uris => [@uris[0 .. 3]]);
+    my $id = $r->{json}{client_id} // '';
+    say_('4 of them', $r->{status}, 'client id of', length($id) > 2000 ? 'over 2000' : length($id), 'bytes');
+    my ($v, $ch) = pkce();
+    $r = authorize(client_id => $id, redirect_uri => $uris[3], code_challenge => $ch,
+                   state => 's1', user => 'alice');
+    say_('4 of them: authorize', $r->{status}, $r->{location} ? 'redirect' : 'page');
 }
 
 run_tests();
@@ -469,7 +491,7 @@ node 3 token 401 invalid_client
 
 
 
-=== TEST 17: a registered client id altered by one character is an unknown client (400 page, invalid_client)
+=== TEST 17: a registered client id altered by one character, or with "=anything" appended, is an unknown client (400 page, invalid_client)
 --- config eval
 McpOAuth::as_config()
 --- request
@@ -479,6 +501,8 @@ McpOAuth::flow(\&main::altered_id)
 --- response_body
 authorize 400 page
 token 401 invalid_client
+"=anything" appended: authorize 400 page
+"=anything" appended: token 401 invalid_client
 --- no_error_log
 [alert]
 
@@ -495,3 +519,80 @@ Content-Type: application/json
 --- error_code_like: ^4(?:00|13)$
 --- no_error_log
 [alert]
+
+
+
+=== TEST 19: a registration whose client id would be longer than /token reads (8 KB sealed) is refused with invalid_client_metadata, not answered with an id that never works
+--- config eval
+McpOAuth::as_config()
+--- request
+GET /.well-known/oauth-authorization-server
+--- response_body_filters eval
+McpOAuth::flow(\&main::too_large)
+--- response_body
+16 redirect URIs of 450 bytes 400 invalid_client_metadata the registration is too large for a client id: fewer or shorter redirect URIs, name or scope
+4 of them 201 client id of over 2000 bytes
+4 of them: authorize 200 page
+--- no_error_log
+[alert]
+
+
+
+=== TEST 20: dot segments and encoded dots or slashes in a redirect path are refused, with or without an allow-list: "https://chatgpt.com/connector/oauth/../../attacker/page" matched the prefix and sent the code to /attacker/page
+--- config eval
+McpOAuth::as_config(extra => 'mcp_oauth_redirect_uri_allow loopback
+        https://chatgpt.com/connector/oauth/*;')
+--- request eval
+[map { 'POST /register
+{"redirect_uris":["' . $_ . '"],"token_endpoint_auth_method":"none"}' }
+ 'https://chatgpt.com/connector/oauth/../../attacker/page',
+ 'https://chatgpt.com/connector/oauth/%2e%2e/%2E%2E/attacker/page',
+ 'https://chatgpt.com/connector/oauth/.%2e/x',
+ 'https://chatgpt.com/connector/oauth/a%2fb',
+ 'https://chatgpt.com/connector/oauth/a%5C..%5Cb',
+ 'https://chatgpt.com/connector/oauth/./cb',
+ 'https://chatgpt.com/connector/oauth/cb/..',
+ 'http://127.0.0.1:4000/a/../cb',
+ 'https://chatgpt.com/connector/oauth/cb.v2/..x/x..?next=../y']
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[400, 400, 400, 400, 400, 400, 400, 400, 201]
+--- response_body_filters eval
+McpOAuth::pick('error')
+--- response_body eval
+[("error: \"invalid_redirect_uri\"\n") x 8, "error: (absent)\n"]
+
+
+
+=== TEST 21: the same without an allow-list
+--- config eval
+McpOAuth::as_config()
+--- request eval
+[map { 'POST /register
+{"redirect_uris":["' . $_ . '"],"token_endpoint_auth_method":"none"}' }
+ 'https://app.example.com/cb/../../other',
+ 'https://app.example.com/%2E%2E/other',
+ 'https://app.example.com/cb']
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[400, 400, 201]
+
+
+
+=== TEST 22: a prefix pattern without a path ("https://app.example.com*" also matches "https://app.example.com.evil.com/") is refused at nginx -t
+--- config eval
+McpOAuth::as_config(extra => 'mcp_oauth_redirect_uri_allow https://app.example.com*;')
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"mcp_oauth_redirect_uri_allow": the prefix "https:\/\/app\.example\.com\*" must end its host with a path \("\/" at least\) before the "\*"/
+
+
+
+=== TEST 23: a pattern with a dot segment is refused at nginx -t
+--- config eval
+McpOAuth::as_config(extra => 'mcp_oauth_redirect_uri_allow https://app.example.com/oauth/../*;')
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"mcp_oauth_redirect_uri_allow": "https:\/\/app\.example\.com\/oauth\/\.\.\/\*" has a "\." or "\.\." segment or an encoded dot or slash/
