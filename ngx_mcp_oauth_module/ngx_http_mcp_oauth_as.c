@@ -15,7 +15,8 @@
 
 
 static ngx_int_t ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_loc_conf_t *mlcf);
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_loc_conf_t *mlcf,
+    ngx_str_t *server_name);
 static ngx_int_t ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
     ngx_http_mcp_oauth_srv_conf_t *ascf);
 static ngx_int_t ngx_http_mcp_oauth_str_add(ngx_pool_t *pool,
@@ -535,7 +536,8 @@ ngx_http_mcp_oauth_as_init(ngx_conf_t *cf)
         }
 
         if (ngx_http_mcp_oauth_as_server(cf, ascf,
-                cscfp[s]->ctx->loc_conf[ngx_http_mcp_oauth_module.ctx_index])
+                cscfp[s]->ctx->loc_conf[ngx_http_mcp_oauth_module.ctx_index],
+                &cscfp[s]->server_name)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -548,19 +550,37 @@ ngx_http_mcp_oauth_as_init(ngx_conf_t *cf)
 
 static ngx_int_t
 ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_loc_conf_t *mlcf)
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_loc_conf_t *mlcf,
+    ngx_str_t *server_name)
 {
     u_char      *p;
-    ngx_str_t   *s;
+    ngx_str_t   *s, zone;
     ngx_uint_t   i;
-
-    static ngx_str_t  zone = ngx_string("mcp_oauth");
 
     if (ascf->scopes == NULL) {
         ascf->scopes = ascf->rule_scopes;
     }
 
+    /*
+     * Who this server is, in the keys of what it caches: servers may share
+     * a zone.  Without mcp_oauth_zone each one has its own, named by it (so
+     * that it survives reloads): a flood of one server's state does not
+     * deny another's sign-ins.
+     */
+
+    ascf->name = mlcf->issuers ? *(ngx_str_t *) mlcf->issuers->elts
+                               : *server_name;
+
     if (ascf->zone == NULL) {
+        zone.len = sizeof("mcp_oauth:") - 1 + ascf->name.len;
+        zone.data = ngx_pnalloc(cf->pool, zone.len);
+        if (zone.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(ngx_cpymem(zone.data, "mcp_oauth:", sizeof("mcp_oauth:") - 1),
+                   ascf->name.data, ascf->name.len);
+
         ascf->zone = ngx_http_mcp_oauth_store_zone(cf, &zone, 1024 * 1024);
         if (ascf->zone == NULL) {
             return NGX_ERROR;

@@ -93,6 +93,7 @@ typedef struct {
     /* built after the configuration is read */
     ngx_str_t                     issuer;
     ngx_str_t                     base;        /* issuer without a "/" */
+    ngx_str_t                     name;        /* issuer, or server_name */
     ngx_str_t                     scope;       /* scopes, space-joined */
     ngx_str_t                     metadata;    /* RFC 8414 document */
 } ngx_http_mcp_oauth_srv_conf_t;
@@ -263,6 +264,8 @@ ngx_int_t ngx_http_mcp_oauth_unseal(ngx_pool_t *pool, u_char *key,
     ngx_str_t *sealed, ngx_str_t *plain);
 void ngx_http_mcp_oauth_sha256(ngx_str_t *prefix, ngx_str_t *value,
     u_char *digest);
+void ngx_http_mcp_oauth_server_key(ngx_str_t *prefix,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *value, u_char *digest);
 ngx_int_t ngx_http_mcp_oauth_b64url(ngx_pool_t *pool, u_char *data,
     size_t len, ngx_str_t *out);
 

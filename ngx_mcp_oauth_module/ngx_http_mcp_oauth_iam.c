@@ -212,9 +212,9 @@ ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r)
     ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
     im = mlcf->iam_metadata;
 
-    /* the IAM's own document is cached: each location corrects it */
+    /* the IAM's own document is cached, per server: each corrects it */
 
-    ngx_http_mcp_oauth_sha256(&prefix, &im->uri, key);
+    ngx_http_mcp_oauth_server_key(&prefix, ascf, &im->uri, key);
 
     cached = (ngx_http_mcp_oauth_store_get(ascf->zone, key,
                                            NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT,

@@ -57,6 +57,18 @@ no_shuffle();
 log_level('info');
 
 our $CB = 'https://app.example.com/cb';
+$ENV{TEST_NGINX_IAM_PORT2} ||= McpOAuth::port() + 5;
+
+# two servers, each with its own IAM behind the same /_iam/metadata
+sub two_servers {
+    for my $round (1, 2) {
+        for my $port (McpOAuth::port(), $ENV{TEST_NGINX_IAM_PORT2}) {
+            my $r = req(GET => '/.well-known/oauth-authorization-server', port => $port);
+            say_("round $round", $port == McpOAuth::port() ? 'server 1' : 'server 2',
+                 $r->{status}, $r->{json}{issuer} // '(none)');
+        }
+    }
+}
 
 # ------------------------------------------------------------ the fake IAM
 
@@ -1296,3 +1308,45 @@ qr{\[emerg\] .*"mcp_oauth_iam_metadata" needs a local URI starting with "/", not
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*invalid value "copy"/
+
+
+
+=== TEST 31: metadata: two servers with the same metadata location each serve their own IAM's document (the cache is per server, it was per location URI)
+--- http_config eval
+<<"_EOC_";
+server {
+    listen 127.0.0.1:$ENV{TEST_NGINX_IAM_PORT2};
+    mcp_oauth_issuer https://two.example.com/;
+    mcp_oauth_resource https://two.example.com/mcp;
+    mcp_oauth_scopes_supported mcp:tools;
+    location = /.well-known/oauth-authorization-server {
+        mcp_oauth_iam_metadata /_iam/metadata;
+    }
+    location = /_iam/metadata {
+        internal;
+        return 200 '{"issuer":"https://iam-two.example.com/"}';
+    }
+}
+_EOC_
+--- config
+    mcp_oauth_issuer https://iam.example.com/;
+    mcp_oauth_resource https://mcp.example.com/mcp;
+    mcp_oauth_scopes_supported mcp:tools;
+    location = /.well-known/oauth-authorization-server {
+        mcp_oauth_iam_metadata /_iam/metadata;
+    }
+    location = /_iam/metadata {
+        internal;
+        return 200 '{"issuer":"https://iam.example.com/"}';
+    }
+--- request
+GET /.well-known/oauth-authorization-server
+--- response_body_filters eval
+McpOAuth::flow(\&main::two_servers)
+--- response_body
+round 1 server 1 200 https://iam.example.com/
+round 1 server 2 200 https://iam-two.example.com/
+round 2 server 1 200 https://iam.example.com/
+round 2 server 2 200 https://iam-two.example.com/
+--- no_error_log
+[error]
