@@ -154,7 +154,7 @@ nginx_tarball() {
 # (-asan: with AddressSanitizer and UBSan), never installed; then the module
 # against it. Sets TEST_NGINX_BINARY and MODULE.
 nginx_org() {
-    local ver=$1 asan=$2 dir src cc= ld=
+    local ver=$1 asan=$2 dir src tarball cc= ld=
     dir="$BUILD/nginx-$ver"
     if ((asan)); then
         dir+=-asan
@@ -165,9 +165,10 @@ nginx_org() {
     fi
     src="$dir/nginx-$ver"
     if [[ ! -x $src/objs/nginx ]]; then
+        tarball=$(nginx_tarball "$ver") || exit 1
         rm -rf "$dir"
         mkdir -p "$dir"
-        tar -xzf "$(nginx_tarball "$ver")" -C "$dir"
+        tar -xzf "$tarball" -C "$dir"
         log "building nginx $ver${cc:+ with ASan and UBSan} (log: build/${dir##*/}/nginx.log)"
         # nginx's own memcpy(dst, NULL, 0) (ngx_pstrdup of an empty
         # string) is not checked in nginx, only in the module
