@@ -274,6 +274,10 @@ ngx_shm_zone_t *ngx_http_mcp_oauth_store_zone(ngx_conf_t *cf, ngx_str_t *name,
     size_t size);
 ngx_int_t ngx_http_mcp_oauth_store_put(ngx_shm_zone_t *zone, u_char *key,
     ngx_uint_t type, time_t expires, ngx_str_t *data, ngx_log_t *log);
+ngx_int_t ngx_http_mcp_oauth_store_swap(ngx_shm_zone_t *zone, u_char *key,
+    ngx_uint_t type, time_t expires, ngx_str_t *old, ngx_str_t *data,
+    ngx_log_t *log);
+void ngx_http_mcp_oauth_store_delete(ngx_shm_zone_t *zone, u_char *key);
 ngx_int_t ngx_http_mcp_oauth_store_get(ngx_shm_zone_t *zone, u_char *key,
     ngx_uint_t type, ngx_pool_t *pool, ngx_str_t *data, ngx_uint_t use);
 ngx_uint_t ngx_http_mcp_oauth_store_revocations(ngx_shm_zone_t *zone);

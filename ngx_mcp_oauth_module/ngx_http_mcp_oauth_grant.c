@@ -14,6 +14,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "ngx_http_mcp_oauth_module.h"
@@ -31,6 +32,7 @@ enum {
     NGX_HTTP_MCP_OAUTH_G_SUB,
     NGX_HTTP_MCP_OAUTH_G_SID,
     NGX_HTTP_MCP_OAUTH_G_IAM_RT,        /* bridge "pass": the IAM's, kept */
+    NGX_HTTP_MCP_OAUTH_G_GEN,           /* the live refresh token's number */
     NGX_HTTP_MCP_OAUTH_G_N
 };
 
@@ -47,7 +49,13 @@ static ngx_int_t ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_uint_t refresh,
-    ngx_str_t *iam_at, ngx_str_t *iam_exp);
+    ngx_str_t *rotated, ngx_str_t *iam_at, ngx_str_t *iam_exp);
+static ngx_int_t ngx_http_mcp_oauth_refresh_token(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid, ngx_str_t *gen,
+    ngx_str_t *rt);
+static ngx_int_t ngx_http_mcp_oauth_refresh_find(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *rt, ngx_str_t *gen,
+    ngx_str_t *rec, ngx_str_t *g);
 static ngx_int_t ngx_http_mcp_oauth_reused(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid, const char *what);
 static ngx_int_t ngx_http_mcp_oauth_pkce(ngx_str_t *verifier,
@@ -278,6 +286,7 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
     g[NGX_HTTP_MCP_OAUTH_G_SUB] = f[NGX_HTTP_MCP_OAUTH_C_SUB];
     g[NGX_HTTP_MCP_OAUTH_G_SID] = f[NGX_HTTP_MCP_OAUTH_C_SID];
     g[NGX_HTTP_MCP_OAUTH_G_IAM_RT] = f[NGX_HTTP_MCP_OAUTH_C_IAM_RT];
+    ngx_str_set(&g[NGX_HTTP_MCP_OAUTH_G_GEN], "1");
 
     if (!ngx_http_mcp_oauth_same(&f[NGX_HTTP_MCP_OAUTH_C_CLIENT],
                                  &ctx->client.id))
@@ -337,7 +346,7 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
 
     return ngx_http_mcp_oauth_issue(r, ascf, g,
                                     ctx->client.grants
-                                    & NGX_HTTP_MCP_OAUTH_GRANT_REFRESH,
+                                    & NGX_HTTP_MCP_OAUTH_GRANT_REFRESH, NULL,
                                     &f[NGX_HTTP_MCP_OAUTH_C_IAM_AT],
                                     &f[NGX_HTTP_MCP_OAUTH_C_IAM_EXP]);
 }
@@ -347,9 +356,8 @@ static ngx_int_t
 ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
 {
-    u_char                      key[32];
-    ngx_int_t                   rc;
-    ngx_str_t                   rec, g[NGX_HTTP_MCP_OAUTH_G_N], *v;
+    ngx_int_t                   rc, n;
+    ngx_str_t                   rec, gen, g[NGX_HTTP_MCP_OAUTH_G_N], *v;
     ngx_http_mcp_oauth_authz_t  iam;
 
     v = ctx->params.v;
@@ -367,29 +375,22 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
                                            "refresh_token is required");
     }
 
-    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_refresh_prefix,
-                              &v[NGX_HTTP_MCP_OAUTH_P_REFRESH_TOKEN], key);
-
-    rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
-                                      NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
-                                      r->pool, &rec, 0);
-
+    rc = ngx_http_mcp_oauth_refresh_find(r, ascf,
+                                         &v[NGX_HTTP_MCP_OAUTH_P_REFRESH_TOKEN],
+                                         &gen, &rec, g);
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (rc == NGX_DECLINED
-        || ngx_http_mcp_oauth_record_get(&rec, g, NGX_HTTP_MCP_OAUTH_G_N)
-           != NGX_OK)
-    {
+    if (rc == NGX_DECLINED) {
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                            "invalid_grant",
                                            "the refresh token is unknown or "
                                            "expired");
     }
 
-    if (rc == NGX_BUSY) {
-        /* RFC 9700 §4.14.2: a rotated refresh token used again */
+    if (!ngx_http_mcp_oauth_same(&gen, &g[NGX_HTTP_MCP_OAUTH_G_GEN])) {
+        /* RFC 9700 §4.14.2: an older refresh token of the grant */
         return ngx_http_mcp_oauth_reused(r, ascf, &g[NGX_HTTP_MCP_OAUTH_G_SID],
                                          "the refresh token was already used");
     }
@@ -465,19 +466,20 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
         g[NGX_HTTP_MCP_OAUTH_G_IAM_RT] = iam.iam_rt;
     }
 
-    rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
-                                      NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
-                                      r->pool, NULL, 1);
+    /* the next refresh token replaces this one in the grant's record */
 
-    if (rc != NGX_OK) {
-        /* used or gone meanwhile (a concurrent refresh won) */
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_grant",
-                                           "the refresh token was already "
-                                           "used");
+    n = ngx_atoi(gen.data, gen.len);
+    g[NGX_HTTP_MCP_OAUTH_G_GEN].data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (n == NGX_ERROR || g[NGX_HTTP_MCP_OAUTH_G_GEN].data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_mcp_oauth_issue(r, ascf, g, 1, &iam.iam_at, &iam.iam_exp);
+    g[NGX_HTTP_MCP_OAUTH_G_GEN].len = ngx_sprintf(
+        g[NGX_HTTP_MCP_OAUTH_G_GEN].data, "%i", n + 1)
+        - g[NGX_HTTP_MCP_OAUTH_G_GEN].data;
+
+    return ngx_http_mcp_oauth_issue(r, ascf, g, 1, &rec, &iam.iam_at,
+                                    &iam.iam_exp);
 }
 
 
@@ -535,6 +537,7 @@ ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
     g[NGX_HTTP_MCP_OAUTH_G_RESOURCE] = *resource;
     g[NGX_HTTP_MCP_OAUTH_G_SUB] = c->id;
     ngx_str_null(&g[NGX_HTTP_MCP_OAUTH_G_IAM_RT]);
+    ngx_str_null(&g[NGX_HTTP_MCP_OAUTH_G_GEN]);
 
     if (ngx_http_mcp_oauth_random(r->pool, 16, &g[NGX_HTTP_MCP_OAUTH_G_SID])
         != NGX_OK)
@@ -542,7 +545,7 @@ ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_mcp_oauth_issue(r, ascf, g, 0, NULL, NULL);
+    return ngx_http_mcp_oauth_issue(r, ascf, g, 0, NULL, NULL, NULL);
 }
 
 
@@ -554,7 +557,7 @@ ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_uint_t refresh,
-    ngx_str_t *iam_at, ngx_str_t *iam_exp)
+    ngx_str_t *rotated, ngx_str_t *iam_at, ngx_str_t *iam_exp)
 {
     u_char      key[32];
     time_t      now, ttl;
@@ -640,7 +643,18 @@ answer:
     }
 
     if (refresh) {
-        if (ngx_http_mcp_oauth_random(r->pool, 32, &rt) != NGX_OK
+        /*
+         * One record per grant, keyed by its id, holding the number of its
+         * live refresh token: a rotation replaces it (the zone does not
+         * grow with refreshes), and an older token of the grant is known
+         * as one by its MAC and number.
+         */
+
+        if (ngx_http_mcp_oauth_refresh_token(r, ascf,
+                                             &g[NGX_HTTP_MCP_OAUTH_G_SID],
+                                             &g[NGX_HTTP_MCP_OAUTH_G_GEN],
+                                             &rt)
+            != NGX_OK
             || ngx_http_mcp_oauth_record_add(r->pool, &rec, g,
                                              NGX_HTTP_MCP_OAUTH_G_N)
                != NGX_OK)
@@ -649,13 +663,31 @@ answer:
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_refresh_prefix, &rt,
-                                  key);
+        ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_refresh_prefix,
+                                  &g[NGX_HTTP_MCP_OAUTH_G_SID], key);
 
-        rc = ngx_http_mcp_oauth_store_put(ascf->zone, key,
-                                          NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
-                                          now + ascf->refresh_ttl, &rec,
-                                          r->connection->log);
+        if (rotated) {
+            rc = ngx_http_mcp_oauth_store_swap(ascf->zone, key,
+                                               NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
+                                               now + ascf->refresh_ttl,
+                                               rotated, &rec,
+                                               r->connection->log);
+        } else {
+            rc = ngx_http_mcp_oauth_store_put(ascf->zone, key,
+                                              NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
+                                              now + ascf->refresh_ttl, &rec,
+                                              r->connection->log);
+        }
+
+        if (rc == NGX_BUSY) {
+            /* a concurrent refresh of the same token won */
+            json_decref(doc);
+            return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_grant",
+                                               "the refresh token was "
+                                               "already used");
+        }
+
         if (rc != NGX_OK) {
             json_decref(doc);
             return ngx_http_mcp_oauth_as_error(r,
@@ -684,6 +716,109 @@ answer:
 
     return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_OK, "application/json",
                                       &body);
+}
+
+
+/* a refresh token: grant id "." number "." MAC of both */
+
+static ngx_int_t
+ngx_http_mcp_oauth_refresh_token(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid, ngx_str_t *gen,
+    ngx_str_t *rt)
+{
+    u_char     mac[32], *p;
+    ngx_str_t  parts[3], m, b64;
+
+    parts[0] = ngx_http_mcp_oauth_refresh_prefix;
+    parts[1] = *sid;
+    parts[2] = *gen;
+
+    if (ngx_http_mcp_oauth_hmac(ascf->signer->secret, parts, 3, mac)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rt->len = sid->len + 1 + gen->len + 1 + ngx_base64_encoded_length(32);
+    rt->data = ngx_pnalloc(r->pool, rt->len);
+    if (rt->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(rt->data, "%V.%V.", sid, gen);
+
+    m.data = mac;
+    m.len = 32;
+    b64.data = p;
+    ngx_encode_base64url(&b64, &m);
+
+    rt->len = p + b64.len - rt->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The grant of a refresh token of ours: its record (rec, g) and the
+ * token's number (gen), which is the record's unless the token is an older
+ * one.  NGX_DECLINED: not ours, or the grant is gone (expired, revoked).
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_refresh_find(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *rt, ngx_str_t *gen,
+    ngx_str_t *rec, ngx_str_t *g)
+{
+    u_char     *dot, *last, key[32];
+    ngx_int_t   rc;
+    ngx_str_t   sid, expected;
+
+    last = rt->data + rt->len;
+
+    dot = ngx_strlchr(rt->data, last, '.');
+    if (dot == NULL || rt->len > 128) {
+        return NGX_DECLINED;
+    }
+
+    sid.data = rt->data;
+    sid.len = dot - rt->data;
+    gen->data = dot + 1;
+
+    dot = ngx_strlchr(gen->data, last, '.');
+    if (dot == NULL) {
+        return NGX_DECLINED;
+    }
+
+    gen->len = dot - gen->data;
+
+    if (sid.len == 0 || gen->len == 0 || gen->len > 9
+        || ngx_atoi(gen->data, gen->len) == NGX_ERROR)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_mcp_oauth_refresh_token(r, ascf, &sid, gen, &expected)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (expected.len != rt->len
+        || CRYPTO_memcmp(expected.data, rt->data, rt->len) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_refresh_prefix, &sid, key);
+
+    rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
+                                      NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
+                                      r->pool, rec, 0);
+    if (rc != NGX_OK) {
+        return rc == NGX_ERROR ? NGX_ERROR : NGX_DECLINED;
+    }
+
+    return ngx_http_mcp_oauth_record_get(rec, g, NGX_HTTP_MCP_OAUTH_G_N);
 }
 
 
@@ -757,9 +892,8 @@ ngx_int_t
 ngx_http_mcp_oauth_revoke_handler(ngx_http_request_t *r)
 {
     char                           *err;
-    u_char                          key[32];
     ngx_int_t                       rc;
-    ngx_str_t                      *token, rec, g[NGX_HTTP_MCP_OAUTH_G_N];
+    ngx_str_t                      *token, rec, gen, g[NGX_HTTP_MCP_OAUTH_G_N];
     ngx_http_mcp_oauth_jwt_t        jwt;
     ngx_http_mcp_oauth_claims_t     claims;
     ngx_http_mcp_oauth_as_ctx_t    *ctx;
@@ -824,14 +958,12 @@ ngx_http_mcp_oauth_revoke_handler(ngx_http_request_t *r)
                                           &empty);
     }
 
-    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_refresh_prefix, token, key);
+    rc = ngx_http_mcp_oauth_refresh_find(r, ascf, token, &gen, &rec, g);
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    if (ngx_http_mcp_oauth_store_get(ascf->zone, key,
-                                     NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH, r->pool,
-                                     &rec, 0)
-        != NGX_DECLINED
-        && ngx_http_mcp_oauth_record_get(&rec, g, NGX_HTTP_MCP_OAUTH_G_N)
-           == NGX_OK
+    if (rc == NGX_OK
         && ngx_http_mcp_oauth_same(&g[NGX_HTTP_MCP_OAUTH_G_CLIENT],
                                    &ctx->client.id))
     {
@@ -862,6 +994,11 @@ ngx_http_mcp_oauth_revoke_grant(ngx_http_request_t *r,
 {
     u_char     key[32];
     ngx_int_t  rc;
+
+    /* its refresh tokens die with its record, which makes room */
+
+    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_refresh_prefix, sid, key);
+    ngx_http_mcp_oauth_store_delete(ascf->zone, key);
 
     ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_sid_prefix, sid, key);
 

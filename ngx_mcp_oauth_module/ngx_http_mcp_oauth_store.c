@@ -51,8 +51,10 @@ static ngx_http_mcp_oauth_entry_t *ngx_http_mcp_oauth_store_find(
     ngx_http_mcp_oauth_store_t *st, u_char *key);
 static ngx_uint_t ngx_http_mcp_oauth_store_expire(
     ngx_http_mcp_oauth_store_t *st, ngx_uint_t n);
-static void ngx_http_mcp_oauth_store_delete(ngx_http_mcp_oauth_store_t *st,
+static void ngx_http_mcp_oauth_store_remove(ngx_http_mcp_oauth_store_t *st,
     ngx_http_mcp_oauth_entry_t *e);
+static ngx_http_mcp_oauth_entry_t *ngx_http_mcp_oauth_store_alloc(
+    ngx_http_mcp_oauth_store_t *st, ngx_uint_t type, size_t len);
 
 
 ngx_shm_zone_t *
@@ -150,14 +152,7 @@ ngx_http_mcp_oauth_store_put(ngx_shm_zone_t *zone, u_char *key,
         return NGX_BUSY;
     }
 
-    e = ngx_slab_alloc_locked(st->shpool,
-                              offsetof(ngx_http_mcp_oauth_entry_t, data) + len);
-
-    if (e == NULL && ngx_http_mcp_oauth_store_expire(st, 0)) {
-        e = ngx_slab_alloc_locked(st->shpool,
-                                  offsetof(ngx_http_mcp_oauth_entry_t, data)
-                                  + len);
-    }
+    e = ngx_http_mcp_oauth_store_alloc(st, type, len);
 
     if (e == NULL) {
         ngx_shmtx_unlock(&st->shpool->mutex);
@@ -190,6 +185,86 @@ ngx_http_mcp_oauth_store_put(ngx_shm_zone_t *zone, u_char *key,
     ngx_shmtx_unlock(&st->shpool->mutex);
 
     return NGX_OK;
+}
+
+
+/*
+ * Replaces the data of a live entry that still holds "old" (compare and
+ * swap, for rotations).  NGX_OK: replaced; NGX_BUSY: it changed or is gone
+ * meanwhile; NGX_DECLINED: no room for the new data (the entry is gone).
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_store_swap(ngx_shm_zone_t *zone, u_char *key,
+    ngx_uint_t type, time_t expires, ngx_str_t *old, ngx_str_t *data,
+    ngx_log_t *log)
+{
+    ngx_http_mcp_oauth_entry_t  *e;
+    ngx_http_mcp_oauth_store_t  *st;
+
+    st = zone->data;
+
+    ngx_shmtx_lock(&st->shpool->mutex);
+
+    e = ngx_http_mcp_oauth_store_find(st, key);
+
+    if (e == NULL || e->type != type || e->expires <= ngx_time()
+        || e->len != old->len || ngx_memcmp(e->data, old->data, old->len))
+    {
+        ngx_shmtx_unlock(&st->shpool->mutex);
+        return NGX_BUSY;
+    }
+
+    if (e->len != data->len) {
+        ngx_http_mcp_oauth_store_remove(st, e);
+
+        e = ngx_http_mcp_oauth_store_alloc(st, type, data->len);
+        if (e == NULL) {
+            ngx_shmtx_unlock(&st->shpool->mutex);
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "mcp_oauth: zone \"%V\" is full of live entries, "
+                          "a rotated entry is lost; make it larger",
+                          &zone->shm.name);
+            return NGX_DECLINED;
+        }
+
+        ngx_memcpy(e->key, key, 32);
+        e->node.key = *(uint32_t *) key;
+        e->type = (u_char) type;
+        e->used = 0;
+        e->len = data->len;
+        ngx_rbtree_insert(&st->sh->rbtree, &e->node);
+
+    } else {
+        ngx_queue_remove(&e->queue);
+    }
+
+    ngx_memcpy(e->data, data->data, data->len);
+    e->expires = expires;
+    ngx_queue_insert_head(&st->sh->queue, &e->queue);
+
+    ngx_shmtx_unlock(&st->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_mcp_oauth_store_delete(ngx_shm_zone_t *zone, u_char *key)
+{
+    ngx_http_mcp_oauth_entry_t  *e;
+    ngx_http_mcp_oauth_store_t  *st;
+
+    st = zone->data;
+
+    ngx_shmtx_lock(&st->shpool->mutex);
+
+    e = ngx_http_mcp_oauth_store_find(st, key);
+    if (e) {
+        ngx_http_mcp_oauth_store_remove(st, e);
+    }
+
+    ngx_shmtx_unlock(&st->shpool->mutex);
 }
 
 
@@ -333,6 +408,52 @@ ngx_http_mcp_oauth_store_insert(ngx_rbtree_node_t *temp,
 
 
 /*
+ * Room for an entry, freeing expired ones if need be.  A revocation must
+ * always be kept (containment matters most when the zone is under
+ * attack): for one, live cached entries (documents, remembered consents),
+ * which can be rebuilt, are given up too, oldest first.
+ */
+
+static ngx_http_mcp_oauth_entry_t *
+ngx_http_mcp_oauth_store_alloc(ngx_http_mcp_oauth_store_t *st,
+    ngx_uint_t type, size_t len)
+{
+    size_t                       size;
+    ngx_queue_t                 *q, *prev;
+    ngx_http_mcp_oauth_entry_t  *e, *c;
+
+    size = offsetof(ngx_http_mcp_oauth_entry_t, data) + len;
+
+    e = ngx_slab_alloc_locked(st->shpool, size);
+
+    if (e == NULL && ngx_http_mcp_oauth_store_expire(st, 0)) {
+        e = ngx_slab_alloc_locked(st->shpool, size);
+    }
+
+    if (e || type != NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED) {
+        return e;
+    }
+
+    for (q = ngx_queue_last(&st->sh->queue);
+         e == NULL && q != ngx_queue_sentinel(&st->sh->queue);
+         q = prev)
+    {
+        prev = ngx_queue_prev(q);
+        c = ngx_queue_data(q, ngx_http_mcp_oauth_entry_t, queue);
+
+        if (c->type == NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT
+            || c->type == NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT)
+        {
+            ngx_http_mcp_oauth_store_remove(st, c);
+            e = ngx_slab_alloc_locked(st->shpool, size);
+        }
+    }
+
+    return e;
+}
+
+
+/*
  * Frees expired entries from the oldest: n of them at most, or with n == 0
  * every expired one (the zone is full).  Returns how many were freed.
  */
@@ -364,7 +485,7 @@ ngx_http_mcp_oauth_store_expire(ngx_http_mcp_oauth_store_t *st, ngx_uint_t n)
             continue;
         }
 
-        ngx_http_mcp_oauth_store_delete(st, e);
+        ngx_http_mcp_oauth_store_remove(st, e);
         freed++;
 
         if (n && freed == n) {
@@ -377,7 +498,7 @@ ngx_http_mcp_oauth_store_expire(ngx_http_mcp_oauth_store_t *st, ngx_uint_t n)
 
 
 static void
-ngx_http_mcp_oauth_store_delete(ngx_http_mcp_oauth_store_t *st,
+ngx_http_mcp_oauth_store_remove(ngx_http_mcp_oauth_store_t *st,
     ngx_http_mcp_oauth_entry_t *e)
 {
     if (e->type == NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED) {
