@@ -24,6 +24,9 @@
 #define NGX_HTTP_MCP_OAUTH_AUTH_POST    2
 #define NGX_HTTP_MCP_OAUTH_AUTH_SECRET  3     /* static: basic or post */
 
+/* the longest state /authorize takes from a client */
+#define NGX_HTTP_MCP_OAUTH_STATE_MAX    1024
+
 /* the longest sealed client id (base64url, after "mcp_") */
 #define NGX_HTTP_MCP_OAUTH_SEALED_MAX   8192
 

@@ -199,6 +199,15 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
         a.redirect = reg[0];
     }
 
+    /* a state the answer carries back: bounded, it travels sealed */
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_STATE].len > NGX_HTTP_MCP_OAUTH_STATE_MAX) {
+        return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,
+                                       "Invalid request",
+                                       "The state parameter is longer than "
+                                       "1024 bytes.");
+    }
+
     /* from here on, errors go back to the client (RFC 6749 §4.1.2.1) */
 
     if (p->repeated) {

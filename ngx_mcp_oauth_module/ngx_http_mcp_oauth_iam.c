@@ -43,6 +43,7 @@ enum {
     NGX_HTTP_MCP_OAUTH_B_VERIFIER,         /* ours, for the IAM */
     NGX_HTTP_MCP_OAUTH_B_COOKIE,
     NGX_HTTP_MCP_OAUTH_B_REDIRECT,         /* where the answer goes */
+    NGX_HTTP_MCP_OAUTH_B_EXPIRES,
     NGX_HTTP_MCP_OAUTH_B_N
 };
 
@@ -378,16 +379,20 @@ ngx_http_mcp_oauth_iam_cookie(ngx_http_request_t *r,
 }
 
 
-/* approved: the MCP request is kept under a state of ours; off to the IAM */
+/*
+ * Approved: off to the IAM.  The MCP request travels sealed in the state
+ * sent to the IAM, bound to this browser's cookie: an approval stores
+ * nothing, so replayed consent forms cannot fill the zone.  Only the
+ * callback records the state's single use.
+ */
 
 ngx_int_t
 ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a)
 {
-    u_char         key[32], digest[32], *p;
+    u_char         digest[32], *p, expires[NGX_TIME_T_LEN];
     size_t         len;
-    ngx_int_t      rc;
     ngx_str_t      state, verifier, challenge, rec, f[NGX_HTTP_MCP_OAUTH_B_N];
     ngx_str_t      callback, url, *v;
     ngx_uint_t     i;
@@ -395,8 +400,7 @@ ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
 
     v = ctx->params.v;
 
-    if (ngx_http_mcp_oauth_random(r->pool, 32, &state) != NGX_OK
-        || ngx_http_mcp_oauth_random(r->pool, 32, &verifier) != NGX_OK
+    if (ngx_http_mcp_oauth_random(r->pool, 32, &verifier) != NGX_OK
         || EVP_Digest(verifier.data, verifier.len, digest, NULL, EVP_sha256(),
                       NULL) != 1
         || ngx_http_mcp_oauth_b64url(r->pool, digest, 32, &challenge)
@@ -416,29 +420,18 @@ ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
     f[NGX_HTTP_MCP_OAUTH_B_VERIFIER] = verifier;
     f[NGX_HTTP_MCP_OAUTH_B_COOKIE] = a->user;
     f[NGX_HTTP_MCP_OAUTH_B_REDIRECT] = a->redirect;
+    f[NGX_HTTP_MCP_OAUTH_B_EXPIRES].data = expires;
+    f[NGX_HTTP_MCP_OAUTH_B_EXPIRES].len = ngx_sprintf(expires, "%T",
+                                          ngx_time()
+                                          + NGX_HTTP_MCP_OAUTH_BRIDGE_TTL)
+                                          - expires;
 
     if (ngx_http_mcp_oauth_record_add(r->pool, &rec, f,
                                       NGX_HTTP_MCP_OAUTH_B_N)
-        != NGX_OK)
+        != NGX_OK
+        || ngx_http_mcp_oauth_seal(r->pool, ascf->signer->seal, &rec, &state)
+           != NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_mcp_oauth_bridge_key(&state, key);
-
-    rc = ngx_http_mcp_oauth_store_put(ascf->zone, key,
-                                      NGX_HTTP_MCP_OAUTH_ENTRY_CODE,
-                                      ngx_time()
-                                      + NGX_HTTP_MCP_OAUTH_BRIDGE_TTL,
-                                      &rec, r->connection->log);
-    if (rc == NGX_DECLINED) {
-        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
-                                           "temporarily_unavailable", NULL,
-                                           "the server is busy, try again "
-                                           "later");
-    }
-
-    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -509,6 +502,7 @@ ngx_int_t
 ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
 {
     u_char                          key[32], *q;
+    time_t                          expires;
     ngx_int_t                       rc;
     ngx_str_t                       rec, f[NGX_HTTP_MCP_OAUTH_B_N], cookie;
     ngx_str_t                       form, grant, callback, *v;
@@ -556,14 +550,18 @@ ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
                                        "no state.");
     }
 
-    ngx_http_mcp_oauth_bridge_key(&v[NGX_HTTP_MCP_OAUTH_P_STATE], key);
+    rc = ngx_http_mcp_oauth_unseal(r->pool, ascf->signer->seal,
+                                   &v[NGX_HTTP_MCP_OAUTH_P_STATE], &rec);
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    if (ngx_http_mcp_oauth_store_get(ascf->zone, key,
-                                     NGX_HTTP_MCP_OAUTH_ENTRY_CODE, r->pool,
-                                     &rec, 0)
-        != NGX_OK
+    if (rc != NGX_OK
         || ngx_http_mcp_oauth_record_get(&rec, f, NGX_HTTP_MCP_OAUTH_B_N)
-           != NGX_OK)
+           != NGX_OK
+        || (expires = ngx_atotm(f[NGX_HTTP_MCP_OAUTH_B_EXPIRES].data,
+                                f[NGX_HTTP_MCP_OAUTH_B_EXPIRES].len))
+           <= ngx_time())
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "mcp_oauth: callback: unknown or expired state");
@@ -589,11 +587,22 @@ ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
                                        "browser.");
     }
 
-    if (ngx_http_mcp_oauth_store_get(ascf->zone, key,
-                                     NGX_HTTP_MCP_OAUTH_ENTRY_CODE, r->pool,
-                                     NULL, 1)
-        != NGX_OK)
-    {
+    /* its single use: a key and an expiry, nothing else */
+
+    ngx_http_mcp_oauth_bridge_key(&v[NGX_HTTP_MCP_OAUTH_P_STATE], key);
+
+    rc = ngx_http_mcp_oauth_store_put(ascf->zone, key,
+                                      NGX_HTTP_MCP_OAUTH_ENTRY_CODE, expires,
+                                      NULL, r->connection->log);
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_oauth_page(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "Try again later",
+                                       "The server is busy. Start again "
+                                       "from the application in a few "
+                                       "minutes.");
+    }
+
+    if (rc != NGX_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "mcp_oauth: callback: the state was already used");
         return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,

@@ -34,12 +34,14 @@ typedef struct {
     ngx_rbtree_node_t             sentinel;
     ngx_queue_t                   queue;
     ngx_atomic_t                  revocations;  /* live REVOKED entries */
+    size_t                        documents;    /* bytes of DOCUMENTs */
 } ngx_http_mcp_oauth_store_sh_t;
 
 
 typedef struct {
     ngx_http_mcp_oauth_store_sh_t  *sh;
     ngx_slab_pool_t                *shpool;
+    size_t                          documents_max;
 } ngx_http_mcp_oauth_store_t;
 
 
@@ -103,6 +105,9 @@ ngx_http_mcp_oauth_store_init(ngx_shm_zone_t *zone, void *data)
 
     st->shpool = (ngx_slab_pool_t *) zone->shm.addr;
 
+    /* documents are fetched for anonymous requests: a quarter at most */
+    st->documents_max = zone->shm.size / 4;
+
     if (zone->shm.exists) {
         st->sh = st->shpool->data;
         return NGX_OK;
@@ -119,6 +124,7 @@ ngx_http_mcp_oauth_store_init(ngx_shm_zone_t *zone, void *data)
                     ngx_http_mcp_oauth_store_insert);
     ngx_queue_init(&st->sh->queue);
     st->sh->revocations = 0;
+    st->sh->documents = 0;
 
     /* a full zone is reported once per refused entry, by the caller */
     st->shpool->log_nomem = 0;
@@ -408,10 +414,12 @@ ngx_http_mcp_oauth_store_insert(ngx_rbtree_node_t *temp,
 
 
 /*
- * Room for an entry, freeing expired ones if need be.  A revocation must
- * always be kept (containment matters most when the zone is under
- * attack): for one, live cached entries (documents, remembered consents),
- * which can be rebuilt, are given up too, oldest first.
+ * Room for an entry, freeing expired ones if need be.  Cached metadata
+ * documents come from anonymous requests: they never keep an entry out
+ * (the oldest are given up for it), and they hold a quarter of the zone at
+ * most.  A revocation must always be kept (containment matters most when
+ * the zone is under attack): remembered consents, which users can give
+ * again, are given up for one too.
  */
 
 static ngx_http_mcp_oauth_entry_t *
@@ -424,14 +432,22 @@ ngx_http_mcp_oauth_store_alloc(ngx_http_mcp_oauth_store_t *st,
 
     size = offsetof(ngx_http_mcp_oauth_entry_t, data) + len;
 
-    e = ngx_slab_alloc_locked(st->shpool, size);
-
-    if (e == NULL && ngx_http_mcp_oauth_store_expire(st, 0)) {
-        e = ngx_slab_alloc_locked(st->shpool, size);
+    if (type == NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT
+        && size > st->documents_max)
+    {
+        return NULL;
     }
 
-    if (e || type != NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED) {
-        return e;
+    e = NULL;
+
+    if (type != NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT
+        || st->sh->documents + size <= st->documents_max)
+    {
+        e = ngx_slab_alloc_locked(st->shpool, size);
+
+        if (e == NULL && ngx_http_mcp_oauth_store_expire(st, 0)) {
+            e = ngx_slab_alloc_locked(st->shpool, size);
+        }
     }
 
     for (q = ngx_queue_last(&st->sh->queue);
@@ -441,12 +457,24 @@ ngx_http_mcp_oauth_store_alloc(ngx_http_mcp_oauth_store_t *st,
         prev = ngx_queue_prev(q);
         c = ngx_queue_data(q, ngx_http_mcp_oauth_entry_t, queue);
 
-        if (c->type == NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT
-            || c->type == NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT)
+        if (c->type != NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT
+            && (c->type != NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT
+                || type != NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED))
         {
-            ngx_http_mcp_oauth_store_remove(st, c);
+            continue;
+        }
+
+        ngx_http_mcp_oauth_store_remove(st, c);
+
+        if (type != NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT
+            || st->sh->documents + size <= st->documents_max)
+        {
             e = ngx_slab_alloc_locked(st->shpool, size);
         }
+    }
+
+    if (e && type == NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT) {
+        st->sh->documents += size;
     }
 
     return e;
@@ -503,6 +531,11 @@ ngx_http_mcp_oauth_store_remove(ngx_http_mcp_oauth_store_t *st,
 {
     if (e->type == NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED) {
         st->sh->revocations--;
+    }
+
+    if (e->type == NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT) {
+        st->sh->documents -= offsetof(ngx_http_mcp_oauth_entry_t, data)
+                             + e->len;
     }
 
     ngx_queue_remove(&e->queue);

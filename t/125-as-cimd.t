@@ -188,6 +188,22 @@ sub doc_scope {
     say_('declared twice, asked none:', tok(redeem($d, $code, $v, redirect_uri => $CB)));
 }
 
+# anonymous /token requests naming 300 metadata documents: the cache of
+# documents gives way, sign-ins still work
+sub anonymous_documents {
+    my %codes;
+    for my $i (1 .. 300) {
+        my $r = token_req(grant_type => 'authorization_code', code => 'x', code_verifier => 'y' x 43,
+                          client_id => "https://app.example/d/$i.json");
+        $codes{err($r)}++;
+    }
+    say_('300 documents at /token:', join ', ', map { "$codes{$_} x $_" } sort keys %codes);
+    my ($v, $ch) = pkce();
+    my $r = code_for(client_id => $U, redirect_uri => $CB, code_challenge => $ch,
+                     state => 'st', scope => 'mcp:tools', user => 'alice');
+    say_('then a sign-in', tok(redeem($U, $r->{query}{code} // 'none', $v, redirect_uri => $CB)));
+}
+
 sub cached {
     fetch_reset();
     say_('first', pg(az()), fetched());
@@ -660,3 +676,24 @@ declared twice, asked none: 200 Bearer expires_in=3600 scope=mcp:tools read:appl
 client metadata document "https://app.example/s/admin.json": its scope "mcp:tools admin" names a scope this server does not grant
 --- no_error_log
 [error]
+
+
+
+=== TEST 17: metadata documents fetched for anonymous requests hold a quarter of the zone at most and give way to grants: 300 documents through /token in a 32k zone (they used to fill it and deny every sign-in for 10 minutes), then a sign-in works
+--- http_config eval
+::cimd_map((map { ("https://app.example/d/$_.json"
+                   => ::doc(client_id => "https://app.example/d/$_.json", client_name => 'N' x 150)) } 1 .. 300),
+           $::U => ::doc())
+--- config eval
+::cimd_config(extra => 'mcp_oauth_zone small:32k;')
+--- request
+GET /.well-known/oauth-authorization-server
+--- response_body_filters eval
+McpOAuth::flow(\&main::anonymous_documents)
+--- response_body
+300 documents at /token: 300 x 400 invalid_grant
+then a sign-in 200 Bearer expires_in=3600 scope=mcp:tools refresh
+--- no_error_log
+is full
+[alert]
+--- timeout: 60

@@ -246,7 +246,8 @@ sub mask {
 }
 
 # the redirect to the IAM in one line: "302 URL" and its parameters in
-# order; state and code_challenge shown as "(43 base64url)"
+# order; state and code_challenge shown as "(43 base64url)", the bridge's
+# state (the MCP request sealed) as "(sealed)"
 sub iam_redir {
     my ($r) = @_;
     return "$r->{status} page" unless defined $r->{location} && $r->{status} == 302;
@@ -255,6 +256,7 @@ sub iam_redir {
     for my $kv (split /&/, $q) {
         my ($k, $v) = map { my $s = $_ // ''; $s =~ tr/+/ /; $s =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge; $s } split /=/, $kv, 2;
         $v = '(43 base64url)' if $k =~ /^(?:state|code_challenge)$/ && $v =~ /^[A-Za-z0-9_-]{43}$/;
+        $v = '(sealed)' if $k eq 'state' && $v =~ /^[A-Za-z0-9_-]{200,}$/;
         push @p, "$k=" . mask($v);
     }
     return join ' ', $r->{status}, $url, @p;
@@ -410,6 +412,24 @@ sub callback_twice {
     my $g = to_iam();
     say_('error first', redir(callback($g, 'error=access_denied')));
     say_('then a code', page(callback($g, 'code=ok')));
+}
+
+# the consent form replayed: each approval used to store the MCP request
+# (up to 14 KB of state) for 10 minutes
+sub replayed_approvals {
+    my $f = start();
+    my ($n, $bad) = (0);
+    while ($n < 400) {
+        my $r = approve($f->{page}, jar => $f->{jar});
+        if (($r->{query}{state} // '') eq '') { $bad = $r; last }
+        $n++;
+    }
+    say_('approvals of one form', $n, $bad ? 'then ' . redir($bad) : 'all to the IAM');
+    my $b = bridged('ok');
+    say_('then a sign-in', tok($b->{res}));
+    my $long = authorize(client_id => 'app', redirect_uri => $CB, code_challenge => $f->{challenge},
+                         state => 'x' x 1025, scope => 'mcp:tools', jar => {});
+    say_('a state of 1025 bytes', page($long));
 }
 
 sub callback_errors {
@@ -880,7 +900,7 @@ McpOAuth::flow(\&main::https_cookie)
 --- response_body
 set-cookie __Host-mcp_oauth_bridge=(43 base64url); Path=/; Max-Age=600; HttpOnly; SameSite=Lax; Secure
 approve with the cookie under the http name 403 html no-location title=Request expired
-approve 302 https://iam.example.com/authorize response_type=code client_id=mcp-gateway redirect_uri=HTTPS-ISSUER/callback scope=openid state=(43 base64url) code_challenge=(43 base64url) code_challenge_method=S256
+approve 302 https://iam.example.com/authorize response_type=code client_id=mcp-gateway redirect_uri=HTTPS-ISSUER/callback scope=openid state=(sealed) code_challenge=(43 base64url) code_challenge_method=S256
 callback with the cookie under the http name 400 html no-location title=Sign-in not started here
 callback 302 https://app.example.com/cb code iss=HTTPS-ISSUER state=mcp-st
 --- no_error_log
@@ -898,7 +918,7 @@ GET /.well-known/oauth-authorization-server
 --- response_body_filters eval
 McpOAuth::flow(\&main::approve_redirect)
 --- response_body
-approve 302 https://iam.example.com/authorize response_type=code client_id=mcp-gateway redirect_uri=ISSUER/callback scope=openid state=(43 base64url) code_challenge=(43 base64url) code_challenge_method=S256
+approve 302 https://iam.example.com/authorize response_type=code client_id=mcp-gateway redirect_uri=ISSUER/callback scope=openid state=(sealed) code_challenge=(43 base64url) code_challenge_method=S256
 another approval, another state yes
 another approval, another challenge yes
 the MCP client's challenge is not sent to the IAM yes
@@ -922,7 +942,7 @@ GET /.well-known/oauth-authorization-server
 --- response_body_filters eval
 McpOAuth::flow(\&main::approve_redirect)
 --- response_body
-approve 302 https://iam.example.com/t/authorize tenant=a response_type=code client_id=mcp-gateway redirect_uri=ISSUER/callback scope=openid profile email state=(43 base64url) code_challenge=(43 base64url) code_challenge_method=S256 audience=https://mcp.example.com/mcp prompt=select_account consent
+approve 302 https://iam.example.com/t/authorize tenant=a response_type=code client_id=mcp-gateway redirect_uri=ISSUER/callback scope=openid profile email state=(sealed) code_challenge=(43 base64url) code_challenge_method=S256 audience=https://mcp.example.com/mcp prompt=select_account consent
 another approval, another state yes
 another approval, another challenge yes
 the MCP client's challenge is not sent to the IAM yes
@@ -1008,10 +1028,10 @@ GET /.well-known/oauth-authorization-server
 McpOAuth::flow(\&main::callback_twice)
 --- response_body
 first 302 https://app.example.com/cb code iss state=mcp-st
-second 400 html no-location title=Sign-in expired
+second 400 html no-location title=Sign-in already used
 IAM token requests 0
 error first 302 https://app.example.com/cb error=access_denied error_description iss state=mcp-st
-then a code 400 html no-location title=Sign-in expired
+then a code 400 html no-location title=Sign-in already used
 --- no_error_log
 [error]
 
@@ -1136,11 +1156,11 @@ GET /.well-known/oauth-authorization-server
 McpOAuth::flow(\&main::exchange_unavailable)
 --- response_body
 IAM e500 302 https://app.example.com/cb error=temporarily_unavailable error_description iss state=mcp-st
-state used up 400 html no-location title=Sign-in expired
+state used up 400 html no-location title=Sign-in already used
 IAM e503 302 https://app.example.com/cb error=temporarily_unavailable error_description iss state=mcp-st
-state used up 400 html no-location title=Sign-in expired
+state used up 400 html no-location title=Sign-in already used
 IAM down 302 https://app.example.com/cb error=temporarily_unavailable error_description iss state=mcp-st
-state used up 400 html no-location title=Sign-in expired
+state used up 400 html no-location title=Sign-in already used
 --- error_log
 mcp_oauth: the IAM's token endpoint failed (status 500)
 mcp_oauth: the IAM's token endpoint failed (status 503)
@@ -1159,13 +1179,13 @@ GET /.well-known/oauth-authorization-server
 McpOAuth::flow(\&main::exchange_bad_answer)
 --- response_body
 IAM bad400 302 https://app.example.com/cb error=server_error error_description iss state=mcp-st
-state used up 400 html no-location title=Sign-in expired
+state used up 400 html no-location title=Sign-in already used
 IAM notjson 302 https://app.example.com/cb error=server_error error_description iss state=mcp-st
-state used up 400 html no-location title=Sign-in expired
+state used up 400 html no-location title=Sign-in already used
 IAM opaque 302 https://app.example.com/cb error=server_error error_description iss state=mcp-st
-state used up 400 html no-location title=Sign-in expired
+state used up 400 html no-location title=Sign-in already used
 IAM emptysub 302 https://app.example.com/cb error=server_error error_description iss state=mcp-st
-state used up 400 html no-location title=Sign-in expired
+state used up 400 html no-location title=Sign-in already used
 --- error_log
 mcp_oauth: the IAM's token endpoint answered status 400, error "invalid_grant"
 mcp_oauth: the IAM's token endpoint answered status 200, error "(none)"
@@ -1350,3 +1370,23 @@ round 2 server 1 200 https://iam.example.com/
 round 2 server 2 200 https://iam-two.example.com/
 --- no_error_log
 [error]
+
+
+
+=== TEST 32: bridge: approvals store nothing (the MCP request is sealed into the IAM's state): 400 replays of one consent form in a 32k zone, then a sign-in works; a client state over 1024 bytes is refused
+--- http_config eval
+main::iam_http()
+--- config eval
+main::bridge(extra => 'mcp_oauth_zone small:32k;')
+--- request
+GET /.well-known/oauth-authorization-server
+--- response_body_filters eval
+McpOAuth::flow(\&main::replayed_approvals)
+--- response_body
+approvals of one form 400 all to the IAM
+then a sign-in 200 Bearer expires_in=3600 scope=mcp:tools refresh
+a state of 1025 bytes 400 html no-location title=Invalid request
+--- no_error_log
+is full
+[alert]
+--- timeout: 60
