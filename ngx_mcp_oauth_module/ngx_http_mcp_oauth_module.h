@@ -87,6 +87,7 @@ typedef struct {
     ngx_http_mcp_oauth_jwt_t           jwt;
     ngx_http_mcp_oauth_claims_t        claims;   /* of the verified token */
     json_t                            *payload;  /* parsed for claim_* */
+    unsigned                           payload_failed:1;
     ngx_str_t                          error;    /* why it was denied */
     ngx_table_elt_t                   *cors[2];  /* sent with a challenge */
 

@@ -189,8 +189,9 @@ ngx_http_mcp_oauth_claim_value(ngx_http_request_t *r,
 
     /* the whole payload is parsed only for these, once per request */
 
-    if (ctx->payload == NULL) {
+    if (ctx->payload == NULL && !ctx->payload_failed) {
         ctx->payload = ngx_http_mcp_oauth_json_parse(r, &ctx->claims.payload);
+        ctx->payload_failed = (ctx->payload == NULL);
     }
 
     claim = ctx->payload ? json_object_get(ctx->payload, name) : NULL;
@@ -287,6 +288,11 @@ ngx_http_mcp_oauth_json_parse(ngx_http_request_t *r, ngx_str_t *s)
 
     json = json_loadb((char *) s->data, s->len, 0, &jerr);
     if (json == NULL) {
+        /* valid JSON the verifier took, but jansson cannot hold it */
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "mcp_oauth: the token's claims cannot be read for "
+                      "$mcp_oauth_claim_* (%s, at byte %d): they are empty "
+                      "for this request", jerr.text, jerr.position);
         return NULL;
     }
 

@@ -774,3 +774,32 @@ nick=["a\nb"] after=[after]
 --- no_error_log
 mcp_oauth:
 [error]
+
+
+
+=== TEST 45: a valid payload jansson cannot hold (a string with U+0000, a lone surrogate): the token is accepted, the claim variables are empty and the error log says why (they used to go empty silently)
+--- config
+    location = /echo {
+        return 200 "email=[$http_x_email] sub=[$http_x_sub]\n";
+    }
+
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_resource https://mcp.example.com/mcp;
+        mcp_oauth_issuer https://auth.example.com;
+        mcp_oauth_jwks $TEST_NGINX_DATA/jwks/main.json;
+        proxy_set_header X-Email $mcp_oauth_claim_email;
+        proxy_set_header X-Sub $mcp_oauth_sub;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+--- request eval
+["GET /mcp", "GET /mcp"]
+--- more_headers eval
+["Authorization: Bearer " . McpOAuth::mint(key => 'rsa1', claims => '{"email":"a@example.com","nick":"a\\u0000b"}'),
+ "Authorization: Bearer " . McpOAuth::mint(key => 'rsa1', claims => '{"email":"a@example.com","nick":"\\ud800"}')]
+--- error_code eval
+[200, 200]
+--- response_body eval
+["email=[] sub=[user-1]\n", "email=[] sub=[user-1]\n"]
+--- error_log eval
+[qr/\[warn\] .*mcp_oauth: the token's claims cannot be read for \$mcp_oauth_claim_\* \(.*\): they are empty for this request/]
