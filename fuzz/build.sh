@@ -20,7 +20,7 @@ NGX_OBJS=${NGX_OBJS:-$ROOT/build/objs}
 CC=${CC:-clang}
 
 TARGETS=(json_scan json_tools json_members jwt_parse jwks_parse token filter
-         as_params registration)
+         as_params registration pages)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -38,6 +38,8 @@ srcs_for() {
             echo "$MOD/ngx_http_mcp_oauth_json.c" ;;
         as_params|registration)
             echo "$MOD/ngx_http_mcp_oauth_as_parse.c" ;;
+        pages)
+            echo "$MOD/ngx_http_mcp_oauth_page.c" ;;
         *)
             echo "unknown target $1" >&2; return 1 ;;
     esac
