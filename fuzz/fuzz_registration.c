@@ -43,7 +43,7 @@
  *    strings; then the client is public (auth none), code + refresh, a
  *    document, its id the URL, its name client_name or else the URL, its
  *    scope (a string whose every scope the server has, else refused) the
- *    document's in normal form;
+ *    document's in normal form, a client_name over 200 bytes refused;
  *  - document_url: NGX_OK exactly for a URL without bytes <= 0x20, >= 0x7f,
  *    '#' or '\\', at most 2048 bytes, whose authority (before the first
  *    '/' or '?') is not empty and holds no '@', followed by a path other
@@ -384,6 +384,12 @@ ref_document(ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, json_t *doc)
     v = json_object_get(doc, "scope");
 
     if (json_str(v, &s) && ref_subset(&s, &ascf->scope) != NGX_OK) {
+        return 0;
+    }
+
+    v = json_object_get(doc, "client_name");
+
+    if (json_is_string(v) && json_string_length(v) > 200) {
         return 0;
     }
 

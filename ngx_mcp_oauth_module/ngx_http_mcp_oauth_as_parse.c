@@ -710,8 +710,18 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
         return NGX_ERROR;
     }
 
+    /* the limits of a registration (the same client, another way in) */
+
     v = json_object_get(doc, "client_name");
     if (json_is_string(v)) {
+        if (json_string_length(v) > 200) {
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "mcp_oauth: client metadata document \"%V\": "
+                          "client_name is longer than 200 bytes", url);
+            json_decref(e);
+            goto invalid;
+        }
+
         json_object_set(e, "n", v);
     }
 

@@ -180,6 +180,7 @@ sub whole_flow {
 # a document's scope goes through the check every client scope does
 sub doc_scope {
     say_('admin declared:', pg(az('https://app.example/s/admin.json', $CB, scope => undef)));
+    say_('a name of 201 bytes:', pg(az('https://app.example/s/name.json', $CB)));
     my $d = 'https://app.example/s/twice.json';
     my ($v, $ch) = pkce();
     my $r = code_for(client_id => $d, redirect_uri => $CB, code_challenge => $ch,
@@ -657,12 +658,14 @@ exited on signal
 
 
 
-=== TEST 16: a document's scope is checked like any client's: a scope the server does not grant refuses the document (it was granted); a repeated one is kept once
+=== TEST 16: a document is checked like a registration: a scope the server does not grant refuses it (it was granted), a repeated one is kept once, a client_name over 200 bytes refuses it
 --- http_config eval
 ::cimd_map('https://app.example/s/admin.json' => ::doc(client_id => 'https://app.example/s/admin.json',
                                                        scope => 'mcp:tools admin'),
            'https://app.example/s/twice.json' => ::doc(client_id => 'https://app.example/s/twice.json',
-                                                       scope => 'mcp:tools  mcp:tools read:application'))
+                                                       scope => 'mcp:tools  mcp:tools read:application'),
+           'https://app.example/s/name.json' => ::doc(client_id => 'https://app.example/s/name.json',
+                                                      client_name => 'N' x 201))
 --- config eval
 ::cimd_config()
 --- request
@@ -671,6 +674,7 @@ GET /.well-known/oauth-authorization-server
 McpOAuth::flow(\&main::doc_scope)
 --- response_body
 admin declared: 400 page
+a name of 201 bytes: 400 page
 declared twice, asked none: 200 Bearer expires_in=3600 scope=mcp:tools read:application refresh
 --- error_log
 client metadata document "https://app.example/s/admin.json": its scope "mcp:tools admin" names a scope this server does not grant
