@@ -100,11 +100,13 @@ suites() {
     export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
     export TEST_NGINX_MODULE="$MODULE"
     export TEST_NGINX_DATA="$ROOT/t/data"
+    local selftest=()
     if ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then
         export PERL5LIB="$ROOT/t/compat${PERL5LIB:+:$PERL5LIB}"
+        selftest=(t/compat/selftest/)
     fi
     log "Test::Nginx suites ($("$TEST_NGINX_BINARY" -v 2>&1 | sed 's/.*: //'))"
-    (cd "$ROOT" && tini -s -- prove -r t/*.t)
+    (cd "$ROOT" && tini -s -- prove -r t/*.t "${selftest[@]}")
 }
 
 run_tests() {
@@ -213,6 +215,9 @@ test_cmd() {
     fi
     nginx_org "${ver:-$NGINX_STABLE}" "$asan"
     suites
+    # HTTP/2 is configured differently from 1.25.1 on ("http2 on")
+    log "end-to-end over HTTP/2"
+    (cd "$ROOT/t" && node --test e2e/http2.test.mjs)
     if ((asan)) && compgen -G "$reports/*" >/dev/null; then
         cat "$reports"/* >&2
         echo "sanitizer reports in $reports" >&2
