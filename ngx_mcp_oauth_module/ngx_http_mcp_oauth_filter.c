@@ -22,8 +22,13 @@
 #define NGX_HTTP_MCP_OAUTH_FILTER_JSON  1
 #define NGX_HTTP_MCP_OAUTH_FILTER_SSE   2
 
-/* a larger answer is passed on unfiltered (tools/call stays enforced) */
+/*
+ * A larger answer (an SSE event while a tools/list answer is awaited) cannot
+ * be filtered: it is refused, never passed on unfiltered.
+ */
 #define NGX_HTTP_MCP_OAUTH_FILTER_MAX   (16 * 1024 * 1024)
+
+#define NGX_HTTP_MCP_OAUTH_INTERNAL_ERROR  -32603
 
 
 struct ngx_http_mcp_oauth_filter_s {
@@ -31,7 +36,12 @@ struct ngx_http_mcp_oauth_filter_s {
     u_char                         *data;      /* bytes not yet sent */
     size_t                          len;
     size_t                          size;
+    size_t                          scanned;   /* SSE: where to go on */
+    size_t                          line;      /* SSE: the line's start */
+    ngx_chain_t                    *refusal;   /* sent instead */
     unsigned                        passthrough:1;
+    unsigned                        refused:1;
+    unsigned                        done:1;    /* the refusal went out */
 };
 
 
@@ -48,8 +58,12 @@ static ngx_int_t ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, u_char *start, u_char *end,
     ngx_chain_t ***ll);
-static ngx_int_t ngx_http_mcp_oauth_passthrough(ngx_http_request_t *r,
+static ngx_int_t ngx_http_mcp_oauth_refuse(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, const char *why);
+static ngx_int_t ngx_http_mcp_oauth_refused_body(ngx_http_request_t *r,
     ngx_http_mcp_oauth_filter_t *f, ngx_chain_t *in);
+static ngx_chain_t *ngx_http_mcp_oauth_refusal(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t sse);
 static ngx_int_t ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, u_char *data, size_t len, ngx_str_t *out);
 static ngx_int_t ngx_http_mcp_oauth_append(ngx_http_request_t *r,
@@ -217,6 +231,7 @@ static ngx_int_t
 ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
 {
     ngx_uint_t                    mode;
+    ngx_table_elt_t              *h;
     ngx_http_mcp_oauth_ctx_t     *ctx;
     ngx_http_mcp_oauth_filter_t  *f;
 
@@ -239,8 +254,7 @@ ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
     }
 
     if (ctx == NULL || !ctx->tools_list || !ctx->verified
-        || r->headers_out.status != NGX_HTTP_OK || r->header_only
-        || r->headers_out.content_encoding)
+        || r->headers_out.status != NGX_HTTP_OK || r->header_only)
     {
         return ngx_http_next_header_filter(r);
     }
@@ -271,6 +285,21 @@ ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
 
     f->mode = mode;
     ctx->filter = f;
+
+    /*
+     * the upstream was asked for the identity encoding (filter_request);
+     * an answer that still comes compressed cannot be read: refused
+     */
+
+    h = r->headers_out.content_encoding;
+
+    if (h && h->hash && h->value.len
+        && !(h->value.len == sizeof("identity") - 1
+             && ngx_strncasecmp(h->value.data, (u_char *) "identity",
+                                h->value.len) == 0))
+    {
+        return ngx_http_mcp_oauth_refuse(r, ctx, "is compressed");
+    }
 
     r->filter_need_in_memory = 1;
     r->allow_ranges = 0;
@@ -316,16 +345,23 @@ ngx_http_mcp_oauth_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return ngx_http_next_body_filter(r, in);
     }
 
+    if (f->refused) {
+        return ngx_http_mcp_oauth_refused_body(r, f, in);
+    }
+
     last = 0;
     flush = 0;
 
     for (cl = in; cl; cl = cl->next) {
 
         if (f->len + ngx_buf_size(cl->buf) > NGX_HTTP_MCP_OAUTH_FILTER_MAX) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "mcp_oauth: tools/list answer too large to filter, "
-                          "passed on unfiltered");
-            return ngx_http_mcp_oauth_passthrough(r, f, cl);
+            if (ngx_http_mcp_oauth_refuse(r, ctx, "is too large to filter")
+                == NGX_ERROR)
+            {
+                return NGX_ERROR;
+            }
+
+            return ngx_http_mcp_oauth_refused_body(r, f, cl);
         }
 
         if (ngx_http_mcp_oauth_append(r, f, cl->buf->pos,
@@ -414,10 +450,12 @@ ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
         goto special;
     }
 
-    p = f->data;
+    /* the bytes held are one unfinished event, scanned up to f->scanned */
+
+    p = f->data + f->scanned;
     end = f->data + f->len;
-    event = p;
-    line = p;
+    event = f->data;
+    line = f->data + f->line;
 
     while (p < end) {
 
@@ -467,8 +505,10 @@ ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
     }
 
     f->len = end - event;
+    f->scanned = f->len ? p - event : 0;
+    f->line = f->len ? line - event : 0;
 
-    if (f->len) {
+    if (f->len && event != f->data) {
         ngx_memmove(f->data, event, f->len);
     }
 
@@ -632,36 +672,221 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
 }
 
 
+/*
+ * Fail closed: an answer the filter cannot read (compressed, too large) is
+ * not passed on.  Before the header went out it becomes a 502 with a
+ * JSON-RPC error; an event stream already under way gets an error event for
+ * each tools/list request and ends.  The rest of the upstream's answer is
+ * read and dropped.
+ */
+
 static ngx_int_t
-ngx_http_mcp_oauth_passthrough(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_filter_t *f, ngx_chain_t *in)
+ngx_http_mcp_oauth_refuse(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, const char *why)
 {
-    ngx_int_t     rc;
-    ngx_chain_t  *cl;
+    ngx_uint_t                    sse;
+    ngx_http_mcp_oauth_filter_t  *f;
 
-    f->passthrough = 1;
+    f = ctx->filter;
 
-    if (f->mode == NGX_HTTP_MCP_OAUTH_FILTER_JSON) {
-        rc = ngx_http_next_header_filter(r);
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "mcp_oauth: the upstream's tools/list answer %s, refused",
+                  why);
 
-        if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-            return rc;
-        }
+    f->refused = 1;
+
+    /* nothing of it is kept */
+
+    if (f->data) {
+        ngx_pfree(r->pool, f->data);
+        f->data = NULL;
+        f->len = 0;
+        f->size = 0;
     }
 
-    if (f->len == 0) {
-        return ngx_http_next_body_filter(r, in);
-    }
+    sse = (f->mode == NGX_HTTP_MCP_OAUTH_FILTER_SSE && r->header_sent);
 
-    cl = ngx_http_mcp_oauth_chain(r, f->data, f->len);
-    if (cl == NULL) {
+    f->refusal = ngx_http_mcp_oauth_refusal(r, ctx, sse);
+    if (f->refusal == NULL) {
         return NGX_ERROR;
     }
 
-    cl->next = in;
-    f->len = 0;
+    if (sse) {
+        return NGX_OK;
+    }
 
-    return ngx_http_next_body_filter(r, cl);
+    r->headers_out.status = NGX_HTTP_BAD_GATEWAY;
+    r->headers_out.status_line.len = 0;
+
+    if (r->headers_out.content_encoding) {
+        r->headers_out.content_encoding->hash = 0;
+        r->headers_out.content_encoding = NULL;
+    }
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.charset.len = 0;
+
+    ngx_http_clear_content_length(r);
+    ngx_http_clear_last_modified(r);
+
+    r->headers_out.content_length_n = ngx_buf_size(f->refusal->buf);
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_refused_body(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_filter_t *f, ngx_chain_t *in)
+{
+    ngx_uint_t    last;
+    ngx_chain_t  *cl;
+
+    last = 0;
+
+    for (cl = in; cl; cl = cl->next) {
+        last |= cl->buf->last_buf;
+        cl->buf->pos = cl->buf->last;
+
+        if (cl->buf->file) {
+            cl->buf->file_pos = cl->buf->file_last;
+        }
+    }
+
+    /* an event stream may never end: its refusal ends the answer at once */
+
+    if (f->done
+        || (!last && !(f->mode == NGX_HTTP_MCP_OAUTH_FILTER_SSE
+                       && r->header_sent)))
+    {
+        return NGX_OK;
+    }
+
+    f->done = 1;
+
+    return ngx_http_next_body_filter(r, f->refusal);
+}
+
+
+/* one JSON-RPC error: for the (first) tools/list request, or id null */
+
+static ngx_chain_t *
+ngx_http_mcp_oauth_refusal(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t sse)
+{
+    u_char                    *p;
+    size_t                     len;
+    ngx_str_t                 *id;
+    ngx_uint_t                 i;
+    ngx_chain_t               *cl;
+    ngx_http_mcp_oauth_msg_t  *msg;
+
+    static ngx_str_t  null = ngx_string("null");
+    static ngx_str_t  message =
+        ngx_string("the tools/list answer could not be filtered");
+
+#define NGX_HTTP_MCP_OAUTH_REFUSAL                                            \
+    "{\"jsonrpc\":\"2.0\",\"id\":%V,\"error\":{\"code\":%i,"              \
+    "\"message\":\"%V\"}}"
+
+    id = &null;
+
+    if (ctx->msgs) {
+        msg = ctx->msgs->elts;
+
+        for (i = 0; i < ctx->msgs->nelts; i++) {
+            if (msg[i].has_method && msg[i].has_id
+                && msg[i].method.len == sizeof("tools/list") - 1
+                && ngx_strncmp(msg[i].method.data, "tools/list",
+                               msg[i].method.len) == 0)
+            {
+                id = &msg[i].id;
+                break;
+            }
+        }
+    }
+
+    len = sizeof("event: message\ndata: \n\n") - 1
+          + sizeof(NGX_HTTP_MCP_OAUTH_REFUSAL) + NGX_INT_T_LEN
+          + id->len + message.len;
+
+    cl = ngx_http_mcp_oauth_chain(r, NULL, 0);
+    if (cl == NULL) {
+        return NULL;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    cl->buf->pos = p;
+    cl->buf->start = p;
+
+    if (sse) {
+        p = ngx_cpymem(p, "event: message\ndata: ",
+                       sizeof("event: message\ndata: ") - 1);
+    }
+
+    p = ngx_sprintf(p, NGX_HTTP_MCP_OAUTH_REFUSAL, id,
+                    (ngx_int_t) NGX_HTTP_MCP_OAUTH_INTERNAL_ERROR, &message);
+
+    if (sse) {
+        *p++ = '\n';
+        *p++ = '\n';
+    }
+
+#undef NGX_HTTP_MCP_OAUTH_REFUSAL
+
+    cl->buf->last = p;
+    cl->buf->end = p;
+    cl->buf->memory = 1;
+    cl->buf->last_buf = 1;
+    cl->buf->flush = 1;
+
+    return cl;
+}
+
+
+/*
+ * The upstream is asked for the identity encoding (RFC 9110 §12.5.3: no
+ * Accept-Encoding), so that the filter can read the answer.  nginx's own
+ * gzip then leaves the answer to the client uncompressed too.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_filter_request(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+#if (NGX_HTTP_GZIP || NGX_HTTP_HEADERS)
+    r->headers_in.accept_encoding = NULL;
+#endif
+
+again:
+
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].key.len == sizeof("Accept-Encoding") - 1
+                && ngx_strncasecmp(h[i].key.data, (u_char *) "Accept-Encoding",
+                                   h[i].key.len) == 0)
+            {
+                if (ngx_http_mcp_oauth_header_remove(r, &h[i]) != NGX_OK) {
+                    return NGX_ERROR;
+                }
+
+                goto again;
+            }
+        }
+    }
+
+    return NGX_OK;
 }
 
 

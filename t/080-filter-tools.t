@@ -149,6 +149,18 @@ our $NotJson = '{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"admin_drop"}
 our $Gzip;
 IO::Compress::Gzip::gzip(\$Tools => \$Gzip) or die "gzip failed";
 
+# past the filter's 16 MB limit: a JSON answer, and an SSE event before the
+# tools/list answer (a progress notification with a long message)
+our $Pad = 'x' x (16 * 1024 * 1024 + 10);
+our $ToolsHuge = $Tools =~ s/"nextCursor": "c2"/"nextCursor": "$Pad"/r;
+our $SseHuge = 'data: {"jsonrpc":"2.0","method":"notifications/progress",'
+    . '"params":{"progressToken":"t","progress":1,"message":"' . $Pad . '"}}'
+    . "\n\n" . $SseTools;
+
+# what the module answers instead of what it cannot filter
+our $Refusal = '{"jsonrpc":"2.0","id":1,"error":{"code":-32603,'
+    . '"message":"the tools/list answer could not be filtered"}}';
+
 # positions where a stream is cut into the pieces the upstream writes
 sub cut {
     my ($s, @at) = @_;
@@ -188,6 +200,15 @@ my %Reply = (
     'sse-cl'       => ['text/event-stream', [$Sse], "Content-Length: " . length($Sse) . "\r\n"],
     'json-escaped' => ['application/json', [$ToolsEscaped]],
     'json-bad'     => ['application/json', [$NotJson]],
+    # compressed only for a request that accepts gzip
+    'gzip-if-asked' => sub {
+        my ($head) = @_;
+        return $head =~ /^accept-encoding:.*gzip/mi
+            ? ['application/json', [$Gzip], "Content-Encoding: gzip\r\n"]
+            : ['application/json', [$Tools]];
+    },
+    'json-huge'    => ['application/json', [$ToolsHuge]],
+    'sse-huge'     => ['text/event-stream', [$SseHuge]],
 );
 
 # ------------------------------------------------------------ the upstream
@@ -226,6 +247,7 @@ sub up_handle {
     my ($path) = $head =~ m{^\S+ (\S+)};
     my ($name) = $path =~ m{/([^/?]+)(?:\?.*)?\z};
     my $reply = $Reply{ $name // '' };
+    $reply = $reply->($head) if ref $reply eq 'CODE';
     if (!$reply) {
         up_write($c, "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n");
         return;
@@ -493,20 +515,19 @@ mcp_oauth:
 
 
 
-=== TEST 7: a gzip-encoded answer passes unchanged
+=== TEST 7: a gzip-encoded answer to tools/list is refused with a 502 and a JSON-RPC error, never passed on unfiltered
 --- config eval: $::Std
 --- request eval
 "POST /mcp/gzip\n$::List"
 --- more_headers eval
-::bearer('mcp:tools')
+::bearer('mcp:tools') . "\nAccept-Encoding: gzip"
+--- error_code: 502
 --- response_headers eval
-"Content-Encoding: gzip\nContent-Type: application/json\nContent-Length: " . length($::Gzip)
+"!Content-Encoding\nContent-Type: application/json\nContent-Length: " . length($::Refusal)
 --- response_body eval
-$::Gzip
---- no_error_log
-[error]
-[warn]
-mcp_oauth:
+$::Refusal
+--- error_log eval
+qr/\[error\] .*mcp_oauth: the upstream's tools\/list answer is compressed, refused/
 
 
 
@@ -726,3 +747,64 @@ $::SseBefore . ::sse_tools($::LineEcho) . $::SseAfter
 [error]
 [warn]
 mcp_oauth:
+
+
+
+=== TEST 17: a client's Accept-Encoding is not passed upstream for tools/list: the answer comes readable and is filtered
+--- config eval: $::Std
+--- pipelined_requests eval
+[
+    "POST /mcp/gzip-if-asked\n$::List",
+    "POST /plain/gzip-if-asked\n$::List",
+]
+--- more_headers eval
+[
+    ::bearer('mcp:tools') . "\nAccept-Encoding: gzip, deflate",
+    ::bearer('mcp:tools') . "\nAccept-Encoding: gzip, deflate",
+]
+--- error_code eval
+[200, 200]
+--- response_headers eval
+[
+    "!Content-Encoding\nContent-Type: application/json\nContent-Length: " . length($::ToolsEcho),
+    "Content-Encoding: gzip\nContent-Length: " . length($::Gzip),
+]
+--- response_body eval
+[$::ToolsEcho, $::Gzip]
+--- no_error_log
+[error]
+[warn]
+
+
+
+=== TEST 18: JSON: a tools/list answer over the 16 MB the filter holds is refused with a 502, not passed on unfiltered
+--- config eval: $::Std
+--- request eval
+"POST /mcp/json-huge\n$::List"
+--- more_headers eval
+::bearer('mcp:tools')
+--- error_code: 502
+--- response_headers eval
+"Content-Type: application/json\nContent-Length: " . length($::Refusal)
+--- response_body eval
+$::Refusal
+--- error_log eval
+qr/\[error\] .*mcp_oauth: the upstream's tools\/list answer is too large to filter, refused/
+--- timeout: 20
+
+
+
+=== TEST 19: SSE: an event over 16 MB while the tools/list answer is awaited ends the stream with a JSON-RPC error event
+--- config eval: $::Std
+--- request eval
+"POST /stream/sse-huge\n$::List"
+--- more_headers eval
+::bearer('mcp:tools')
+--- error_code: 200
+--- response_headers
+Content-Type: text/event-stream
+--- response_body eval
+"event: message\ndata: $::Refusal\n\n"
+--- error_log eval
+qr/\[error\] .*mcp_oauth: the upstream's tools\/list answer is too large to filter, refused/
+--- timeout: 20
