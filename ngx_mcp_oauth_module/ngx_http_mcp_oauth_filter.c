@@ -58,6 +58,7 @@ static ngx_int_t ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, u_char *start, u_char *end,
     ngx_chain_t ***ll);
+static ngx_int_t ngx_http_mcp_oauth_private(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_oauth_refuse(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, const char *why);
 static ngx_int_t ngx_http_mcp_oauth_refused_body(ngx_http_request_t *r,
@@ -299,6 +300,12 @@ ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
                                 h->value.len) == 0))
     {
         return ngx_http_mcp_oauth_refuse(r, ctx, "is compressed");
+    }
+
+    /* the list is the caller's: no shared cache may keep it */
+
+    if (ngx_http_mcp_oauth_private(r) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     r->filter_need_in_memory = 1;
@@ -672,6 +679,66 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
 }
 
 
+/* "Cache-Control: private" (RFC 9111 §5.2.2.7) instead of the upstream's */
+
+static ngx_int_t
+ngx_http_mcp_oauth_private(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+#if (nginx_version < 1023000)
+    ngx_table_elt_t **ph;
+#endif
+
+    for (part = &r->headers_out.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].key.len == sizeof("Cache-Control") - 1
+                && ngx_strncasecmp(h[i].key.data, (u_char *) "Cache-Control",
+                                   h[i].key.len) == 0)
+            {
+                h[i].hash = 0;
+            }
+        }
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "private");
+
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+    r->headers_out.cache_control = h;
+#else
+    if (r->headers_out.cache_control.elts == NULL
+        && ngx_array_init(&r->headers_out.cache_control, r->pool, 1,
+                          sizeof(ngx_table_elt_t *))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    r->headers_out.cache_control.nelts = 0;
+
+    ph = ngx_array_push(&r->headers_out.cache_control);
+    if (ph == NULL) {
+        return NGX_ERROR;
+    }
+
+    *ph = h;
+#endif
+
+    return NGX_OK;
+}
+
+
 /*
  * Fail closed: an answer the filter cannot read (compressed, too large) is
  * not passed on.  Before the header went out it becomes a 502 with a
@@ -957,9 +1024,14 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    /* never longer: the kept tools joined by single commas */
+    /*
+     * the kept tools joined by single commas; each result is for this
+     * caller only (MCP 2026-07-28, caching): "cacheScope" is set to
+     * "private", or added after its last member
+     */
 
-    out->data = ngx_pnalloc(r->pool, len);
+    out->data = ngx_pnalloc(r->pool, len + arrays->nelts
+                                          * sizeof(",\"cacheScope\":\"private\""));
     if (out->data == NULL) {
         return NGX_ERROR;
     }
@@ -969,6 +1041,17 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
     a = arrays->elts;
 
     for (i = 0; i < arrays->nelts; i++) {
+
+        /* "cacheScope" before the array */
+
+        if (a[i].scope_start && a[i].scope_start < a[i].start
+            && a[i].scope_start >= pos)
+        {
+            p = ngx_cpymem(p, pos, a[i].scope_start - pos);
+            p = ngx_cpymem(p, "\"private\"", sizeof("\"private\"") - 1);
+            pos = a[i].scope_end;
+        }
+
         p = ngx_cpymem(p, pos, a[i].start - pos);
         *p++ = '[';
         first = 1;
@@ -988,6 +1071,24 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
 
         *p++ = ']';
         pos = a[i].end;
+
+        /* the last array of its result: "cacheScope" after it */
+
+        if (i + 1 < arrays->nelts && a[i + 1].tail == a[i].tail) {
+            continue;
+        }
+
+        if (a[i].scope_start && a[i].scope_start >= pos) {
+            p = ngx_cpymem(p, pos, a[i].scope_start - pos);
+            p = ngx_cpymem(p, "\"private\"", sizeof("\"private\"") - 1);
+            pos = a[i].scope_end;
+
+        } else if (a[i].scope_start == NULL) {
+            p = ngx_cpymem(p, pos, a[i].tail - pos);
+            p = ngx_cpymem(p, ",\"cacheScope\":\"private\"",
+                           sizeof(",\"cacheScope\":\"private\"") - 1);
+            pos = a[i].tail;
+        }
     }
 
     p = ngx_cpymem(p, pos, data + len - pos);

@@ -63,7 +63,8 @@ _EOJ_
 our $ToolsLine = $Tools =~ s/\n\s*/ /gr =~ s/ \z//r;
 
 # What the module makes of a text: the tools it keeps, joined by single
-# commas, in place of each result.tools array; every other byte as it was.
+# commas, in place of each result.tools array, and "cacheScope":"private"
+# in the result; every other byte as it was.
 sub kept {
     my ($text, @names) = @_;
     my %keep = map { $_ => 1 } @names;
@@ -93,7 +94,10 @@ sub kept {
         $out .= '[' . CORE::join(',', @k) . ']';
         pos($text) = $pos + 1;
     }
-    return $out . substr($text, pos($text) // 0);
+    $out .= substr($text, pos($text) // 0);
+    # a changed result is the caller's (MCP 2026-07-28 caching): the module
+    # adds "cacheScope" after the result's last member
+    return $out =~ s/("nextCursor": "c2")/$1,"cacheScope":"private"/gr;
 }
 
 # the JSON answers (as the upstream wrote $Tools, with tools dropped)
@@ -157,6 +161,11 @@ our $SseHuge = 'data: {"jsonrpc":"2.0","method":"notifications/progress",'
     . '"params":{"progressToken":"t","progress":1,"message":"' . $Pad . '"}}'
     . "\n\n" . $SseTools;
 
+# an upstream that calls its list public (before and after the tools)
+our $ToolsPublic = $Tools =~ s/"result": \{/"result": {"cacheScope": "public",/r;
+our $ToolsPublicAfter = '{"jsonrpc":"2.0","id":1,"result":{"tools":'
+    . '[{"name":"admin_drop"},{"name":"echo"}],"cacheScope" : "public" }}';
+
 # what the module answers instead of what it cannot filter
 our $Refusal = '{"jsonrpc":"2.0","id":1,"error":{"code":-32603,'
     . '"message":"the tools/list answer could not be filtered"}}';
@@ -207,6 +216,11 @@ my %Reply = (
             ? ['application/json', [$Gzip], "Content-Encoding: gzip\r\n"]
             : ['application/json', [$Tools]];
     },
+    'json-public'  => ['application/json', [$ToolsPublic],
+                       "Cache-Control: public, max-age=60\r\n"],
+    'json-public-after' => ['application/json', [$ToolsPublicAfter]],
+    'sse-public'   => ['text/event-stream', [$Sse],
+                       "Cache-Control: public, max-age=60\r\n"],
     'json-huge'    => ['application/json', [$ToolsHuge]],
     'sse-huge'     => ['text/event-stream', [$SseHuge]],
 );
@@ -705,9 +719,9 @@ mcp_oauth:
 --- more_headers eval
 ::bearer('mcp:tools')
 --- response_body chomp
-{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"echo"}]}}
+{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"echo"}],"cacheScope":"private"}}
 --- response_headers
-Content-Length: 61
+Content-Length: 84
 --- no_error_log
 [error]
 [warn]
@@ -808,3 +822,44 @@ Content-Type: text/event-stream
 --- error_log eval
 qr/\[error\] .*mcp_oauth: the upstream's tools\/list answer is too large to filter, refused/
 --- timeout: 20
+
+
+
+=== TEST 20: a filtered answer is the caller's: "cacheScope": "private" in the result (the upstream's "public" replaced) and Cache-Control: private
+--- config eval: $::Std
+--- pipelined_requests eval
+[
+    "POST /mcp/json-public\n$::List",
+    "POST /mcp/json-public-after\n$::List",
+    "POST /mcp/json-public\n$::List",
+    "POST /stream/sse-public\n$::List",
+]
+--- more_headers eval
+[
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools weather:read admin'),
+    ::bearer('mcp:tools'),
+]
+--- error_code eval
+[200, 200, 200, 200]
+--- response_headers eval
+[
+    "Cache-Control: private",
+    "Cache-Control: private",
+    "Cache-Control: private",
+    "Cache-Control: private\nContent-Type: text/event-stream",
+]
+--- response_body eval
+[
+    ::kept($::ToolsPublic, 'echo') =~ s/"cacheScope": "public",//r
+        =~ s/,"cacheScope":"private"//r
+        =~ s/"result": \{/"result": {"cacheScope": "private",/r,
+    '{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"echo"}],'
+        . '"cacheScope" : "private" }}',
+    $::ToolsPublic,
+    $::SseBefore . ::sse_tools($::LineEcho) . $::SseAfter,
+]
+--- no_error_log
+[error]
+[warn]
