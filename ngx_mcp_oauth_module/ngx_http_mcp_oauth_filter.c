@@ -31,6 +31,13 @@
 #define NGX_HTTP_MCP_OAUTH_INTERNAL_ERROR  -32603
 
 
+/* a tools/list request of the body, and whether its answer went by */
+typedef struct {
+    ngx_str_t                       id;        /* JSON text */
+    ngx_uint_t                      answered;
+} ngx_http_mcp_oauth_list_id_t;
+
+
 struct ngx_http_mcp_oauth_filter_s {
     ngx_uint_t                      mode;
     u_char                         *data;      /* bytes not yet sent */
@@ -38,6 +45,12 @@ struct ngx_http_mcp_oauth_filter_s {
     size_t                          size;
     size_t                          scanned;   /* SSE: where to go on */
     size_t                          line;      /* SSE: the line's start */
+    u_char                         *scratch;   /* SSE: an event's data */
+    size_t                          scratch_size;
+    ngx_array_t                     ids;       /* ngx_http_mcp_oauth_list_id_t */
+    ngx_uint_t                      pending;   /* ids not answered yet */
+    ngx_chain_t                    *free;      /* SSE: output buffers */
+    ngx_chain_t                    *busy;
     ngx_chain_t                    *refusal;   /* sent instead */
     unsigned                        passthrough:1;
     unsigned                        refused:1;
@@ -57,6 +70,13 @@ static ngx_int_t ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t last, ngx_uint_t flush);
 static ngx_int_t ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, u_char *start, u_char *end,
+    ngx_pool_t **tmp, ngx_str_t *out);
+static void ngx_http_mcp_oauth_sse_answered(ngx_http_mcp_oauth_filter_t *f,
+    ngx_pool_t *pool, u_char *data, size_t len);
+static ngx_int_t ngx_http_mcp_oauth_list_ids(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_filter_t *f);
+static ngx_int_t ngx_http_mcp_oauth_out(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_filter_t *f, u_char *p, size_t len,
     ngx_chain_t ***ll);
 static ngx_int_t ngx_http_mcp_oauth_private(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_oauth_refuse(ngx_http_request_t *r,
@@ -66,7 +86,8 @@ static ngx_int_t ngx_http_mcp_oauth_refused_body(ngx_http_request_t *r,
 static ngx_chain_t *ngx_http_mcp_oauth_refusal(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t sse);
 static ngx_int_t ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_ctx_t *ctx, u_char *data, size_t len, ngx_str_t *out);
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_pool_t *pool, u_char *data, size_t len,
+    ngx_str_t *out);
 static ngx_int_t ngx_http_mcp_oauth_append(ngx_http_request_t *r,
     ngx_http_mcp_oauth_filter_t *f, u_char *p, size_t len);
 static ngx_chain_t *ngx_http_mcp_oauth_chain(ngx_http_request_t *r,
@@ -285,6 +306,11 @@ ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
     }
 
     f->mode = mode;
+
+    if (ngx_http_mcp_oauth_list_ids(r, ctx, f) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     ctx->filter = f;
 
     /*
@@ -320,7 +346,57 @@ ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
         return NGX_OK;
     }
 
+    /* a stream holds nothing once no tools/list answer is awaited */
+
+    f->passthrough = (f->pending == 0);
+
     return ngx_http_next_header_filter(r);
+}
+
+
+/* the ids of the body's tools/list requests: their answers are awaited */
+
+static ngx_int_t
+ngx_http_mcp_oauth_list_ids(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_filter_t *f)
+{
+    ngx_uint_t                     i;
+    ngx_http_mcp_oauth_msg_t      *msg;
+    ngx_http_mcp_oauth_list_id_t  *id;
+
+    if (ngx_array_init(&f->ids, r->pool, 1,
+                       sizeof(ngx_http_mcp_oauth_list_id_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ctx->msgs == NULL) {
+        return NGX_OK;
+    }
+
+    msg = ctx->msgs->elts;
+
+    for (i = 0; i < ctx->msgs->nelts; i++) {
+        if (!msg[i].has_method || !msg[i].has_id
+            || msg[i].method.len != sizeof("tools/list") - 1
+            || ngx_strncmp(msg[i].method.data, "tools/list",
+                           msg[i].method.len) != 0)
+        {
+            continue;
+        }
+
+        id = ngx_array_push(&f->ids);
+        if (id == NULL) {
+            return NGX_ERROR;
+        }
+
+        id->id = msg[i].id;
+        id->answered = 0;
+        f->pending++;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -403,7 +479,8 @@ ngx_http_mcp_oauth_json_body(ngx_http_request_t *r,
 
     f = ctx->filter;
 
-    rc = f->len ? ngx_http_mcp_oauth_filter_text(r, ctx, f->data, f->len, &out)
+    rc = f->len ? ngx_http_mcp_oauth_filter_text(r, ctx, r->pool, f->data,
+                                                 f->len, &out)
                 : NGX_DECLINED;
 
     if (rc == NGX_ERROR) {
@@ -438,19 +515,30 @@ ngx_http_mcp_oauth_json_body(ngx_http_request_t *r,
 /*
  * Server-sent events (HTML, "Parsing an event stream"): lines end with CR,
  * LF or CRLF; an empty line ends an event.
+ *
+ * Memory stays bounded per stream: only the unfinished event is held; what
+ * goes out is copied into output buffers that are reused once sent; the
+ * work on one event (its data, the scan, the filtered text) is done in a
+ * pool of its own, destroyed after the event.  Once every tools/list
+ * request of the body has its answer, the stream passes as it comes.
  */
 
 static ngx_int_t
 ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t last, ngx_uint_t flush)
 {
-    u_char                       *p, *end, *line, *event;
+    u_char                       *p, *end, *line, *event, *run;
+    ngx_int_t                     rc;
+    ngx_str_t                     changed;
+    ngx_pool_t                   *tmp;
     ngx_chain_t                  *out, **ll, *cl;
     ngx_http_mcp_oauth_filter_t  *f;
 
     f = ctx->filter;
     out = NULL;
     ll = &out;
+    tmp = NULL;
+    rc = NGX_OK;
 
     if (f->len == 0) {
         /* nothing buffered: only a flush or the end to pass on */
@@ -463,6 +551,7 @@ ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
     end = f->data + f->len;
     event = f->data;
     line = f->data + f->line;
+    run = f->data;              /* unchanged bytes not yet copied out */
 
     while (p < end) {
 
@@ -486,29 +575,49 @@ ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
         if (line + 1 == p || (line + 2 == p && line[0] == '\r')) {
             /* an empty line: the event is complete */
 
-            if (ngx_http_mcp_oauth_sse_event(r, ctx, event, p, &ll)
-                != NGX_OK)
-            {
-                return NGX_ERROR;
+            rc = ngx_http_mcp_oauth_sse_event(r, ctx, event, p, &tmp,
+                                              &changed);
+            if (rc == NGX_ERROR) {
+                goto failed;
+            }
+
+            if (rc == NGX_OK) {
+                if (ngx_http_mcp_oauth_out(r, f, run, event - run, &ll)
+                    != NGX_OK
+                    || ngx_http_mcp_oauth_out(r, f, changed.data,
+                                              changed.len, &ll)
+                       != NGX_OK)
+                {
+                    goto failed;
+                }
+
+                run = p;
             }
 
             event = p;
+
+            if (tmp) {
+                ngx_destroy_pool(tmp);
+                tmp = NULL;
+            }
+
+            if (f->pending == 0) {
+                /* the last answer awaited: the rest goes as it comes */
+                f->passthrough = 1;
+                break;
+            }
         }
 
         line = p;
     }
 
-    if (last && event < end) {
-        /* an unterminated last event goes out as it came */
-
-        cl = ngx_http_mcp_oauth_chain(r, event, end - event);
-        if (cl == NULL) {
-            return NGX_ERROR;
-        }
-
-        *ll = cl;
-        ll = &cl->next;
+    if (f->passthrough || last) {
+        /* with an unterminated last event as it came */
         event = end;
+    }
+
+    if (ngx_http_mcp_oauth_out(r, f, run, event - run, &ll) != NGX_OK) {
+        goto failed;
     }
 
     f->len = end - event;
@@ -519,14 +628,25 @@ ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
         ngx_memmove(f->data, event, f->len);
     }
 
+    if (f->passthrough) {
+        ngx_pfree(r->pool, f->data);
+        ngx_pfree(r->pool, f->scratch);
+        f->data = NULL;
+        f->size = 0;
+        f->scratch = NULL;
+        f->scratch_size = 0;
+    }
+
 special:
 
     if (last || flush) {
-        cl = ngx_http_mcp_oauth_chain(r, NULL, 0);
+        cl = ngx_chain_get_free_buf(r->pool, &f->free);
         if (cl == NULL) {
             return NGX_ERROR;
         }
 
+        ngx_memzero(cl->buf, sizeof(ngx_buf_t));
+        cl->buf->tag = (ngx_buf_tag_t) &ngx_http_mcp_oauth_filter_module;
         cl->buf->last_buf = last;
         cl->buf->flush = flush;
         *ll = cl;
@@ -536,29 +656,57 @@ special:
         return NGX_OK;
     }
 
-    return ngx_http_next_body_filter(r, out);
+    rc = ngx_http_next_body_filter(r, out);
+
+    ngx_chain_update_chains(r->pool, &f->free, &f->busy, &out,
+                            (ngx_buf_tag_t) &ngx_http_mcp_oauth_filter_module);
+
+    return rc;
+
+failed:
+
+    if (tmp) {
+        ngx_destroy_pool(tmp);
+    }
+
+    return NGX_ERROR;
 }
 
+
+/*
+ * One complete event.  NGX_OK: *out is its new text (in *tmp);
+ * NGX_DECLINED: it goes out as it came.  Its answers to tools/list
+ * requests are noted.
+ */
 
 static ngx_int_t
 ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, u_char *start, u_char *end,
-    ngx_chain_t ***ll)
+    ngx_pool_t **tmp, ngx_str_t *out)
 {
-    u_char       *p, *q, *line, *eol, *d;
-    size_t        len, dlen;
-    ngx_int_t     rc;
-    ngx_str_t     data;
-    ngx_uint_t    n;
-    ngx_chain_t  *cl;
+    u_char                       *p, *q, *line, *eol, *d;
+    size_t                        len, dlen;
+    ngx_int_t                     rc;
+    ngx_str_t                     data;
+    ngx_uint_t                    n;
+    ngx_http_mcp_oauth_filter_t  *f;
 
-    /* the "data" lines, joined with LF */
+    f = ctx->filter;
 
-    d = ngx_pnalloc(r->pool, end - start);
-    if (d == NULL) {
-        return NGX_ERROR;
+    /* the "data" lines, joined with LF, in a buffer kept for the next */
+
+    if (f->scratch_size < (size_t) (end - start)) {
+        ngx_pfree(r->pool, f->scratch);
+
+        f->scratch_size = ngx_max((size_t) (end - start), 4096);
+        f->scratch = ngx_palloc(r->pool, f->scratch_size);
+        if (f->scratch == NULL) {
+            f->scratch_size = 0;
+            return NGX_ERROR;
+        }
     }
 
+    d = f->scratch;
     dlen = 0;
 
     for (line = start; line < end; line = eol) {
@@ -593,84 +741,181 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
         dlen = ngx_cpymem(d + dlen, q, line + len - q) - d;
     }
 
+    if (dlen == 0) {
+        return NGX_DECLINED;
+    }
+
+    *tmp = ngx_create_pool(4096, r->connection->log);
+    if (*tmp == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_oauth_sse_answered(f, *tmp, d, dlen);
+
     rc = NGX_DECLINED;
 
     /* only events that may hold a tools list; an escaped key may spell it */
 
-    if (dlen && (ngx_strlcasestrn(d, d + dlen, (u_char *) "\"tools\"", 6)
-                 || ngx_strlchr(d, d + dlen, '\\')))
+    if (ngx_strlcasestrn(d, d + dlen, (u_char *) "\"tools\"", 6)
+        || ngx_strlchr(d, d + dlen, '\\'))
     {
-        rc = ngx_http_mcp_oauth_filter_text(r, ctx, d, dlen, &data);
-
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
+        rc = ngx_http_mcp_oauth_filter_text(r, ctx, *tmp, d, dlen, &data);
     }
 
-    if (rc == NGX_DECLINED) {
-        cl = ngx_http_mcp_oauth_chain(r, start, end - start);
+    if (rc != NGX_OK) {
+        return rc;
+    }
 
-    } else {
-        /* the other fields as they were, then the new data, line by line */
+    /* the other fields as they were, then the new data, line by line */
 
-        n = 0;
+    n = 0;
 
-        for (q = data.data; q < data.data + data.len; q++) {
-            n += (*q == '\n');
+    for (q = data.data; q < data.data + data.len; q++) {
+        n += (*q == '\n');
+    }
+
+    p = ngx_pnalloc(*tmp, (end - start) + data.len
+                          + (n + 1) * sizeof("data: \n") + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = p;
+
+    for (line = start; line < end; line = eol) {
+        for (eol = line; eol < end && *eol != '\r' && *eol != '\n'; eol++) {
+            /* void */
         }
 
-        p = ngx_pnalloc(r->pool, (end - start) + data.len
-                                 + (n + 1) * sizeof("data: \n") + 1);
-        if (p == NULL) {
-            return NGX_ERROR;
+        len = eol - line;
+
+        if (eol < end && *eol == '\r' && eol + 1 < end && eol[1] == '\n') {
+            eol++;
         }
 
-        q = p;
-
-        for (line = start; line < end; line = eol) {
-            for (eol = line; eol < end && *eol != '\r' && *eol != '\n'; eol++)
-            {
-                /* void */
-            }
-
-            len = eol - line;
-
-            if (eol < end && *eol == '\r' && eol + 1 < end && eol[1] == '\n')
-            {
-                eol++;
-            }
-
-            if (eol < end) {
-                eol++;
-            }
-
-            if (len == 0 || (len >= 5 && ngx_strncmp(line, "data:", 5) == 0))
-            {
-                continue;
-            }
-
-            q = ngx_cpymem(q, line, eol - line);
+        if (eol < end) {
+            eol++;
         }
 
-        for (line = data.data; line <= data.data + data.len; line = eol + 1) {
-            eol = ngx_strlchr(line, data.data + data.len, '\n');
-            if (eol == NULL) {
-                eol = data.data + data.len;
-            }
-
-            q = ngx_cpymem(q, "data: ", 6);
-            q = ngx_cpymem(q, line, eol - line);
-            *q++ = '\n';
+        if (len == 0 || (len >= 5 && ngx_strncmp(line, "data:", 5) == 0)) {
+            continue;
         }
 
+        q = ngx_cpymem(q, line, eol - line);
+    }
+
+    for (line = data.data; line <= data.data + data.len; line = eol + 1) {
+        eol = ngx_strlchr(line, data.data + data.len, '\n');
+        if (eol == NULL) {
+            eol = data.data + data.len;
+        }
+
+        q = ngx_cpymem(q, "data: ", 6);
+        q = ngx_cpymem(q, line, eol - line);
         *q++ = '\n';
-
-        cl = ngx_http_mcp_oauth_chain(r, p, q - p);
     }
 
+    *q++ = '\n';
+
+    out->data = p;
+    out->len = q - p;
+
+    return NGX_OK;
+}
+
+
+/* the responses (result or error) an event's data holds, by id */
+
+static void
+ngx_http_mcp_oauth_sse_answered(ngx_http_mcp_oauth_filter_t *f,
+    ngx_pool_t *pool, u_char *data, size_t len)
+{
+    char                          *err;
+    ngx_uint_t                     i, k, batch;
+    ngx_array_t                   *msgs;
+    ngx_http_mcp_oauth_msg_t      *msg;
+    ngx_http_mcp_oauth_list_id_t  *id;
+
+    msgs = ngx_array_create(pool, 1, sizeof(ngx_http_mcp_oauth_msg_t));
+    if (msgs == NULL) {
+        return;
+    }
+
+    if (ngx_http_mcp_oauth_json_scan(pool, data, len, msgs, &batch, &err)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    msg = msgs->elts;
+    id = f->ids.elts;
+
+    for (i = 0; i < msgs->nelts; i++) {
+        if (!msg[i].object || msg[i].has_method || !msg[i].has_id
+            || !(msg[i].has_result || msg[i].has_error))
+        {
+            continue;
+        }
+
+        for (k = 0; k < f->ids.nelts; k++) {
+            if (!id[k].answered && id[k].id.len == msg[i].id.len
+                && ngx_memcmp(id[k].id.data, msg[i].id.data, msg[i].id.len)
+                   == 0)
+            {
+                id[k].answered = 1;
+                f->pending--;
+                break;
+            }
+        }
+    }
+}
+
+
+/* bytes copied into an output buffer, reused once the last ones went out */
+
+static ngx_int_t
+ngx_http_mcp_oauth_out(ngx_http_request_t *r, ngx_http_mcp_oauth_filter_t *f,
+    u_char *p, size_t len, ngx_chain_t ***ll)
+{
+    size_t        size;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    cl = ngx_chain_get_free_buf(r->pool, &f->free);
     if (cl == NULL) {
         return NGX_ERROR;
     }
+
+    b = cl->buf;
+
+    if (b->start == NULL || (size_t) (b->end - b->start) < len) {
+        if (b->start) {
+            ngx_pfree(r->pool, b->start);
+        }
+
+        /* at least a page: allocated apart from the pool, freed apart */
+
+        size = ngx_max(len, 4096);
+
+        b->start = ngx_palloc(r->pool, size);
+        if (b->start == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->end = b->start + size;
+    }
+
+    b->pos = b->start;
+    b->last = ngx_cpymem(b->start, p, len);
+    b->temporary = 1;
+    b->memory = 0;
+    b->last_buf = 0;
+    b->flush = 0;
+    b->tag = (ngx_buf_tag_t) &ngx_http_mcp_oauth_filter_module;
 
     **ll = cl;
     *ll = &cl->next;
@@ -837,18 +1082,22 @@ ngx_http_mcp_oauth_refused_body(ngx_http_request_t *r,
 }
 
 
-/* one JSON-RPC error: for the (first) tools/list request, or id null */
+/*
+ * The JSON-RPC error: one for the first tools/list request (or id null); in
+ * a stream, an event for each tools/list request not answered yet.
+ */
 
 static ngx_chain_t *
 ngx_http_mcp_oauth_refusal(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t sse)
 {
-    u_char                    *p;
-    size_t                     len;
-    ngx_str_t                 *id;
-    ngx_uint_t                 i;
-    ngx_chain_t               *cl;
-    ngx_http_mcp_oauth_msg_t  *msg;
+    u_char                        *p;
+    size_t                         len;
+    ngx_str_t                     *id;
+    ngx_uint_t                     i, n;
+    ngx_chain_t                   *cl;
+    ngx_http_mcp_oauth_filter_t   *f;
+    ngx_http_mcp_oauth_list_id_t  *ids;
 
     static ngx_str_t  null = ngx_string("null");
     static ngx_str_t  message =
@@ -858,26 +1107,19 @@ ngx_http_mcp_oauth_refusal(ngx_http_request_t *r,
     "{\"jsonrpc\":\"2.0\",\"id\":%V,\"error\":{\"code\":%i,"              \
     "\"message\":\"%V\"}}"
 
-    id = &null;
+    f = ctx->filter;
+    ids = f->ids.elts;
+    n = f->ids.nelts;
 
-    if (ctx->msgs) {
-        msg = ctx->msgs->elts;
+    len = 0;
 
-        for (i = 0; i < ctx->msgs->nelts; i++) {
-            if (msg[i].has_method && msg[i].has_id
-                && msg[i].method.len == sizeof("tools/list") - 1
-                && ngx_strncmp(msg[i].method.data, "tools/list",
-                               msg[i].method.len) == 0)
-            {
-                id = &msg[i].id;
-                break;
-            }
-        }
+    for (i = 0; i < ngx_max(n, 1); i++) {
+        id = (i < n) ? &ids[i].id : &null;
+
+        len += sizeof("event: message\ndata: \n\n") - 1
+               + sizeof(NGX_HTTP_MCP_OAUTH_REFUSAL) + NGX_INT_T_LEN
+               + id->len + message.len;
     }
-
-    len = sizeof("event: message\ndata: \n\n") - 1
-          + sizeof(NGX_HTTP_MCP_OAUTH_REFUSAL) + NGX_INT_T_LEN
-          + id->len + message.len;
 
     cl = ngx_http_mcp_oauth_chain(r, NULL, 0);
     if (cl == NULL) {
@@ -892,15 +1134,26 @@ ngx_http_mcp_oauth_refusal(ngx_http_request_t *r,
     cl->buf->pos = p;
     cl->buf->start = p;
 
-    if (sse) {
-        p = ngx_cpymem(p, "event: message\ndata: ",
-                       sizeof("event: message\ndata: ") - 1);
-    }
+    for (i = 0; i < ngx_max(n, 1); i++) {
+        id = (i < n) ? &ids[i].id : &null;
 
-    p = ngx_sprintf(p, NGX_HTTP_MCP_OAUTH_REFUSAL, id,
-                    (ngx_int_t) NGX_HTTP_MCP_OAUTH_INTERNAL_ERROR, &message);
+        if (sse && i < n && ids[i].answered) {
+            continue;
+        }
 
-    if (sse) {
+        if (sse) {
+            p = ngx_cpymem(p, "event: message\ndata: ",
+                           sizeof("event: message\ndata: ") - 1);
+        }
+
+        p = ngx_sprintf(p, NGX_HTTP_MCP_OAUTH_REFUSAL, id,
+                        (ngx_int_t) NGX_HTTP_MCP_OAUTH_INTERNAL_ERROR,
+                        &message);
+
+        if (!sse) {
+            break;
+        }
+
         *p++ = '\n';
         *p++ = '\n';
     }
@@ -965,7 +1218,8 @@ again:
 
 static ngx_int_t
 ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_ctx_t *ctx, u_char *data, size_t len, ngx_str_t *out)
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_pool_t *pool, u_char *data, size_t len,
+    ngx_str_t *out)
 {
     u_char                         *p, *pos, *drop;
     ngx_uint_t                      i, j, removed, first;
@@ -976,22 +1230,22 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
 
     static ngx_str_t  call = ngx_string("tools/call");
 
-    arrays = ngx_array_create(r->pool, 1, sizeof(ngx_http_mcp_oauth_tools_t));
-    tools = ngx_array_create(r->pool, 16, sizeof(ngx_http_mcp_oauth_tool_t));
-    need = ngx_array_create(r->pool, 4, sizeof(ngx_str_t));
+    arrays = ngx_array_create(pool, 1, sizeof(ngx_http_mcp_oauth_tools_t));
+    tools = ngx_array_create(pool, 16, sizeof(ngx_http_mcp_oauth_tool_t));
+    need = ngx_array_create(pool, 4, sizeof(ngx_str_t));
 
     if (arrays == NULL || tools == NULL || need == NULL) {
         return NGX_ERROR;
     }
 
-    if (ngx_http_mcp_oauth_json_tools(r->pool, data, len, arrays, tools)
+    if (ngx_http_mcp_oauth_json_tools(pool, data, len, arrays, tools)
         != NGX_OK
         || tools->nelts == 0)
     {
         return NGX_DECLINED;
     }
 
-    drop = ngx_pcalloc(r->pool, tools->nelts);
+    drop = ngx_pcalloc(pool, tools->nelts);
     if (drop == NULL) {
         return NGX_ERROR;
     }
@@ -1030,7 +1284,7 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
      * "private", or added after its last member
      */
 
-    out->data = ngx_pnalloc(r->pool, len + arrays->nelts
+    out->data = ngx_pnalloc(pool, len + arrays->nelts
                                           * sizeof(",\"cacheScope\":\"private\""));
     if (out->data == NULL) {
         return NGX_ERROR;
@@ -1120,6 +1374,10 @@ ngx_http_mcp_oauth_append(ngx_http_request_t *r,
 
         if (f->len) {
             ngx_memcpy(data, f->data, f->len);
+        }
+
+        if (f->data) {
+            ngx_pfree(r->pool, f->data);
         }
 
         f->data = data;

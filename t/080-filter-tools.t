@@ -166,6 +166,22 @@ our $ToolsPublic = $Tools =~ s/"result": \{/"result": {"cacheScope": "public",/r
 our $ToolsPublicAfter = '{"jsonrpc":"2.0","id":1,"result":{"tools":'
     . '[{"name":"admin_drop"},{"name":"echo"}],"cacheScope" : "public" }}';
 
+# a batch [tools/list, tools/call]: the tools/list answer, then 200 events
+# of 64 KB that mention tools (and a result.tools of the call): nothing of
+# them is held or changed once the tools/list answer went by
+our $BigEvent = 'data: {"jsonrpc":"2.0","method":"notifications/message",'
+    . '"params":{"level":"info","data":{"tools":"' . ('t' x 65536) . '"}}}' . "\n\n";
+our $SseBigAfter = CORE::join('', ($BigEvent) x 200)
+    . 'data: {"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"admin_drop"}]}}'
+    . "\n\n";
+our $SseBig = $SseTools =~ s/"id": 1/"id": 1/r . $SseBigAfter;
+
+# two tools/list requests (ids 1 and "b"): both answers are filtered, a
+# result.tools after them (id 9, no tools/list of this request) is not
+our $ToolsLineB = $ToolsLine =~ s/"id": 1/"id": "b"/r;
+our $SseTwo = $SseTools . "data: $ToolsLineB\n\n" . "data: "
+    . ($ToolsLine =~ s/"id": 1/"id": 9/r) . "\n\n";
+
 # what the module answers instead of what it cannot filter
 our $Refusal = '{"jsonrpc":"2.0","id":1,"error":{"code":-32603,'
     . '"message":"the tools/list answer could not be filtered"}}';
@@ -221,6 +237,8 @@ my %Reply = (
     'json-public-after' => ['application/json', [$ToolsPublicAfter]],
     'sse-public'   => ['text/event-stream', [$Sse],
                        "Cache-Control: public, max-age=60\r\n"],
+    'sse-big'      => ['text/event-stream', [$SseBig]],
+    'sse-two'      => ['text/event-stream', [$SseTwo]],
     'json-huge'    => ['application/json', [$ToolsHuge]],
     'sse-huge'     => ['text/event-stream', [$SseHuge]],
 );
@@ -860,6 +878,41 @@ qr/\[error\] .*mcp_oauth: the upstream's tools\/list answer is too large to filt
     $::ToolsPublic,
     $::SseBefore . ::sse_tools($::LineEcho) . $::SseAfter,
 ]
+--- no_error_log
+[error]
+[warn]
+
+
+
+=== TEST 21: SSE: after the tools/list answer, a stream of 200 large events passes intact (nothing held or rewritten)
+--- config eval: $::Std
+--- request eval
+"POST /stream/sse-big\n[" . ::rpc(1, 'tools/list') . ","
+    . ::rpc(2, 'tools/call', '{"name":"echo"}') . "]"
+--- more_headers eval
+::bearer('mcp:tools')
+--- error_code: 200
+--- response_body eval
+::sse_tools($::LineEcho) . $::SseBigAfter
+--- no_error_log
+[error]
+[warn]
+--- timeout: 20
+
+
+
+=== TEST 22: SSE: every tools/list answer of the request is filtered; once all are answered the stream passes unchanged
+--- config eval: $::Std
+--- request eval
+"POST /stream/sse-two\n[" . ::rpc(1, 'tools/list') . ","
+    . ::rpc('"b"', 'tools/list') . "]"
+--- more_headers eval
+::bearer('mcp:tools')
+--- error_code: 200
+--- response_body eval
+::sse_tools($::LineEcho)
+    . "data: " . ::kept($::ToolsLineB, 'echo') . "\n\n"
+    . "data: " . ($::ToolsLine =~ s/"id": 1/"id": 9/r) . "\n\n"
 --- no_error_log
 [error]
 [warn]
