@@ -530,6 +530,7 @@ ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
     u_char                       *p, *end, *line, *event, *run;
     ngx_int_t                     rc;
     ngx_str_t                     changed;
+    ngx_buf_t                    *b;
     ngx_pool_t                   *tmp;
     ngx_chain_t                  *out, **ll, *cl;
     ngx_http_mcp_oauth_filter_t  *f;
@@ -645,10 +646,16 @@ special:
             return NGX_ERROR;
         }
 
-        ngx_memzero(cl->buf, sizeof(ngx_buf_t));
-        cl->buf->tag = (ngx_buf_tag_t) &ngx_http_mcp_oauth_filter_module;
-        cl->buf->last_buf = last;
-        cl->buf->flush = flush;
+        /* its memory, if any, stays for the next data */
+
+        b = cl->buf;
+        b->pos = b->start;
+        b->last = b->start;
+        b->temporary = 0;
+        b->memory = 0;
+        b->tag = (ngx_buf_tag_t) &ngx_http_mcp_oauth_filter_module;
+        b->last_buf = last;
+        b->flush = flush;
         *ll = cl;
     }
 
