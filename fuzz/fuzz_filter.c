@@ -18,8 +18,9 @@
  * kept a pointer into it reads freed memory).
  *
  * Checked beyond "no sanitizer report":
- *  - every call returns NGX_OK, consumes its buffers, and the output ends
- *    with exactly one last_buf;
+ *  - every call returns NGX_OK, its buffers are consumed (by the filter, or
+ *    sent on: the end of the chain takes what it gets, as the write filter
+ *    does), and the output ends with exactly one last_buf;
  *  - the output does not depend on how the body is split into buffers;
  *  - granting every tool, the output is the body, byte for byte;
  *  - filtering is idempotent: the output, filtered again, is unchanged;
@@ -120,6 +121,15 @@ ngx_http_mcp_oauth_granted(ngx_http_mcp_oauth_ctx_t *ctx, ngx_array_t *need)
 }
 
 
+/* the request's header list is not the filter's to fuzz */
+
+ngx_int_t
+ngx_http_mcp_oauth_header_remove(ngx_http_request_t *r, ngx_table_elt_t *elt)
+{
+    return NGX_OK;
+}
+
+
 /* by name: -I ngx_mcp_oauth_module (and so llvm-cov sees the real path) */
 #include "ngx_http_mcp_oauth_filter.c"
 
@@ -171,6 +181,9 @@ fuzz_next_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
             memcpy(out.data + out.len, cl->buf->pos, n);
             out.len += n;
+
+            /* sent, as the write filter would: the filter may reuse it */
+            cl->buf->pos = cl->buf->last;
         }
 
         if (cl->buf->last_buf) {
@@ -208,6 +221,8 @@ run(u_char *body, size_t len, ngx_uint_t sse, uint32_t seed)
     ngx_int_t                       rc;
     ngx_buf_t                      *b;
     ngx_pool_t                     *pool;
+    ngx_array_t                    *msgs;
+    ngx_http_mcp_oauth_msg_t       *msg;
     ngx_chain_t                    *cl;
     ngx_connection_t                c;
     ngx_http_request_t              r;
@@ -243,6 +258,31 @@ run(u_char *body, size_t len, ngx_uint_t sse, uint32_t seed)
         ngx_str_set(&r.headers_out.content_type,
                     "application/json; charset=utf-8");
     }
+
+    if (ngx_list_init(&r.headers_out.headers, pool, 2,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        abort();
+    }
+
+    /* one tools/list request, id 1: an SSE answer with that id ends the
+       filtering, the rest of the stream passes as it comes */
+
+    msgs = ngx_array_create(pool, 1, sizeof(ngx_http_mcp_oauth_msg_t));
+    msg = msgs ? ngx_array_push(msgs) : NULL;
+    if (msg == NULL) {
+        abort();
+    }
+
+    ngx_memzero(msg, sizeof(ngx_http_mcp_oauth_msg_t));
+    ngx_str_set(&msg->method, "tools/list");
+    ngx_str_set(&msg->id, "1");
+    msg->object = 1;
+    msg->has_method = 1;
+    msg->method_string = 1;
+    msg->has_id = 1;
+    ctx.msgs = msgs;
 
     mlcf.filter_tools = 1;
     ctx.conf = &mlcf;

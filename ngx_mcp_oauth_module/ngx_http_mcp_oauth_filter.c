@@ -22,8 +22,20 @@
 #define NGX_HTTP_MCP_OAUTH_FILTER_JSON  1
 #define NGX_HTTP_MCP_OAUTH_FILTER_SSE   2
 
-/* a larger answer is passed on unfiltered (tools/call stays enforced) */
+/*
+ * A larger answer (an SSE event while a tools/list answer is awaited) cannot
+ * be filtered: it is refused, never passed on unfiltered.
+ */
 #define NGX_HTTP_MCP_OAUTH_FILTER_MAX   (16 * 1024 * 1024)
+
+#define NGX_HTTP_MCP_OAUTH_INTERNAL_ERROR  -32603
+
+
+/* a tools/list request of the body, and whether its answer went by */
+typedef struct {
+    ngx_str_t                       id;        /* JSON text */
+    ngx_uint_t                      answered;
+} ngx_http_mcp_oauth_list_id_t;
 
 
 struct ngx_http_mcp_oauth_filter_s {
@@ -31,7 +43,18 @@ struct ngx_http_mcp_oauth_filter_s {
     u_char                         *data;      /* bytes not yet sent */
     size_t                          len;
     size_t                          size;
+    size_t                          scanned;   /* SSE: where to go on */
+    size_t                          line;      /* SSE: the line's start */
+    u_char                         *scratch;   /* SSE: an event's data */
+    size_t                          scratch_size;
+    ngx_array_t                     ids;       /* ngx_http_mcp_oauth_list_id_t */
+    ngx_uint_t                      pending;   /* ids not answered yet */
+    ngx_chain_t                    *free;      /* SSE: output buffers */
+    ngx_chain_t                    *busy;
+    ngx_chain_t                    *refusal;   /* sent instead */
     unsigned                        passthrough:1;
+    unsigned                        refused:1;
+    unsigned                        done:1;    /* the refusal went out */
 };
 
 
@@ -47,11 +70,24 @@ static ngx_int_t ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t last, ngx_uint_t flush);
 static ngx_int_t ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, u_char *start, u_char *end,
+    ngx_pool_t **tmp, ngx_str_t *out);
+static void ngx_http_mcp_oauth_sse_answered(ngx_http_mcp_oauth_filter_t *f,
+    ngx_pool_t *pool, u_char *data, size_t len);
+static ngx_int_t ngx_http_mcp_oauth_list_ids(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_filter_t *f);
+static ngx_int_t ngx_http_mcp_oauth_out(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_filter_t *f, u_char *p, size_t len,
     ngx_chain_t ***ll);
-static ngx_int_t ngx_http_mcp_oauth_passthrough(ngx_http_request_t *r,
+static ngx_int_t ngx_http_mcp_oauth_private(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mcp_oauth_refuse(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, const char *why);
+static ngx_int_t ngx_http_mcp_oauth_refused_body(ngx_http_request_t *r,
     ngx_http_mcp_oauth_filter_t *f, ngx_chain_t *in);
+static ngx_chain_t *ngx_http_mcp_oauth_refusal(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t sse);
 static ngx_int_t ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_ctx_t *ctx, u_char *data, size_t len, ngx_str_t *out);
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_pool_t *pool, u_char *data, size_t len,
+    ngx_str_t *out);
 static ngx_int_t ngx_http_mcp_oauth_append(ngx_http_request_t *r,
     ngx_http_mcp_oauth_filter_t *f, u_char *p, size_t len);
 static ngx_chain_t *ngx_http_mcp_oauth_chain(ngx_http_request_t *r,
@@ -217,6 +253,7 @@ static ngx_int_t
 ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
 {
     ngx_uint_t                    mode;
+    ngx_table_elt_t              *h;
     ngx_http_mcp_oauth_ctx_t     *ctx;
     ngx_http_mcp_oauth_filter_t  *f;
 
@@ -239,8 +276,7 @@ ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
     }
 
     if (ctx == NULL || !ctx->tools_list || !ctx->verified
-        || r->headers_out.status != NGX_HTTP_OK || r->header_only
-        || r->headers_out.content_encoding)
+        || r->headers_out.status != NGX_HTTP_OK || r->header_only)
     {
         return ngx_http_next_header_filter(r);
     }
@@ -270,7 +306,33 @@ ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
     }
 
     f->mode = mode;
+
+    if (ngx_http_mcp_oauth_list_ids(r, ctx, f) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     ctx->filter = f;
+
+    /*
+     * the upstream was asked for the identity encoding (filter_request);
+     * an answer that still comes compressed cannot be read: refused
+     */
+
+    h = r->headers_out.content_encoding;
+
+    if (h && h->hash && h->value.len
+        && !(h->value.len == sizeof("identity") - 1
+             && ngx_strncasecmp(h->value.data, (u_char *) "identity",
+                                h->value.len) == 0))
+    {
+        return ngx_http_mcp_oauth_refuse(r, ctx, "is compressed");
+    }
+
+    /* the list is the caller's: no shared cache may keep it */
+
+    if (ngx_http_mcp_oauth_private(r) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     r->filter_need_in_memory = 1;
     r->allow_ranges = 0;
@@ -284,7 +346,57 @@ ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
         return NGX_OK;
     }
 
+    /* a stream holds nothing once no tools/list answer is awaited */
+
+    f->passthrough = (f->pending == 0);
+
     return ngx_http_next_header_filter(r);
+}
+
+
+/* the ids of the body's tools/list requests: their answers are awaited */
+
+static ngx_int_t
+ngx_http_mcp_oauth_list_ids(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_filter_t *f)
+{
+    ngx_uint_t                     i;
+    ngx_http_mcp_oauth_msg_t      *msg;
+    ngx_http_mcp_oauth_list_id_t  *id;
+
+    if (ngx_array_init(&f->ids, r->pool, 1,
+                       sizeof(ngx_http_mcp_oauth_list_id_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ctx->msgs == NULL) {
+        return NGX_OK;
+    }
+
+    msg = ctx->msgs->elts;
+
+    for (i = 0; i < ctx->msgs->nelts; i++) {
+        if (!msg[i].has_method || !msg[i].has_id
+            || msg[i].method.len != sizeof("tools/list") - 1
+            || ngx_strncmp(msg[i].method.data, "tools/list",
+                           msg[i].method.len) != 0)
+        {
+            continue;
+        }
+
+        id = ngx_array_push(&f->ids);
+        if (id == NULL) {
+            return NGX_ERROR;
+        }
+
+        id->id = msg[i].id;
+        id->answered = 0;
+        f->pending++;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -316,16 +428,23 @@ ngx_http_mcp_oauth_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return ngx_http_next_body_filter(r, in);
     }
 
+    if (f->refused) {
+        return ngx_http_mcp_oauth_refused_body(r, f, in);
+    }
+
     last = 0;
     flush = 0;
 
     for (cl = in; cl; cl = cl->next) {
 
         if (f->len + ngx_buf_size(cl->buf) > NGX_HTTP_MCP_OAUTH_FILTER_MAX) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "mcp_oauth: tools/list answer too large to filter, "
-                          "passed on unfiltered");
-            return ngx_http_mcp_oauth_passthrough(r, f, cl);
+            if (ngx_http_mcp_oauth_refuse(r, ctx, "is too large to filter")
+                == NGX_ERROR)
+            {
+                return NGX_ERROR;
+            }
+
+            return ngx_http_mcp_oauth_refused_body(r, f, cl);
         }
 
         if (ngx_http_mcp_oauth_append(r, f, cl->buf->pos,
@@ -360,7 +479,8 @@ ngx_http_mcp_oauth_json_body(ngx_http_request_t *r,
 
     f = ctx->filter;
 
-    rc = f->len ? ngx_http_mcp_oauth_filter_text(r, ctx, f->data, f->len, &out)
+    rc = f->len ? ngx_http_mcp_oauth_filter_text(r, ctx, r->pool, f->data,
+                                                 f->len, &out)
                 : NGX_DECLINED;
 
     if (rc == NGX_ERROR) {
@@ -395,29 +515,44 @@ ngx_http_mcp_oauth_json_body(ngx_http_request_t *r,
 /*
  * Server-sent events (HTML, "Parsing an event stream"): lines end with CR,
  * LF or CRLF; an empty line ends an event.
+ *
+ * Memory stays bounded per stream: only the unfinished event is held; what
+ * goes out is copied into output buffers that are reused once sent; the
+ * work on one event (its data, the scan, the filtered text) is done in a
+ * pool of its own, destroyed after the event.  Once every tools/list
+ * request of the body has its answer, the stream passes as it comes.
  */
 
 static ngx_int_t
 ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t last, ngx_uint_t flush)
 {
-    u_char                       *p, *end, *line, *event;
+    u_char                       *p, *end, *line, *event, *run;
+    ngx_int_t                     rc;
+    ngx_str_t                     changed;
+    ngx_buf_t                    *b;
+    ngx_pool_t                   *tmp;
     ngx_chain_t                  *out, **ll, *cl;
     ngx_http_mcp_oauth_filter_t  *f;
 
     f = ctx->filter;
     out = NULL;
     ll = &out;
+    tmp = NULL;
+    rc = NGX_OK;
 
     if (f->len == 0) {
         /* nothing buffered: only a flush or the end to pass on */
         goto special;
     }
 
-    p = f->data;
+    /* the bytes held are one unfinished event, scanned up to f->scanned */
+
+    p = f->data + f->scanned;
     end = f->data + f->len;
-    event = p;
-    line = p;
+    event = f->data;
+    line = f->data + f->line;
+    run = f->data;              /* unchanged bytes not yet copied out */
 
     while (p < end) {
 
@@ -441,47 +576,86 @@ ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
         if (line + 1 == p || (line + 2 == p && line[0] == '\r')) {
             /* an empty line: the event is complete */
 
-            if (ngx_http_mcp_oauth_sse_event(r, ctx, event, p, &ll)
-                != NGX_OK)
-            {
-                return NGX_ERROR;
+            rc = ngx_http_mcp_oauth_sse_event(r, ctx, event, p, &tmp,
+                                              &changed);
+            if (rc == NGX_ERROR) {
+                goto failed;
+            }
+
+            if (rc == NGX_OK) {
+                if (ngx_http_mcp_oauth_out(r, f, run, event - run, &ll)
+                    != NGX_OK
+                    || ngx_http_mcp_oauth_out(r, f, changed.data,
+                                              changed.len, &ll)
+                       != NGX_OK)
+                {
+                    goto failed;
+                }
+
+                run = p;
             }
 
             event = p;
+
+            if (tmp) {
+                ngx_destroy_pool(tmp);
+                tmp = NULL;
+            }
+
+            if (f->pending == 0) {
+                /* the last answer awaited: the rest goes as it comes */
+                f->passthrough = 1;
+                break;
+            }
         }
 
         line = p;
     }
 
-    if (last && event < end) {
-        /* an unterminated last event goes out as it came */
-
-        cl = ngx_http_mcp_oauth_chain(r, event, end - event);
-        if (cl == NULL) {
-            return NGX_ERROR;
-        }
-
-        *ll = cl;
-        ll = &cl->next;
+    if (f->passthrough || last) {
+        /* with an unterminated last event as it came */
         event = end;
     }
 
-    f->len = end - event;
+    if (ngx_http_mcp_oauth_out(r, f, run, event - run, &ll) != NGX_OK) {
+        goto failed;
+    }
 
-    if (f->len) {
+    f->len = end - event;
+    f->scanned = f->len ? p - event : 0;
+    f->line = f->len ? line - event : 0;
+
+    if (f->len && event != f->data) {
         ngx_memmove(f->data, event, f->len);
+    }
+
+    if (f->passthrough) {
+        ngx_pfree(r->pool, f->data);
+        ngx_pfree(r->pool, f->scratch);
+        f->data = NULL;
+        f->size = 0;
+        f->scratch = NULL;
+        f->scratch_size = 0;
     }
 
 special:
 
     if (last || flush) {
-        cl = ngx_http_mcp_oauth_chain(r, NULL, 0);
+        cl = ngx_chain_get_free_buf(r->pool, &f->free);
         if (cl == NULL) {
             return NGX_ERROR;
         }
 
-        cl->buf->last_buf = last;
-        cl->buf->flush = flush;
+        /* its memory, if any, stays for the next data */
+
+        b = cl->buf;
+        b->pos = b->start;
+        b->last = b->start;
+        b->temporary = 0;
+        b->memory = 0;
+        b->tag = (ngx_buf_tag_t) &ngx_http_mcp_oauth_filter_module;
+        b->last_buf = last;
+        b->flush = flush;
         *ll = cl;
     }
 
@@ -489,29 +663,57 @@ special:
         return NGX_OK;
     }
 
-    return ngx_http_next_body_filter(r, out);
+    rc = ngx_http_next_body_filter(r, out);
+
+    ngx_chain_update_chains(r->pool, &f->free, &f->busy, &out,
+                            (ngx_buf_tag_t) &ngx_http_mcp_oauth_filter_module);
+
+    return rc;
+
+failed:
+
+    if (tmp) {
+        ngx_destroy_pool(tmp);
+    }
+
+    return NGX_ERROR;
 }
 
+
+/*
+ * One complete event.  NGX_OK: *out is its new text (in *tmp);
+ * NGX_DECLINED: it goes out as it came.  Its answers to tools/list
+ * requests are noted.
+ */
 
 static ngx_int_t
 ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, u_char *start, u_char *end,
-    ngx_chain_t ***ll)
+    ngx_pool_t **tmp, ngx_str_t *out)
 {
-    u_char       *p, *q, *line, *eol, *d;
-    size_t        len, dlen;
-    ngx_int_t     rc;
-    ngx_str_t     data;
-    ngx_uint_t    n;
-    ngx_chain_t  *cl;
+    u_char                       *p, *q, *line, *eol, *d;
+    size_t                        len, dlen;
+    ngx_int_t                     rc;
+    ngx_str_t                     data;
+    ngx_uint_t                    n;
+    ngx_http_mcp_oauth_filter_t  *f;
 
-    /* the "data" lines, joined with LF */
+    f = ctx->filter;
 
-    d = ngx_pnalloc(r->pool, end - start);
-    if (d == NULL) {
-        return NGX_ERROR;
+    /* the "data" lines, joined with LF, in a buffer kept for the next */
+
+    if (f->scratch_size < (size_t) (end - start)) {
+        ngx_pfree(r->pool, f->scratch);
+
+        f->scratch_size = ngx_max((size_t) (end - start), 4096);
+        f->scratch = ngx_palloc(r->pool, f->scratch_size);
+        if (f->scratch == NULL) {
+            f->scratch_size = 0;
+            return NGX_ERROR;
+        }
     }
 
+    d = f->scratch;
     dlen = 0;
 
     for (line = start; line < end; line = eol) {
@@ -546,84 +748,181 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
         dlen = ngx_cpymem(d + dlen, q, line + len - q) - d;
     }
 
+    if (dlen == 0) {
+        return NGX_DECLINED;
+    }
+
+    *tmp = ngx_create_pool(4096, r->connection->log);
+    if (*tmp == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_oauth_sse_answered(f, *tmp, d, dlen);
+
     rc = NGX_DECLINED;
 
     /* only events that may hold a tools list; an escaped key may spell it */
 
-    if (dlen && (ngx_strlcasestrn(d, d + dlen, (u_char *) "\"tools\"", 6)
-                 || ngx_strlchr(d, d + dlen, '\\')))
+    if (ngx_strlcasestrn(d, d + dlen, (u_char *) "\"tools\"", 6)
+        || ngx_strlchr(d, d + dlen, '\\'))
     {
-        rc = ngx_http_mcp_oauth_filter_text(r, ctx, d, dlen, &data);
-
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
+        rc = ngx_http_mcp_oauth_filter_text(r, ctx, *tmp, d, dlen, &data);
     }
 
-    if (rc == NGX_DECLINED) {
-        cl = ngx_http_mcp_oauth_chain(r, start, end - start);
+    if (rc != NGX_OK) {
+        return rc;
+    }
 
-    } else {
-        /* the other fields as they were, then the new data, line by line */
+    /* the other fields as they were, then the new data, line by line */
 
-        n = 0;
+    n = 0;
 
-        for (q = data.data; q < data.data + data.len; q++) {
-            n += (*q == '\n');
+    for (q = data.data; q < data.data + data.len; q++) {
+        n += (*q == '\n');
+    }
+
+    p = ngx_pnalloc(*tmp, (end - start) + data.len
+                          + (n + 1) * sizeof("data: \n") + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = p;
+
+    for (line = start; line < end; line = eol) {
+        for (eol = line; eol < end && *eol != '\r' && *eol != '\n'; eol++) {
+            /* void */
         }
 
-        p = ngx_pnalloc(r->pool, (end - start) + data.len
-                                 + (n + 1) * sizeof("data: \n") + 1);
-        if (p == NULL) {
-            return NGX_ERROR;
+        len = eol - line;
+
+        if (eol < end && *eol == '\r' && eol + 1 < end && eol[1] == '\n') {
+            eol++;
         }
 
-        q = p;
-
-        for (line = start; line < end; line = eol) {
-            for (eol = line; eol < end && *eol != '\r' && *eol != '\n'; eol++)
-            {
-                /* void */
-            }
-
-            len = eol - line;
-
-            if (eol < end && *eol == '\r' && eol + 1 < end && eol[1] == '\n')
-            {
-                eol++;
-            }
-
-            if (eol < end) {
-                eol++;
-            }
-
-            if (len == 0 || (len >= 5 && ngx_strncmp(line, "data:", 5) == 0))
-            {
-                continue;
-            }
-
-            q = ngx_cpymem(q, line, eol - line);
+        if (eol < end) {
+            eol++;
         }
 
-        for (line = data.data; line <= data.data + data.len; line = eol + 1) {
-            eol = ngx_strlchr(line, data.data + data.len, '\n');
-            if (eol == NULL) {
-                eol = data.data + data.len;
-            }
-
-            q = ngx_cpymem(q, "data: ", 6);
-            q = ngx_cpymem(q, line, eol - line);
-            *q++ = '\n';
+        if (len == 0 || (len >= 5 && ngx_strncmp(line, "data:", 5) == 0)) {
+            continue;
         }
 
+        q = ngx_cpymem(q, line, eol - line);
+    }
+
+    for (line = data.data; line <= data.data + data.len; line = eol + 1) {
+        eol = ngx_strlchr(line, data.data + data.len, '\n');
+        if (eol == NULL) {
+            eol = data.data + data.len;
+        }
+
+        q = ngx_cpymem(q, "data: ", 6);
+        q = ngx_cpymem(q, line, eol - line);
         *q++ = '\n';
-
-        cl = ngx_http_mcp_oauth_chain(r, p, q - p);
     }
 
+    *q++ = '\n';
+
+    out->data = p;
+    out->len = q - p;
+
+    return NGX_OK;
+}
+
+
+/* the responses (result or error) an event's data holds, by id */
+
+static void
+ngx_http_mcp_oauth_sse_answered(ngx_http_mcp_oauth_filter_t *f,
+    ngx_pool_t *pool, u_char *data, size_t len)
+{
+    char                          *err;
+    ngx_uint_t                     i, k, batch;
+    ngx_array_t                   *msgs;
+    ngx_http_mcp_oauth_msg_t      *msg;
+    ngx_http_mcp_oauth_list_id_t  *id;
+
+    msgs = ngx_array_create(pool, 1, sizeof(ngx_http_mcp_oauth_msg_t));
+    if (msgs == NULL) {
+        return;
+    }
+
+    if (ngx_http_mcp_oauth_json_scan(pool, data, len, msgs, &batch, &err)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    msg = msgs->elts;
+    id = f->ids.elts;
+
+    for (i = 0; i < msgs->nelts; i++) {
+        if (!msg[i].object || msg[i].has_method || !msg[i].has_id
+            || !(msg[i].has_result || msg[i].has_error))
+        {
+            continue;
+        }
+
+        for (k = 0; k < f->ids.nelts; k++) {
+            if (!id[k].answered && id[k].id.len == msg[i].id.len
+                && ngx_memcmp(id[k].id.data, msg[i].id.data, msg[i].id.len)
+                   == 0)
+            {
+                id[k].answered = 1;
+                f->pending--;
+                break;
+            }
+        }
+    }
+}
+
+
+/* bytes copied into an output buffer, reused once the last ones went out */
+
+static ngx_int_t
+ngx_http_mcp_oauth_out(ngx_http_request_t *r, ngx_http_mcp_oauth_filter_t *f,
+    u_char *p, size_t len, ngx_chain_t ***ll)
+{
+    size_t        size;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    cl = ngx_chain_get_free_buf(r->pool, &f->free);
     if (cl == NULL) {
         return NGX_ERROR;
     }
+
+    b = cl->buf;
+
+    if (b->start == NULL || (size_t) (b->end - b->start) < len) {
+        if (b->start) {
+            ngx_pfree(r->pool, b->start);
+        }
+
+        /* at least a page: allocated apart from the pool, freed apart */
+
+        size = ngx_max(len, 4096);
+
+        b->start = ngx_palloc(r->pool, size);
+        if (b->start == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->end = b->start + size;
+    }
+
+    b->pos = b->start;
+    b->last = ngx_cpymem(b->start, p, len);
+    b->temporary = 1;
+    b->memory = 0;
+    b->last_buf = 0;
+    b->flush = 0;
+    b->tag = (ngx_buf_tag_t) &ngx_http_mcp_oauth_filter_module;
 
     **ll = cl;
     *ll = &cl->next;
@@ -632,36 +931,289 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
 }
 
 
+/* "Cache-Control: private" (RFC 9111 §5.2.2.7) instead of the upstream's */
+
 static ngx_int_t
-ngx_http_mcp_oauth_passthrough(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_filter_t *f, ngx_chain_t *in)
+ngx_http_mcp_oauth_private(ngx_http_request_t *r)
 {
-    ngx_int_t     rc;
-    ngx_chain_t  *cl;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+#if (nginx_version < 1023000)
+    ngx_table_elt_t **ph;
+#endif
 
-    f->passthrough = 1;
+    for (part = &r->headers_out.headers.part; part; part = part->next) {
+        h = part->elts;
 
-    if (f->mode == NGX_HTTP_MCP_OAUTH_FILTER_JSON) {
-        rc = ngx_http_next_header_filter(r);
-
-        if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-            return rc;
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].key.len == sizeof("Cache-Control") - 1
+                && ngx_strncasecmp(h[i].key.data, (u_char *) "Cache-Control",
+                                   h[i].key.len) == 0)
+            {
+                h[i].hash = 0;
+            }
         }
     }
 
-    if (f->len == 0) {
-        return ngx_http_next_body_filter(r, in);
-    }
-
-    cl = ngx_http_mcp_oauth_chain(r, f->data, f->len);
-    if (cl == NULL) {
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
         return NGX_ERROR;
     }
 
-    cl->next = in;
-    f->len = 0;
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "private");
 
-    return ngx_http_next_body_filter(r, cl);
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+    r->headers_out.cache_control = h;
+#else
+    if (r->headers_out.cache_control.elts == NULL
+        && ngx_array_init(&r->headers_out.cache_control, r->pool, 1,
+                          sizeof(ngx_table_elt_t *))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    r->headers_out.cache_control.nelts = 0;
+
+    ph = ngx_array_push(&r->headers_out.cache_control);
+    if (ph == NULL) {
+        return NGX_ERROR;
+    }
+
+    *ph = h;
+#endif
+
+    return NGX_OK;
+}
+
+
+/*
+ * Fail closed: an answer the filter cannot read (compressed, too large) is
+ * not passed on.  Before the header went out it becomes a 502 with a
+ * JSON-RPC error; an event stream already under way gets an error event for
+ * each tools/list request and ends.  The rest of the upstream's answer is
+ * read and dropped.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_refuse(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, const char *why)
+{
+    ngx_uint_t                    sse;
+    ngx_http_mcp_oauth_filter_t  *f;
+
+    f = ctx->filter;
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "mcp_oauth: the upstream's tools/list answer %s, refused",
+                  why);
+
+    f->refused = 1;
+
+    /* nothing of it is kept */
+
+    if (f->data) {
+        ngx_pfree(r->pool, f->data);
+        f->data = NULL;
+        f->len = 0;
+        f->size = 0;
+    }
+
+    sse = (f->mode == NGX_HTTP_MCP_OAUTH_FILTER_SSE && r->header_sent);
+
+    f->refusal = ngx_http_mcp_oauth_refusal(r, ctx, sse);
+    if (f->refusal == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (sse) {
+        return NGX_OK;
+    }
+
+    r->headers_out.status = NGX_HTTP_BAD_GATEWAY;
+    r->headers_out.status_line.len = 0;
+
+    if (r->headers_out.content_encoding) {
+        r->headers_out.content_encoding->hash = 0;
+        r->headers_out.content_encoding = NULL;
+    }
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.charset.len = 0;
+
+    ngx_http_clear_content_length(r);
+    ngx_http_clear_last_modified(r);
+
+    r->headers_out.content_length_n = ngx_buf_size(f->refusal->buf);
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_refused_body(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_filter_t *f, ngx_chain_t *in)
+{
+    ngx_uint_t    last;
+    ngx_chain_t  *cl;
+
+    last = 0;
+
+    for (cl = in; cl; cl = cl->next) {
+        last |= cl->buf->last_buf;
+        cl->buf->pos = cl->buf->last;
+
+        if (cl->buf->file) {
+            cl->buf->file_pos = cl->buf->file_last;
+        }
+    }
+
+    /* an event stream may never end: its refusal ends the answer at once */
+
+    if (f->done
+        || (!last && !(f->mode == NGX_HTTP_MCP_OAUTH_FILTER_SSE
+                       && r->header_sent)))
+    {
+        return NGX_OK;
+    }
+
+    f->done = 1;
+
+    return ngx_http_next_body_filter(r, f->refusal);
+}
+
+
+/*
+ * The JSON-RPC error: one for the first tools/list request (or id null); in
+ * a stream, an event for each tools/list request not answered yet.
+ */
+
+static ngx_chain_t *
+ngx_http_mcp_oauth_refusal(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t sse)
+{
+    u_char                        *p;
+    size_t                         len;
+    ngx_str_t                     *id;
+    ngx_uint_t                     i, n;
+    ngx_chain_t                   *cl;
+    ngx_http_mcp_oauth_filter_t   *f;
+    ngx_http_mcp_oauth_list_id_t  *ids;
+
+    static ngx_str_t  null = ngx_string("null");
+    static ngx_str_t  message =
+        ngx_string("the tools/list answer could not be filtered");
+
+#define NGX_HTTP_MCP_OAUTH_REFUSAL                                            \
+    "{\"jsonrpc\":\"2.0\",\"id\":%V,\"error\":{\"code\":%i,"              \
+    "\"message\":\"%V\"}}"
+
+    f = ctx->filter;
+    ids = f->ids.elts;
+    n = f->ids.nelts;
+
+    len = 0;
+
+    for (i = 0; i < ngx_max(n, 1); i++) {
+        id = (i < n) ? &ids[i].id : &null;
+
+        len += sizeof("event: message\ndata: \n\n") - 1
+               + sizeof(NGX_HTTP_MCP_OAUTH_REFUSAL) + NGX_INT_T_LEN
+               + id->len + message.len;
+    }
+
+    cl = ngx_http_mcp_oauth_chain(r, NULL, 0);
+    if (cl == NULL) {
+        return NULL;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    cl->buf->pos = p;
+    cl->buf->start = p;
+
+    for (i = 0; i < ngx_max(n, 1); i++) {
+        id = (i < n) ? &ids[i].id : &null;
+
+        if (sse && i < n && ids[i].answered) {
+            continue;
+        }
+
+        if (sse) {
+            p = ngx_cpymem(p, "event: message\ndata: ",
+                           sizeof("event: message\ndata: ") - 1);
+        }
+
+        p = ngx_sprintf(p, NGX_HTTP_MCP_OAUTH_REFUSAL, id,
+                        (ngx_int_t) NGX_HTTP_MCP_OAUTH_INTERNAL_ERROR,
+                        &message);
+
+        if (!sse) {
+            break;
+        }
+
+        *p++ = '\n';
+        *p++ = '\n';
+    }
+
+#undef NGX_HTTP_MCP_OAUTH_REFUSAL
+
+    cl->buf->last = p;
+    cl->buf->end = p;
+    cl->buf->memory = 1;
+    cl->buf->last_buf = 1;
+    cl->buf->flush = 1;
+
+    return cl;
+}
+
+
+/*
+ * The upstream is asked for the identity encoding (RFC 9110 §12.5.3: no
+ * Accept-Encoding), so that the filter can read the answer.  nginx's own
+ * gzip then leaves the answer to the client uncompressed too.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_filter_request(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+#if (NGX_HTTP_GZIP || NGX_HTTP_HEADERS)
+    r->headers_in.accept_encoding = NULL;
+#endif
+
+again:
+
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].key.len == sizeof("Accept-Encoding") - 1
+                && ngx_strncasecmp(h[i].key.data, (u_char *) "Accept-Encoding",
+                                   h[i].key.len) == 0)
+            {
+                if (ngx_http_mcp_oauth_header_remove(r, &h[i]) != NGX_OK) {
+                    return NGX_ERROR;
+                }
+
+                goto again;
+            }
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -673,7 +1225,8 @@ ngx_http_mcp_oauth_passthrough(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_ctx_t *ctx, u_char *data, size_t len, ngx_str_t *out)
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_pool_t *pool, u_char *data, size_t len,
+    ngx_str_t *out)
 {
     u_char                         *p, *pos, *drop;
     ngx_uint_t                      i, j, removed, first;
@@ -684,22 +1237,22 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
 
     static ngx_str_t  call = ngx_string("tools/call");
 
-    arrays = ngx_array_create(r->pool, 1, sizeof(ngx_http_mcp_oauth_tools_t));
-    tools = ngx_array_create(r->pool, 16, sizeof(ngx_http_mcp_oauth_tool_t));
-    need = ngx_array_create(r->pool, 4, sizeof(ngx_str_t));
+    arrays = ngx_array_create(pool, 1, sizeof(ngx_http_mcp_oauth_tools_t));
+    tools = ngx_array_create(pool, 16, sizeof(ngx_http_mcp_oauth_tool_t));
+    need = ngx_array_create(pool, 4, sizeof(ngx_str_t));
 
     if (arrays == NULL || tools == NULL || need == NULL) {
         return NGX_ERROR;
     }
 
-    if (ngx_http_mcp_oauth_json_tools(r->pool, data, len, arrays, tools)
+    if (ngx_http_mcp_oauth_json_tools(pool, data, len, arrays, tools)
         != NGX_OK
         || tools->nelts == 0)
     {
         return NGX_DECLINED;
     }
 
-    drop = ngx_pcalloc(r->pool, tools->nelts);
+    drop = ngx_pcalloc(pool, tools->nelts);
     if (drop == NULL) {
         return NGX_ERROR;
     }
@@ -732,9 +1285,14 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    /* never longer: the kept tools joined by single commas */
+    /*
+     * the kept tools joined by single commas; each result is for this
+     * caller only (MCP 2026-07-28, caching): "cacheScope" is set to
+     * "private", or added after its last member
+     */
 
-    out->data = ngx_pnalloc(r->pool, len);
+    out->data = ngx_pnalloc(pool, len + arrays->nelts
+                                          * sizeof(",\"cacheScope\":\"private\""));
     if (out->data == NULL) {
         return NGX_ERROR;
     }
@@ -744,6 +1302,17 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
     a = arrays->elts;
 
     for (i = 0; i < arrays->nelts; i++) {
+
+        /* "cacheScope" before the array */
+
+        if (a[i].scope_start && a[i].scope_start < a[i].start
+            && a[i].scope_start >= pos)
+        {
+            p = ngx_cpymem(p, pos, a[i].scope_start - pos);
+            p = ngx_cpymem(p, "\"private\"", sizeof("\"private\"") - 1);
+            pos = a[i].scope_end;
+        }
+
         p = ngx_cpymem(p, pos, a[i].start - pos);
         *p++ = '[';
         first = 1;
@@ -763,6 +1332,24 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
 
         *p++ = ']';
         pos = a[i].end;
+
+        /* the last array of its result: "cacheScope" after it */
+
+        if (i + 1 < arrays->nelts && a[i + 1].tail == a[i].tail) {
+            continue;
+        }
+
+        if (a[i].scope_start && a[i].scope_start >= pos) {
+            p = ngx_cpymem(p, pos, a[i].scope_start - pos);
+            p = ngx_cpymem(p, "\"private\"", sizeof("\"private\"") - 1);
+            pos = a[i].scope_end;
+
+        } else if (a[i].scope_start == NULL) {
+            p = ngx_cpymem(p, pos, a[i].tail - pos);
+            p = ngx_cpymem(p, ",\"cacheScope\":\"private\"",
+                           sizeof(",\"cacheScope\":\"private\"") - 1);
+            pos = a[i].tail;
+        }
     }
 
     p = ngx_cpymem(p, pos, data + len - pos);
@@ -794,6 +1381,10 @@ ngx_http_mcp_oauth_append(ngx_http_request_t *r,
 
         if (f->len) {
             ngx_memcpy(data, f->data, f->len);
+        }
+
+        if (f->data) {
+            ngx_pfree(r->pool, f->data);
         }
 
         f->data = data;

@@ -653,12 +653,15 @@ static ngx_int_t
 ngx_http_mcp_oauth_scan_response(ngx_http_mcp_oauth_scan_t *s,
     ngx_array_t *arrays, ngx_array_t *tools)
 {
+    u_char                      *scope_start, *scope_end, *tail;
     ngx_int_t                    kind;
+    ngx_uint_t                   i, first;
     ngx_http_mcp_oauth_jstr_t    key;
     ngx_http_mcp_oauth_tools_t  *a;
 
     static ngx_str_t  result[] = { ngx_string("result") };
     static ngx_str_t  list[] = { ngx_string("tools") };
+    static ngx_str_t  scope[] = { ngx_string("cacheScope") };
 
     ngx_http_mcp_oauth_skip_ws(s);
 
@@ -685,11 +688,16 @@ ngx_http_mcp_oauth_scan_response(ngx_http_mcp_oauth_scan_t *s,
             goto next;
         }
 
-        /* result: find "tools" */
+        /* result: find "tools" (and "cacheScope", for a filter to set) */
 
         if (ngx_http_mcp_oauth_scan_open(s, '}') == NGX_DONE) {
             goto next;
         }
+
+        first = arrays->nelts;
+        scope_start = NULL;
+        scope_end = NULL;
+        tail = NULL;
 
         for ( ;; ) {
             if (ngx_http_mcp_oauth_scan_member(s, &key) != NGX_OK
@@ -697,6 +705,27 @@ ngx_http_mcp_oauth_scan_response(ngx_http_mcp_oauth_scan_t *s,
                    != NGX_OK)
             {
                 return NGX_ERROR;
+            }
+
+            if (kind != 0) {
+                if (ngx_http_mcp_oauth_key_match(s, &key, scope, &kind)
+                    != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+                if (kind == 0) {
+                    scope_start = s->p;
+
+                    if (ngx_http_mcp_oauth_scan_value(s, 2) != NGX_OK) {
+                        return NGX_ERROR;
+                    }
+
+                    scope_end = s->p;
+                    goto member_done;
+                }
+
+                kind = -1;
             }
 
             if (kind == 0 && *s->p == '[') {
@@ -719,6 +748,10 @@ ngx_http_mcp_oauth_scan_response(ngx_http_mcp_oauth_scan_t *s,
                 return NGX_ERROR;
             }
 
+        member_done:
+
+            tail = s->p;
+
             if (ngx_http_mcp_oauth_scan_next(s, '}') != NGX_OK) {
                 return NGX_ERROR;
             }
@@ -726,6 +759,14 @@ ngx_http_mcp_oauth_scan_response(ngx_http_mcp_oauth_scan_t *s,
             if (s->p[-1] == '}') {
                 break;
             }
+        }
+
+        a = arrays->elts;
+
+        for (i = first; i < arrays->nelts; i++) {
+            a[i].tail = tail;
+            a[i].scope_start = scope_start;
+            a[i].scope_end = scope_end;
         }
 
     next:

@@ -80,6 +80,10 @@ typedef struct {
     u_char                       *end;           /* after "]" */
     ngx_uint_t                    first;         /* its first tool */
     ngx_uint_t                    n;
+    /* its result object: after the last member's value; "cacheScope" */
+    u_char                       *tail;
+    u_char                       *scope_start;   /* the (last) value, or NULL */
+    u_char                       *scope_end;
 } ngx_http_mcp_oauth_tools_t;
 
 

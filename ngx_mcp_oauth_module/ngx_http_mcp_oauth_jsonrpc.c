@@ -360,6 +360,12 @@ ngx_http_mcp_oauth_jsonrpc(ngx_http_request_t *r,
         return ngx_http_mcp_oauth_forbidden(r, ctx, need);
     }
 
+    /* the answer is to be filtered: it must come readable */
+
+    if (ctx->tools_list && ngx_http_mcp_oauth_filter_request(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return NGX_OK;
 }
 

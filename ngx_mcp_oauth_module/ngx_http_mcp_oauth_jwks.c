@@ -14,6 +14,7 @@
 #include <openssl/bn.h>
 #include <openssl/obj_mac.h>
 #include <openssl/rsa.h>
+#include <openssl/err.h>
 
 #include "ngx_http_mcp_oauth_jwks.h"
 
@@ -24,6 +25,8 @@
 
 static ngx_int_t ngx_http_mcp_oauth_jwk_parse(ngx_pool_t *pool, json_t *jwk,
     ngx_uint_t allow_oct, ngx_http_mcp_oauth_key_t *key, char **err);
+static ngx_int_t ngx_http_mcp_oauth_jwk_key_ops(json_t *ops, char **err);
+static ngx_int_t ngx_http_mcp_oauth_pkey_check(EVP_PKEY *pkey);
 static ngx_int_t ngx_http_mcp_oauth_jwk_rsa(ngx_pool_t *pool, json_t *jwk,
     ngx_http_mcp_oauth_key_t *key, char **err);
 static ngx_int_t ngx_http_mcp_oauth_jwk_ec(ngx_pool_t *pool, json_t *jwk,
@@ -238,6 +241,13 @@ ngx_http_mcp_oauth_jwk_parse(ngx_pool_t *pool, json_t *jwk,
         return NGX_ERROR;
     }
 
+    /* RFC 7517 §4.3: a key whose operations are listed must list "verify" */
+
+    v = json_object_get(jwk, "key_ops");
+    if (v != NULL && ngx_http_mcp_oauth_jwk_key_ops(v, err) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     v = json_object_get(jwk, "kid");
     if (v != NULL) {
         if (!json_is_string(v)) {
@@ -325,6 +335,19 @@ ngx_http_mcp_oauth_jwk_rsa(ngx_pool_t *pool, json_t *jwk,
 
     n = BN_bin2bn(nb.data, nb.len, NULL);
     e = BN_bin2bn(eb.data, eb.len, NULL);
+
+    /*
+     * with e = 1 (or any even e) the "signature" is the message itself,
+     * or no signature verifies at all: a verifier takes only odd e >= 3
+     */
+
+    if (n && e && (!BN_is_odd(e) || BN_is_one(e))) {
+        BN_free(n);
+        BN_free(e);
+        *err = "RSA public exponent is not odd and at least 3";
+        return NGX_ERROR;
+    }
+
     bld = OSSL_PARAM_BLD_new();
 
     if (n && e && bld
@@ -350,6 +373,13 @@ ngx_http_mcp_oauth_jwk_rsa(ngx_pool_t *pool, json_t *jwk,
         return NGX_ERROR;
     }
 
+    /* SP 800-56B §6.4.2.2: odd modulus without small factors, e in range */
+
+    if (ngx_http_mcp_oauth_pkey_check(key->pkey) != NGX_OK) {
+        *err = "invalid RSA key (fails the public key check)";
+        return NGX_ERROR;
+    }
+
     key->kty = NGX_HTTP_MCP_OAUTH_KTY_RSA;
 
     return NGX_OK;
@@ -366,7 +396,6 @@ ngx_http_mcp_oauth_jwk_ec(ngx_pool_t *pool, json_t *jwk,
     json_t          *crv;
     ngx_str_t        x, y;
     const char      *name;
-    EVP_PKEY_CTX    *ctx;
     OSSL_PARAM_BLD  *bld;
 
     crv = json_object_get(jwk, "crv");
@@ -426,14 +455,10 @@ ngx_http_mcp_oauth_jwk_ec(ngx_pool_t *pool, json_t *jwk,
         return NGX_ERROR;
     }
 
-    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
-    if (ctx == NULL || EVP_PKEY_public_check(ctx) != 1) {
-        EVP_PKEY_CTX_free(ctx);
+    if (ngx_http_mcp_oauth_pkey_check(key->pkey) != NGX_OK) {
         *err = "invalid EC key (not a point on the curve)";
         return NGX_ERROR;
     }
-
-    EVP_PKEY_CTX_free(ctx);
 
     key->kty = NGX_HTTP_MCP_OAUTH_KTY_EC;
     key->curve = nid;
@@ -507,6 +532,66 @@ ngx_http_mcp_oauth_jwk_oct(ngx_pool_t *pool, json_t *jwk,
     key->kty = NGX_HTTP_MCP_OAUTH_KTY_OCT;
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_jwk_key_ops(json_t *ops, char **err)
+{
+    size_t       i;
+    json_t      *op;
+    ngx_uint_t   verify;
+
+    if (!json_is_array(ops)) {
+        *err = "\"key_ops\" is not an array";
+        return NGX_ERROR;
+    }
+
+    verify = 0;
+
+    json_array_foreach(ops, i, op) {
+        if (!json_is_string(op)) {
+            *err = "\"key_ops\" holds a value that is not a string";
+            return NGX_ERROR;
+        }
+
+        if (ngx_strcmp(json_string_value(op), "verify") == 0
+            && json_string_length(op) == sizeof("verify") - 1)
+        {
+            verify = 1;
+        }
+    }
+
+    if (!verify) {
+        *err = "\"key_ops\" does not include \"verify\"";
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the provider's public key validation (EVP_PKEY_public_check) */
+
+static ngx_int_t
+ngx_http_mcp_oauth_pkey_check(EVP_PKEY *pkey)
+{
+    int            rc;
+    EVP_PKEY_CTX  *ctx;
+
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = EVP_PKEY_public_check(ctx);
+
+    EVP_PKEY_CTX_free(ctx);
+
+    /* the check's reasons stay out of the error queue of later requests */
+    ERR_clear_error();
+
+    return rc == 1 ? NGX_OK : NGX_ERROR;
 }
 
 

@@ -123,6 +123,8 @@ ngx_http_mcp_oauth_ctx_t *ngx_http_mcp_oauth_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_mcp_oauth_token_get(ngx_http_request_t *r,
     ngx_str_t *token, char **err);
 ngx_int_t ngx_http_mcp_oauth_token_remove(ngx_http_request_t *r);
+ngx_int_t ngx_http_mcp_oauth_header_remove(ngx_http_request_t *r,
+    ngx_table_elt_t *elt);
 
 /* WWW-Authenticate challenges (RFC 6750 §3, RFC 9728 §5.1) */
 ngx_int_t ngx_http_mcp_oauth_deny(ngx_http_request_t *r,
@@ -159,6 +161,7 @@ ngx_http_mcp_oauth_capture_t *ngx_http_mcp_oauth_capture(
 ngx_http_request_t *ngx_http_mcp_oauth_capture_subrequest(
     ngx_http_request_t *r, ngx_str_t *uri, ngx_str_t *args,
     ngx_http_post_subrequest_t *ps, ngx_uint_t flags);
+ngx_int_t ngx_http_mcp_oauth_filter_request(ngx_http_request_t *r);
 ngx_http_mcp_oauth_capture_t *ngx_http_mcp_oauth_capture_get(
     ngx_http_request_t *sr);
 

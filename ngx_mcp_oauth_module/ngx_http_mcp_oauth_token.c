@@ -101,14 +101,34 @@ ngx_http_mcp_oauth_token_get(ngx_http_request_t *r, ngx_str_t *token,
 ngx_int_t
 ngx_http_mcp_oauth_token_remove(ngx_http_request_t *r)
 {
+    ngx_table_elt_t  *h;
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL) {
+        return NGX_OK;
+    }
+
+    r->headers_in.authorization = NULL;
+
+    return ngx_http_mcp_oauth_header_remove(r, h);
+}
+
+
+/*
+ * Takes one element out of the request's header list.  r->headers_in and
+ * the list's elements point at elements: the ones above it move down, and
+ * so do those pointers.  A pointer to the element itself is the caller's
+ * to clear first.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_header_remove(ngx_http_request_t *r, ngx_table_elt_t *elt)
+{
     u_char           *lo, *hi;
     ngx_uint_t        i;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
-
-    if (r->headers_in.authorization == NULL) {
-        return NGX_OK;
-    }
 
     part = &r->headers_in.headers.part;
     h = part->elts;
@@ -125,7 +145,7 @@ ngx_http_mcp_oauth_token_remove(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (&h[i] == r->headers_in.authorization) {
+        if (&h[i] == elt) {
             break;
         }
     }
@@ -136,8 +156,6 @@ ngx_http_mcp_oauth_token_remove(ngx_http_request_t *r)
     ngx_memmove(&h[i], &h[i + 1],
                 (part->nelts - i - 1) * sizeof(ngx_table_elt_t));
     part->nelts--;
-
-    r->headers_in.authorization = NULL;
 
     /* the integers the client sets are no pointers: leave them be */
 

@@ -502,3 +502,135 @@ mcp_oauth:
  '{"error":"invalid_token","error_description":"unknown kid"}']
 --- no_error_log
 [error]
+
+
+
+=== TEST 24: an RSA JWK with e = 1 is skipped: a token "signed" with the bare PKCS#1 digest encoding is refused
+--- config
+    location = /echo {
+        return 200 "sub=[$http_x_sub] auth=[$http_authorization]\n";
+    }
+
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_resource https://mcp.example.com/mcp;
+        mcp_oauth_issuer https://auth.example.com;
+        mcp_oauth_jwks $TEST_NGINX_DATA/jwks/rsa-e1.json;
+        proxy_set_header X-Sub $mcp_oauth_sub;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+--- request eval
+["GET /mcp", "GET /mcp"]
+--- more_headers eval
+["Authorization: Bearer " . McpOAuth::token('rsa-e1-forged'),
+ "Authorization: Bearer " . McpOAuth::token('es256')]
+--- error_code eval
+[401, 200]
+--- response_headers eval
+['WWW-Authenticate: Bearer error="invalid_token", error_description="unknown kid", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp"',
+ '!WWW-Authenticate']
+--- response_body eval
+['{"error":"invalid_token","error_description":"unknown kid"}',
+ "sub=[user-1] auth=[]\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 25: a JWKS file whose only key has e = 1 fails nginx -t, naming the directive
+--- config
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_resource https://mcp.example.com/mcp;
+        mcp_oauth_issuer https://auth.example.com;
+        mcp_oauth_jwks $TEST_NGINX_DATA/jwks/rsa-e1-only.json;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+--- must_die
+--- error_log eval
+[
+    qr/\[warn\] .*: mcp_oauth: JWK #0 "rsa-e1" skipped: RSA public exponent is not odd and at least 3$/,
+    qr{\[emerg\] .*: "mcp_oauth_jwks": invalid JWKS file "\S+/jwks/rsa-e1-only\.json": no usable key in the JWK Set in \S+:\d+$},
+]
+
+
+
+=== TEST 26: RSA JWKs with an even e or failing the public key check (even n) are skipped, the other keys are used
+--- config
+    location = /echo {
+        return 200 "sub=[$http_x_sub] auth=[$http_authorization]\n";
+    }
+
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_resource https://mcp.example.com/mcp;
+        mcp_oauth_issuer https://auth.example.com;
+        mcp_oauth_jwks $TEST_NGINX_DATA/jwks/rsa-bad.json;
+        proxy_set_header X-Sub $mcp_oauth_sub;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+--- more_headers eval
+"Authorization: Bearer " . McpOAuth::token('es256')
+--- error_code: 200
+--- response_body
+sub=[user-1] auth=[]
+--- error_log eval
+[
+    qr/\[warn\] .*: mcp_oauth: JWK #0 "rsa-even" skipped: RSA public exponent is not odd and at least 3$/,
+    qr/\[warn\] .*: mcp_oauth: JWK #1 "rsa-n-even" skipped: invalid RSA key \(fails the public key check\)$/,
+]
+--- no_error_log
+[error]
+
+
+
+=== TEST 27: a JWK with "key_ops": ["encrypt"] is not used to verify: its token is refused
+--- config
+    location = /echo {
+        return 200 "sub=[$http_x_sub] auth=[$http_authorization]\n";
+    }
+
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_resource https://mcp.example.com/mcp;
+        mcp_oauth_issuer https://auth.example.com;
+        mcp_oauth_jwks $TEST_NGINX_DATA/jwks/key-ops-encrypt.json;
+        proxy_set_header X-Sub $mcp_oauth_sub;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+--- more_headers eval
+"Authorization: Bearer " . McpOAuth::token('rs256')
+--- error_code: 401
+--- response_headers
+WWW-Authenticate: Bearer error="invalid_token", error_description="unknown kid", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
+--- response_body chomp
+{"error":"invalid_token","error_description":"unknown kid"}
+--- error_log eval
+qr/\[warn\] .*: mcp_oauth: JWK #0 "rsa-1" skipped: "key_ops" does not include "verify"$/
+--- no_error_log
+[error]
+
+
+
+=== TEST 28: a JWK with "key_ops": ["verify"] (and no "use") verifies as usual
+--- config
+    location = /echo {
+        return 200 "sub=[$http_x_sub] auth=[$http_authorization]\n";
+    }
+
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_resource https://mcp.example.com/mcp;
+        mcp_oauth_issuer https://auth.example.com;
+        mcp_oauth_jwks $TEST_NGINX_DATA/jwks/key-ops-verify.json;
+        proxy_set_header X-Sub $mcp_oauth_sub;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+--- more_headers eval
+"Authorization: Bearer " . McpOAuth::token('rs256')
+--- error_code: 200
+--- response_body
+sub=[user-1] auth=[]
+--- no_error_log
+skipped
+[error]

@@ -14,7 +14,8 @@
 #   GET /admin/sleep?s=N      answers "ok" after N seconds
 #
 # Modes: rsa1, rotated, oct (t/data/jwks/*.json); mixed (rsa1 plus the oct
-# key); garbage ("not json"); down (HTTP 500); big (rotated.json padded past
+# key); badkeys (an RSA key with e = 1, rsa1 with "key_ops": ["encrypt"],
+# ec256); garbage ("not json"); down (HTTP 500); big (rotated.json padded past
 # 100 KB with an unused member); huge (the same padded to 10 MB); slow (rsa1
 # after 3 s).
 #
@@ -65,6 +66,8 @@ my %Doc;    # mode => [status, content type, body]
     my $rsa1 = $json->decode($slurp->('rsa1'));
     my $oct  = $json->decode($slurp->('oct'));
     my $rotated = $json->decode($slurp->('rotated'));
+    my $e1 = $json->decode($slurp->('rsa-e1'));
+    my $ops = $json->decode($slurp->('key-ops-encrypt'));
 
     %Doc = (
         rsa1    => [200, 'application/json', $slurp->('rsa1')],
@@ -77,6 +80,8 @@ my %Doc;    # mode => [status, content type, body]
         big     => [200, 'application/json', $json->encode(
                        { keys => $rotated->{keys}, 'x-padding' => 'x' x 120_000 })],
         slow    => [200, 'application/json', $slurp->('rsa1')],
+        badkeys => [200, 'application/json', $json->encode(
+                       { keys => [$e1->{keys}[0], @{ $ops->{keys} }] })],
         huge    => [200, 'application/json', $json->encode(
                        { keys => $rotated->{keys}, 'x-padding' => 'x' x 10_000_000 })],
     );
@@ -1160,3 +1165,48 @@ qr/\[error\] .*mcp_oauth: JWKS fetch from "\/_jwks" failed \(status 200\): docum
 --- no_error_log
 [alert]
 
+
+
+
+=== TEST 21: a fetched set's RSA key with e = 1 and a key with "key_ops": ["encrypt"] are skipped, the forged token is refused
+--- config
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_resource https://mcp.example.com/mcp;
+        mcp_oauth_issuer https://auth.example.com;
+        mcp_oauth_jwks_request /_jwks;
+        proxy_set_header X-User $mcp_oauth_sub;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+    location = /_jwks {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_IDP_PORT/jwks;
+    }
+--- pipelined_requests eval
+[
+    "GET /admin/mode?m=badkeys",
+    "GET /mcp",                 # cold start: the e = 1 key is not loaded
+    "GET /mcp",                 # rsa-1 unknown: one refetch, still skipped
+    "GET /mcp",
+    "GET /admin/count",
+]
+--- more_headers eval
+["", ::bearer('rsa-e1-forged'), ::bearer('rs256'), ::bearer('es256'), ""]
+--- error_code eval
+[200, 401, 401, 200, 200]
+--- response_body eval
+["ok", $::UnknownKid, $::UnknownKid, $::Ok, "2"]
+--- response_headers eval
+["", $::UnknownKidChallenge, $::UnknownKidChallenge, "", ""]
+--- grep_error_log eval: $::JwksLines
+--- grep_error_log_out
+mcp_oauth: JWK #0 "rsa-e1" skipped: RSA public exponent is not odd and at least 3
+mcp_oauth: JWK #1 "rsa-1" skipped: "key_ops" does not include "verify"
+mcp_oauth: JWKS from "/_jwks" updated, 1 keys
+mcp_oauth: unknown kid
+mcp_oauth: JWK #0 "rsa-e1" skipped: RSA public exponent is not odd and at least 3
+mcp_oauth: JWK #1 "rsa-1" skipped: "key_ops" does not include "verify"
+mcp_oauth: JWKS from "/_jwks" updated, 1 keys
+mcp_oauth: unknown kid
+--- no_error_log
+[error]

@@ -63,7 +63,8 @@ _EOJ_
 our $ToolsLine = $Tools =~ s/\n\s*/ /gr =~ s/ \z//r;
 
 # What the module makes of a text: the tools it keeps, joined by single
-# commas, in place of each result.tools array; every other byte as it was.
+# commas, in place of each result.tools array, and "cacheScope":"private"
+# in the result; every other byte as it was.
 sub kept {
     my ($text, @names) = @_;
     my %keep = map { $_ => 1 } @names;
@@ -93,7 +94,10 @@ sub kept {
         $out .= '[' . CORE::join(',', @k) . ']';
         pos($text) = $pos + 1;
     }
-    return $out . substr($text, pos($text) // 0);
+    $out .= substr($text, pos($text) // 0);
+    # a changed result is the caller's (MCP 2026-07-28 caching): the module
+    # adds "cacheScope" after the result's last member
+    return $out =~ s/("nextCursor": "c2")/$1,"cacheScope":"private"/gr;
 }
 
 # the JSON answers (as the upstream wrote $Tools, with tools dropped)
@@ -149,6 +153,39 @@ our $NotJson = '{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"admin_drop"}
 our $Gzip;
 IO::Compress::Gzip::gzip(\$Tools => \$Gzip) or die "gzip failed";
 
+# past the filter's 16 MB limit: a JSON answer, and an SSE event before the
+# tools/list answer (a progress notification with a long message)
+our $Pad = 'x' x (16 * 1024 * 1024 + 10);
+our $ToolsHuge = $Tools =~ s/"nextCursor": "c2"/"nextCursor": "$Pad"/r;
+our $SseHuge = 'data: {"jsonrpc":"2.0","method":"notifications/progress",'
+    . '"params":{"progressToken":"t","progress":1,"message":"' . $Pad . '"}}'
+    . "\n\n" . $SseTools;
+
+# an upstream that calls its list public (before and after the tools)
+our $ToolsPublic = $Tools =~ s/"result": \{/"result": {"cacheScope": "public",/r;
+our $ToolsPublicAfter = '{"jsonrpc":"2.0","id":1,"result":{"tools":'
+    . '[{"name":"admin_drop"},{"name":"echo"}],"cacheScope" : "public" }}';
+
+# a batch [tools/list, tools/call]: the tools/list answer, then 200 events
+# of 64 KB that mention tools (and a result.tools of the call): nothing of
+# them is held or changed once the tools/list answer went by
+our $BigEvent = 'data: {"jsonrpc":"2.0","method":"notifications/message",'
+    . '"params":{"level":"info","data":{"tools":"' . ('t' x 65536) . '"}}}' . "\n\n";
+our $SseBigAfter = CORE::join('', ($BigEvent) x 200)
+    . 'data: {"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"admin_drop"}]}}'
+    . "\n\n";
+our $SseBig = $SseTools =~ s/"id": 1/"id": 1/r . $SseBigAfter;
+
+# two tools/list requests (ids 1 and "b"): both answers are filtered, a
+# result.tools after them (id 9, no tools/list of this request) is not
+our $ToolsLineB = $ToolsLine =~ s/"id": 1/"id": "b"/r;
+our $SseTwo = $SseTools . "data: $ToolsLineB\n\n" . "data: "
+    . ($ToolsLine =~ s/"id": 1/"id": 9/r) . "\n\n";
+
+# what the module answers instead of what it cannot filter
+our $Refusal = '{"jsonrpc":"2.0","id":1,"error":{"code":-32603,'
+    . '"message":"the tools/list answer could not be filtered"}}';
+
 # positions where a stream is cut into the pieces the upstream writes
 sub cut {
     my ($s, @at) = @_;
@@ -188,6 +225,22 @@ my %Reply = (
     'sse-cl'       => ['text/event-stream', [$Sse], "Content-Length: " . length($Sse) . "\r\n"],
     'json-escaped' => ['application/json', [$ToolsEscaped]],
     'json-bad'     => ['application/json', [$NotJson]],
+    # compressed only for a request that accepts gzip
+    'gzip-if-asked' => sub {
+        my ($head) = @_;
+        return $head =~ /^accept-encoding:.*gzip/mi
+            ? ['application/json', [$Gzip], "Content-Encoding: gzip\r\n"]
+            : ['application/json', [$Tools]];
+    },
+    'json-public'  => ['application/json', [$ToolsPublic],
+                       "Cache-Control: public, max-age=60\r\n"],
+    'json-public-after' => ['application/json', [$ToolsPublicAfter]],
+    'sse-public'   => ['text/event-stream', [$Sse],
+                       "Cache-Control: public, max-age=60\r\n"],
+    'sse-big'      => ['text/event-stream', [$SseBig]],
+    'sse-two'      => ['text/event-stream', [$SseTwo]],
+    'json-huge'    => ['application/json', [$ToolsHuge]],
+    'sse-huge'     => ['text/event-stream', [$SseHuge]],
 );
 
 # ------------------------------------------------------------ the upstream
@@ -226,6 +279,7 @@ sub up_handle {
     my ($path) = $head =~ m{^\S+ (\S+)};
     my ($name) = $path =~ m{/([^/?]+)(?:\?.*)?\z};
     my $reply = $Reply{ $name // '' };
+    $reply = $reply->($head) if ref $reply eq 'CODE';
     if (!$reply) {
         up_write($c, "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n");
         return;
@@ -493,20 +547,19 @@ mcp_oauth:
 
 
 
-=== TEST 7: a gzip-encoded answer passes unchanged
+=== TEST 7: a gzip-encoded answer to tools/list is refused with a 502 and a JSON-RPC error, never passed on unfiltered
 --- config eval: $::Std
 --- request eval
 "POST /mcp/gzip\n$::List"
 --- more_headers eval
-::bearer('mcp:tools')
+::bearer('mcp:tools') . "\nAccept-Encoding: gzip"
+--- error_code: 502
 --- response_headers eval
-"Content-Encoding: gzip\nContent-Type: application/json\nContent-Length: " . length($::Gzip)
+"!Content-Encoding\nContent-Type: application/json\nContent-Length: " . length($::Refusal)
 --- response_body eval
-$::Gzip
---- no_error_log
-[error]
-[warn]
-mcp_oauth:
+$::Refusal
+--- error_log eval
+qr/\[error\] .*mcp_oauth: the upstream's tools\/list answer is compressed, refused/
 
 
 
@@ -684,9 +737,9 @@ mcp_oauth:
 --- more_headers eval
 ::bearer('mcp:tools')
 --- response_body chomp
-{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"echo"}]}}
+{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"echo"}],"cacheScope":"private"}}
 --- response_headers
-Content-Length: 61
+Content-Length: 84
 --- no_error_log
 [error]
 [warn]
@@ -726,3 +779,140 @@ $::SseBefore . ::sse_tools($::LineEcho) . $::SseAfter
 [error]
 [warn]
 mcp_oauth:
+
+
+
+=== TEST 17: a client's Accept-Encoding is not passed upstream for tools/list: the answer comes readable and is filtered
+--- config eval: $::Std
+--- pipelined_requests eval
+[
+    "POST /mcp/gzip-if-asked\n$::List",
+    "POST /plain/gzip-if-asked\n$::List",
+]
+--- more_headers eval
+[
+    ::bearer('mcp:tools') . "\nAccept-Encoding: gzip, deflate",
+    ::bearer('mcp:tools') . "\nAccept-Encoding: gzip, deflate",
+]
+--- error_code eval
+[200, 200]
+--- response_headers eval
+[
+    "!Content-Encoding\nContent-Type: application/json\nContent-Length: " . length($::ToolsEcho),
+    "Content-Encoding: gzip\nContent-Length: " . length($::Gzip),
+]
+--- response_body eval
+[$::ToolsEcho, $::Gzip]
+--- no_error_log
+[error]
+[warn]
+
+
+
+=== TEST 18: JSON: a tools/list answer over the 16 MB the filter holds is refused with a 502, not passed on unfiltered
+--- config eval: $::Std
+--- request eval
+"POST /mcp/json-huge\n$::List"
+--- more_headers eval
+::bearer('mcp:tools')
+--- error_code: 502
+--- response_headers eval
+"Content-Type: application/json\nContent-Length: " . length($::Refusal)
+--- response_body eval
+$::Refusal
+--- error_log eval
+qr/\[error\] .*mcp_oauth: the upstream's tools\/list answer is too large to filter, refused/
+--- timeout: 20
+
+
+
+=== TEST 19: SSE: an event over 16 MB while the tools/list answer is awaited ends the stream with a JSON-RPC error event
+--- config eval: $::Std
+--- request eval
+"POST /stream/sse-huge\n$::List"
+--- more_headers eval
+::bearer('mcp:tools')
+--- error_code: 200
+--- response_headers
+Content-Type: text/event-stream
+--- response_body eval
+"event: message\ndata: $::Refusal\n\n"
+--- error_log eval
+qr/\[error\] .*mcp_oauth: the upstream's tools\/list answer is too large to filter, refused/
+--- timeout: 20
+
+
+
+=== TEST 20: a filtered answer is the caller's: "cacheScope": "private" in the result (the upstream's "public" replaced) and Cache-Control: private
+--- config eval: $::Std
+--- pipelined_requests eval
+[
+    "POST /mcp/json-public\n$::List",
+    "POST /mcp/json-public-after\n$::List",
+    "POST /mcp/json-public\n$::List",
+    "POST /stream/sse-public\n$::List",
+]
+--- more_headers eval
+[
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools weather:read admin'),
+    ::bearer('mcp:tools'),
+]
+--- error_code eval
+[200, 200, 200, 200]
+--- response_headers eval
+[
+    "Cache-Control: private",
+    "Cache-Control: private",
+    "Cache-Control: private",
+    "Cache-Control: private\nContent-Type: text/event-stream",
+]
+--- response_body eval
+[
+    ::kept($::ToolsPublic, 'echo') =~ s/"cacheScope": "public",//r
+        =~ s/,"cacheScope":"private"//r
+        =~ s/"result": \{/"result": {"cacheScope": "private",/r,
+    '{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"echo"}],'
+        . '"cacheScope" : "private" }}',
+    $::ToolsPublic,
+    $::SseBefore . ::sse_tools($::LineEcho) . $::SseAfter,
+]
+--- no_error_log
+[error]
+[warn]
+
+
+
+=== TEST 21: SSE: after the tools/list answer, a stream of 200 large events passes intact (nothing held or rewritten)
+--- config eval: $::Std
+--- request eval
+"POST /stream/sse-big\n[" . ::rpc(1, 'tools/list') . ","
+    . ::rpc(2, 'tools/call', '{"name":"echo"}') . "]"
+--- more_headers eval
+::bearer('mcp:tools')
+--- error_code: 200
+--- response_body eval
+::sse_tools($::LineEcho) . $::SseBigAfter
+--- no_error_log
+[error]
+[warn]
+--- timeout: 20
+
+
+
+=== TEST 22: SSE: every tools/list answer of the request is filtered; once all are answered the stream passes unchanged
+--- config eval: $::Std
+--- request eval
+"POST /stream/sse-two\n[" . ::rpc(1, 'tools/list') . ","
+    . ::rpc('"b"', 'tools/list') . "]"
+--- more_headers eval
+::bearer('mcp:tools')
+--- error_code: 200
+--- response_body eval
+::sse_tools($::LineEcho)
+    . "data: " . ::kept($::ToolsLineB, 'echo') . "\n\n"
+    . "data: " . ($::ToolsLine =~ s/"id": 1/"id": 9/r) . "\n\n"
+--- no_error_log
+[error]
+[warn]

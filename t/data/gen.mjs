@@ -357,6 +357,9 @@ let md = '# Test tokens\n\n'
 for (const t of T) md += `| \`${t.name}\` | ${t.expect} | ${t.jwks} | ${esc(t.desc)} |\n`;
 writeFileSync(join(TOKENS, 'README.md'), md);
 
+// JWK validation fixtures derived from the new rsa1/ec256 (gen-jwk-checks.mjs)
+await import('./gen-jwk-checks.mjs');
+
 // ---------------------------------------------------------------- self-check
 const failures = await runChecks({ quiet: process.argv.includes('--quiet') });
 if (failures > 0) {
