@@ -29,17 +29,17 @@ log() { printf '==> %s\n' "$*" >&2; }
 srcs_for() {
     case $1 in
         json_scan|json_tools|json_members)
-            echo "$MOD/ngx_http_mcp_oauth_json.c" ;;
+            echo "$MOD/base/ngx_http_mcp_oauth_json.c" ;;
         jwt_parse|jwks_parse)
-            echo "$MOD/ngx_http_mcp_oauth_json.c $MOD/ngx_http_mcp_oauth_jwt.c $MOD/ngx_http_mcp_oauth_jwks.c" ;;
+            echo "$MOD/base/ngx_http_mcp_oauth_json.c $MOD/base/ngx_http_mcp_oauth_jwt.c $MOD/base/ngx_http_mcp_oauth_jwks.c" ;;
         token)
-            echo "$MOD/ngx_http_mcp_oauth_token.c" ;;
+            echo "$MOD/rs/ngx_http_mcp_oauth_bearer.c" ;;
         filter)
-            echo "$MOD/ngx_http_mcp_oauth_json.c" ;;
+            echo "$MOD/base/ngx_http_mcp_oauth_json.c" ;;
         as_params|registration)
-            echo "$MOD/ngx_http_mcp_oauth_as_parse.c" ;;
+            echo "$MOD/as/ngx_http_mcp_oauth_as_parse.c" ;;
         pages)
-            echo "$MOD/ngx_http_mcp_oauth_page.c" ;;
+            echo "$MOD/as/ngx_http_mcp_oauth_page.c" ;;
         *)
             echo "unknown target $1" >&2; return 1 ;;
     esac
@@ -160,7 +160,8 @@ build_target() {
     local inc=(-I"$NGX_SRC/src/core" -I"$NGX_SRC/src/event" -I"$NGX_SRC/src/event/modules"
                -I"$NGX_SRC/src/os/unix" -I"$OUT/objs" -I"$NGX_SRC/src/http"
                -I"$NGX_SRC/src/http/modules" -I"$NGX_SRC/src/http/v2"
-               -I"$MOD" -I"$FUZZ" -I"$OUT/gen")
+               -I"$MOD" -I"$MOD/base" -I"$MOD/state" -I"$MOD/rs" -I"$MOD/as"
+               -I"$FUZZ" -I"$OUT/gen")
     # shellcheck disable=SC2086
     local flags=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
                  -fsanitize-recover=undefined -DNGX_DEBUG_PALLOC=1

@@ -1,6 +1,6 @@
 
 /*
- * The Authorization request header (ngx_http_mcp_oauth_token.c), driven
+ * The Authorization request header (rs/ngx_http_mcp_oauth_bearer.c), driven
  * with a fake request that holds only what the two functions read:
  *
  *  - ngx_http_mcp_oauth_token_get(): the bearer token out of the header

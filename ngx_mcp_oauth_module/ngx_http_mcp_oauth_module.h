@@ -17,7 +17,7 @@
 #include "ngx_http_mcp_oauth_jwks.h"
 #include "ngx_http_mcp_oauth_jwt.h"
 #include "ngx_http_mcp_oauth_rules.h"
-#include "ngx_http_mcp_oauth_cache.h"
+#include "ngx_http_mcp_oauth_token_cache.h"
 #include "ngx_http_mcp_oauth_json.h"
 
 

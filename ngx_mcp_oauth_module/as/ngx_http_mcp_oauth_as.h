@@ -272,7 +272,7 @@ void ngx_http_mcp_oauth_server_key(ngx_str_t *prefix,
 ngx_int_t ngx_http_mcp_oauth_b64url(ngx_pool_t *pool, u_char *data,
     size_t len, ngx_str_t *out);
 
-/* the state zone (..._store.c) */
+/* the state zone (state/ngx_http_mcp_oauth_state.c) */
 ngx_shm_zone_t *ngx_http_mcp_oauth_store_zone(ngx_conf_t *cf, ngx_str_t *name,
     size_t size);
 ngx_int_t ngx_http_mcp_oauth_store_put(ngx_shm_zone_t *zone, u_char *key,
@@ -289,7 +289,7 @@ ngx_int_t ngx_http_mcp_oauth_record_add(ngx_pool_t *pool, ngx_str_t *rec,
 ngx_int_t ngx_http_mcp_oauth_record_get(ngx_str_t *rec, ngx_str_t *fields,
     ngx_uint_t n);
 
-/* grants (..._grant.c) */
+/* grants (ngx_http_mcp_oauth_token_endpoint.c) */
 ngx_int_t ngx_http_mcp_oauth_revoke_grant(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid);
 ngx_int_t ngx_http_mcp_oauth_revoked(ngx_http_request_t *r,

@@ -13,7 +13,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_mcp_oauth_cache.h"
+#include "ngx_http_mcp_oauth_token_cache.h"
 
 
 /* kept past exp for locations with a long leeway */
