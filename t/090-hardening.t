@@ -871,3 +871,90 @@ mcp_oauth: unknown kid
 [emerg]
 [error]
 [warn]
+
+
+
+=== TEST 14: a body sent with another method than POST is refused (405, Allow: POST) once the token is checked; GET and DELETE without a body pass (issue 18 item 16)
+--- config
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_required_scope mcp:tools;
+        mcp_oauth_scope admin_* admin;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_HARDENING_ECHO_PORT;
+    }
+    location /api {
+        mcp_oauth on;
+        mcp_oauth_jsonrpc off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_HARDENING_ECHO_PORT;
+    }
+--- pipelined_requests eval
+[
+    # control: the same body POSTed is checked against the tool rules
+    "POST /mcp\n" . ::call(1, 'admin_delete'),
+    "PUT /mcp\n" . ::call(2, 'admin_delete'),
+    "PATCH /mcp\n" . ::call(3, 'admin_delete'),
+    "DELETE /mcp\n" . ::call(4, 'admin_delete'),
+    "GET /mcp\n" . ::call(5, 'admin_delete'),
+    "PUT /mcp\n" . ::chunked(::call(6, 'admin_delete'), 10),
+    # no token: the challenge comes first
+    "PUT /mcp\n" . ::call(7, 'admin_delete'),
+    # a GET (an SSE stream) and a DELETE (a session's end) without a body
+    "GET /mcp",
+    "DELETE /mcp",
+    # mcp_oauth_jsonrpc off: not an MCP endpoint, any method may carry a body
+    "PUT /api\n" . ::call(8, 'admin_delete'),
+]
+--- more_headers eval
+[
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    "Transfer-Encoding: chunked\n" . ::bearer('mcp:tools'),
+    "",
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+]
+--- error_code eval
+[403, 405, 405, 405, 405, 405, 401, 200, 200, 200]
+--- response_headers eval
+[
+    ::step_up('mcp:tools admin'),
+    "Allow: POST\n!WWW-Authenticate",
+    "Allow: POST\n!WWW-Authenticate",
+    "Allow: POST\n!WWW-Authenticate",
+    "Allow: POST\n!WWW-Authenticate",
+    "Allow: POST\n!WWW-Authenticate",
+    "WWW-Authenticate: Bearer resource_metadata=\"$::Meta\", scope=\"mcp:tools\"\n!Allow",
+    "!Allow",
+    "!Allow",
+    "!Allow",
+]
+--- response_body_like eval
+[
+    '\A' . quotemeta(::denied(1, 'mcp:tools admin')) . '\z',
+    qr/405 Not Allowed/,
+    qr/405 Not Allowed/,
+    qr/405 Not Allowed/,
+    qr/405 Not Allowed/,
+    qr/405 Not Allowed/,
+    '\A' . quotemeta($::NoToken) . '\z',
+    '\A' . quotemeta(::up('', method => 'GET')) . '\z',
+    '\A' . quotemeta(::up('', method => 'DELETE')) . '\z',
+    '\A' . quotemeta(::up(::call(8, 'admin_delete'), method => 'PUT', path => '/api', 'content-length' => length ::call(8, 'admin_delete'))) . '\z',
+]
+--- grep_error_log eval: $::Lines
+--- grep_error_log_out
+mcp_oauth: insufficient scope
+mcp_oauth: a PUT request with a body; JSON-RPC messages are sent with POST
+mcp_oauth: a PATCH request with a body; JSON-RPC messages are sent with POST
+mcp_oauth: a DELETE request with a body; JSON-RPC messages are sent with POST
+mcp_oauth: a GET request with a body; JSON-RPC messages are sent with POST
+mcp_oauth: a PUT request with a body; JSON-RPC messages are sent with POST
+mcp_oauth: no bearer token
+--- no_error_log
+[error]
+[alert]
+[crit]
