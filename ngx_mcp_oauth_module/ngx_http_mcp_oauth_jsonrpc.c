@@ -51,6 +51,7 @@ static ngx_int_t ngx_http_mcp_oauth_forbidden(ngx_http_request_t *r,
 static u_char *ngx_http_mcp_oauth_rpc_error_json(u_char *p, ngx_str_t *id,
     ngx_int_t code, ngx_str_t *message, ngx_str_t *scope);
 static ngx_uint_t ngx_http_mcp_oauth_is(ngx_str_t *s, const char *text);
+static ngx_uint_t ngx_http_mcp_oauth_ctl(ngx_str_t *s);
 
 
 /*
@@ -261,7 +262,9 @@ ngx_http_mcp_oauth_rpc_parse(ngx_http_request_t *r,
 
     msg = msgs->elts;
 
-    if (!msg->method_string) {
+    /* what the access check refuses names nothing (limit_req keys) */
+
+    if (!msg->method_string || ngx_http_mcp_oauth_ctl(&msg->method)) {
         return NGX_OK;
     }
 
@@ -269,12 +272,12 @@ ngx_http_mcp_oauth_rpc_parse(ngx_http_request_t *r,
 
     if ((ngx_http_mcp_oauth_is(&msg->method, "tools/call")
          || ngx_http_mcp_oauth_is(&msg->method, "prompts/get"))
-        && msg->name_string)
+        && msg->name_string && !ngx_http_mcp_oauth_ctl(&msg->name))
     {
         ctx->tool = msg->name;
 
     } else if (ngx_http_mcp_oauth_is(&msg->method, "resources/read")
-               && msg->uri_string)
+               && msg->uri_string && !ngx_http_mcp_oauth_ctl(&msg->uri))
     {
         ctx->tool = msg->uri;
     }
@@ -401,6 +404,28 @@ ngx_http_mcp_oauth_message(ngx_http_request_t *r,
         return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
                                            NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
                                            "Invalid Request");
+    }
+
+    /*
+     * A NUL or another control character would end or bend the string in
+     * some servers ("tools/call\u0000" run as tools/call): refused in every
+     * member the decision reads, whatever the method.
+     */
+
+    if (ngx_http_mcp_oauth_ctl(&msg->method)) {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
+                                        NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
+                                        "Invalid Request (control character "
+                                        "in method)");
+    }
+
+    if ((msg->name_string && ngx_http_mcp_oauth_ctl(&msg->name))
+        || (msg->uri_string && ngx_http_mcp_oauth_ctl(&msg->uri)))
+    {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
+                                            NGX_HTTP_MCP_OAUTH_INVALID_PARAMS,
+                                            "Invalid params (control "
+                                            "character in name or uri)");
     }
 
     /* tools/call and prompts/get name a tool or prompt, resources/read a URI */
@@ -783,4 +808,23 @@ ngx_http_mcp_oauth_is(ngx_str_t *s, const char *text)
     len = ngx_strlen(text);
 
     return s->len == len && ngx_strncmp(s->data, text, len) == 0;
+}
+
+
+/* U+0000..U+001F or U+007F */
+
+static ngx_uint_t
+ngx_http_mcp_oauth_ctl(ngx_str_t *s)
+{
+    u_char  *p, *last;
+
+    last = s->data + s->len;
+
+    for (p = s->data; p < last; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            return 1;
+        }
+    }
+
+    return 0;
 }

@@ -1275,7 +1275,7 @@ mcp_oauth: insufficient scope
 
 
 
-=== TEST 26: $mcp_oauth_method and $mcp_oauth_tool (control characters JSON-encoded)
+=== TEST 26: $mcp_oauth_method and $mcp_oauth_tool; a name with control characters is refused before it reaches a header (-32602)
 --- config eval
 $::Std =~ s/mcp_oauth on;/mcp_oauth on;\n        proxy_set_header X-Method \$mcp_oauth_method;\n        proxy_set_header X-Tool \$mcp_oauth_tool;/r
 --- pipelined_requests eval
@@ -1305,15 +1305,17 @@ $::Std =~ s/mcp_oauth on;/mcp_oauth on;\n        proxy_set_header X-Method \$mcp
     ::up(::prompt(3, 'code_review'), 'x-method' => 'prompts/get', 'x-tool' => 'code_review'),
     ::up(::rpc(4, 'tools/list'), 'x-method' => 'tools/list'),
     ::up('[' . ::call(5, 'ping') . ',' . ::call(6, 'get_weather') . ']', 'x-method' => 'tools/call', 'x-tool' => 'ping'),
-    ::up(::call(7, 'bad\nname\r\nX-Injected: 1'), 'x-method' => 'tools/call', 'x-tool' => '"bad\nname\r\nX-Injected: 1"'),
+    ::rpc_error(7, -32602, 'Invalid params (control character in name or uri)'),
     ::up('', method => 'GET'),
 ]
 --- error_code eval
-[200, 200, 200, 200, 200, 200, 200]
+[200, 200, 200, 200, 200, 400, 200]
+--- grep_error_log eval: $::Lines
+--- grep_error_log_out
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
 --- no_error_log
 [error]
 [warn]
-mcp_oauth:
 
 
 

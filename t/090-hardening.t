@@ -5,7 +5,8 @@
 #     case, U+017F -> "s", U+212A -> "k") or a NUL-terminating one would take
 #     for a decisive member (method, params, params.name, params.uri) are
 #     refused; an escaped but exact name is that name;
-#   - NUL in a tool name; batches over 100 requests;
+#   - NUL and other control characters in method, a tool name or a URI;
+#     batches over 100 requests;
 #   - chunked bodies over mcp_oauth_max_body_size (413 without a token, and
 #     nginx keeps serving);
 #   - CORS preflights with credentials or a body are checked;
@@ -366,7 +367,7 @@ mcp_oauth: insufficient scope
 
 
 
-=== TEST 2: a NUL in a tool name or resource URI is a parse error; the same names without it pass
+=== TEST 2: a NUL or another control character in method, a tool name or a resource URI is refused with the request's id (-32600 / -32602, issue 18 item 10); the same requests without it pass
 --- config eval: $::Std
 --- log_level: debug
 --- pipelined_requests eval
@@ -375,7 +376,18 @@ mcp_oauth: insufficient scope
     "POST /mcp\n" . '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo\u0000"}}',
     "POST /mcp\n" . '{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"file:///public/a\u0000/etc/passwd"}}',
     "POST /mcp\n" . '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo\u0001x"}}',
-    "POST /mcp\n" . '{"jsonrpc":"2.0","id":5,"method":"resources/read","params":{"uri":"file:///public/a"}}',
+    # a NUL-truncating upstream runs it as tools/call
+    "POST /mcp\n" . '{"jsonrpc":"2.0","id":5,"method":"tools/call\u0000","params":{"name":"admin_delete"}}',
+    "POST /mcp\n" . '{"jsonrpc":"2.0","id":6,"method":"tools/call\u001f","params":{"name":"echo"}}',
+    # U+007F, raw: JSON allows it unescaped
+    "POST /mcp\n" . '{"jsonrpc":"2.0","id":7,"method":"tools/call' . "\x7f" . '","params":{"name":"echo"}}',
+    "POST /mcp\n" . '{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo\u007f"}}',
+    "POST /mcp\n" . '{"jsonrpc":"2.0","id":9,"method":"prompts/get","params":{"name":"greet\n"}}',
+    # in a batch, behind an allowed request
+    "POST /mcp\n" . '[' . ::call(10, 'echo') . ',{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"echo\t"}}]',
+    # controls
+    "POST /mcp\n" . '{"jsonrpc":"2.0","id":12,"method":"resources/read","params":{"uri":"file:///public/a"}}',
+    "POST /mcp\n" . ::call(13, 'echo'),
 ]
 --- more_headers eval
 [
@@ -384,25 +396,49 @@ mcp_oauth: insufficient scope
     ::bearer('mcp:tools'),
     ::bearer('mcp:tools'),
     ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
 ]
 --- error_code eval
-[400, 400, 400, 200, 200]
+[400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 200, 200]
 --- response_headers eval
-[$::RpcHeaders, $::RpcHeaders, $::RpcHeaders, "", ""]
+[
+    $::RpcHeaders, $::RpcHeaders, $::RpcHeaders, $::RpcHeaders,
+    $::RpcHeaders, $::RpcHeaders, $::RpcHeaders, $::RpcHeaders,
+    $::RpcHeaders, $::RpcHeaders, "", "",
+]
 --- response_body eval
 [
-    $::ParseError, $::ParseError, $::ParseError,
-    ::up('{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo\u0001x"}}'),
-    ::up('{"jsonrpc":"2.0","id":5,"method":"resources/read","params":{"uri":"file:///public/a"}}'),
+    ::rpc_error(1, -32602, 'Invalid params (control character in name or uri)'),
+    ::rpc_error(2, -32602, 'Invalid params (control character in name or uri)'),
+    ::rpc_error(3, -32602, 'Invalid params (control character in name or uri)'),
+    ::rpc_error(4, -32602, 'Invalid params (control character in name or uri)'),
+    ::rpc_error(5, -32600, 'Invalid Request (control character in method)'),
+    ::rpc_error(6, -32600, 'Invalid Request (control character in method)'),
+    ::rpc_error(7, -32600, 'Invalid Request (control character in method)'),
+    ::rpc_error(8, -32602, 'Invalid params (control character in name or uri)'),
+    ::rpc_error(9, -32602, 'Invalid params (control character in name or uri)'),
+    ::rpc_error(11, -32602, 'Invalid params (control character in name or uri)'),
+    ::up('{"jsonrpc":"2.0","id":12,"method":"resources/read","params":{"uri":"file:///public/a"}}'),
+    ::up(::call(13, 'echo')),
 ]
 --- grep_error_log eval: $::RpcLines
 --- grep_error_log_out
-mcp_oauth: JSON-RPC body: Parse error (NUL in a name)
-mcp_oauth: JSON-RPC Parse error
-mcp_oauth: JSON-RPC body: Parse error (NUL in a name)
-mcp_oauth: JSON-RPC Parse error
-mcp_oauth: JSON-RPC body: Parse error (NUL in a name)
-mcp_oauth: JSON-RPC Parse error
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
+mcp_oauth: JSON-RPC Invalid Request (control character in method)
+mcp_oauth: JSON-RPC Invalid Request (control character in method)
+mcp_oauth: JSON-RPC Invalid Request (control character in method)
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
 --- no_error_log
 [error]
 [warn]
