@@ -373,6 +373,7 @@ ngx_http_mcp_oauth_message(ngx_http_request_t *r,
     ngx_http_mcp_oauth_msg_t *msg, ngx_http_mcp_oauth_headers_t *hdr,
     ngx_array_t *need)
 {
+    char       *why;
     ngx_str_t  *id, *name;
 
     id = msg->has_id ? &msg->id : NULL;
@@ -440,6 +441,25 @@ ngx_http_mcp_oauth_message(ngx_http_request_t *r,
 
     } else if (ngx_http_mcp_oauth_is(&msg->method, "resources/read")) {
         name = msg->uri_string && msg->uri.len ? &msg->uri : NULL;
+
+        /* rules compare the URI as sent: one spelling per resource */
+
+        if (name && mlcf->resources) {
+            why = ngx_http_mcp_oauth_uri_abnormal(name);
+
+            if (why) {
+                ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                              "mcp_oauth: resource URI \"%V\" is not in "
+                              "normal form: %s", name, why);
+
+                return ngx_http_mcp_oauth_rpc_error(r, ctx,
+                                          NGX_HTTP_BAD_REQUEST, id,
+                                          NGX_HTTP_MCP_OAUTH_INVALID_PARAMS,
+                                          "Invalid params (resource URI not "
+                                          "in normal form)");
+            }
+        }
+
         goto named;
     }
 

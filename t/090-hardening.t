@@ -994,3 +994,105 @@ mcp_oauth: no bearer token
 [error]
 [alert]
 [crit]
+
+
+
+=== TEST 15: resources/read URIs not in RFC 3986 normal form are refused (-32602) where resource rules apply: every spelling Node resolves to file:///secret/q3.pdf (issue 18 item 6)
+--- config
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_required_scope mcp:tools;
+        mcp_oauth_resource_scope file:///secret/* secret;
+        mcp_oauth_resource_scope https://example.com/admin/* admin;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_HARDENING_ECHO_PORT;
+    }
+    location /norules {
+        mcp_oauth on;
+        mcp_oauth_required_scope mcp:tools;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_HARDENING_ECHO_PORT;
+    }
+--- pipelined_requests eval
+[
+    map({ "POST /mcp\n" . ::rpc($_->[0], 'resources/read', '{"uri":"' . $_->[1] . '"}') }
+        [1, 'file:///public/../secret/q3.pdf'],
+        [2, 'file:///./secret/q3.pdf'],
+        [3, 'FILE:///secret/q3.pdf'],
+        [4, 'file:///%73ecret/q3.pdf'],
+        [5, 'file://localhost/secret/q3.pdf'],
+        [6, 'file:///secret/q3.pdf/..'],
+        [7, 'file:///public/.'],
+        [8, 'file:///%2E%2E/secret/q3.pdf'],
+        [9, 'file:///public/%2e%2e/secret/q3.pdf'],
+        [10, 'file:/secret/q3.pdf'],
+        [11, 'file:////secret/q3.pdf'],
+        [12, 'file:///public\\\\..\\\\secret\\\\q3.pdf'],
+        [13, 'file:///public%2F..%2Fsecret/q3.pdf'],
+        [14, ' file:///secret/q3.pdf'],
+        [15, 'https://EXAMPLE.com/admin/x'],
+        [16, 'https://example.com:443/admin/x'],
+        [17, 'https://user@example.com/admin/x'],
+        [18, 'https:example.com/admin/x'],
+        [19, 'file:///%7Esecret'],
+        [20, 'file:///public/%4'],
+        # controls: normal form passes, the rules decide
+        [21, 'file:///public/q3.pdf'],
+        [22, 'file:///public/a b%20c%C3%A9'],
+        [23, 'db://tables/x%2Fy'],
+        [24, 'file:///secret/q3.pdf'],
+        [25, 'file:///secret/q3.pdf']),
+    # without resource rules the URI is not looked at
+    "POST /norules\n" . ::rpc(26, 'resources/read', '{"uri":"file:///public/../secret/q3.pdf"}'),
+]
+--- more_headers eval
+[(::bearer('mcp:tools')) x 24, ::bearer('mcp:tools secret'), ::bearer('mcp:tools')]
+--- error_code eval
+[(400) x 20, 200, 200, 200, 403, 200, 200]
+--- response_body eval
+[
+    (map { ::rpc_error($_, -32602, 'Invalid params (resource URI not in normal form)') } 1 .. 20),
+    ::up(::rpc(21, 'resources/read', '{"uri":"file:///public/q3.pdf"}')),
+    ::up(::rpc(22, 'resources/read', '{"uri":"file:///public/a b%20c%C3%A9"}')),
+    ::up(::rpc(23, 'resources/read', '{"uri":"db://tables/x%2Fy"}')),
+    ::denied(24, 'mcp:tools secret'),
+    ::up(::rpc(25, 'resources/read', '{"uri":"file:///secret/q3.pdf"}')),
+    ::up(::rpc(26, 'resources/read', '{"uri":"file:///public/../secret/q3.pdf"}'), path => '/norules'),
+]
+--- grep_error_log eval: qr/mcp_oauth: resource URI .* is not in normal form: [^,]*|mcp_oauth: insufficient scope/
+--- grep_error_log_out
+mcp_oauth: resource URI "file:///public/../secret/q3.pdf" is not in normal form: dot segment
+mcp_oauth: resource URI "file:///./secret/q3.pdf" is not in normal form: dot segment
+mcp_oauth: resource URI "FILE:///secret/q3.pdf" is not in normal form: upper-case scheme
+mcp_oauth: resource URI "file:///%73ecret/q3.pdf" is not in normal form: percent-encoded unreserved character
+mcp_oauth: resource URI "file://localhost/secret/q3.pdf" is not in normal form: file: with "localhost" (write file:///)
+mcp_oauth: resource URI "file:///secret/q3.pdf/.." is not in normal form: dot segment
+mcp_oauth: resource URI "file:///public/." is not in normal form: dot segment
+mcp_oauth: resource URI "file:///%2E%2E/secret/q3.pdf" is not in normal form: percent-encoded unreserved character
+mcp_oauth: resource URI "file:///public/%2e%2e/secret/q3.pdf" is not in normal form: bad percent-encoding (hex digits must be upper case)
+mcp_oauth: resource URI "file:/secret/q3.pdf" is not in normal form: no "//" after the scheme
+mcp_oauth: resource URI "file:////secret/q3.pdf" is not in normal form: empty path segment
+mcp_oauth: resource URI "file:///public\..\secret\q3.pdf" is not in normal form: backslash
+mcp_oauth: resource URI "file:///public%2F..%2Fsecret/q3.pdf" is not in normal form: encoded slash
+mcp_oauth: resource URI " file:///secret/q3.pdf" is not in normal form: leading or trailing space
+mcp_oauth: resource URI "https://EXAMPLE.com/admin/x" is not in normal form: upper-case host
+mcp_oauth: resource URI "https://example.com:443/admin/x" is not in normal form: default port
+mcp_oauth: resource URI "https://user@example.com/admin/x" is not in normal form: user info
+mcp_oauth: resource URI "https:example.com/admin/x" is not in normal form: no "//" after the scheme
+mcp_oauth: resource URI "file:///%7Esecret" is not in normal form: percent-encoded unreserved character
+mcp_oauth: resource URI "file:///public/%4" is not in normal form: bad percent-encoding
+mcp_oauth: insufficient scope
+--- no_error_log
+[error]
+[warn]
+
+
+
+=== TEST 16: config error: a resource rule no normal-form URI could match (issue 18 item 6)
+--- config
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_resource_scope FILE:///secret/* secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_HARDENING_ECHO_PORT;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"mcp_oauth_resource_scope" rule "FILE:\/\/\/secret\/\*" is not a URI in normal form \(upper-case scheme\): no request could match it/
