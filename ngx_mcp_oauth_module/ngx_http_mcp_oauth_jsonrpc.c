@@ -52,6 +52,7 @@ static u_char *ngx_http_mcp_oauth_rpc_error_json(u_char *p, ngx_str_t *id,
     ngx_int_t code, ngx_str_t *message, ngx_str_t *scope);
 static ngx_uint_t ngx_http_mcp_oauth_is(ngx_str_t *s, const char *text);
 static ngx_uint_t ngx_http_mcp_oauth_ctl(ngx_str_t *s);
+static ngx_uint_t ngx_http_mcp_oauth_batch_version(ngx_http_request_t *r);
 
 
 /*
@@ -336,6 +337,28 @@ ngx_http_mcp_oauth_jsonrpc(ngx_http_request_t *r,
         return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL,
                                            NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
                                            "Invalid Request");
+    }
+
+    /*
+     * MCP 2025-06-18 removed batches: a client that says it speaks that
+     * revision or a later one sends none, and the JSON-RPC variables (which
+     * name the first message) must not be bent by one.  Without the header
+     * the client speaks 2025-03-26 (Streamable HTTP, "Protocol Version
+     * Header"), which has them.
+     */
+
+    if (ctx->batch && !mlcf->batch) {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL,
+                                        NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
+                                        "Invalid Request (batches are not "
+                                        "accepted here)");
+    }
+
+    if (ctx->batch && !ngx_http_mcp_oauth_batch_version(r)) {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL,
+                                        NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
+                                        "Invalid Request (no batches in "
+                                        "this MCP-Protocol-Version)");
     }
 
     need = ngx_array_create(r->pool, 4, sizeof(ngx_str_t));
@@ -847,4 +870,47 @@ ngx_http_mcp_oauth_ctl(ngx_str_t *s)
     }
 
     return 0;
+}
+
+
+/*
+ * Whether the request's MCP-Protocol-Version has batches: none given (the
+ * client speaks 2025-03-26), or one date before 2025-06-18.  A repeated or
+ * malformed header has none.
+ */
+
+static ngx_uint_t
+ngx_http_mcp_oauth_batch_version(ngx_http_request_t *r)
+{
+    u_char           *p;
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h;
+
+    if (ngx_http_mcp_oauth_header_count(r, "MCP-Protocol-Version") > 1) {
+        return 0;
+    }
+
+    h = ngx_http_mcp_oauth_header_in(r, "MCP-Protocol-Version");
+    if (h == NULL) {
+        return 1;
+    }
+
+    p = h->value.data;
+
+    if (h->value.len != sizeof("YYYY-MM-DD") - 1) {
+        return 0;
+    }
+
+    for (i = 0; i < h->value.len; i++) {
+        if (i == 4 || i == 7) {
+            if (p[i] != '-') {
+                return 0;
+            }
+
+        } else if (p[i] < '0' || p[i] > '9') {
+            return 0;
+        }
+    }
+
+    return ngx_strncmp(p, "2025-06-18", h->value.len) < 0;
 }
