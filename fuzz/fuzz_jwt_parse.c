@@ -266,6 +266,20 @@ check_claims(ngx_http_mcp_oauth_claims_t *c, ngx_pool_t *pool, u_char *in,
     mcp_fuzz_check_str("scope", &c->scope, pool, in, size);
     mcp_fuzz_check_str("payload", &c->payload, pool, in, size);
 
+    /* the identities reach the upstream byte for byte: no control chars */
+
+    for (i = 0; i < c->sub.len; i++) {
+        p = &c->sub.data[i];
+        MCP_FUZZ_CHECK(*p >= 0x20 && *p != 0x7f,
+                       "control character 0x%02x in sub", *p);
+    }
+
+    for (i = 0; i < c->client_id.len; i++) {
+        p = &c->client_id.data[i];
+        MCP_FUZZ_CHECK(*p >= 0x20 && *p != 0x7f,
+                       "control character 0x%02x in client_id", *p);
+    }
+
     s = c->aud.elts;
     for (i = 0; i < c->aud.nelts; i++) {
         mcp_fuzz_check_str("aud", &s[i], pool, in, size);

@@ -152,6 +152,13 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
       offsetof(ngx_http_mcp_oauth_loc_conf_t, jsonrpc),
       NULL },
 
+    { ngx_string("mcp_oauth_batch"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_loc_conf_t, batch),
+      NULL },
+
     { ngx_string("mcp_oauth_max_body_size"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -516,6 +523,7 @@ ngx_http_mcp_oauth_create_loc_conf(ngx_conf_t *cf)
     conf->prompt_rules = NGX_CONF_UNSET_PTR;
     conf->method_rules = NGX_CONF_UNSET_PTR;
     conf->jsonrpc = NGX_CONF_UNSET;
+    conf->batch = NGX_CONF_UNSET;
     conf->max_body_size = NGX_CONF_UNSET_SIZE;
     conf->filter_tools = NGX_CONF_UNSET;
     conf->user = NGX_CONF_UNSET_PTR;
@@ -551,6 +559,7 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                              NULL);
     ngx_conf_merge_value(conf->pass_token, prev->pass_token, 0);
     ngx_conf_merge_value(conf->jsonrpc, prev->jsonrpc, 1);
+    ngx_conf_merge_value(conf->batch, prev->batch, 1);
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
                               1024 * 1024);
     ngx_conf_merge_value(conf->filter_tools, prev->filter_tools, 0);

@@ -64,6 +64,7 @@ typedef struct {
     ngx_http_mcp_oauth_rules_t        *prompts;
     ngx_http_mcp_oauth_rules_t        *methods;
     ngx_flag_t                         jsonrpc;
+    ngx_flag_t                         batch;     /* 2025-03-26 batches */
     size_t                             max_body_size;
     ngx_flag_t                         filter_tools;
 

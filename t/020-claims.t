@@ -777,7 +777,76 @@ mcp_oauth:
 
 
 
-=== TEST 45: a valid payload jansson cannot hold (a string with U+0000, a lone surrogate): the token is accepted, the claim variables are empty and the error log says why (they used to go empty silently)
+=== TEST 45: a numeric sub is refused (issue 18 item 17)
+--- more_headers eval
+"Authorization: Bearer " . McpOAuth::mint(key => 'rsa1', claims => '{"sub":42}')
+--- error_code: 401
+--- response_headers
+WWW-Authenticate: Bearer error="invalid_token", error_description="sub is not a string", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
+--- response_body chomp
+{"error":"invalid_token","error_description":"sub is not a string"}
+--- error_log eval
+qr/\[info\] .*mcp_oauth: sub is not a string, client: /
+--- no_error_log
+[error]
+
+
+
+=== TEST 46: a sub with a control character (U+0001) is refused (issue 18 item 17)
+--- more_headers eval
+"Authorization: Bearer " . McpOAuth::mint(key => 'rsa1', claims => '{"sub":"demo\u0001"}')
+--- error_code: 401
+--- response_headers
+WWW-Authenticate: Bearer error="invalid_token", error_description="sub holds a control character", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
+--- response_body chomp
+{"error":"invalid_token","error_description":"sub holds a control character"}
+--- error_log eval
+qr/\[info\] .*mcp_oauth: sub holds a control character, client: /
+--- no_error_log
+[error]
+
+
+
+=== TEST 47: the printable 12-character sub "demo\u0001" (quotes and backslash included) passes as it is: one identity, one spelling
+--- more_headers eval
+"Authorization: Bearer " . McpOAuth::mint(key => 'rsa1', claims => '{"sub":"\"demo\\\\u0001\""}')
+--- error_code: 200
+--- response_body
+sub=["demo\u0001"] scope=[mcp:tools] client=[client-1] auth=[]
+--- no_error_log
+mcp_oauth:
+[error]
+
+
+
+=== TEST 48: sub as an object, client_id as a number or with U+007F, azp (no client_id) as an array are refused (issue 18 item 17)
+--- pipelined_requests eval
+["GET /mcp", "GET /mcp", "GET /mcp", "GET /mcp", "GET /mcp"]
+--- more_headers eval
+[
+    "Authorization: Bearer " . McpOAuth::mint(key => 'rsa1', claims => '{"sub":{"id":"user-1"}}'),
+    "Authorization: Bearer " . McpOAuth::mint(key => 'rsa1', claims => '{"client_id":7}'),
+    "Authorization: Bearer " . McpOAuth::mint(key => 'rsa1', claims => '{"client_id":"client-1\u007f"}'),
+    "Authorization: Bearer " . McpOAuth::mint(key => 'rsa1', claims => '{"client_id":null,"azp":["app-9"]}'),
+    # control: a string client_id wins, azp is not looked at
+    "Authorization: Bearer " . McpOAuth::mint(key => 'rsa1', claims => '{"azp":7}'),
+]
+--- error_code eval
+[401, 401, 401, 401, 200]
+--- response_body eval
+[
+    '{"error":"invalid_token","error_description":"sub is not a string"}',
+    '{"error":"invalid_token","error_description":"client_id is not a string"}',
+    '{"error":"invalid_token","error_description":"client_id holds a control character"}',
+    '{"error":"invalid_token","error_description":"azp is not a string"}',
+    "sub=[user-1] scope=[mcp:tools] client=[client-1] auth=[]\n",
+]
+--- no_error_log
+[error]
+
+
+
+=== TEST 49: a valid payload jansson cannot hold (a string with U+0000, a lone surrogate): the token is accepted, the claim variables are empty and the error log says why (they used to go empty silently)
 --- config
     location = /echo {
         return 200 "email=[$http_x_email] sub=[$http_x_sub]\n";

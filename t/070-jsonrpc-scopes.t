@@ -1275,7 +1275,7 @@ mcp_oauth: insufficient scope
 
 
 
-=== TEST 26: $mcp_oauth_method and $mcp_oauth_tool (control characters JSON-encoded)
+=== TEST 26: $mcp_oauth_method and $mcp_oauth_tool; a name with control characters is refused before it reaches a header (-32602)
 --- config eval
 $::Std =~ s/mcp_oauth on;/mcp_oauth on;\n        proxy_set_header X-Method \$mcp_oauth_method;\n        proxy_set_header X-Tool \$mcp_oauth_tool;/r
 --- pipelined_requests eval
@@ -1305,15 +1305,17 @@ $::Std =~ s/mcp_oauth on;/mcp_oauth on;\n        proxy_set_header X-Method \$mcp
     ::up(::prompt(3, 'code_review'), 'x-method' => 'prompts/get', 'x-tool' => 'code_review'),
     ::up(::rpc(4, 'tools/list'), 'x-method' => 'tools/list'),
     ::up('[' . ::call(5, 'ping') . ',' . ::call(6, 'get_weather') . ']', 'x-method' => 'tools/call', 'x-tool' => 'ping'),
-    ::up(::call(7, 'bad\nname\r\nX-Injected: 1'), 'x-method' => 'tools/call', 'x-tool' => '"bad\nname\r\nX-Injected: 1"'),
+    ::rpc_error(7, -32602, 'Invalid params (control character in name or uri)'),
     ::up('', method => 'GET'),
 ]
 --- error_code eval
-[200, 200, 200, 200, 200, 200, 200]
+[200, 200, 200, 200, 200, 400, 200]
+--- grep_error_log eval: $::Lines
+--- grep_error_log_out
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
 --- no_error_log
 [error]
 [warn]
-mcp_oauth:
 
 
 
@@ -1631,3 +1633,84 @@ qr/\[emerg\] .*invalid scope "weather read" in "mcp_oauth_scope"/
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*invalid scope "a"b" in "mcp_oauth_method_scope"/
+
+
+
+=== TEST 41: batches are refused (-32600) when MCP-Protocol-Version is 2025-06-18 or later, repeated or malformed; allowed without the header and for 2025-03-26 or 2024-11-05 (issue 18 item 12)
+--- config eval
+$::Std =~ s/mcp_oauth on;/mcp_oauth on;\n        proxy_set_header X-Method \$mcp_oauth_method;\n        proxy_set_header X-Tool \$mcp_oauth_tool;/r
+--- pipelined_requests eval
+my $b = '[' . ::call(1, 'ping') . ',' . ::call(2, 'ping') . ']';
+[
+    ("POST /mcp\n$b") x 10,
+    # a single message: no batch, any version
+    "POST /mcp\n" . ::call(3, 'ping'),
+]
+--- more_headers eval
+[
+    ::bearer('mcp:tools') . "\nMCP-Protocol-Version: 2025-06-18",
+    ::bearer('mcp:tools') . "\nMCP-Protocol-Version: 2025-11-25",
+    ::bearer('mcp:tools') . "\nmcp-protocol-version: 2026-07-28",
+    ::bearer('mcp:tools') . "\nMCP-Protocol-Version: latest",
+    ::bearer('mcp:tools') . "\nMCP-Protocol-Version: 2025-3-26",
+    ::bearer('mcp:tools') . "\nMCP-Protocol-Version: 2025-03-26\nMCP-Protocol-Version: 2025-06-18",
+    # the batch revisions, and no header (2025-03-26 is assumed)
+    ::bearer('mcp:tools') . "\nMCP-Protocol-Version: 2025-03-26",
+    ::bearer('mcp:tools') . "\nMCP-Protocol-Version: 2024-11-05",
+    ::bearer('mcp:tools'),
+    # a denied batch of an old revision still gets its 403
+    ::bearer('weather:read') . "\nMCP-Protocol-Version: 2025-03-26",
+    ::bearer('mcp:tools') . "\nMCP-Protocol-Version: 2025-06-18",
+]
+--- error_code eval
+[400, 400, 400, 400, 400, 400, 200, 200, 200, 403, 200]
+--- response_body eval
+my $b = '[' . ::call(1, 'ping') . ',' . ::call(2, 'ping') . ']';
+my $e = ::rpc_error('null', -32600, 'Invalid Request (no batches in this MCP-Protocol-Version)');
+[
+    ($e) x 6,
+    (::up($b, 'x-method' => 'tools/call', 'x-tool' => 'ping')) x 3,
+    '[' . ::denied(1, 'mcp:tools') . ',' . ::denied(2, 'mcp:tools') . ']',
+    ::up(::call(3, 'ping'), 'x-method' => 'tools/call', 'x-tool' => 'ping'),
+]
+--- no_error_log
+[error]
+[warn]
+
+
+
+=== TEST 42: mcp_oauth_batch off refuses every batch (-32600), whatever MCP-Protocol-Version says: a limit_req keyed on $mcp_oauth_tool then counts each call (issue 18 item 12)
+--- http_config
+    limit_req_zone $mcp_oauth_tool zone=per_tool:1m rate=1r/m;
+--- config eval
+$::Std =~ s/mcp_oauth on;/mcp_oauth on;\n        mcp_oauth_batch off;\n        limit_req zone=per_tool;\n        limit_req_log_level info;/r
+--- pipelined_requests eval
+[
+    "POST /mcp\n[" . ::call(1, 'ping') . ',' . ::call(2, 'get_weather') . ']',
+    "POST /mcp\n[" . ::call(3, 'admin_x') . ',' . ::call(4, 'get_weather') . ']',
+    "POST /mcp\n" . ::call(5, 'get_weather'),
+    "POST /mcp\n" . ::call(6, 'get_weather'),
+]
+--- more_headers eval
+[
+    ::bearer('mcp:tools weather:read'),
+    ::bearer('mcp:tools weather:read') . "\nMCP-Protocol-Version: 2025-03-26",
+    ::bearer('mcp:tools weather:read'),
+    ::bearer('mcp:tools weather:read'),
+]
+--- error_code eval
+[400, 400, 200, 503]
+--- response_body_like eval
+[
+    '\A' . quotemeta(::rpc_error('null', -32600, 'Invalid Request (batches are not accepted here)')) . '\z',
+    '\A' . quotemeta(::rpc_error('null', -32600, 'Invalid Request (batches are not accepted here)')) . '\z',
+    '\A' . quotemeta(::up(::call(5, 'get_weather'))) . '\z',
+    qr/503 Service Temporarily Unavailable/,
+]
+--- grep_error_log eval: $::Lines
+--- grep_error_log_out
+mcp_oauth: JSON-RPC Invalid Request (batches are not accepted here)
+mcp_oauth: JSON-RPC Invalid Request (batches are not accepted here)
+limiting requests, excess: 1.000 by zone "per_tool"
+--- no_error_log
+[error]

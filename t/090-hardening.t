@@ -5,7 +5,8 @@
 #     case, U+017F -> "s", U+212A -> "k") or a NUL-terminating one would take
 #     for a decisive member (method, params, params.name, params.uri) are
 #     refused; an escaped but exact name is that name;
-#   - NUL in a tool name; batches over 100 requests;
+#   - NUL and other control characters in method, a tool name or a URI;
+#     batches over 100 requests;
 #   - chunked bodies over mcp_oauth_max_body_size (413 without a token, and
 #     nginx keeps serving);
 #   - CORS preflights with credentials or a body are checked;
@@ -366,7 +367,7 @@ mcp_oauth: insufficient scope
 
 
 
-=== TEST 2: a NUL in a tool name or resource URI is a parse error; the same names without it pass
+=== TEST 2: a NUL or another control character in method, a tool name or a resource URI is refused with the request's id (-32600 / -32602, issue 18 item 10); the same requests without it pass
 --- config eval: $::Std
 --- log_level: debug
 --- pipelined_requests eval
@@ -375,7 +376,18 @@ mcp_oauth: insufficient scope
     "POST /mcp\n" . '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo\u0000"}}',
     "POST /mcp\n" . '{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"file:///public/a\u0000/etc/passwd"}}',
     "POST /mcp\n" . '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo\u0001x"}}',
-    "POST /mcp\n" . '{"jsonrpc":"2.0","id":5,"method":"resources/read","params":{"uri":"file:///public/a"}}',
+    # a NUL-truncating upstream runs it as tools/call
+    "POST /mcp\n" . '{"jsonrpc":"2.0","id":5,"method":"tools/call\u0000","params":{"name":"admin_delete"}}',
+    "POST /mcp\n" . '{"jsonrpc":"2.0","id":6,"method":"tools/call\u001f","params":{"name":"echo"}}',
+    # U+007F, raw: JSON allows it unescaped
+    "POST /mcp\n" . '{"jsonrpc":"2.0","id":7,"method":"tools/call' . "\x7f" . '","params":{"name":"echo"}}',
+    "POST /mcp\n" . '{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo\u007f"}}',
+    "POST /mcp\n" . '{"jsonrpc":"2.0","id":9,"method":"prompts/get","params":{"name":"greet\n"}}',
+    # in a batch, behind an allowed request
+    "POST /mcp\n" . '[' . ::call(10, 'echo') . ',{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"echo\t"}}]',
+    # controls
+    "POST /mcp\n" . '{"jsonrpc":"2.0","id":12,"method":"resources/read","params":{"uri":"file:///public/a"}}',
+    "POST /mcp\n" . ::call(13, 'echo'),
 ]
 --- more_headers eval
 [
@@ -384,25 +396,49 @@ mcp_oauth: insufficient scope
     ::bearer('mcp:tools'),
     ::bearer('mcp:tools'),
     ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
 ]
 --- error_code eval
-[400, 400, 400, 200, 200]
+[400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 200, 200]
 --- response_headers eval
-[$::RpcHeaders, $::RpcHeaders, $::RpcHeaders, "", ""]
+[
+    $::RpcHeaders, $::RpcHeaders, $::RpcHeaders, $::RpcHeaders,
+    $::RpcHeaders, $::RpcHeaders, $::RpcHeaders, $::RpcHeaders,
+    $::RpcHeaders, $::RpcHeaders, "", "",
+]
 --- response_body eval
 [
-    $::ParseError, $::ParseError, $::ParseError,
-    ::up('{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo\u0001x"}}'),
-    ::up('{"jsonrpc":"2.0","id":5,"method":"resources/read","params":{"uri":"file:///public/a"}}'),
+    ::rpc_error(1, -32602, 'Invalid params (control character in name or uri)'),
+    ::rpc_error(2, -32602, 'Invalid params (control character in name or uri)'),
+    ::rpc_error(3, -32602, 'Invalid params (control character in name or uri)'),
+    ::rpc_error(4, -32602, 'Invalid params (control character in name or uri)'),
+    ::rpc_error(5, -32600, 'Invalid Request (control character in method)'),
+    ::rpc_error(6, -32600, 'Invalid Request (control character in method)'),
+    ::rpc_error(7, -32600, 'Invalid Request (control character in method)'),
+    ::rpc_error(8, -32602, 'Invalid params (control character in name or uri)'),
+    ::rpc_error(9, -32602, 'Invalid params (control character in name or uri)'),
+    ::rpc_error(11, -32602, 'Invalid params (control character in name or uri)'),
+    ::up('{"jsonrpc":"2.0","id":12,"method":"resources/read","params":{"uri":"file:///public/a"}}'),
+    ::up(::call(13, 'echo')),
 ]
 --- grep_error_log eval: $::RpcLines
 --- grep_error_log_out
-mcp_oauth: JSON-RPC body: Parse error (NUL in a name)
-mcp_oauth: JSON-RPC Parse error
-mcp_oauth: JSON-RPC body: Parse error (NUL in a name)
-mcp_oauth: JSON-RPC Parse error
-mcp_oauth: JSON-RPC body: Parse error (NUL in a name)
-mcp_oauth: JSON-RPC Parse error
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
+mcp_oauth: JSON-RPC Invalid Request (control character in method)
+mcp_oauth: JSON-RPC Invalid Request (control character in method)
+mcp_oauth: JSON-RPC Invalid Request (control character in method)
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
+mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
 --- no_error_log
 [error]
 [warn]
@@ -871,3 +907,192 @@ mcp_oauth: unknown kid
 [emerg]
 [error]
 [warn]
+
+
+
+=== TEST 14: a body sent with another method than POST is refused (405, Allow: POST) once the token is checked; GET and DELETE without a body pass (issue 18 item 16)
+--- config
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_required_scope mcp:tools;
+        mcp_oauth_scope admin_* admin;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_HARDENING_ECHO_PORT;
+    }
+    location /api {
+        mcp_oauth on;
+        mcp_oauth_jsonrpc off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_HARDENING_ECHO_PORT;
+    }
+--- pipelined_requests eval
+[
+    # control: the same body POSTed is checked against the tool rules
+    "POST /mcp\n" . ::call(1, 'admin_delete'),
+    "PUT /mcp\n" . ::call(2, 'admin_delete'),
+    "PATCH /mcp\n" . ::call(3, 'admin_delete'),
+    "DELETE /mcp\n" . ::call(4, 'admin_delete'),
+    "GET /mcp\n" . ::call(5, 'admin_delete'),
+    "PUT /mcp\n" . ::chunked(::call(6, 'admin_delete'), 10),
+    # no token: the challenge comes first
+    "PUT /mcp\n" . ::call(7, 'admin_delete'),
+    # a GET (an SSE stream) and a DELETE (a session's end) without a body
+    "GET /mcp",
+    "DELETE /mcp",
+    # mcp_oauth_jsonrpc off: not an MCP endpoint, any method may carry a body
+    "PUT /api\n" . ::call(8, 'admin_delete'),
+]
+--- more_headers eval
+[
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    "Transfer-Encoding: chunked\n" . ::bearer('mcp:tools'),
+    "",
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+]
+--- error_code eval
+[403, 405, 405, 405, 405, 405, 401, 200, 200, 200]
+--- response_headers eval
+[
+    ::step_up('mcp:tools admin'),
+    "Allow: POST\n!WWW-Authenticate",
+    "Allow: POST\n!WWW-Authenticate",
+    "Allow: POST\n!WWW-Authenticate",
+    "Allow: POST\n!WWW-Authenticate",
+    "Allow: POST\n!WWW-Authenticate",
+    "WWW-Authenticate: Bearer resource_metadata=\"$::Meta\", scope=\"mcp:tools\"\n!Allow",
+    "!Allow",
+    "!Allow",
+    "!Allow",
+]
+--- response_body_like eval
+[
+    '\A' . quotemeta(::denied(1, 'mcp:tools admin')) . '\z',
+    qr/405 Not Allowed/,
+    qr/405 Not Allowed/,
+    qr/405 Not Allowed/,
+    qr/405 Not Allowed/,
+    qr/405 Not Allowed/,
+    '\A' . quotemeta($::NoToken) . '\z',
+    '\A' . quotemeta(::up('', method => 'GET')) . '\z',
+    '\A' . quotemeta(::up('', method => 'DELETE')) . '\z',
+    '\A' . quotemeta(::up(::call(8, 'admin_delete'), method => 'PUT', path => '/api', 'content-length' => length ::call(8, 'admin_delete'))) . '\z',
+]
+--- grep_error_log eval: $::Lines
+--- grep_error_log_out
+mcp_oauth: insufficient scope
+mcp_oauth: a PUT request with a body; JSON-RPC messages are sent with POST
+mcp_oauth: a PATCH request with a body; JSON-RPC messages are sent with POST
+mcp_oauth: a DELETE request with a body; JSON-RPC messages are sent with POST
+mcp_oauth: a GET request with a body; JSON-RPC messages are sent with POST
+mcp_oauth: a PUT request with a body; JSON-RPC messages are sent with POST
+mcp_oauth: no bearer token
+--- no_error_log
+[error]
+[alert]
+[crit]
+
+
+
+=== TEST 15: resources/read URIs not in RFC 3986 normal form are refused (-32602) where resource rules apply: every spelling Node resolves to file:///secret/q3.pdf (issue 18 item 6)
+--- config
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_required_scope mcp:tools;
+        mcp_oauth_resource_scope file:///secret/* secret;
+        mcp_oauth_resource_scope https://example.com/admin/* admin;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_HARDENING_ECHO_PORT;
+    }
+    location /norules {
+        mcp_oauth on;
+        mcp_oauth_required_scope mcp:tools;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_HARDENING_ECHO_PORT;
+    }
+--- pipelined_requests eval
+[
+    map({ "POST /mcp\n" . ::rpc($_->[0], 'resources/read', '{"uri":"' . $_->[1] . '"}') }
+        [1, 'file:///public/../secret/q3.pdf'],
+        [2, 'file:///./secret/q3.pdf'],
+        [3, 'FILE:///secret/q3.pdf'],
+        [4, 'file:///%73ecret/q3.pdf'],
+        [5, 'file://localhost/secret/q3.pdf'],
+        [6, 'file:///secret/q3.pdf/..'],
+        [7, 'file:///public/.'],
+        [8, 'file:///%2E%2E/secret/q3.pdf'],
+        [9, 'file:///public/%2e%2e/secret/q3.pdf'],
+        [10, 'file:/secret/q3.pdf'],
+        [11, 'file:////secret/q3.pdf'],
+        [12, 'file:///public\\\\..\\\\secret\\\\q3.pdf'],
+        [13, 'file:///public%2F..%2Fsecret/q3.pdf'],
+        [14, ' file:///secret/q3.pdf'],
+        [15, 'https://EXAMPLE.com/admin/x'],
+        [16, 'https://example.com:443/admin/x'],
+        [17, 'https://user@example.com/admin/x'],
+        [18, 'https:example.com/admin/x'],
+        [19, 'file:///%7Esecret'],
+        [20, 'file:///public/%4'],
+        # controls: normal form passes, the rules decide
+        [21, 'file:///public/q3.pdf'],
+        [22, 'file:///public/a b%20c%C3%A9'],
+        [23, 'db://tables/x%2Fy'],
+        [24, 'file:///secret/q3.pdf'],
+        [25, 'file:///secret/q3.pdf']),
+    # without resource rules the URI is not looked at
+    "POST /norules\n" . ::rpc(26, 'resources/read', '{"uri":"file:///public/../secret/q3.pdf"}'),
+]
+--- more_headers eval
+[(::bearer('mcp:tools')) x 24, ::bearer('mcp:tools secret'), ::bearer('mcp:tools')]
+--- error_code eval
+[(400) x 20, 200, 200, 200, 403, 200, 200]
+--- response_body eval
+[
+    (map { ::rpc_error($_, -32602, 'Invalid params (resource URI not in normal form)') } 1 .. 20),
+    ::up(::rpc(21, 'resources/read', '{"uri":"file:///public/q3.pdf"}')),
+    ::up(::rpc(22, 'resources/read', '{"uri":"file:///public/a b%20c%C3%A9"}')),
+    ::up(::rpc(23, 'resources/read', '{"uri":"db://tables/x%2Fy"}')),
+    ::denied(24, 'mcp:tools secret'),
+    ::up(::rpc(25, 'resources/read', '{"uri":"file:///secret/q3.pdf"}')),
+    ::up(::rpc(26, 'resources/read', '{"uri":"file:///public/../secret/q3.pdf"}'), path => '/norules'),
+]
+--- grep_error_log eval: qr/mcp_oauth: resource URI .* is not in normal form: [^,]*|mcp_oauth: insufficient scope/
+--- grep_error_log_out
+mcp_oauth: resource URI "file:///public/../secret/q3.pdf" is not in normal form: dot segment
+mcp_oauth: resource URI "file:///./secret/q3.pdf" is not in normal form: dot segment
+mcp_oauth: resource URI "FILE:///secret/q3.pdf" is not in normal form: upper-case scheme
+mcp_oauth: resource URI "file:///%73ecret/q3.pdf" is not in normal form: percent-encoded unreserved character
+mcp_oauth: resource URI "file://localhost/secret/q3.pdf" is not in normal form: file: with "localhost" (write file:///)
+mcp_oauth: resource URI "file:///secret/q3.pdf/.." is not in normal form: dot segment
+mcp_oauth: resource URI "file:///public/." is not in normal form: dot segment
+mcp_oauth: resource URI "file:///%2E%2E/secret/q3.pdf" is not in normal form: percent-encoded unreserved character
+mcp_oauth: resource URI "file:///public/%2e%2e/secret/q3.pdf" is not in normal form: bad percent-encoding (hex digits must be upper case)
+mcp_oauth: resource URI "file:/secret/q3.pdf" is not in normal form: no "//" after the scheme
+mcp_oauth: resource URI "file:////secret/q3.pdf" is not in normal form: empty path segment
+mcp_oauth: resource URI "file:///public\..\secret\q3.pdf" is not in normal form: backslash
+mcp_oauth: resource URI "file:///public%2F..%2Fsecret/q3.pdf" is not in normal form: encoded slash
+mcp_oauth: resource URI " file:///secret/q3.pdf" is not in normal form: leading or trailing space
+mcp_oauth: resource URI "https://EXAMPLE.com/admin/x" is not in normal form: upper-case host
+mcp_oauth: resource URI "https://example.com:443/admin/x" is not in normal form: default port
+mcp_oauth: resource URI "https://user@example.com/admin/x" is not in normal form: user info
+mcp_oauth: resource URI "https:example.com/admin/x" is not in normal form: no "//" after the scheme
+mcp_oauth: resource URI "file:///%7Esecret" is not in normal form: percent-encoded unreserved character
+mcp_oauth: resource URI "file:///public/%4" is not in normal form: bad percent-encoding
+mcp_oauth: insufficient scope
+--- no_error_log
+[error]
+[warn]
+
+
+
+=== TEST 16: config error: a resource rule no normal-form URI could match (issue 18 item 6)
+--- config
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_resource_scope FILE:///secret/* secret;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_HARDENING_ECHO_PORT;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"mcp_oauth_resource_scope" rule "FILE:\/\/\/secret\/\*" is not a URI in normal form \(upper-case scheme\): no request could match it/

@@ -350,12 +350,7 @@ ngx_http_mcp_oauth_scan_params(ngx_http_mcp_oauth_scan_t *s,
                 return NGX_ERROR;
             }
 
-            /* a NUL would end the name early in some servers */
-
-            if (ngx_strlchr(out->data, out->data + out->len, '\0')) {
-                s->err = "Parse error (NUL in a name)";
-                return NGX_ERROR;
-            }
+            /* control characters: refused by the caller, with the id */
 
             if (kind == NGX_HTTP_MCP_OAUTH_P_NAME) {
                 msg->name_string = 1;

@@ -30,6 +30,8 @@ static ngx_int_t ngx_http_mcp_oauth_verify_evp(EVP_PKEY *pkey,
     const char *md, unsigned pss, u_char *sig, size_t siglen, ngx_str_t *tbs);
 static ngx_int_t ngx_http_mcp_oauth_claim_str(ngx_http_mcp_oauth_member_t *m,
     ngx_str_t *s);
+static ngx_int_t ngx_http_mcp_oauth_claim_ident(
+    ngx_http_mcp_oauth_member_t *m, ngx_str_t *s);
 static ngx_int_t ngx_http_mcp_oauth_claim_time(ngx_http_mcp_oauth_member_t *m,
     time_t *t);
 
@@ -534,17 +536,44 @@ ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
     c->has_iat = (rc == NGX_OK);
 
     ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_ISS], &c->iss);
-    ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_SUB], &c->sub);
     ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_SID], &c->sid);
+
+    /*
+     * The identities the upstream gets ($mcp_oauth_sub, $mcp_oauth_client_id)
+     * are strings without control characters, or the token is refused: a
+     * number would give an empty identity, and a control character would
+     * need an encoding that can collide with a printable string.
+     */
+
+    rc = ngx_http_mcp_oauth_claim_ident(&m[NGX_HTTP_MCP_OAUTH_CLAIM_SUB],
+                                        &c->sub);
+
+    if (rc == NGX_ERROR || rc == NGX_ABORT) {
+        *err = (rc == NGX_ERROR) ? "sub is not a string"
+                                 : "sub holds a control character";
+        return NGX_ERROR;
+    }
 
     /* RFC 9068 §2.2 client_id; "azp" from IAMs that follow OpenID instead */
 
-    if (ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_CLIENT_ID],
-                                     &c->client_id)
-        != NGX_OK)
-    {
-        ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_AZP],
-                                     &c->client_id);
+    rc = ngx_http_mcp_oauth_claim_ident(&m[NGX_HTTP_MCP_OAUTH_CLAIM_CLIENT_ID],
+                                        &c->client_id);
+
+    if (rc == NGX_ERROR || rc == NGX_ABORT) {
+        *err = (rc == NGX_ERROR) ? "client_id is not a string"
+                                 : "client_id holds a control character";
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        rc = ngx_http_mcp_oauth_claim_ident(&m[NGX_HTTP_MCP_OAUTH_CLAIM_AZP],
+                                            &c->client_id);
+
+        if (rc == NGX_ERROR || rc == NGX_ABORT) {
+            *err = (rc == NGX_ERROR) ? "azp is not a string"
+                                     : "azp holds a control character";
+            return NGX_ERROR;
+        }
     }
 
     /* aud: a string or an array of strings (RFC 7519 §4.1.3) */
@@ -740,6 +769,39 @@ ngx_http_mcp_oauth_claim_str(ngx_http_mcp_oauth_member_t *m, ngx_str_t *s)
 {
     if (m->type != NGX_HTTP_MCP_OAUTH_JSON_STRING) {
         return NGX_DECLINED;
+    }
+
+    *s = m->value;
+
+    return NGX_OK;
+}
+
+
+/*
+ * NGX_OK: a string without control characters (U+0000..U+001F, U+007F);
+ * NGX_DECLINED: absent; NGX_ERROR: not a string; NGX_ABORT: a string with
+ * a control character.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_claim_ident(ngx_http_mcp_oauth_member_t *m, ngx_str_t *s)
+{
+    u_char  *p, *last;
+
+    if (m->type == 0) {
+        return NGX_DECLINED;
+    }
+
+    if (m->type != NGX_HTTP_MCP_OAUTH_JSON_STRING) {
+        return NGX_ERROR;
+    }
+
+    last = m->value.data + m->value.len;
+
+    for (p = m->value.data; p < last; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            return NGX_ABORT;
+        }
     }
 
     *s = m->value;

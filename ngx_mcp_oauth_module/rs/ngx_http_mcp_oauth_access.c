@@ -319,6 +319,29 @@ ngx_http_mcp_oauth_check_scopes(ngx_http_request_t *r,
 {
     ngx_int_t  rc;
 
+    /*
+     * JSON-RPC messages are POSTed (MCP Streamable HTTP); the per-call rules
+     * read POST bodies only, so a body sent with another method (a PUT, or a
+     * GET with a body) would reach an upstream that routes every method to
+     * its handler with the baseline scope checked alone.
+     */
+
+    if (r->method != NGX_HTTP_POST && mlcf->jsonrpc
+        && (r->headers_in.content_length_n > 0 || r->headers_in.chunked))
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp_oauth: a %V request with a body; JSON-RPC "
+                      "messages are sent with POST", &r->method_name);
+
+        ngx_str_set(&ctx->error, "request body not allowed with this method");
+
+        if (ngx_http_mcp_oauth_add_header(r, "Allow", "POST") != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
     if (r->method == NGX_HTTP_POST && mlcf->jsonrpc) {
         /* the baseline and what the JSON-RPC call needs, in one answer */
 

@@ -51,6 +51,8 @@ static ngx_int_t ngx_http_mcp_oauth_forbidden(ngx_http_request_t *r,
 static u_char *ngx_http_mcp_oauth_rpc_error_json(u_char *p, ngx_str_t *id,
     ngx_int_t code, ngx_str_t *message, ngx_str_t *scope);
 static ngx_uint_t ngx_http_mcp_oauth_is(ngx_str_t *s, const char *text);
+static ngx_uint_t ngx_http_mcp_oauth_ctl(ngx_str_t *s);
+static ngx_uint_t ngx_http_mcp_oauth_batch_version(ngx_http_request_t *r);
 
 
 /*
@@ -261,7 +263,9 @@ ngx_http_mcp_oauth_rpc_parse(ngx_http_request_t *r,
 
     msg = msgs->elts;
 
-    if (!msg->method_string) {
+    /* what the access check refuses names nothing (limit_req keys) */
+
+    if (!msg->method_string || ngx_http_mcp_oauth_ctl(&msg->method)) {
         return NGX_OK;
     }
 
@@ -269,12 +273,12 @@ ngx_http_mcp_oauth_rpc_parse(ngx_http_request_t *r,
 
     if ((ngx_http_mcp_oauth_is(&msg->method, "tools/call")
          || ngx_http_mcp_oauth_is(&msg->method, "prompts/get"))
-        && msg->name_string)
+        && msg->name_string && !ngx_http_mcp_oauth_ctl(&msg->name))
     {
         ctx->tool = msg->name;
 
     } else if (ngx_http_mcp_oauth_is(&msg->method, "resources/read")
-               && msg->uri_string)
+               && msg->uri_string && !ngx_http_mcp_oauth_ctl(&msg->uri))
     {
         ctx->tool = msg->uri;
     }
@@ -335,6 +339,28 @@ ngx_http_mcp_oauth_jsonrpc(ngx_http_request_t *r,
                                            "Invalid Request");
     }
 
+    /*
+     * MCP 2025-06-18 removed batches: a client that says it speaks that
+     * revision or a later one sends none, and the JSON-RPC variables (which
+     * name the first message) must not be bent by one.  Without the header
+     * the client speaks 2025-03-26 (Streamable HTTP, "Protocol Version
+     * Header"), which has them.
+     */
+
+    if (ctx->batch && !mlcf->batch) {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL,
+                                        NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
+                                        "Invalid Request (batches are not "
+                                        "accepted here)");
+    }
+
+    if (ctx->batch && !ngx_http_mcp_oauth_batch_version(r)) {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL,
+                                        NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
+                                        "Invalid Request (no batches in "
+                                        "this MCP-Protocol-Version)");
+    }
+
     need = ngx_array_create(r->pool, 4, sizeof(ngx_str_t));
     if (need == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -376,6 +402,7 @@ ngx_http_mcp_oauth_message(ngx_http_request_t *r,
     ngx_http_mcp_oauth_msg_t *msg, ngx_http_mcp_oauth_headers_t *hdr,
     ngx_array_t *need)
 {
+    char       *why;
     ngx_str_t  *id, *name;
 
     id = msg->has_id ? &msg->id : NULL;
@@ -409,6 +436,28 @@ ngx_http_mcp_oauth_message(ngx_http_request_t *r,
                                            "Invalid Request");
     }
 
+    /*
+     * A NUL or another control character would end or bend the string in
+     * some servers ("tools/call\u0000" run as tools/call): refused in every
+     * member the decision reads, whatever the method.
+     */
+
+    if (ngx_http_mcp_oauth_ctl(&msg->method)) {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
+                                        NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
+                                        "Invalid Request (control character "
+                                        "in method)");
+    }
+
+    if ((msg->name_string && ngx_http_mcp_oauth_ctl(&msg->name))
+        || (msg->uri_string && ngx_http_mcp_oauth_ctl(&msg->uri)))
+    {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
+                                            NGX_HTTP_MCP_OAUTH_INVALID_PARAMS,
+                                            "Invalid params (control "
+                                            "character in name or uri)");
+    }
+
     /* tools/call and prompts/get name a tool or prompt, resources/read a URI */
 
     name = NULL;
@@ -421,6 +470,25 @@ ngx_http_mcp_oauth_message(ngx_http_request_t *r,
 
     } else if (ngx_http_mcp_oauth_is(&msg->method, "resources/read")) {
         name = msg->uri_string && msg->uri.len ? &msg->uri : NULL;
+
+        /* rules compare the URI as sent: one spelling per resource */
+
+        if (name && mlcf->resources) {
+            why = ngx_http_mcp_oauth_uri_abnormal(name);
+
+            if (why) {
+                ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                              "mcp_oauth: resource URI \"%V\" is not in "
+                              "normal form: %s", name, why);
+
+                return ngx_http_mcp_oauth_rpc_error(r, ctx,
+                                          NGX_HTTP_BAD_REQUEST, id,
+                                          NGX_HTTP_MCP_OAUTH_INVALID_PARAMS,
+                                          "Invalid params (resource URI not "
+                                          "in normal form)");
+            }
+        }
+
         goto named;
     }
 
@@ -789,4 +857,66 @@ ngx_http_mcp_oauth_is(ngx_str_t *s, const char *text)
     len = ngx_strlen(text);
 
     return s->len == len && ngx_strncmp(s->data, text, len) == 0;
+}
+
+
+/* U+0000..U+001F or U+007F */
+
+static ngx_uint_t
+ngx_http_mcp_oauth_ctl(ngx_str_t *s)
+{
+    u_char  *p, *last;
+
+    last = s->data + s->len;
+
+    for (p = s->data; p < last; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Whether the request's MCP-Protocol-Version has batches: none given (the
+ * client speaks 2025-03-26), or one date before 2025-06-18.  A repeated or
+ * malformed header has none.
+ */
+
+static ngx_uint_t
+ngx_http_mcp_oauth_batch_version(ngx_http_request_t *r)
+{
+    u_char           *p;
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h;
+
+    if (ngx_http_mcp_oauth_header_count(r, "MCP-Protocol-Version") > 1) {
+        return 0;
+    }
+
+    h = ngx_http_mcp_oauth_header_in(r, "MCP-Protocol-Version");
+    if (h == NULL) {
+        return 1;
+    }
+
+    p = h->value.data;
+
+    if (h->value.len != sizeof("YYYY-MM-DD") - 1) {
+        return 0;
+    }
+
+    for (i = 0; i < h->value.len; i++) {
+        if (i == 4 || i == 7) {
+            if (p[i] != '-') {
+                return 0;
+            }
+
+        } else if (p[i] < '0' || p[i] > '9') {
+            return 0;
+        }
+    }
+
+    return ngx_strncmp(p, "2025-06-18", h->value.len) < 0;
 }

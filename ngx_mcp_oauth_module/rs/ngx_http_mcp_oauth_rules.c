@@ -16,6 +16,7 @@ static ngx_int_t ngx_http_mcp_oauth_rule_cmp(const void *one, const void *two);
 static ngx_http_mcp_oauth_rule_t *ngx_http_mcp_oauth_rules_search(
     ngx_http_mcp_oauth_rule_t *rules, ngx_uint_t n, u_char *name, size_t len);
 static ngx_int_t ngx_http_mcp_oauth_len_cmp(const void *one, const void *two);
+static ngx_uint_t ngx_http_mcp_oauth_hex(u_char c);
 
 
 ngx_int_t
@@ -125,6 +126,7 @@ ngx_http_mcp_oauth_rules_t *
 ngx_http_mcp_oauth_rules_compile(ngx_conf_t *cf, ngx_array_t *rules,
     const char *directive)
 {
+    char                        *why;
     size_t                      *len;
     ngx_uint_t                   i, n;
     ngx_http_mcp_oauth_rule_t   *rule, *exact, *prefix;
@@ -146,6 +148,24 @@ ngx_http_mcp_oauth_rules_compile(ngx_conf_t *cf, ngx_array_t *rules,
     }
 
     for (i = 0; i < rules->nelts; i++) {
+
+        /* requests must spell URIs in normal form: so must the rules */
+
+        if (!rule[i].dflt && rule[i].name.len
+            && ngx_strcmp(directive, "mcp_oauth_resource_scope") == 0)
+        {
+            why = ngx_http_mcp_oauth_uri_abnormal(&rule[i].name);
+
+            if (why) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"%s\" rule \"%V%s\" is not a URI in "
+                                   "normal form (%s): no request could "
+                                   "match it", directive, &rule[i].name,
+                                   rule[i].prefix ? "*" : "", why);
+                return NULL;
+            }
+        }
+
         if (rule[i].dflt) {
             if (rs->dflt) {
                 rule = &rule[i];
@@ -301,4 +321,305 @@ ngx_http_mcp_oauth_len_cmp(const void *one, const void *two)
     /* longest first */
 
     return (*a < *b) ? 1 : ((*a > *b) ? -1 : 0);
+}
+
+
+/*
+ * Resource rules compare the URI as sent, so every spelling a server would
+ * resolve to the same resource must be refused but one: "file:///a/../s",
+ * "file:///%73", "FILE:///s", "file://localhost/s" and "file:/s" all read
+ * file:///s in Node (new URL() and fileURLToPath()).  Refused here:
+ *
+ *   - an upper-case scheme, a scheme of http, https, ws, wss, ftp or file
+ *     without "//" (WHATWG reads "file:/s" and "https:h/p" as "//" ones);
+ *   - in the authority: an upper-case, non-ASCII or dot-ended host of those
+ *     schemes, user info or a default port of those, an empty port, and the
+ *     "localhost" of file:;
+ *   - in the path: "." and ".." segments, empty segments ("//"), and a
+ *     "\" (a "/" to WHATWG parsers); %2F and %5C in a file: path;
+ *   - anywhere: a "%" not followed by two upper-case hex digits, a
+ *     percent-encoded unreserved character (%41 is "A": RFC 3986 §6.2.2.2),
+ *     leading or trailing spaces.
+ */
+
+char *
+ngx_http_mcp_oauth_uri_abnormal(ngx_str_t *uri)
+{
+    u_char      *p, *last, *scheme_end, *auth, *auth_end, *host, *path;
+    u_char      *seg, c, d;
+    size_t       slen;
+    ngx_str_t   *port;
+    ngx_uint_t   i, special, file, hi, lo;
+
+    static struct {
+        ngx_str_t  scheme;
+        ngx_str_t  port;
+    } specials[] = {
+        { ngx_string("file"), ngx_null_string },
+        { ngx_string("http"), ngx_string("80") },
+        { ngx_string("https"), ngx_string("443") },
+        { ngx_string("ws"), ngx_string("80") },
+        { ngx_string("wss"), ngx_string("443") },
+        { ngx_string("ftp"), ngx_string("21") }
+    };
+
+    port = NULL;
+
+    p = uri->data;
+    last = p + uri->len;
+
+    if (uri->len == 0) {
+        return "empty";
+    }
+
+    if (p[0] == ' ' || last[-1] == ' ') {
+        return "leading or trailing space";
+    }
+
+    /* percent-encodings: two upper-case hex digits, never of unreserved */
+
+    for ( /* void */ ; p < last; p++) {
+        if (*p != '%') {
+            continue;
+        }
+
+        if (last - p < 3) {
+            return "bad percent-encoding";
+        }
+
+        hi = ngx_http_mcp_oauth_hex(p[1]);
+        lo = ngx_http_mcp_oauth_hex(p[2]);
+
+        if (hi > 15 || lo > 15
+            || (p[1] >= 'a' && p[1] <= 'f') || (p[2] >= 'a' && p[2] <= 'f'))
+        {
+            return "bad percent-encoding (hex digits must be upper case)";
+        }
+
+        c = (u_char) (hi * 16 + lo);
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+            || (c >= '0' && c <= '9')
+            || c == '-' || c == '.' || c == '_' || c == '~')
+        {
+            return "percent-encoded unreserved character";
+        }
+
+        p += 2;
+    }
+
+    /* scheme ":" */
+
+    p = uri->data;
+    scheme_end = NULL;
+
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) {
+        for (p++; p < last; p++) {
+            c = *p;
+
+            if (c == ':') {
+                scheme_end = p;
+                break;
+            }
+
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                  || (c >= '0' && c <= '9') || c == '+' || c == '-'
+                  || c == '.'))
+            {
+                break;
+            }
+        }
+    }
+
+    special = 0;
+    file = 0;
+
+    if (scheme_end == NULL) {
+        /* no scheme: a relative reference, its path is all there is */
+        path = uri->data;
+        goto path;
+    }
+
+    for (p = uri->data; p < scheme_end; p++) {
+        if (*p >= 'A' && *p <= 'Z') {
+            return "upper-case scheme";
+        }
+    }
+
+    slen = scheme_end - uri->data;
+
+    /* the schemes WHATWG URL parsers treat specially, their default ports */
+
+    for (i = 0; i < sizeof(specials) / sizeof(specials[0]); i++) {
+        if (slen == specials[i].scheme.len
+            && ngx_strncmp(uri->data, specials[i].scheme.data, slen) == 0)
+        {
+            special = 1;
+            port = &specials[i].port;
+            break;
+        }
+    }
+
+    file = special && port->len == 0;
+
+    p = scheme_end + 1;
+
+    if (last - p < 2 || p[0] != '/' || p[1] != '/') {
+        if (special) {
+            return "no \"//\" after the scheme";
+        }
+
+        path = p;
+        goto path;
+    }
+
+    /* the authority: [ userinfo "@" ] host [ ":" port ] */
+
+    auth = p + 2;
+
+    for (auth_end = auth; auth_end < last; auth_end++) {
+        c = *auth_end;
+
+        if (c == '/' || c == '?' || c == '#') {
+            break;
+        }
+
+        if (c == '\\') {
+            return "backslash";
+        }
+    }
+
+    host = auth;
+
+    for (p = auth; p < auth_end; p++) {
+        if (*p == '@') {
+            if (special) {
+                return "user info";
+            }
+
+            host = p + 1;
+        }
+    }
+
+    /* the port: after the last ":" that is not inside an IPv6 literal */
+
+    p = auth_end;
+
+    for (seg = auth_end; seg > host; seg--) {
+        if (seg[-1] == ']') {
+            break;
+        }
+
+        if (seg[-1] == ':') {
+            p = seg - 1;
+            break;
+        }
+    }
+
+    if (p < auth_end) {
+        /* p at ":" */
+
+        if (p + 1 == auth_end) {
+            return "empty port";
+        }
+
+        slen = auth_end - (p + 1);
+
+        if (special && port->len && slen == port->len
+            && ngx_strncmp(p + 1, port->data, slen) == 0)
+        {
+            return "default port";
+        }
+    }
+
+    /* RFC 3986 §6.2.2.1: the host is case-insensitive in every scheme */
+
+    for (seg = host; seg < p; seg++) {
+        if (*seg >= 'A' && *seg <= 'Z') {
+            return "upper-case host";
+        }
+
+        if (special && *seg >= 0x80) {
+            return "non-ASCII host";
+        }
+    }
+
+    if (special) {
+
+        if (p > host && p[-1] == '.') {
+            return "host ends with a dot";
+        }
+    }
+
+    if (file && p - host == 9 && ngx_strncmp(host, "localhost", 9) == 0) {
+        return "file: with \"localhost\" (write file:///)";
+    }
+
+    path = auth_end;
+
+path:
+
+    /* segments, up to the query or the fragment */
+
+    seg = path;
+
+    for (p = path; /* void */ ; p++) {
+
+        if (p < last && *p == '\\') {
+            return "backslash";
+        }
+
+        if (file && p + 2 < last && p[0] == '%'
+            && ((p[1] == '2' && p[2] == 'F') || (p[1] == '5' && p[2] == 'C')))
+        {
+            return "encoded slash";
+        }
+
+        if (p < last && *p != '/' && *p != '?' && *p != '#') {
+            continue;
+        }
+
+        /* a segment ends at p */
+
+        if (p - seg == 1 && seg[0] == '.') {
+            return "dot segment";
+        }
+
+        if (p - seg == 2 && seg[0] == '.' && seg[1] == '.') {
+            return "dot segment";
+        }
+
+        if (p == last || *p != '/') {
+            break;
+        }
+
+        /* an empty segment: "//" in the path (not the first "/") */
+
+        d = (p > path) ? p[-1] : 0;
+
+        if (d == '/') {
+            return "empty path segment";
+        }
+
+        seg = p + 1;
+    }
+
+    return NULL;
+}
+
+
+static ngx_uint_t
+ngx_http_mcp_oauth_hex(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return 16;
 }

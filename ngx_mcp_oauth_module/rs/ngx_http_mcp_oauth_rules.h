@@ -47,6 +47,12 @@ ngx_http_mcp_oauth_rules_t *ngx_http_mcp_oauth_rules_compile(ngx_conf_t *cf,
 ngx_array_t *ngx_http_mcp_oauth_rules_find(ngx_http_mcp_oauth_rules_t *rules,
     u_char *name, size_t len);
 
+/*
+ * NULL: the URI is in the normal form resource rules are matched in (RFC
+ * 3986 §6.2.2, and what WHATWG URL parsers would rewrite); else why not.
+ */
+char *ngx_http_mcp_oauth_uri_abnormal(ngx_str_t *uri);
+
 /* "a b c" tokens as scope strings, checked against RFC 6749 §3.3 */
 ngx_int_t ngx_http_mcp_oauth_scope_token(ngx_str_t *s);
 
