@@ -560,7 +560,7 @@ mcp_oauth: unknown kid
 --- error_log eval
 qr/\[error\] .*mcp_oauth: JWKS fetch from "\/_jwks" failed \(status 200\): document larger than subrequest_output_buffer_size/
 --- no_error_log eval
-qr/\[warn\] .*mcp_oauth/
+qr/\[warn\] .*mcp_oauth: /
 
 
 
@@ -603,7 +603,7 @@ mcp_oauth: JWKS fetch from "\/_jwks" failed \(status \d+\): [^\n]+; keeping the 
 --- error_log eval
 qr/\[error\] .*mcp_oauth: JWKS fetch from "\/_jwks" failed \(status 200\): document larger than subrequest_output_buffer_size/
 --- no_error_log eval
-qr/\[warn\] .*mcp_oauth/
+qr/\[warn\] .*mcp_oauth: /
 
 
 
