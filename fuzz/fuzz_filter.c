@@ -130,8 +130,22 @@ ngx_http_mcp_oauth_header_remove(ngx_http_request_t *r, ngx_table_elt_t *elt)
 }
 
 
-/* by name: -I ngx_mcp_oauth_module (and so llvm-cov sees the real path) */
+/* by name: -I ngx_mcp_oauth_module/rs (and so llvm-cov sees the real path) */
 #include "ngx_http_mcp_oauth_filter.c"
+
+
+/*
+ * The filter hands a subrequest's answer to the capture of
+ * base/ngx_http_mcp_oauth_http.c: never here, where no subrequest is made.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_capture_body(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_capture_t *cap, ngx_chain_t *in)
+{
+    fprintf(stderr, "a subrequest's answer in a fuzz harness\n");
+    abort();
+}
 
 
 /* the end of the filter chain: what would go to the client */

@@ -284,9 +284,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = sep ? sep + 1 : last;
     }
 
-    check_consent(pool, f, flags & 1);
+    check_consent(pool, f, (flags & 1) != 0);
     check_message(pool, f);
-    check_redirect(pool, f, flags & 2);
+    check_redirect(pool, f, (flags & 2) != 0);
 
     ngx_destroy_pool(pool);
     mcp_fuzz_input_done(in, data, size);

@@ -65,25 +65,6 @@ ngx_log_error_core(ngx_uint_t level, ngx_log_t *log, ngx_err_t err,
 
 
 /*
- * Referred to by module files that harnesses compile whole (the filter's
- * ngx_http_mcp_oauth_capture_subrequest()), never called by them: no
- * subrequest is made outside nginx.
- */
-
-ngx_str_t  ngx_http_core_get_method = { 3, (u_char *) "GET" };
-
-
-ngx_int_t
-ngx_http_subrequest(ngx_http_request_t *r, ngx_str_t *uri, ngx_str_t *args,
-    ngx_http_request_t **psr, ngx_http_post_subrequest_t *ps,
-    ngx_uint_t flags)
-{
-    fprintf(stderr, "ngx_http_subrequest() called in a fuzz harness\n");
-    abort();
-}
-
-
-/*
  * UndefinedBehaviorSanitizer: harnesses are built with recoverable checks
  * (-fsanitize-recover=undefined) so that fuzz/ubsan.supp can suppress
  * reports already known and reported; any other report still ends the run

@@ -405,8 +405,11 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
 };
 
 
+static ngx_int_t ngx_http_mcp_oauth_preconfiguration(ngx_conf_t *cf);
+
+
 static ngx_http_module_t  ngx_http_mcp_oauth_module_ctx = {
-    ngx_http_mcp_oauth_add_variables,      /* preconfiguration */
+    ngx_http_mcp_oauth_preconfiguration,   /* preconfiguration */
     ngx_http_mcp_oauth_init,               /* postconfiguration */
 
     ngx_http_mcp_oauth_create_main_conf,   /* create main configuration */
@@ -1014,6 +1017,21 @@ ngx_http_mcp_oauth_check_url(ngx_str_t *url)
         {
             return NGX_ERROR;
         }
+    }
+
+    return NGX_OK;
+}
+
+
+/* the variables of both halves */
+
+static ngx_int_t
+ngx_http_mcp_oauth_preconfiguration(ngx_conf_t *cf)
+{
+    if (ngx_http_mcp_oauth_add_variables(cf) != NGX_OK
+        || ngx_http_mcp_oauth_as_add_variables(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     return NGX_OK;

@@ -157,6 +157,8 @@ ngx_int_t ngx_http_mcp_oauth_jwks_remote_keys(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_jwks_remote_t *rm,
     ngx_uint_t unknown_kid, ngx_http_mcp_oauth_keyset_t **keys);
 
+ngx_int_t ngx_http_mcp_oauth_capture_body(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_capture_t *cap, ngx_chain_t *in);
 ngx_http_mcp_oauth_capture_t *ngx_http_mcp_oauth_capture(
     ngx_http_request_t *sr);
 ngx_http_request_t *ngx_http_mcp_oauth_capture_subrequest(

@@ -602,6 +602,10 @@ ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
     ascf->issuer = *(ngx_str_t *) mlcf->issuers->elts;
     ascf->base = ascf->issuer;
 
+    /* what the resource server asks of this one: revocations */
+    ascf->issued.issuer = ascf->issuer;
+    ascf->issued.zone = ascf->zone;
+
     if (ascf->base.data[ascf->base.len - 1] == '/') {
         ascf->base.len--;
     }

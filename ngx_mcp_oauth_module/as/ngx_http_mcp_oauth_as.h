@@ -16,6 +16,7 @@
 
 #include "ngx_http_mcp_oauth_jwks.h"
 #include "ngx_http_mcp_oauth_page.h"
+#include "ngx_http_mcp_oauth_state.h"
 
 
 /* client authentication at /token and /revoke (RFC 7591 §2) */
@@ -67,6 +68,7 @@ typedef struct {
 
 
 typedef struct {
+    ngx_http_mcp_oauth_issued_t   issued;      /* first: read by rs/ */
     ngx_http_mcp_oauth_signer_t  *signer;      /* set: the server is an AS */
     ngx_array_t                  *scopes;      /* scopes_supported */
     ngx_array_t                  *rule_scopes; /* named by the locations */
@@ -193,16 +195,6 @@ enum {
 };
 
 
-/* entries of the state zone */
-enum {
-    NGX_HTTP_MCP_OAUTH_ENTRY_CODE = 1,
-    NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
-    NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED,
-    NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT,
-    NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT
-};
-
-
 extern ngx_module_t  ngx_http_mcp_oauth_module;
 
 
@@ -265,34 +257,13 @@ ngx_int_t ngx_http_mcp_oauth_seal(ngx_pool_t *pool, u_char *key,
     ngx_str_t *plain, ngx_str_t *sealed);
 ngx_int_t ngx_http_mcp_oauth_unseal(ngx_pool_t *pool, u_char *key,
     ngx_str_t *sealed, ngx_str_t *plain);
-void ngx_http_mcp_oauth_sha256(ngx_str_t *prefix, ngx_str_t *value,
-    u_char *digest);
 void ngx_http_mcp_oauth_server_key(ngx_str_t *prefix,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *value, u_char *digest);
 ngx_int_t ngx_http_mcp_oauth_b64url(ngx_pool_t *pool, u_char *data,
     size_t len, ngx_str_t *out);
 
-/* the state zone (state/ngx_http_mcp_oauth_state.c) */
-ngx_shm_zone_t *ngx_http_mcp_oauth_store_zone(ngx_conf_t *cf, ngx_str_t *name,
-    size_t size);
-ngx_int_t ngx_http_mcp_oauth_store_put(ngx_shm_zone_t *zone, u_char *key,
-    ngx_uint_t type, time_t expires, ngx_str_t *data, ngx_log_t *log);
-ngx_int_t ngx_http_mcp_oauth_store_swap(ngx_shm_zone_t *zone, u_char *key,
-    ngx_uint_t type, time_t expires, ngx_str_t *old, ngx_str_t *data,
-    ngx_log_t *log);
-void ngx_http_mcp_oauth_store_delete(ngx_shm_zone_t *zone, u_char *key);
-ngx_int_t ngx_http_mcp_oauth_store_get(ngx_shm_zone_t *zone, u_char *key,
-    ngx_uint_t type, ngx_pool_t *pool, ngx_str_t *data, ngx_uint_t use);
-ngx_uint_t ngx_http_mcp_oauth_store_revocations(ngx_shm_zone_t *zone);
-ngx_int_t ngx_http_mcp_oauth_record_add(ngx_pool_t *pool, ngx_str_t *rec,
-    ngx_str_t *fields, ngx_uint_t n);
-ngx_int_t ngx_http_mcp_oauth_record_get(ngx_str_t *rec, ngx_str_t *fields,
-    ngx_uint_t n);
-
 /* grants (ngx_http_mcp_oauth_token_endpoint.c) */
 ngx_int_t ngx_http_mcp_oauth_revoke_grant(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid);
-ngx_int_t ngx_http_mcp_oauth_revoked(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid);
 
 /* what clients send (..._as_parse.c) */
@@ -320,8 +291,7 @@ ngx_int_t ngx_http_mcp_oauth_loopback(ngx_str_t *uri, ngx_str_t *rest);
 ngx_int_t ngx_http_mcp_oauth_redirect_match(ngx_http_mcp_oauth_client_t *c,
     ngx_str_t *uri);
 ngx_int_t ngx_http_mcp_oauth_register_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_mcp_oauth_variable_document_url(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
+ngx_int_t ngx_http_mcp_oauth_as_add_variables(ngx_conf_t *cf);
 
 /* the authorization endpoint (..._authorize.c) */
 ngx_int_t ngx_http_mcp_oauth_authorize_handler(ngx_http_request_t *r);

@@ -17,6 +17,10 @@
 #include "ngx_http_mcp_oauth_as.h"
 
 
+static ngx_int_t ngx_http_mcp_oauth_variable_document_url(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+
+
 #define NGX_HTTP_MCP_OAUTH_REGISTER_MAX  16384
 #define NGX_HTTP_MCP_OAUTH_SEALED        "mcp_"
 
@@ -587,6 +591,24 @@ ngx_http_mcp_oauth_document(ngx_http_request_t *r,
 /* $mcp_oauth_client_metadata_url: for the fetching location's proxy_pass */
 
 ngx_int_t
+ngx_http_mcp_oauth_as_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var;
+
+    static ngx_str_t  name = ngx_string("mcp_oauth_client_metadata_url");
+
+    var = ngx_http_add_variable(cf, &name, NGX_HTTP_VAR_NOCACHEABLE);
+    if (var == NULL) {
+        return NGX_ERROR;
+    }
+
+    var->get_handler = ngx_http_mcp_oauth_variable_document_url;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
 ngx_http_mcp_oauth_variable_document_url(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {

@@ -624,51 +624,6 @@ ngx_http_mcp_oauth_unseal(ngx_pool_t *pool, u_char *key, ngx_str_t *sealed,
 }
 
 
-/* a zone key: SHA-256 of the parts, each but the last followed by a NUL */
-
-static void
-ngx_http_mcp_oauth_sha256_parts(ngx_str_t **parts, ngx_uint_t n,
-    u_char *digest)
-{
-    ngx_uint_t   i;
-    EVP_MD_CTX  *md;
-
-    md = EVP_MD_CTX_new();
-
-    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-        goto failed;
-    }
-
-    for (i = 0; i < n; i++) {
-        if (EVP_DigestUpdate(md, parts[i]->data, parts[i]->len) != 1
-            || (i + 1 < n && EVP_DigestUpdate(md, "\0", 1) != 1))
-        {
-            goto failed;
-        }
-    }
-
-    if (EVP_DigestFinal_ex(md, digest, NULL) == 1) {
-        EVP_MD_CTX_free(md);
-        return;
-    }
-
-failed:
-
-    /* a key nothing else has: the lookup misses, the insert is lost */
-    ngx_memset(digest, 0xff, 32);
-    EVP_MD_CTX_free(md);
-}
-
-
-void
-ngx_http_mcp_oauth_sha256(ngx_str_t *prefix, ngx_str_t *value, u_char *digest)
-{
-    ngx_str_t  *parts[2] = { prefix, value };
-
-    ngx_http_mcp_oauth_sha256_parts(parts, 2, digest);
-}
-
-
 /* the key of what one server caches of "value" (servers may share a zone) */
 
 void

@@ -65,7 +65,6 @@ static ngx_int_t ngx_http_mcp_oauth_same(ngx_str_t *a, ngx_str_t *b);
 
 static ngx_str_t  ngx_http_mcp_oauth_code_prefix = ngx_string("code");
 static ngx_str_t  ngx_http_mcp_oauth_refresh_prefix = ngx_string("refresh");
-static ngx_str_t  ngx_http_mcp_oauth_sid_prefix = ngx_string("grant");
 
 
 ngx_int_t
@@ -404,7 +403,8 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
                                            "another client");
     }
 
-    if (ngx_http_mcp_oauth_revoked(r, ascf, &g[NGX_HTTP_MCP_OAUTH_G_SID])
+    if (ngx_http_mcp_oauth_state_revoked(ascf->zone,
+                                         &g[NGX_HTTP_MCP_OAUTH_G_SID])
         != NGX_DECLINED)
     {
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
@@ -1000,16 +1000,11 @@ ngx_http_mcp_oauth_revoke_grant(ngx_http_request_t *r,
     ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_refresh_prefix, sid, key);
     ngx_http_mcp_oauth_store_delete(ascf->zone, key);
 
-    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_sid_prefix, sid, key);
-
-    /* as long as any token of the grant may live */
-
-    rc = ngx_http_mcp_oauth_store_put(ascf->zone, key,
-                                      NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED,
-                                      ngx_time() + ngx_max(ascf->token_ttl,
-                                                           ascf->refresh_ttl),
-                                      NULL, r->connection->log);
-
+    rc = ngx_http_mcp_oauth_state_revoke(ascf->zone, sid,
+                                         ngx_time()
+                                         + ngx_max(ascf->token_ttl,
+                                                   ascf->refresh_ttl),
+                                         r->connection->log);
     if (rc == NGX_BUSY) {
         return NGX_OK;
     }
@@ -1020,26 +1015,4 @@ ngx_http_mcp_oauth_revoke_grant(ngx_http_request_t *r,
     }
 
     return rc;
-}
-
-
-/* NGX_OK: revoked; NGX_DECLINED: not (the common case costs no lock) */
-
-ngx_int_t
-ngx_http_mcp_oauth_revoked(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid)
-{
-    u_char  key[32];
-
-    if (sid->len == 0 || ascf->zone == NULL
-        || ngx_http_mcp_oauth_store_revocations(ascf->zone) == 0)
-    {
-        return NGX_DECLINED;
-    }
-
-    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_sid_prefix, sid, key);
-
-    return ngx_http_mcp_oauth_store_get(ascf->zone, key,
-                                        NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED,
-                                        r->pool, NULL, 0);
 }

@@ -10,7 +10,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_mcp_oauth_module.h"
-#include "ngx_http_mcp_oauth_as.h"
+#include "ngx_http_mcp_oauth_state.h"
 
 
 static ngx_int_t ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
@@ -21,7 +21,6 @@ static ngx_int_t ngx_http_mcp_oauth_unavailable(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx);
 static ngx_uint_t ngx_http_mcp_oauth_headers_named(ngx_http_request_t *r,
     const char *name, ngx_table_elt_t **first);
-static void ngx_http_mcp_oauth_ctx_cleanup(void *data);
 
 
 ngx_int_t
@@ -124,35 +123,6 @@ ngx_http_mcp_oauth_preaccess_handler(ngx_http_request_t *r)
 }
 
 
-ngx_http_mcp_oauth_ctx_t *
-ngx_http_mcp_oauth_ctx(ngx_http_request_t *r)
-{
-    ngx_pool_cleanup_t        *cln;
-    ngx_http_mcp_oauth_ctx_t  *ctx;
-
-    ctx = ngx_http_mcp_oauth_get_ctx(r);
-    if (ctx) {
-        return ctx;
-    }
-
-    /* found again after internal redirects, as the realip module does */
-
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_mcp_oauth_ctx_t));
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    ctx = cln->data;
-    ngx_memzero(ctx, sizeof(ngx_http_mcp_oauth_ctx_t));
-    cln->handler = ngx_http_mcp_oauth_ctx_cleanup;
-
-    ctx->request = r;
-    ngx_http_set_ctx(r, ctx, ngx_http_mcp_oauth_module);
-
-    return ctx;
-}
-
-
 /*
  * The token's signature and claims: from the verified-token cache when the
  * same token was verified with the same keys before, else decoded and
@@ -170,7 +140,7 @@ ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
     ngx_http_mcp_oauth_main_conf_t    *mmcf;
     ngx_http_mcp_oauth_cache_keys_t    keys;
     ngx_http_mcp_oauth_claims_conf_t   cc;
-    ngx_http_mcp_oauth_srv_conf_t     *ascf;
+    ngx_http_mcp_oauth_issued_t       *issued;
 
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_mcp_oauth_module);
     cache = mmcf->cache;
@@ -288,15 +258,16 @@ check:
                                        "invalid_token", err, NULL, NULL);
     }
 
-    /* a grant revoked at this node's authorization server (RFC 7009) */
+    /* a grant revoked at this server's authorization server (RFC 7009) */
 
-    ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
+    issued = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
 
-    if (ascf->signer && ctx->claims.sid.len
-        && ctx->claims.iss.len == ascf->issuer.len
-        && ngx_strncmp(ctx->claims.iss.data, ascf->issuer.data,
-                       ascf->issuer.len) == 0
-        && ngx_http_mcp_oauth_revoked(r, ascf, &ctx->claims.sid) == NGX_OK)
+    if (issued->issuer.len && ctx->claims.sid.len
+        && ctx->claims.iss.len == issued->issuer.len
+        && ngx_strncmp(ctx->claims.iss.data, issued->issuer.data,
+                       issued->issuer.len) == 0
+        && ngx_http_mcp_oauth_state_revoked(issued->zone, &ctx->claims.sid)
+           == NGX_OK)
     {
         return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                        "invalid_token", "token revoked",
@@ -406,31 +377,6 @@ ngx_http_mcp_oauth_unavailable(ngx_http_request_t *r,
 }
 
 
-ngx_http_mcp_oauth_ctx_t *
-ngx_http_mcp_oauth_get_ctx(ngx_http_request_t *r)
-{
-    ngx_pool_cleanup_t        *cln;
-    ngx_http_mcp_oauth_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_oauth_module);
-
-    if (ctx == NULL && (r->internal || r->filter_finalize)) {
-
-        /* module contexts are cleared on internal redirects */
-
-        for (cln = r->pool->cleanup; cln; cln = cln->next) {
-            if (cln->handler == ngx_http_mcp_oauth_ctx_cleanup) {
-                ctx = cln->data;
-                ngx_http_set_ctx(r, ctx, ngx_http_mcp_oauth_module);
-                break;
-            }
-        }
-    }
-
-    return ctx;
-}
-
-
 ngx_table_elt_t *
 ngx_http_mcp_oauth_header_in(ngx_http_request_t *r, const char *name)
 {
@@ -490,9 +436,3 @@ ngx_http_mcp_oauth_headers_named(ngx_http_request_t *r, const char *name,
     }
 }
 
-
-static void
-ngx_http_mcp_oauth_ctx_cleanup(void *data)
-{
-    /* only a marker to find the context again, nothing to free */
-}

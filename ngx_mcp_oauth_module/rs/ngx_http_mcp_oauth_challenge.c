@@ -170,57 +170,6 @@ ngx_http_mcp_oauth_deny(ngx_http_request_t *r, ngx_http_mcp_oauth_ctx_t *ctx,
 }
 
 
-ngx_int_t
-ngx_http_mcp_oauth_send_json(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_str_t *json)
-{
-    return ngx_http_mcp_oauth_send_body(r, status, "application/json", json);
-}
-
-
-ngx_int_t
-ngx_http_mcp_oauth_send_body(ngx_http_request_t *r, ngx_uint_t status,
-    const char *type, ngx_str_t *json)
-{
-    ngx_int_t    rc;
-    ngx_buf_t   *b;
-    ngx_chain_t  out;
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = json->len;
-    r->headers_out.content_type.data = (u_char *) type;
-    r->headers_out.content_type.len = ngx_strlen(type);
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    if (r->method == NGX_HTTP_HEAD || json->len == 0) {
-        r->header_only = 1;
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->pos = json->data;
-    b->last = json->data + json->len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
 static ngx_int_t
 ngx_http_mcp_oauth_set_header(ngx_http_request_t *r, ngx_str_t *key,
     ngx_str_t *value, ngx_table_elt_t **out)

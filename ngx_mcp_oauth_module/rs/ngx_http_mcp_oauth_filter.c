@@ -59,8 +59,6 @@ struct ngx_http_mcp_oauth_filter_s {
 
 
 static ngx_int_t ngx_http_mcp_oauth_filter_module_init(ngx_conf_t *cf);
-static ngx_int_t ngx_http_mcp_oauth_capture_body(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_capture_t *cap, ngx_chain_t *in);
 static ngx_int_t ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_oauth_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -137,113 +135,6 @@ ngx_http_mcp_oauth_filter_module_init(ngx_conf_t *cf)
 
     ngx_http_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = ngx_http_mcp_oauth_body_filter;
-
-    return NGX_OK;
-}
-
-
-/* the module's own subrequests (JWKS): the body stays here */
-
-ngx_http_mcp_oauth_capture_t *
-ngx_http_mcp_oauth_capture(ngx_http_request_t *sr)
-{
-    ngx_http_mcp_oauth_capture_t  *cap;
-
-    cap = ngx_pcalloc(sr->pool, sizeof(ngx_http_mcp_oauth_capture_t));
-    if (cap == NULL) {
-        return NULL;
-    }
-
-    ngx_http_set_ctx(sr, cap, ngx_http_mcp_oauth_filter_module);
-
-    return cap;
-}
-
-
-/*
- * A GET of its own through a location of the user's, its body collected
- * here: no client body, no client headers (as auth_request's).
- */
-
-ngx_http_request_t *
-ngx_http_mcp_oauth_capture_subrequest(ngx_http_request_t *r, ngx_str_t *uri,
-    ngx_str_t *args, ngx_http_post_subrequest_t *ps, ngx_uint_t flags)
-{
-    ngx_http_request_t  *sr;
-
-    if (ngx_http_subrequest(r, uri, args, &sr, ps, flags) != NGX_OK) {
-        return NULL;
-    }
-
-    sr->request_body = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
-    if (sr->request_body == NULL) {
-        return NULL;
-    }
-
-    sr->method = NGX_HTTP_GET;
-    sr->method_name = ngx_http_core_get_method;
-
-    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
-
-    if (ngx_list_init(&sr->headers_in.headers, r->pool, 1,
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK)
-    {
-        return NULL;
-    }
-
-    sr->headers_in.server = r->headers_in.server;
-    sr->headers_in.content_length_n = -1;
-    sr->headers_in.keep_alive_n = -1;
-
-    if (ngx_http_mcp_oauth_capture(sr) == NULL) {
-        return NULL;
-    }
-
-    return sr;
-}
-
-
-ngx_http_mcp_oauth_capture_t *
-ngx_http_mcp_oauth_capture_get(ngx_http_request_t *sr)
-{
-    return ngx_http_get_module_ctx(sr, ngx_http_mcp_oauth_filter_module);
-}
-
-
-static ngx_int_t
-ngx_http_mcp_oauth_capture_body(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_capture_t *cap, ngx_chain_t *in)
-{
-    u_char                    *data;
-    size_t                     size;
-    ngx_http_core_loc_conf_t  *clcf;
-
-    if (cap->max == 0) {
-        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-        cap->max = clcf->subrequest_output_buffer_size;
-
-        cap->data = ngx_pnalloc(r->pool, cap->max);
-        if (cap->data == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    for ( /* void */ ; in; in = in->next) {
-        size = in->buf->last - in->buf->pos;
-
-        if (cap->len + size > cap->max) {
-            cap->too_large = 1;
-        }
-
-        if (!cap->too_large) {
-            data = cap->data + cap->len;
-            ngx_memcpy(data, in->buf->pos, size);
-            cap->len += size;
-        }
-
-        in->buf->pos = in->buf->last;
-    }
 
     return NGX_OK;
 }

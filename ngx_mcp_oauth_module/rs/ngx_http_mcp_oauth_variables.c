@@ -10,7 +10,6 @@
 #include <jansson.h>
 
 #include "ngx_http_mcp_oauth_module.h"
-#include "ngx_http_mcp_oauth_as.h"
 
 
 #define NGX_HTTP_MCP_OAUTH_VAR_SUB        0
@@ -58,10 +57,6 @@ static ngx_http_variable_t  ngx_http_mcp_oauth_vars[] = {
 
     { ngx_string("mcp_oauth_tool"), NULL, ngx_http_mcp_oauth_variable,
       NGX_HTTP_MCP_OAUTH_VAR_TOOL, NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("mcp_oauth_client_metadata_url"), NULL,
-      ngx_http_mcp_oauth_variable_document_url, 0,
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("mcp_oauth_claim_"), NULL,
       ngx_http_mcp_oauth_claim_variable, 0,

@@ -12,9 +12,12 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <openssl/evp.h>
 
-#include "ngx_http_mcp_oauth_module.h"
-#include "ngx_http_mcp_oauth_as.h"
+#include "ngx_http_mcp_oauth_state.h"
+
+
+extern ngx_module_t  ngx_http_mcp_oauth_module;
 
 
 typedef struct {
@@ -611,4 +614,91 @@ ngx_http_mcp_oauth_record_get(ngx_str_t *rec, ngx_str_t *fields, ngx_uint_t n)
     }
 
     return NGX_OK;
+}
+
+
+/* a zone key: SHA-256 of the parts, each but the last followed by a NUL */
+
+void
+ngx_http_mcp_oauth_sha256_parts(ngx_str_t **parts, ngx_uint_t n,
+    u_char *digest)
+{
+    ngx_uint_t   i;
+    EVP_MD_CTX  *md;
+
+    md = EVP_MD_CTX_new();
+
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        goto failed;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (EVP_DigestUpdate(md, parts[i]->data, parts[i]->len) != 1
+            || (i + 1 < n && EVP_DigestUpdate(md, "\0", 1) != 1))
+        {
+            goto failed;
+        }
+    }
+
+    if (EVP_DigestFinal_ex(md, digest, NULL) == 1) {
+        EVP_MD_CTX_free(md);
+        return;
+    }
+
+failed:
+
+    /* a key nothing else has: the lookup misses, the insert is lost */
+    ngx_memset(digest, 0xff, 32);
+    EVP_MD_CTX_free(md);
+}
+
+
+void
+ngx_http_mcp_oauth_sha256(ngx_str_t *prefix, ngx_str_t *value, u_char *digest)
+{
+    ngx_str_t  *parts[2] = { prefix, value };
+
+    ngx_http_mcp_oauth_sha256_parts(parts, 2, digest);
+}
+
+
+/* revoked grants (their "sid"), as long as any token of theirs may live */
+
+static ngx_str_t  ngx_http_mcp_oauth_sid_prefix = ngx_string("grant");
+
+
+/* NGX_OK: revoked; NGX_BUSY: it was already; NGX_DECLINED: the zone is full */
+
+ngx_int_t
+ngx_http_mcp_oauth_state_revoke(ngx_shm_zone_t *zone, ngx_str_t *sid,
+    time_t expires, ngx_log_t *log)
+{
+    u_char  key[32];
+
+    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_sid_prefix, sid, key);
+
+    return ngx_http_mcp_oauth_store_put(zone, key,
+                                        NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED,
+                                        expires, NULL, log);
+}
+
+
+/* NGX_OK: revoked; NGX_DECLINED: not (the common case costs no lock) */
+
+ngx_int_t
+ngx_http_mcp_oauth_state_revoked(ngx_shm_zone_t *zone, ngx_str_t *sid)
+{
+    u_char  key[32];
+
+    if (sid->len == 0 || zone == NULL
+        || ngx_http_mcp_oauth_store_revocations(zone) == 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_sid_prefix, sid, key);
+
+    return ngx_http_mcp_oauth_store_get(zone, key,
+                                        NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED,
+                                        NULL, NULL, 0);
 }
