@@ -45,6 +45,10 @@ static ngx_conf_enum_t  ngx_http_mcp_oauth_iam_token_modes[] = {
 };
 
 
+static char *ngx_http_mcp_oauth_enable(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
 static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
 
     { ngx_string("mcp_oauth_token_cache"),
@@ -56,7 +60,7 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
 
     { ngx_string("mcp_oauth"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
+      ngx_http_mcp_oauth_enable,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mcp_oauth_loc_conf_t, enable),
       NULL },
@@ -552,6 +556,10 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     static ngx_str_t  remote_user = ngx_string("$remote_user");
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+
+    if (conf->enable_at.file == NULL) {
+        conf->enable_at = prev->enable_at;
+    }
     ngx_conf_merge_str_value(conf->resource, prev->resource, "");
     ngx_conf_merge_ptr_value(conf->issuers, prev->issuers, NULL);
     ngx_conf_merge_ptr_value(conf->jwks, prev->jwks, NULL);
@@ -660,32 +668,33 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         mmcf->used = 1;
 
         if (conf->resource.len == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"mcp_oauth on\" requires "
-                               "\"mcp_oauth_resource\"");
+            ngx_http_mcp_oauth_where_error(cf, &conf->enable_at,
+                                           "\"mcp_oauth on\" requires "
+                                           "\"mcp_oauth_resource\"");
             return NGX_CONF_ERROR;
         }
 
         if (conf->issuers == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"mcp_oauth on\" requires at least one "
-                               "\"mcp_oauth_issuer\"");
+            ngx_http_mcp_oauth_where_error(cf, &conf->enable_at,
+                                           "\"mcp_oauth on\" requires at "
+                                           "least one \"mcp_oauth_issuer\"");
             return NGX_CONF_ERROR;
         }
 
         if (conf->jwks == NULL && conf->jwks_remote == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"mcp_oauth on\" requires \"mcp_oauth_jwks\" "
-                               "or \"mcp_oauth_jwks_request\"");
+            ngx_http_mcp_oauth_where_error(cf, &conf->enable_at,
+                                           "\"mcp_oauth on\" requires "
+                                           "\"mcp_oauth_jwks\" or "
+                                           "\"mcp_oauth_jwks_request\"");
             return NGX_CONF_ERROR;
         }
     }
 
     if (conf->metadata) {
         if (conf->resource.len == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"mcp_oauth_metadata\" requires "
-                               "\"mcp_oauth_resource\"");
+            ngx_http_mcp_oauth_where_error(cf, &conf->metadata_at,
+                                           "\"mcp_oauth_metadata\" requires "
+                                           "\"mcp_oauth_resource\"");
             return NGX_CONF_ERROR;
         }
 
@@ -1035,4 +1044,50 @@ ngx_http_mcp_oauth_preconfiguration(ngx_conf_t *cf)
     }
 
     return NGX_OK;
+}
+
+
+/* "mcp_oauth on|off", remembering where, for the checks at merge time */
+
+static char *
+ngx_http_mcp_oauth_enable(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_oauth_loc_conf_t *mlcf = conf;
+
+    char  *rv;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+
+    if (rv == NGX_CONF_OK) {
+        ngx_http_mcp_oauth_where_set(&mlcf->enable_at, cf);
+    }
+
+    return rv;
+}
+
+
+/*
+ * A configuration error found at merge time, at the directive it is about
+ * (as the ssl module reports a missing certificate): nginx would name the
+ * end of the block being merged.
+ */
+
+void
+ngx_http_mcp_oauth_where_error(ngx_conf_t *cf, ngx_http_mcp_oauth_where_t *w,
+    const char *fmt, ...)
+{
+    u_char   msg[NGX_MAX_ERROR_STR], *p;
+    va_list  args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
+    va_end(args);
+
+    if (w->file == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%*s", p - msg, msg);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "%*s in %s:%ui", p - msg, msg,
+                  w->file, w->line);
 }

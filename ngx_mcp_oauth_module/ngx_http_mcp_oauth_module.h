@@ -26,6 +26,17 @@ typedef struct ngx_http_mcp_oauth_filter_s  ngx_http_mcp_oauth_filter_t;
 
 
 /* the body of a subrequest, collected by the filter module */
+/* where a directive was read: errors found at merge time name it */
+typedef struct {
+    u_char                            *file;
+    ngx_uint_t                         line;
+} ngx_http_mcp_oauth_where_t;
+
+#define ngx_http_mcp_oauth_where_set(w, cf)                                   \
+    (w)->file = (cf)->conf_file->file.name.data;                              \
+    (w)->line = (cf)->conf_file->line
+
+
 typedef struct {
     u_char                            *data;
     size_t                             len;
@@ -43,6 +54,8 @@ typedef struct {
 
 typedef struct {
     ngx_flag_t                         enable;
+    ngx_http_mcp_oauth_where_t         enable_at;   /* for late errors */
+    ngx_http_mcp_oauth_where_t         metadata_at;
     ngx_str_t                          resource;
     ngx_str_t                          metadata_url;     /* RFC 9728 §3.1 */
     ngx_array_t                       *issuers;          /* ngx_str_t */
@@ -169,6 +182,8 @@ ngx_http_mcp_oauth_capture_t *ngx_http_mcp_oauth_capture_get(
     ngx_http_request_t *sr);
 
 /* protected resource metadata (RFC 9728) */
+void ngx_http_mcp_oauth_where_error(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_where_t *w, const char *fmt, ...);
 char *ngx_http_mcp_oauth_metadata(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_mcp_oauth_metadata_build(ngx_conf_t *cf,

@@ -411,3 +411,50 @@ GET /mcp
 backend
 --- no_error_log
 [warn]
+
+
+
+=== TEST 30: a requirement found at merge time names the line of the directive it is about (it named the end of the http block)
+--- user_files
+>>> mcp.conf
+location = /mcp {
+    mcp_oauth_issuer https://auth.example.com;
+    mcp_oauth on;
+    mcp_oauth_jwks $TEST_NGINX_DATA/jwks/main.json;
+}
+--- config
+    include ../html/mcp.conf;
+--- must_die
+--- error_log eval
+qr{\[emerg\] .*"mcp_oauth on" requires "mcp_oauth_resource" in \S+/html/mcp\.conf:3$}
+
+
+
+=== TEST 31: inherited from the server, the line is the server's "mcp_oauth on"
+--- user_files
+>>> mcp.conf
+mcp_oauth on;
+mcp_oauth_resource https://mcp.example.com/mcp;
+location = /mcp {
+    mcp_oauth_jwks $TEST_NGINX_DATA/jwks/main.json;
+}
+--- config
+    include ../html/mcp.conf;
+--- must_die
+--- error_log eval
+qr{\[emerg\] .*"mcp_oauth on" requires at least one "mcp_oauth_issuer" in \S+/html/mcp\.conf:1$}
+
+
+
+=== TEST 32: mcp_oauth_metadata without a resource names its own line
+--- user_files
+>>> prm.conf
+location = /prm {
+
+    mcp_oauth_metadata;
+}
+--- config
+    include ../html/prm.conf;
+--- must_die
+--- error_log eval
+qr{\[emerg\] .*"mcp_oauth_metadata" requires "mcp_oauth_resource" in \S+/html/prm\.conf:3$}

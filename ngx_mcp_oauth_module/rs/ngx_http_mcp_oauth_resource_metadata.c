@@ -28,6 +28,7 @@ ngx_http_mcp_oauth_metadata(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     mlcf->metadata = 1;
+    ngx_http_mcp_oauth_where_set(&mlcf->metadata_at, cf);
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_mcp_oauth_metadata_handler;
