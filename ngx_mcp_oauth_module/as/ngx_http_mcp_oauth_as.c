@@ -578,7 +578,8 @@ ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
             return NGX_ERROR;
         }
 
-        ngx_memcpy(ngx_cpymem(zone.data, "mcp_oauth:", sizeof("mcp_oauth:") - 1),
+        ngx_memcpy(ngx_cpymem(zone.data, "mcp_oauth:",
+                              sizeof("mcp_oauth:") - 1),
                    ascf->name.data, ascf->name.len);
 
         ascf->zone = ngx_http_mcp_oauth_store_zone(cf, &zone, 1024 * 1024);

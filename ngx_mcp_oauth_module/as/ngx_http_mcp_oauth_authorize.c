@@ -23,6 +23,18 @@
 
 static ngx_int_t ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_oauth_authorize_client(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a);
+static ngx_int_t ngx_http_mcp_oauth_authorize_request(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a);
+static ngx_int_t ngx_http_mcp_oauth_authorize_user(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_authz_t *a,
+    ngx_uint_t *remember);
+static ngx_int_t ngx_http_mcp_oauth_authorize_decide(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a, ngx_uint_t remember);
 static ngx_int_t ngx_http_mcp_oauth_csrf(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_params_t *p,
     ngx_str_t *user, time_t ts, ngx_str_t *token);
@@ -114,24 +126,55 @@ ngx_http_mcp_oauth_authorize_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * /authorize in four steps: the client and where its answer goes (errors
+ * are pages: never redirect elsewhere), the request (errors go back to the
+ * client), the user, and the decision.  A step returns NGX_DECLINED to go
+ * on, else the answer.
+ */
+
 static ngx_int_t
 ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
 {
-    u_char                          key[32];
+    ngx_int_t                   rc;
+    ngx_uint_t                  remember;
+    ngx_http_mcp_oauth_authz_t  a;
+
+    ngx_memzero(&a, sizeof(ngx_http_mcp_oauth_authz_t));
+
+    rc = ngx_http_mcp_oauth_authorize_client(r, ascf, ctx, &a);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    rc = ngx_http_mcp_oauth_authorize_request(r, ascf, ctx, &a);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    rc = ngx_http_mcp_oauth_authorize_user(r, ascf, &a, &remember);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    return ngx_http_mcp_oauth_authorize_decide(r, ascf, ctx, &a, remember);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_authorize_client(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a)
+{
     ngx_int_t                       rc;
-    ngx_str_t                      *v, *reg, rest, allowed;
-    ngx_uint_t                      remember;
-    ngx_http_mcp_oauth_authz_t      a;
+    ngx_str_t                      *v, *reg, rest;
     ngx_http_mcp_oauth_client_t    *c;
     ngx_http_mcp_oauth_params_t    *p;
-    ngx_http_mcp_oauth_loc_conf_t  *mlcf;
 
     p = &ctx->params;
     v = p->v;
     c = &ctx->client;
-
-    ngx_memzero(&a, sizeof(ngx_http_mcp_oauth_authz_t));
 
     /* the client and the redirect URI first: never redirect elsewhere */
 
@@ -180,7 +223,7 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
                                            "application registered.");
         }
 
-        a.redirect = v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI];
+        a->redirect = v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI];
 
     } else {
         reg = c->redirect_uris->elts;
@@ -196,7 +239,7 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
                                            "redirect_uri.");
         }
 
-        a.redirect = reg[0];
+        a->redirect = reg[0];
     }
 
     /* a state the answer carries back: bounded, it travels sealed */
@@ -208,16 +251,34 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
                                        "1024 bytes.");
     }
 
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_authorize_request(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a)
+{
+    ngx_int_t                       rc;
+    ngx_str_t                      *v;
+    ngx_http_mcp_oauth_client_t    *c;
+    ngx_http_mcp_oauth_params_t    *p;
+
+    p = &ctx->params;
+    v = p->v;
+    c = &ctx->client;
+
     /* from here on, errors go back to the client (RFC 6749 §4.1.2.1) */
 
     if (p->repeated) {
-        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
                                            "invalid_request", NULL,
                                            "a parameter is repeated");
     }
 
     if (!ngx_http_mcp_oauth_has(p, NGX_HTTP_MCP_OAUTH_P_RESPONSE_TYPE)) {
-        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
                                            "invalid_request", NULL,
                                            "response_type is missing");
     }
@@ -226,13 +287,13 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
         || ngx_strncmp(v[NGX_HTTP_MCP_OAUTH_P_RESPONSE_TYPE].data, "code", 4)
            != 0)
     {
-        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
                                            "unsupported_response_type", NULL,
                                            "only response_type=code");
     }
 
     if (!(c->grants & NGX_HTTP_MCP_OAUTH_GRANT_CODE)) {
-        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
                                            "unauthorized_client", NULL,
                                            "the client did not register the "
                                            "authorization_code grant");
@@ -241,7 +302,7 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
     /* PKCE with S256 only (OAuth 2.1 §4.1.1, RFC 7636 §4.3) */
 
     if (!ngx_http_mcp_oauth_has(p, NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE)) {
-        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
                                            "invalid_request", NULL,
                                            "code_challenge is required");
     }
@@ -250,7 +311,7 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
         || ngx_strncmp(v[NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE_METHOD].data,
                        "S256", 4) != 0)
     {
-        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
                                            "invalid_request", NULL,
                                            "code_challenge_method must be "
                                            "S256");
@@ -259,7 +320,7 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
     if (ngx_http_mcp_oauth_b64url_check(&v[NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE],
                                         43, 43) != NGX_OK)
     {
-        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
                                            "invalid_request", NULL,
                                            "code_challenge is not a "
                                            "base64url SHA-256");
@@ -268,15 +329,15 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
     /* scope: what was asked, else the client's, else all we grant */
 
     if (ngx_http_mcp_oauth_has(p, NGX_HTTP_MCP_OAUTH_P_SCOPE)) {
-        a.scope = v[NGX_HTTP_MCP_OAUTH_P_SCOPE];
+        a->scope = v[NGX_HTTP_MCP_OAUTH_P_SCOPE];
 
-        rc = ngx_http_mcp_oauth_scope_allowed(r->pool, ascf, c, &a.scope);
+        rc = ngx_http_mcp_oauth_scope_allowed(r->pool, ascf, c, &a->scope);
         if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         if (rc != NGX_OK) {
-            return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+            return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
                                                "invalid_scope", NULL,
                                                "a requested scope is not "
                                                "granted by this server to "
@@ -284,21 +345,36 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
         }
 
     } else {
-        a.scope = c->scope.len ? c->scope : ascf->scope;
+        a->scope = c->scope.len ? c->scope : ascf->scope;
     }
 
-    a.resource = ngx_http_mcp_oauth_resource_find(ascf,
+    a->resource = ngx_http_mcp_oauth_resource_find(ascf,
                      &v[NGX_HTTP_MCP_OAUTH_P_RESOURCE]);
 
-    if (a.resource == NULL) {
-        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+    if (a->resource == NULL) {
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
                                            "invalid_target", NULL,
                                            "resource is not served by this "
                                            "authorization server");
     }
 
+    return NGX_DECLINED;
+}
+
+
+/* who approves, and what they may give */
+
+static ngx_int_t
+ngx_http_mcp_oauth_authorize_user(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_authz_t *a,
+    ngx_uint_t *remember)
+{
+    ngx_int_t                       rc;
+    ngx_str_t                       allowed;
+    ngx_http_mcp_oauth_loc_conf_t  *mlcf;
+
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_oauth_module);
-    remember = (ascf->consent_ttl > 0);
+    *remember = (ascf->consent_ttl > 0);
 
     if (ascf->iam_authorize.len) {
         /*
@@ -306,8 +382,8 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
          * The form is bound to this browser's cookie instead.
          */
 
-        remember = 0;
-        rc = ngx_http_mcp_oauth_iam_cookie(r, ascf, &a.user,
+        *remember = 0;
+        rc = ngx_http_mcp_oauth_iam_cookie(r, ascf, &a->user,
                                            r->method != NGX_HTTP_POST);
         if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -324,16 +400,16 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
                                            "from the application.");
         }
 
-        goto consent;
+        return NGX_DECLINED;
     }
 
     /* the user, from nginx's authentication in front of us */
 
-    if (ngx_http_complex_value(r, mlcf->user, &a.user) != NGX_OK) {
+    if (ngx_http_complex_value(r, mlcf->user, &a->user) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (a.user.len == 0) {
+    if (a->user.len == 0) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "mcp_oauth: authorize: no signed-in user "
                       "(mcp_oauth_user is empty)");
@@ -346,19 +422,38 @@ ngx_http_mcp_oauth_authorize(ngx_http_request_t *r,
 
     if (mlcf->user_scope) {
         if (ngx_http_complex_value(r, mlcf->user_scope, &allowed) != NGX_OK
-            || ngx_http_mcp_oauth_scope_intersect(r->pool, &a.scope, &allowed)
+            || ngx_http_mcp_oauth_scope_intersect(r->pool, &a->scope, &allowed)
                != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
-consent:
+    return NGX_DECLINED;
+}
 
-    ngx_http_mcp_oauth_consent_key(r, ascf, c, &a, key);
+
+/* the consent form sent back, a remembered consent, or the form */
+
+static ngx_int_t
+ngx_http_mcp_oauth_authorize_decide(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a, ngx_uint_t remember)
+{
+    u_char                          key[32];
+    ngx_str_t                      *v;
+    ngx_http_mcp_oauth_client_t    *c;
+    ngx_http_mcp_oauth_params_t    *p;
+
+    p = &ctx->params;
+    v = p->v;
+    c = &ctx->client;
+
+
+    ngx_http_mcp_oauth_consent_key(r, ascf, c, a, key);
 
     if (r->method == NGX_HTTP_POST) {
-        if (ngx_http_mcp_oauth_csrf_check(r, ascf, p, &a.user) != NGX_OK) {
+        if (ngx_http_mcp_oauth_csrf_check(r, ascf, p, &a->user) != NGX_OK) {
             return ngx_http_mcp_oauth_page(r, NGX_HTTP_FORBIDDEN,
                                            "Request expired",
                                            "This consent form is not valid "
@@ -373,14 +468,14 @@ consent:
         {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "mcp_oauth: authorize: the user \"%V\" denied",
-                          &a.user);
-            return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+                          &a->user);
+            return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
                                                "access_denied", NULL,
                                                "the user denied the request");
         }
 
         if (ascf->iam_authorize.len) {
-            return ngx_http_mcp_oauth_iam_start(r, ascf, ctx, &a);
+            return ngx_http_mcp_oauth_iam_start(r, ascf, ctx, a);
         }
 
         if (remember) {
@@ -390,7 +485,7 @@ consent:
                                            NULL, r->connection->log);
         }
 
-        return ngx_http_mcp_oauth_code(r, ascf, ctx, &a);
+        return ngx_http_mcp_oauth_code(r, ascf, ctx, a);
     }
 
     if (remember
@@ -399,10 +494,10 @@ consent:
                                         r->pool, NULL, 0)
            == NGX_OK)
     {
-        return ngx_http_mcp_oauth_code(r, ascf, ctx, &a);
+        return ngx_http_mcp_oauth_code(r, ascf, ctx, a);
     }
 
-    return ngx_http_mcp_oauth_consent_page(r, ascf, ctx, &a);
+    return ngx_http_mcp_oauth_consent_page(r, ascf, ctx, a);
 }
 
 

@@ -7,9 +7,10 @@
  * application/json answers are collected whole, filtered, and sent with a
  * new Content-Length (the header waits for the body, as in the image
  * filter).  Only the dropped tools change: the one-pass scanner finds the
- * result.tools arrays and the rest of the text is copied.  text/event-stream answers are filtered event by event as they
- * stream: an event split across buffers waits for its end, other events
- * pass through unchanged.
+ * result.tools arrays and the rest of the text is copied.
+ * text/event-stream answers are filtered event by event as they stream:
+ * an event split across buffers waits for its end, other events pass
+ * through unchanged.
  */
 
 #include <ngx_config.h>
