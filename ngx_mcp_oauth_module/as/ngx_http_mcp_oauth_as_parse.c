@@ -15,6 +15,14 @@
 #include "ngx_http_mcp_oauth_as.h"
 
 
+static ngx_int_t ngx_http_mcp_oauth_registration_uris(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc,
+    ngx_http_mcp_oauth_client_t *c, const char **desc);
+static ngx_int_t ngx_http_mcp_oauth_registration_grants(json_t *doc,
+    ngx_http_mcp_oauth_client_t *c, const char **desc);
+static ngx_int_t ngx_http_mcp_oauth_registration_rest(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc,
+    ngx_http_mcp_oauth_client_t *c, const char **desc);
 static u_char ngx_http_mcp_oauth_hex(u_char c);
 static u_char *ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src,
     size_t len);
@@ -920,10 +928,8 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *body,
     ngx_http_mcp_oauth_client_t *c, const char **error, const char **desc)
 {
-    size_t       i;
-    json_t      *doc, *v, *e;
-    ngx_str_t    s, *uri;
-    ngx_uint_t   has_grants;
+    json_t     *doc;
+    ngx_int_t   rc;
 
     ngx_memzero(c, sizeof(ngx_http_mcp_oauth_client_t));
     *error = "invalid_client_metadata";
@@ -932,26 +938,55 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
                      NULL);
 
     if (!json_is_object(doc)) {
+        json_decref(doc);
         *desc = "the body is not a JSON object";
-        goto invalid;
+        return NGX_DECLINED;
     }
 
-    /* redirect_uris: required, each one acceptable */
+    rc = ngx_http_mcp_oauth_registration_uris(pool, ascf, doc, c, desc);
+
+    if (rc == NGX_DECLINED) {
+        *error = "invalid_redirect_uri";
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_mcp_oauth_registration_grants(doc, c, desc);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_mcp_oauth_registration_rest(pool, ascf, doc, c, desc);
+    }
+
+    json_decref(doc);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_registration_uris(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc,
+    ngx_http_mcp_oauth_client_t *c, const char **desc)
+{
+    size_t      i;
+    json_t     *v, *e;
+    ngx_str_t   s, *uri;
+
+    /* required, each one acceptable */
 
     v = json_object_get(doc, "redirect_uris");
 
     if (!json_is_array(v) || json_array_size(v) == 0
         || json_array_size(v) > 16)
     {
-        *error = "invalid_redirect_uri";
         *desc = "redirect_uris must be an array of 1 to 16 URIs";
-        goto invalid;
+        return NGX_DECLINED;
     }
 
     c->redirect_uris = ngx_array_create(pool, json_array_size(v),
                                         sizeof(ngx_str_t));
     if (c->redirect_uris == NULL) {
-        goto failed;
+        return NGX_ERROR;
     }
 
     json_array_foreach(v, i, e) {
@@ -961,23 +996,36 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
         if (s.data == NULL
             || ngx_http_mcp_oauth_redirect_check(ascf, &s) != NGX_OK)
         {
-            *error = "invalid_redirect_uri";
             *desc = "redirect URIs must be https, or http on a loopback "
                     "address, and allowed by this server";
-            goto invalid;
+            return NGX_DECLINED;
         }
 
         uri = ngx_array_push(c->redirect_uris);
         if (uri == NULL) {
-            goto failed;
+            return NGX_ERROR;
         }
 
         uri->len = s.len;
         uri->data = ngx_pstrdup(pool, &s);
         if (uri->data == NULL) {
-            goto failed;
+            return NGX_ERROR;
         }
     }
+
+    return NGX_OK;
+}
+
+
+/* token_endpoint_auth_method and grant_types */
+
+static ngx_int_t
+ngx_http_mcp_oauth_registration_grants(json_t *doc,
+    ngx_http_mcp_oauth_client_t *c, const char **desc)
+{
+    size_t       i;
+    json_t      *v, *e;
+    ngx_uint_t   has_grants;
 
     /* token_endpoint_auth_method: RFC 7591 §2 default client_secret_basic */
 
@@ -997,11 +1045,11 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
         if (c->auth == 3) {
             *desc = "token_endpoint_auth_method must be none, "
                     "client_secret_basic or client_secret_post";
-            goto invalid;
+            return NGX_DECLINED;
         }
     }
 
-    /* grant_types and response_types */
+    /* grant_types */
 
     has_grants = 0;
     v = json_object_get(doc, "grant_types");
@@ -1029,7 +1077,7 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
             *desc = "client_credentials is only for clients configured "
                     "with mcp_oauth_client ... secret=, not for registered "
                     "ones";
-            goto invalid;
+            return NGX_DECLINED;
 
         } else {
             goto bad_grant;
@@ -1039,6 +1087,27 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
     if (!has_grants) {
         c->grants = NGX_HTTP_MCP_OAUTH_GRANT_USER;
     }
+
+    return NGX_OK;
+
+bad_grant:
+
+    *desc = "grant_types may hold authorization_code and refresh_token";
+
+    return NGX_DECLINED;
+}
+
+
+/* response_types, client_name, scope */
+
+static ngx_int_t
+ngx_http_mcp_oauth_registration_rest(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc,
+    ngx_http_mcp_oauth_client_t *c, const char **desc)
+{
+    size_t      i;
+    json_t     *v, *e;
+    ngx_str_t   s;
 
     v = json_object_get(doc, "response_types");
 
@@ -1057,7 +1126,7 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
     if (v) {
         if (!json_is_string(v) || json_string_length(v) > 200) {
             *desc = "client_name must be a string of at most 200 bytes";
-            goto invalid;
+            return NGX_DECLINED;
         }
 
         s.data = (u_char *) json_string_value(v);
@@ -1066,7 +1135,7 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
         c->name.data = ngx_pstrdup(pool, &s);
 
         if (c->name.data == NULL && s.len) {
-            goto failed;
+            return NGX_ERROR;
         }
     }
 
@@ -1084,7 +1153,7 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
         case NGX_OK:
             break;
         case NGX_ERROR:
-            goto failed;
+            return NGX_ERROR;
         default:
             goto bad_scope;
         }
@@ -1092,33 +1161,17 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
         c->scope = s;
     }
 
-    json_decref(doc);
-
     return NGX_OK;
-
-bad_grant:
-
-    *desc = "grant_types may hold authorization_code and refresh_token";
-    goto invalid;
 
 bad_response:
 
     *desc = "response_types may only hold code";
-    goto invalid;
+
+    return NGX_DECLINED;
 
 bad_scope:
 
     *desc = "scope names a scope this server does not grant";
 
-invalid:
-
-    json_decref(doc);
-
     return NGX_DECLINED;
-
-failed:
-
-    json_decref(doc);
-
-    return NGX_ERROR;
 }
