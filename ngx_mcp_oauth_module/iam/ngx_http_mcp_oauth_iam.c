@@ -64,6 +64,12 @@ static json_t *ngx_http_mcp_oauth_jwt_payload(ngx_pool_t *pool,
     ngx_str_t *jwt);
 static ngx_int_t ngx_http_mcp_oauth_iam_header(ngx_http_request_t *sr,
     char *name, ngx_str_t *value);
+static ngx_int_t ngx_http_mcp_oauth_iam_state(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *state, ngx_str_t *rec,
+    ngx_str_t *f);
+static ngx_int_t ngx_http_mcp_oauth_iam_exchange(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *code, ngx_str_t *verifier);
 static void ngx_http_mcp_oauth_bridge_key(ngx_str_t *state, u_char *key);
 
 
@@ -501,11 +507,8 @@ ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
 {
-    u_char                          key[32], *q;
-    time_t                          expires;
     ngx_int_t                       rc;
-    ngx_str_t                       rec, f[NGX_HTTP_MCP_OAUTH_B_N], cookie;
-    ngx_str_t                       form, grant, callback, *v;
+    ngx_str_t                       rec, f[NGX_HTTP_MCP_OAUTH_B_N], *v;
     ngx_http_mcp_oauth_params_t     p;
     ngx_http_mcp_oauth_as_ctx_t    *ctx;
     ngx_http_mcp_oauth_srv_conf_t  *ascf;
@@ -550,14 +553,66 @@ ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
                                        "no state.");
     }
 
+    rc = ngx_http_mcp_oauth_iam_state(r, ascf, &v[NGX_HTTP_MCP_OAUTH_P_STATE],
+                                      &rec, f);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    ctx->bridged = 1;
+    ctx->bridge = rec;
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_ERROR].len) {
+        /* the IAM's refusal, passed on as one the client knows */
+
+        ctx->iam.done = 1;
+        ctx->iam_error = (v[NGX_HTTP_MCP_OAUTH_P_ERROR].len == 23
+                          && ngx_strncmp(v[NGX_HTTP_MCP_OAUTH_P_ERROR].data,
+                                         "temporarily_unavailable", 23) == 0)
+                         ? "temporarily_unavailable" : "access_denied";
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp_oauth: callback: the IAM answered \"%V\"",
+                      &v[NGX_HTTP_MCP_OAUTH_P_ERROR]);
+
+        return ngx_http_mcp_oauth_iam_answer(r, ascf, ctx);
+    }
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_CODE].len == 0) {
+        ctx->iam.done = 1;
+        ctx->iam.status = NGX_HTTP_BAD_GATEWAY;
+        return ngx_http_mcp_oauth_iam_answer(r, ascf, ctx);
+    }
+
+    return ngx_http_mcp_oauth_iam_exchange(r, ascf, ctx,
+                                           &v[NGX_HTTP_MCP_OAUTH_P_CODE],
+                                           &f[NGX_HTTP_MCP_OAUTH_B_VERIFIER]);
+}
+
+
+/*
+ * The state the IAM sent back: ours (sealed), not expired, this browser's,
+ * and used once.  NGX_DECLINED: it is, go on; else the page saying why.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_iam_state(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *state, ngx_str_t *rec,
+    ngx_str_t *f)
+{
+    u_char     key[32];
+    time_t     expires;
+    ngx_int_t  rc;
+    ngx_str_t  cookie;
+
     rc = ngx_http_mcp_oauth_unseal(r->pool, ascf->signer->seal,
-                                   &v[NGX_HTTP_MCP_OAUTH_P_STATE], &rec);
+                                   state, rec);
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (rc != NGX_OK
-        || ngx_http_mcp_oauth_record_get(&rec, f, NGX_HTTP_MCP_OAUTH_B_N)
+        || ngx_http_mcp_oauth_record_get(rec, f, NGX_HTTP_MCP_OAUTH_B_N)
            != NGX_OK
         || (expires = ngx_atotm(f[NGX_HTTP_MCP_OAUTH_B_EXPIRES].data,
                                 f[NGX_HTTP_MCP_OAUTH_B_EXPIRES].len))
@@ -589,7 +644,7 @@ ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
 
     /* its single use: a key and an expiry, nothing else */
 
-    ngx_http_mcp_oauth_bridge_key(&v[NGX_HTTP_MCP_OAUTH_P_STATE], key);
+    ngx_http_mcp_oauth_bridge_key(state, key);
 
     rc = ngx_http_mcp_oauth_store_put(ascf->zone, key,
                                       NGX_HTTP_MCP_OAUTH_ENTRY_CODE, expires,
@@ -612,32 +667,20 @@ ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
                                        "application.");
     }
 
-    ctx->bridged = 1;
-    ctx->bridge = rec;
+    return NGX_DECLINED;
+}
 
-    if (v[NGX_HTTP_MCP_OAUTH_P_ERROR].len) {
-        /* the IAM's refusal, passed on as one the client knows */
 
-        ctx->iam.done = 1;
-        ctx->iam_error = (v[NGX_HTTP_MCP_OAUTH_P_ERROR].len == 23
-                          && ngx_strncmp(v[NGX_HTTP_MCP_OAUTH_P_ERROR].data,
-                                         "temporarily_unavailable", 23) == 0)
-                         ? "temporarily_unavailable" : "access_denied";
+/* the IAM's code for its tokens, with our verifier (RFC 6749 §4.1.3) */
 
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "mcp_oauth: callback: the IAM answered \"%V\"",
-                      &v[NGX_HTTP_MCP_OAUTH_P_ERROR]);
-
-        return ngx_http_mcp_oauth_iam_answer(r, ascf, ctx);
-    }
-
-    if (v[NGX_HTTP_MCP_OAUTH_P_CODE].len == 0) {
-        ctx->iam.done = 1;
-        ctx->iam.status = NGX_HTTP_BAD_GATEWAY;
-        return ngx_http_mcp_oauth_iam_answer(r, ascf, ctx);
-    }
-
-    /* the code for tokens, with our verifier (RFC 6749 §4.1.3) */
+static ngx_int_t
+ngx_http_mcp_oauth_iam_exchange(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *code, ngx_str_t *verifier)
+{
+    u_char     *q, *start;
+    ngx_int_t   rc;
+    ngx_str_t   form, grant, callback;
 
     ngx_str_set(&grant, "authorization_code");
 
@@ -646,9 +689,9 @@ ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
     }
 
     callback.len = ascf->base.len + sizeof("/callback") - 1;
-    q = ngx_pnalloc(r->pool, form.len + 64 + 3 * (callback.len
-                             + v[NGX_HTTP_MCP_OAUTH_P_CODE].len
-                             + f[NGX_HTTP_MCP_OAUTH_B_VERIFIER].len));
+    /* the literals take 35 bytes; an encoded byte 3 at most */
+    q = ngx_pnalloc(r->pool, form.len + 64
+                             + 3 * (callback.len + code->len + verifier->len));
     callback.data = ngx_pnalloc(r->pool, callback.len);
 
     if (q == NULL || callback.data == NULL) {
@@ -658,17 +701,16 @@ ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
     ngx_memcpy(ngx_cpymem(callback.data, ascf->base.data, ascf->base.len),
                "/callback", sizeof("/callback") - 1);
 
-    rec.data = q;
+    start = q;
     q = ngx_cpymem(q, form.data, form.len);
     q = ngx_cpymem(q, "&code=", 6);
-    q = ngx_http_mcp_oauth_urlencode(q, &v[NGX_HTTP_MCP_OAUTH_P_CODE]);
+    q = ngx_http_mcp_oauth_urlencode(q, code);
     q = ngx_cpymem(q, "&redirect_uri=", 14);
     q = ngx_http_mcp_oauth_urlencode(q, &callback);
     q = ngx_cpymem(q, "&code_verifier=", 15);
-    q = ngx_cpymem(q, f[NGX_HTTP_MCP_OAUTH_B_VERIFIER].data,
-                   f[NGX_HTTP_MCP_OAUTH_B_VERIFIER].len);
-    form.data = rec.data;
-    form.len = q - rec.data;
+    q = ngx_cpymem(q, verifier->data, verifier->len);
+    form.data = start;
+    form.len = q - start;
 
     rc = ngx_http_mcp_oauth_iam_post(r, ascf, ctx, &form);
 
