@@ -252,7 +252,8 @@ our $RpcHeaders = "Content-Type: application/json\n!WWW-Authenticate";
 our $Plain403 = '{"error":"insufficient_scope","error_description":"insufficient scope"}';
 
 # the module's info lines (and limit_req's)
-our $Lines = qr/mcp_oauth: [^,]*|limiting requests, excess: [\d.]+ by zone "\w+"/;
+# (limit_req's excess is left out: it depends on how fast the test runs)
+our $Lines = qr/mcp_oauth: [^,]*|limiting requests(?=, excess: [\d.]+ by zone "per_tool")/;
 
 # the rules of most blocks (see the top of the file)
 our $Std = <<'_EOC_';
@@ -1352,7 +1353,7 @@ $::Std =~ s/mcp_oauth on;/mcp_oauth on;\n        limit_req zone=per_tool;\n     
 ]
 --- grep_error_log eval: $::Lines
 --- grep_error_log_out eval
-qr/\Alimiting requests, excess: [\d.]+ by zone "per_tool"\n\z/
+qr/\Alimiting requests\n\z/
 --- no_error_log
 [error]
 [warn]
@@ -1711,6 +1712,6 @@ $::Std =~ s/mcp_oauth on;/mcp_oauth on;\n        mcp_oauth_batch off;\n        l
 --- grep_error_log_out
 mcp_oauth: JSON-RPC Invalid Request (batches are not accepted here)
 mcp_oauth: JSON-RPC Invalid Request (batches are not accepted here)
-limiting requests, excess: 1.000 by zone "per_tool"
+limiting requests
 --- no_error_log
 [error]
