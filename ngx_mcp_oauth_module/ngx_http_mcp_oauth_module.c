@@ -19,6 +19,8 @@ static char *ngx_http_mcp_oauth_token_cache(ngx_conf_t *cf, ngx_command_t *cmd,
 static void *ngx_http_mcp_oauth_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static ngx_int_t ngx_http_mcp_oauth_loc_check(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_loc_conf_t *conf);
 static ngx_int_t ngx_http_mcp_oauth_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_mcp_oauth_merge_rules(ngx_conf_t *cf,
     ngx_array_t **rules, ngx_array_t *prev_rules,
@@ -550,7 +552,6 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     u_char                            *p;
     ngx_str_t                         *s;
     ngx_uint_t                         i;
-    ngx_http_mcp_oauth_main_conf_t    *mmcf;
     ngx_http_compile_complex_value_t   ccv;
 
     static ngx_str_t  remote_user = ngx_string("$remote_user");
@@ -662,6 +663,22 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_mcp_oauth_loc_check(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* what "mcp_oauth on" and "mcp_oauth_metadata" need, once merged */
+
+static ngx_int_t
+ngx_http_mcp_oauth_loc_check(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_loc_conf_t *conf)
+{
+    ngx_http_mcp_oauth_main_conf_t  *mmcf;
+
     if (conf->enable) {
         mmcf = ngx_http_conf_get_module_main_conf(cf,
                                                   ngx_http_mcp_oauth_module);
@@ -671,14 +688,14 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
             ngx_http_mcp_oauth_where_error(cf, &conf->enable_at,
                                            "\"mcp_oauth on\" requires "
                                            "\"mcp_oauth_resource\"");
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
 
         if (conf->issuers == NULL) {
             ngx_http_mcp_oauth_where_error(cf, &conf->enable_at,
                                            "\"mcp_oauth on\" requires at "
                                            "least one \"mcp_oauth_issuer\"");
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
 
         if (conf->jwks == NULL && conf->jwks_remote == NULL) {
@@ -686,7 +703,7 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                                            "\"mcp_oauth on\" requires "
                                            "\"mcp_oauth_jwks\" or "
                                            "\"mcp_oauth_jwks_request\"");
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
     }
 
@@ -695,15 +712,15 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
             ngx_http_mcp_oauth_where_error(cf, &conf->metadata_at,
                                            "\"mcp_oauth_metadata\" requires "
                                            "\"mcp_oauth_resource\"");
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
 
         if (ngx_http_mcp_oauth_metadata_build(cf, conf) != NGX_OK) {
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
     }
 
-    return NGX_CONF_OK;
+    return NGX_OK;
 }
 
 
