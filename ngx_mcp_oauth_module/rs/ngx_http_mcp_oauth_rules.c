@@ -16,6 +16,13 @@ static ngx_int_t ngx_http_mcp_oauth_rule_cmp(const void *one, const void *two);
 static ngx_http_mcp_oauth_rule_t *ngx_http_mcp_oauth_rules_search(
     ngx_http_mcp_oauth_rule_t *rules, ngx_uint_t n, u_char *name, size_t len);
 static ngx_int_t ngx_http_mcp_oauth_len_cmp(const void *one, const void *two);
+static char *ngx_http_mcp_oauth_uri_escapes(ngx_str_t *uri);
+static char *ngx_http_mcp_oauth_uri_start(ngx_str_t *uri, u_char **path,
+    ngx_uint_t *file);
+static char *ngx_http_mcp_oauth_uri_authority(u_char *auth, u_char *last,
+    ngx_uint_t special, ngx_str_t *port, ngx_uint_t file, u_char **path);
+static char *ngx_http_mcp_oauth_uri_path(u_char *path, u_char *last,
+    ngx_uint_t file);
 static ngx_uint_t ngx_http_mcp_oauth_hex(u_char c);
 
 
@@ -345,40 +352,43 @@ ngx_http_mcp_oauth_len_cmp(const void *one, const void *two)
 char *
 ngx_http_mcp_oauth_uri_abnormal(ngx_str_t *uri)
 {
-    u_char      *p, *last, *scheme_end, *auth, *auth_end, *host, *path;
-    u_char      *seg, c, d;
-    size_t       slen;
-    ngx_str_t   *port;
-    ngx_uint_t   i, special, file, hi, lo;
-
-    static struct {
-        ngx_str_t  scheme;
-        ngx_str_t  port;
-    } specials[] = {
-        { ngx_string("file"), ngx_null_string },
-        { ngx_string("http"), ngx_string("80") },
-        { ngx_string("https"), ngx_string("443") },
-        { ngx_string("ws"), ngx_string("80") },
-        { ngx_string("wss"), ngx_string("443") },
-        { ngx_string("ftp"), ngx_string("21") }
-    };
-
-    port = NULL;
-
-    p = uri->data;
-    last = p + uri->len;
+    char        *why;
+    u_char      *path;
+    ngx_uint_t   file;
 
     if (uri->len == 0) {
         return "empty";
     }
 
-    if (p[0] == ' ' || last[-1] == ' ') {
+    if (uri->data[0] == ' ' || uri->data[uri->len - 1] == ' ') {
         return "leading or trailing space";
     }
 
-    /* percent-encodings: two upper-case hex digits, never of unreserved */
+    why = ngx_http_mcp_oauth_uri_escapes(uri);
 
-    for ( /* void */ ; p < last; p++) {
+    if (why == NULL) {
+        why = ngx_http_mcp_oauth_uri_start(uri, &path, &file);
+    }
+
+    if (why == NULL) {
+        why = ngx_http_mcp_oauth_uri_path(path, uri->data + uri->len, file);
+    }
+
+    return why;
+}
+
+
+/* percent-encodings: two upper-case hex digits, never of unreserved */
+
+static char *
+ngx_http_mcp_oauth_uri_escapes(ngx_str_t *uri)
+{
+    u_char      *p, *last, c;
+    ngx_uint_t   hi, lo;
+
+    last = uri->data + uri->len;
+
+    for (p = uri->data; p < last; p++) {
         if (*p != '%') {
             continue;
         }
@@ -408,6 +418,35 @@ ngx_http_mcp_oauth_uri_abnormal(ngx_str_t *uri)
         p += 2;
     }
 
+    return NULL;
+}
+
+
+/* the scheme and the authority; *path: where the path starts */
+
+static char *
+ngx_http_mcp_oauth_uri_start(ngx_str_t *uri, u_char **path, ngx_uint_t *file)
+{
+    u_char      *p, *last, *scheme_end, c;
+    size_t       slen;
+    ngx_str_t   *port;
+    ngx_uint_t   i, special;
+
+    static struct {
+        ngx_str_t  scheme;
+        ngx_str_t  port;
+    } specials[] = {
+        { ngx_string("file"), ngx_null_string },
+        { ngx_string("http"), ngx_string("80") },
+        { ngx_string("https"), ngx_string("443") },
+        { ngx_string("ws"), ngx_string("80") },
+        { ngx_string("wss"), ngx_string("443") },
+        { ngx_string("ftp"), ngx_string("21") }
+    };
+
+    port = NULL;
+    last = uri->data + uri->len;
+
     /* scheme ":" */
 
     p = uri->data;
@@ -432,12 +471,12 @@ ngx_http_mcp_oauth_uri_abnormal(ngx_str_t *uri)
     }
 
     special = 0;
-    file = 0;
+    *file = 0;
 
     if (scheme_end == NULL) {
         /* no scheme: a relative reference, its path is all there is */
-        path = uri->data;
-        goto path;
+        *path = uri->data;
+        return NULL;
     }
 
     for (p = uri->data; p < scheme_end; p++) {
@@ -460,7 +499,7 @@ ngx_http_mcp_oauth_uri_abnormal(ngx_str_t *uri)
         }
     }
 
-    file = special && port->len == 0;
+    *file = special && port->len == 0;
 
     p = scheme_end + 1;
 
@@ -469,13 +508,23 @@ ngx_http_mcp_oauth_uri_abnormal(ngx_str_t *uri)
             return "no \"//\" after the scheme";
         }
 
-        path = p;
-        goto path;
+        *path = p;
+        return NULL;
     }
 
-    /* the authority: [ userinfo "@" ] host [ ":" port ] */
+    return ngx_http_mcp_oauth_uri_authority(p + 2, last, special, port, *file,
+                                            path);
+}
 
-    auth = p + 2;
+
+/* [ userinfo "@" ] host [ ":" port ], for a special scheme's rules */
+
+static char *
+ngx_http_mcp_oauth_uri_authority(u_char *auth, u_char *last,
+    ngx_uint_t special, ngx_str_t *port, ngx_uint_t file, u_char **path)
+{
+    u_char  *p, *auth_end, *host, *seg, c;
+    size_t   slen;
 
     for (auth_end = auth; auth_end < last; auth_end++) {
         c = *auth_end;
@@ -544,22 +593,26 @@ ngx_http_mcp_oauth_uri_abnormal(ngx_str_t *uri)
         }
     }
 
-    if (special) {
-
-        if (p > host && p[-1] == '.') {
-            return "host ends with a dot";
-        }
+    if (special && p > host && p[-1] == '.') {
+        return "host ends with a dot";
     }
 
     if (file && p - host == 9 && ngx_strncmp(host, "localhost", 9) == 0) {
         return "file: with \"localhost\" (write file:///)";
     }
 
-    path = auth_end;
+    *path = auth_end;
 
-path:
+    return NULL;
+}
 
-    /* segments, up to the query or the fragment */
+
+/* segments, up to the query or the fragment */
+
+static char *
+ngx_http_mcp_oauth_uri_path(u_char *path, u_char *last, ngx_uint_t file)
+{
+    u_char  *p, *seg, d;
 
     seg = path;
 
