@@ -215,11 +215,19 @@ sub cached {
 }
 
 sub cache_expires {
+    # a live grant older than the document: the zone's quick expiry pass
+    # stops at it, and the expired document must not block its own key
+    my ($v, $ch) = pkce();
+    my $r = code_for(client_id => 'app', redirect_uri => 'https://app.example.com/cb',
+                     code_challenge => $ch, state => 'st', scope => 'mcp:tools', user => 'alice');
+    say_('a grant first', tok(redeem('app', $r->{query}{code} // 'none', $v,
+                                     redirect_uri => 'https://app.example.com/cb')));
     fetch_reset();
     say_('first', pg(az()), fetched());
     say_('at once', pg(az()), fetched());
     sleep 3;
     say_('3 s later', pg(az()), fetched());
+    say_('then cached again', pg(az()), fetched());
 }
 
 sub client_id_mismatch {
@@ -364,7 +372,7 @@ that one again 200 page fetched 2
 
 
 
-=== TEST 4: mcp_oauth_client_metadata_cache 1s: fetched again once it expired
+=== TEST 4: mcp_oauth_client_metadata_cache 1s: fetched again once it expired, then cached again (an expired entry behind a live one used to block its key)
 --- http_config eval
 ::cimd_map($::U => ::doc())
 --- config eval
@@ -375,9 +383,11 @@ GET /.well-known/oauth-authorization-server
 --- response_body_filters eval
 McpOAuth::flow(\&main::cache_expires)
 --- response_body
+a grant first 200 Bearer expires_in=3600 scope=mcp:tools refresh
 first 200 page fetched 1
 at once 200 page fetched 1
 3 s later 200 page fetched 2
+then cached again 200 page fetched 2
 --- no_error_log
 [error]
 

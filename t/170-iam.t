@@ -422,9 +422,13 @@ sub replayed_approvals {
     while ($n < 400) {
         my $r = approve($f->{page}, jar => $f->{jar});
         if (($r->{query}{state} // '') eq '') { $bad = $r; last }
+        # and back without signing in: that stores nothing either
+        my $cb = callback($f, 'error=access_denied', state => $r->{query}{state});
+        if (($cb->{query}{error} // '') ne 'access_denied') { $bad = $cb; last }
         $n++;
     }
-    say_('approvals of one form', $n, $bad ? 'then ' . redir($bad) : 'all to the IAM');
+    say_('approvals of one form, each back with an error', $n,
+         $bad ? 'then ' . redir($bad) : 'all to the IAM and back');
     my $b = bridged('ok');
     say_('then a sign-in', tok($b->{res}));
     my $long = authorize(client_id => 'app', redirect_uri => $CB, code_challenge => $f->{challenge},
@@ -496,7 +500,8 @@ sub exchange_unavailable {
     for my $name ('e500', 'e503', 'down') {
         my $f = to_iam();
         say_("IAM $name", redir(callback($f, "code=$name")));
-        say_('state used up', page(callback($f, "code=ok")));
+        say_('the same state, a new code', redir(callback($f, "code=ok")));
+        say_('then used up', page(callback($f, "code=ok")));
     }
 }
 
@@ -504,7 +509,8 @@ sub exchange_bad_answer {
     for my $name ('bad400', 'notjson', 'opaque', 'emptysub') {
         my $f = to_iam();
         say_("IAM $name", redir(callback($f, "code=$name")));
-        say_('state used up', page(callback($f, "code=ok")));
+        say_('the same state, a new code', redir(callback($f, "code=ok")));
+        say_('then used up', page(callback($f, "code=ok")));
     }
 }
 
@@ -1017,7 +1023,7 @@ mcp_oauth: callback: the state belongs to another browser
 
 
 
-=== TEST 16: bridge callback: a state works once (the second callback is a 400 page and does not reach the IAM), also after an IAM error
+=== TEST 16: bridge callback: a state signs in once (the second callback is a 400 page and does not reach the IAM); an IAM error records nothing, so the state can still sign in
 --- http_config eval
 main::iam_http()
 --- config eval
@@ -1031,7 +1037,7 @@ first 302 https://app.example.com/cb code iss state=mcp-st
 second 400 html no-location title=Sign-in already used
 IAM token requests 0
 error first 302 https://app.example.com/cb error=access_denied error_description iss state=mcp-st
-then a code 400 html no-location title=Sign-in already used
+then a code 302 https://app.example.com/cb code iss state=mcp-st
 --- no_error_log
 [error]
 
@@ -1144,7 +1150,7 @@ resource https://api.example.com/
 
 
 
-=== TEST 21: bridge exchange: the IAM answers 500 or 503, or cannot be reached: temporarily_unavailable to the MCP client with its state and iss; the state is used up
+=== TEST 21: bridge exchange: the IAM answers 500 or 503, or cannot be reached: temporarily_unavailable to the MCP client with its state and iss; a failed exchange records nothing (the same state takes a new code once), a successful one uses the state up
 --- http_config eval
 main::iam_http()
 --- config eval
@@ -1156,11 +1162,14 @@ GET /.well-known/oauth-authorization-server
 McpOAuth::flow(\&main::exchange_unavailable)
 --- response_body
 IAM e500 302 https://app.example.com/cb error=temporarily_unavailable error_description iss state=mcp-st
-state used up 400 html no-location title=Sign-in already used
+the same state, a new code 302 https://app.example.com/cb code iss state=mcp-st
+then used up 400 html no-location title=Sign-in already used
 IAM e503 302 https://app.example.com/cb error=temporarily_unavailable error_description iss state=mcp-st
-state used up 400 html no-location title=Sign-in already used
+the same state, a new code 302 https://app.example.com/cb code iss state=mcp-st
+then used up 400 html no-location title=Sign-in already used
 IAM down 302 https://app.example.com/cb error=temporarily_unavailable error_description iss state=mcp-st
-state used up 400 html no-location title=Sign-in already used
+the same state, a new code 302 https://app.example.com/cb code iss state=mcp-st
+then used up 400 html no-location title=Sign-in already used
 --- error_log
 mcp_oauth: the IAM's token endpoint failed (status 500)
 mcp_oauth: the IAM's token endpoint failed (status 503)
@@ -1168,7 +1177,7 @@ mcp_oauth: the IAM's token endpoint failed (status 502)
 
 
 
-=== TEST 22: bridge exchange: an IAM error (400 invalid_grant), a 200 that is not JSON, an opaque access token without id_token, an empty sub: server_error with state and iss; the state is used up
+=== TEST 22: bridge exchange: an IAM error (400 invalid_grant), a 200 that is not JSON, an opaque access token without id_token, an empty sub: server_error with state and iss; a failed exchange records nothing (the same state takes a new code once), a successful one uses the state up
 --- http_config eval
 main::iam_http()
 --- config eval
@@ -1179,13 +1188,17 @@ GET /.well-known/oauth-authorization-server
 McpOAuth::flow(\&main::exchange_bad_answer)
 --- response_body
 IAM bad400 302 https://app.example.com/cb error=server_error error_description iss state=mcp-st
-state used up 400 html no-location title=Sign-in already used
+the same state, a new code 302 https://app.example.com/cb code iss state=mcp-st
+then used up 400 html no-location title=Sign-in already used
 IAM notjson 302 https://app.example.com/cb error=server_error error_description iss state=mcp-st
-state used up 400 html no-location title=Sign-in already used
+the same state, a new code 302 https://app.example.com/cb code iss state=mcp-st
+then used up 400 html no-location title=Sign-in already used
 IAM opaque 302 https://app.example.com/cb error=server_error error_description iss state=mcp-st
-state used up 400 html no-location title=Sign-in already used
+the same state, a new code 302 https://app.example.com/cb code iss state=mcp-st
+then used up 400 html no-location title=Sign-in already used
 IAM emptysub 302 https://app.example.com/cb error=server_error error_description iss state=mcp-st
-state used up 400 html no-location title=Sign-in already used
+the same state, a new code 302 https://app.example.com/cb code iss state=mcp-st
+then used up 400 html no-location title=Sign-in already used
 --- error_log
 mcp_oauth: the IAM's token endpoint answered status 400, error "invalid_grant"
 mcp_oauth: the IAM's token endpoint answered status 200, error "(none)"
@@ -1373,7 +1386,7 @@ round 2 server 2 200 https://iam-two.example.com/
 
 
 
-=== TEST 32: bridge: approvals store nothing (the MCP request is sealed into the IAM's state): 400 replays of one consent form in a 32k zone, then a sign-in works; a client state over 1024 bytes is refused
+=== TEST 32: bridge: approvals and callbacks without a sign-in store nothing (the MCP request is sealed into the IAM's state, its use recorded after the IAM signed the user in): 400 replays of one consent form, each back with an error, in a 32k zone, then a sign-in works; a client state over 1024 bytes is refused
 --- http_config eval
 main::iam_http()
 --- config eval
@@ -1383,7 +1396,7 @@ GET /.well-known/oauth-authorization-server
 --- response_body_filters eval
 McpOAuth::flow(\&main::replayed_approvals)
 --- response_body
-approvals of one form 400 all to the IAM
+approvals of one form, each back with an error 400 all to the IAM and back
 then a sign-in 200 Bearer expires_in=3600 scope=mcp:tools refresh
 a state of 1025 bytes 400 html no-location title=Invalid request
 --- no_error_log

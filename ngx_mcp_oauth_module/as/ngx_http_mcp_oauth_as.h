@@ -156,6 +156,8 @@ typedef struct {
     ngx_str_t                     fetch_url;   /* a metadata document */
     ngx_http_mcp_oauth_fetch_t    cimd;        /* its document */
     ngx_str_t                     bridge;      /* the bridge's record */
+    u_char                        bridge_key[32];  /* its single use */
+    time_t                        bridge_expires;
     ngx_uint_t                    err_status;  /* an error to answer */
     const char                   *err;
     const char                   *err_desc;

@@ -65,8 +65,9 @@ static json_t *ngx_http_mcp_oauth_jwt_payload(ngx_pool_t *pool,
 static ngx_int_t ngx_http_mcp_oauth_iam_header(ngx_http_request_t *sr,
     char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_mcp_oauth_iam_state(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *state, ngx_str_t *rec,
-    ngx_str_t *f);
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *state, ngx_str_t *rec, ngx_str_t *f);
+static ngx_int_t ngx_http_mcp_oauth_iam_reused(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_oauth_iam_exchange(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_str_t *code, ngx_str_t *verifier);
@@ -441,6 +442,15 @@ ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (state.len > NGX_HTTP_MCP_OAUTH_SEALED_MAX) {
+        /* the callback could not unseal it */
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
+                                           "invalid_request", NULL,
+                                           "the request is too large to "
+                                           "sign in through the identity "
+                                           "provider");
+    }
+
     /* the IAM's authorization request (RFC 6749 §4.1.1, RFC 7636) */
 
     callback.len = ascf->base.len + sizeof("/callback") - 1;
@@ -553,8 +563,8 @@ ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
                                        "no state.");
     }
 
-    rc = ngx_http_mcp_oauth_iam_state(r, ascf, &v[NGX_HTTP_MCP_OAUTH_P_STATE],
-                                      &rec, f);
+    rc = ngx_http_mcp_oauth_iam_state(r, ascf, ctx,
+                                      &v[NGX_HTTP_MCP_OAUTH_P_STATE], &rec, f);
     if (rc != NGX_DECLINED) {
         return rc;
     }
@@ -597,10 +607,9 @@ ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_mcp_oauth_iam_state(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *state, ngx_str_t *rec,
-    ngx_str_t *f)
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *state, ngx_str_t *rec, ngx_str_t *f)
 {
-    u_char     key[32];
     time_t     expires;
     ngx_int_t  rc;
     ngx_str_t  cookie;
@@ -642,32 +651,39 @@ ngx_http_mcp_oauth_iam_state(ngx_http_request_t *r,
                                        "browser.");
     }
 
-    /* its single use: a key and an expiry, nothing else */
+    /*
+     * Its single use is recorded once the IAM has signed the user in
+     * (ngx_http_mcp_oauth_iam_used()): a callback that does not get that
+     * far stores nothing, so anonymous callbacks cannot fill the zone.
+     */
 
-    ngx_http_mcp_oauth_bridge_key(state, key);
+    ngx_http_mcp_oauth_bridge_key(state, ctx->bridge_key);
+    ctx->bridge_expires = expires;
 
-    rc = ngx_http_mcp_oauth_store_put(ascf->zone, key,
-                                      NGX_HTTP_MCP_OAUTH_ENTRY_CODE, expires,
-                                      NULL, r->connection->log);
-    if (rc == NGX_DECLINED) {
-        return ngx_http_mcp_oauth_page(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "Try again later",
-                                       "The server is busy. Start again "
-                                       "from the application in a few "
-                                       "minutes.");
-    }
-
-    if (rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "mcp_oauth: callback: the state was already used");
-        return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,
-                                       "Sign-in already used",
-                                       "This sign-in answer was already "
-                                       "used. Start again from the "
-                                       "application.");
+    if (ngx_http_mcp_oauth_store_get(ascf->zone, ctx->bridge_key,
+                                     NGX_HTTP_MCP_OAUTH_ENTRY_CODE, r->pool,
+                                     NULL, 0)
+        != NGX_DECLINED)
+    {
+        return ngx_http_mcp_oauth_iam_reused(r);
     }
 
     return NGX_DECLINED;
+}
+
+
+/* a sign-in answer used before: each one gives one code */
+
+static ngx_int_t
+ngx_http_mcp_oauth_iam_reused(ngx_http_request_t *r)
+{
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mcp_oauth: callback: the state was already used");
+
+    return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,
+                                   "Sign-in already used",
+                                   "This sign-in answer was already used. "
+                                   "Start again from the application.");
 }
 
 
@@ -730,6 +746,7 @@ ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
 {
     json_t                      *payload, *v;
+    ngx_int_t                    rc;
     ngx_str_t                    f[NGX_HTTP_MCP_OAUTH_B_N], id_token;
     ngx_str_t                   *params;
     const char                  *error;
@@ -803,6 +820,23 @@ ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
 
     ngx_memcpy(a.user.data, json_string_value(v), a.user.len);
     json_decref(payload);
+
+    /* signed in: now the state is used (a concurrent callback may have won) */
+
+    rc = ngx_http_mcp_oauth_store_put(ascf->zone, ctx->bridge_key,
+                                      NGX_HTTP_MCP_OAUTH_ENTRY_CODE,
+                                      ctx->bridge_expires, NULL,
+                                      r->connection->log);
+    if (rc == NGX_BUSY) {
+        return ngx_http_mcp_oauth_iam_reused(r);
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
+                                           "temporarily_unavailable", NULL,
+                                           "the server is busy, try again "
+                                           "later");
+    }
 
     if (!ascf->iam_pass) {
         /* "mint": the IAM's tokens stay here (no token passthrough) */

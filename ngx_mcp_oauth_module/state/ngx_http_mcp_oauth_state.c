@@ -99,6 +99,9 @@ ngx_http_mcp_oauth_store_init(ngx_shm_zone_t *zone, void *data)
 
     st = zone->data;
 
+    /* documents are fetched for anonymous requests: a quarter at most */
+    st->documents_max = zone->shm.size / 4;
+
     if (ost) {
         /* reload: codes, grants and consents carry on */
         st->sh = ost->sh;
@@ -107,9 +110,6 @@ ngx_http_mcp_oauth_store_init(ngx_shm_zone_t *zone, void *data)
     }
 
     st->shpool = (ngx_slab_pool_t *) zone->shm.addr;
-
-    /* documents are fetched for anonymous requests: a quarter at most */
-    st->documents_max = zone->shm.size / 4;
 
     if (zone->shm.exists) {
         st->sh = st->shpool->data;
@@ -156,9 +156,16 @@ ngx_http_mcp_oauth_store_put(ngx_shm_zone_t *zone, u_char *key,
 
     ngx_http_mcp_oauth_store_expire(st, 2);
 
-    if (ngx_http_mcp_oauth_store_find(st, key)) {
+    e = ngx_http_mcp_oauth_store_find(st, key);
+
+    if (e && e->expires > ngx_time()) {
         ngx_shmtx_unlock(&st->shpool->mutex);
         return NGX_BUSY;
+    }
+
+    if (e) {
+        /* expired, behind a live entry the quick pass stopped at */
+        ngx_http_mcp_oauth_store_remove(st, e);
     }
 
     e = ngx_http_mcp_oauth_store_alloc(st, type, len);
@@ -208,7 +215,7 @@ ngx_http_mcp_oauth_store_swap(ngx_shm_zone_t *zone, u_char *key,
     ngx_uint_t type, time_t expires, ngx_str_t *old, ngx_str_t *data,
     ngx_log_t *log)
 {
-    ngx_http_mcp_oauth_entry_t  *e;
+    ngx_http_mcp_oauth_entry_t  *e, *n;
     ngx_http_mcp_oauth_store_t  *st;
 
     st = zone->data;
@@ -225,9 +232,18 @@ ngx_http_mcp_oauth_store_swap(ngx_shm_zone_t *zone, u_char *key,
     }
 
     if (e->len != data->len) {
+        /* room for the new one first, else in the old one's place */
+
+        n = ngx_http_mcp_oauth_store_alloc(st, type, data->len);
+
         ngx_http_mcp_oauth_store_remove(st, e);
 
-        e = ngx_http_mcp_oauth_store_alloc(st, type, data->len);
+        if (n == NULL) {
+            n = ngx_http_mcp_oauth_store_alloc(st, type, data->len);
+        }
+
+        e = n;
+
         if (e == NULL) {
             ngx_shmtx_unlock(&st->shpool->mutex);
             ngx_log_error(NGX_LOG_ERR, log, 0,
