@@ -98,7 +98,7 @@ McpOAuth::flow(\&main::fill_zone)
 \Aconsent 302 https://client\.example\.com/cb code iss state=st
 codes stored before the zone was full some
 full 302 https://client\.example\.com/cb error=temporarily_unavailable error_description iss state=st
-the first code, redeemed while full (?:redeemed|temporarily_unavailable)
+the first code, redeemed while full (?:redeemed|temporarily_unavailable|400 invalid_grant)
 revoking a grant while full 200
 its refresh token 400 invalid_grant
 its access token refused
