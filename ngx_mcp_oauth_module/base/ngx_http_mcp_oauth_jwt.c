@@ -34,6 +34,15 @@ static ngx_int_t ngx_http_mcp_oauth_claim_ident(
     ngx_http_mcp_oauth_member_t *m, ngx_str_t *s);
 static ngx_int_t ngx_http_mcp_oauth_claim_time(ngx_http_mcp_oauth_member_t *m,
     time_t *t);
+static ngx_int_t ngx_http_mcp_oauth_claims_times(
+    ngx_http_mcp_oauth_member_t *m, ngx_http_mcp_oauth_claims_t *c,
+    char **err);
+static ngx_int_t ngx_http_mcp_oauth_claims_identities(
+    ngx_http_mcp_oauth_member_t *m, ngx_http_mcp_oauth_claims_t *c,
+    char **err);
+static ngx_int_t ngx_http_mcp_oauth_claims_scopes(
+    ngx_http_mcp_oauth_member_t *m, ngx_http_mcp_oauth_claims_t *c,
+    char **err);
 
 
 static ngx_str_t  ngx_http_mcp_oauth_claim_names[] = {
@@ -489,10 +498,7 @@ ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
     ngx_http_mcp_oauth_jwt_t *jwt, ngx_http_mcp_oauth_claims_t *c,
     char **err)
 {
-    u_char                       *p, *last, *start;
-    ngx_int_t                     rc;
-    ngx_str_t                    *s, *e;
-    ngx_uint_t                    i;
+    ngx_str_t                    *s;
     ngx_http_mcp_oauth_member_t  *m, *v;
 
     m = jwt->claims;
@@ -505,6 +511,56 @@ ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
         *err = "out of memory";
         return NGX_ERROR;
     }
+
+    if (ngx_http_mcp_oauth_claims_times(m, c, err) != NGX_OK
+        || ngx_http_mcp_oauth_claims_identities(m, c, err) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_ISS], &c->iss);
+    ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_SID], &c->sid);
+
+    /* aud: a string or an array of strings (RFC 7519 §4.1.3) */
+
+    v = &m[NGX_HTTP_MCP_OAUTH_CLAIM_AUD];
+    c->has_aud = (v->type != 0);
+
+    if (v->type == NGX_HTTP_MCP_OAUTH_JSON_STRING) {
+        s = ngx_array_push(&c->aud);
+        if (s == NULL) {
+            *err = "out of memory";
+            return NGX_ERROR;
+        }
+
+        *s = v->value;
+
+    } else if (v->type == NGX_HTTP_MCP_OAUTH_JSON_ARRAY) {
+        c->aud = *v->strings;
+    }
+
+    if (ngx_http_mcp_oauth_claims_scopes(m, c, err) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    c->payload = jwt->payload_json;
+
+    if (ngx_http_mcp_oauth_claims_join(pool, c) != NGX_OK) {
+        *err = "out of memory";
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* exp (required), nbf, iat: NumericDates (RFC 7519 §2) */
+
+static ngx_int_t
+ngx_http_mcp_oauth_claims_times(ngx_http_mcp_oauth_member_t *m,
+    ngx_http_mcp_oauth_claims_t *c, char **err)
+{
+    ngx_int_t  rc;
 
     rc = ngx_http_mcp_oauth_claim_time(&m[NGX_HTTP_MCP_OAUTH_CLAIM_EXP],
                                        &c->exp);
@@ -535,8 +591,15 @@ ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
 
     c->has_iat = (rc == NGX_OK);
 
-    ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_ISS], &c->iss);
-    ngx_http_mcp_oauth_claim_str(&m[NGX_HTTP_MCP_OAUTH_CLAIM_SID], &c->sid);
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_claims_identities(ngx_http_mcp_oauth_member_t *m,
+    ngx_http_mcp_oauth_claims_t *c, char **err)
+{
+    ngx_int_t  rc;
 
     /*
      * The identities the upstream gets ($mcp_oauth_sub, $mcp_oauth_client_id)
@@ -576,23 +639,18 @@ ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
         }
     }
 
-    /* aud: a string or an array of strings (RFC 7519 §4.1.3) */
+    return NGX_OK;
+}
 
-    v = &m[NGX_HTTP_MCP_OAUTH_CLAIM_AUD];
-    c->has_aud = (v->type != 0);
 
-    if (v->type == NGX_HTTP_MCP_OAUTH_JSON_STRING) {
-        s = ngx_array_push(&c->aud);
-        if (s == NULL) {
-            *err = "out of memory";
-            return NGX_ERROR;
-        }
-
-        *s = v->value;
-
-    } else if (v->type == NGX_HTTP_MCP_OAUTH_JSON_ARRAY) {
-        c->aud = *v->strings;
-    }
+static ngx_int_t
+ngx_http_mcp_oauth_claims_scopes(ngx_http_mcp_oauth_member_t *m,
+    ngx_http_mcp_oauth_claims_t *c, char **err)
+{
+    u_char                       *p, *last, *start;
+    ngx_str_t                    *s, *e;
+    ngx_uint_t                    i;
+    ngx_http_mcp_oauth_member_t  *v;
 
     /*
      * Granted scopes: "scope", space-delimited (RFC 9068 §2.2.3), else "scp"
@@ -650,13 +708,6 @@ ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
                 s->len = p - start;
             }
         }
-    }
-
-    c->payload = jwt->payload_json;
-
-    if (ngx_http_mcp_oauth_claims_join(pool, c) != NGX_OK) {
-        *err = "out of memory";
-        return NGX_ERROR;
     }
 
     return NGX_OK;
