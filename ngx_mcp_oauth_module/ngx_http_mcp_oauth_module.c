@@ -21,12 +21,15 @@ static char *ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_mcp_oauth_loc_check(ngx_conf_t *cf,
     ngx_http_mcp_oauth_loc_conf_t *conf);
+static ngx_int_t ngx_http_mcp_oauth_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_mcp_oauth_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_mcp_oauth_merge_rules(ngx_conf_t *cf,
     ngx_array_t **rules, ngx_array_t *prev_rules,
     ngx_http_mcp_oauth_rules_t **compiled,
     ngx_http_mcp_oauth_rules_t **prev_compiled, const char *directive);
 
+static char *ngx_http_mcp_oauth_enable(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_mcp_oauth_resource(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_mcp_oauth_issuer(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -45,10 +48,6 @@ static ngx_conf_enum_t  ngx_http_mcp_oauth_iam_token_modes[] = {
     { ngx_string("pass"), 1 },
     { ngx_null_string, 0 }
 };
-
-
-static char *ngx_http_mcp_oauth_enable(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 
 
 static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
@@ -409,9 +408,6 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
 
       ngx_null_command
 };
-
-
-static ngx_int_t ngx_http_mcp_oauth_preconfiguration(ngx_conf_t *cf);
 
 
 static ngx_http_module_t  ngx_http_mcp_oauth_module_ctx = {

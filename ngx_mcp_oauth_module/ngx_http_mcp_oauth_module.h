@@ -33,8 +33,8 @@ typedef struct {
 } ngx_http_mcp_oauth_where_t;
 
 #define ngx_http_mcp_oauth_where_set(w, cf)                                   \
-    (w)->file = (cf)->conf_file->file.name.data;                              \
-    (w)->line = (cf)->conf_file->line
+    ((w)->file = (cf)->conf_file->file.name.data,                             \
+     (w)->line = (cf)->conf_file->line)
 
 
 typedef struct {
