@@ -11,6 +11,7 @@
 
 #include "ngx_http_mcp_oauth_module.h"
 #include "ngx_http_mcp_oauth_as.h"
+#include "ngx_http_mcp_oauth_iam.h"
 
 
 static void *ngx_http_mcp_oauth_create_main_conf(ngx_conf_t *cf);

@@ -97,6 +97,7 @@ ngx_http_mcp_oauth_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->iam_client_id = prev->iam_client_id;
         conf->iam_client_secret = prev->iam_client_secret;
         conf->iam_auth = prev->iam_auth;
+        conf->bridge = prev->bridge;
     }
 
     if (conf->iam_authorize.len

@@ -53,6 +53,10 @@ typedef struct {
 } ngx_http_mcp_oauth_signer_t;
 
 
+/* the bridge's steps (below), which iam/ sets: as/ never calls iam/ */
+typedef struct ngx_http_mcp_oauth_bridge_s  ngx_http_mcp_oauth_bridge_t;
+
+
 typedef struct {
     ngx_str_t                     id;
     ngx_str_t                     secret;      /* empty: public client */
@@ -85,6 +89,7 @@ typedef struct {
     ngx_flag_t                    cimd_private;
 
     /* the bridge to an IAM (docs/iam-proxy.md) */
+    const ngx_http_mcp_oauth_bridge_t  *bridge;   /* iam/: its steps */
     ngx_str_t                     iam_authorize;   /* its URL: bridge on */
     ngx_str_t                     iam_token_uri;   /* our location to it */
     ngx_str_t                     iam_client_id;
@@ -179,6 +184,28 @@ typedef struct {
     ngx_str_t                     iam_rt;
     ngx_str_t                     iam_exp;
 } ngx_http_mcp_oauth_authz_t;
+
+
+/*
+ * What the endpoints ask of the bridge to an IAM, set with its client
+ * ("mcp_oauth_iam_client", iam/): the consent form's cookie (NGX_OK, else
+ * NGX_DECLINED when there is none), the IAM's sign-in after the consent,
+ * and the refresh of the IAM's token in mode "pass" (NGX_OK: "out" has the
+ * new tokens; NGX_DECLINED: the IAM refused; NGX_AGAIN: the handler runs
+ * again; else the answer was sent).
+ */
+struct ngx_http_mcp_oauth_bridge_s {
+    ngx_int_t (*cookie)(ngx_http_request_t *r,
+        ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *value,
+        ngx_uint_t create);
+    ngx_int_t (*start)(ngx_http_request_t *r,
+        ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+        ngx_http_mcp_oauth_authz_t *a);
+    ngx_int_t (*refresh)(ngx_http_request_t *r,
+        ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+        ngx_str_t *iam_rt, ngx_str_t *resource,
+        ngx_http_mcp_oauth_authz_t *out);
+};
 
 
 /* the fields of a code's record */
@@ -307,22 +334,6 @@ ngx_int_t ngx_http_mcp_oauth_redirect(ngx_http_request_t *r,
 ngx_int_t ngx_http_mcp_oauth_page(ngx_http_request_t *r, ngx_uint_t status,
     const char *title, const char *message);
 ngx_int_t ngx_http_mcp_oauth_location(ngx_http_request_t *r, ngx_str_t *url);
-
-/* the bridge to an IAM, and its corrected metadata (..._iam.c) */
-char *ngx_http_mcp_oauth_iam_client(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_mcp_oauth_iam_metadata(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-ngx_int_t ngx_http_mcp_oauth_iam_cookie(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *value, ngx_uint_t create);
-ngx_int_t ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
-    ngx_http_mcp_oauth_authz_t *a);
-ngx_int_t ngx_http_mcp_oauth_iam_refresh(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
-    ngx_str_t *iam_rt, ngx_str_t *resource, ngx_http_mcp_oauth_authz_t *out);
-ngx_int_t ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r);
 
 /* the endpoints */
 ngx_int_t ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r);

@@ -383,8 +383,8 @@ ngx_http_mcp_oauth_authorize_user(ngx_http_request_t *r,
          */
 
         *remember = 0;
-        rc = ngx_http_mcp_oauth_iam_cookie(r, ascf, &a->user,
-                                           r->method != NGX_HTTP_POST);
+        rc = ascf->bridge->cookie(r, ascf, &a->user,
+                                  r->method != NGX_HTTP_POST);
         if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -475,7 +475,7 @@ ngx_http_mcp_oauth_authorize_decide(ngx_http_request_t *r,
         }
 
         if (ascf->iam_authorize.len) {
-            return ngx_http_mcp_oauth_iam_start(r, ascf, ctx, a);
+            return ascf->bridge->start(r, ascf, ctx, a);
         }
 
         if (remember) {

@@ -451,10 +451,17 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
     ngx_str_null(&iam.iam_exp);
 
     if (g[NGX_HTTP_MCP_OAUTH_G_IAM_RT].len) {
-        rc = ngx_http_mcp_oauth_iam_refresh(r, ascf, ctx,
-                                            &g[NGX_HTTP_MCP_OAUTH_G_IAM_RT],
-                                            &g[NGX_HTTP_MCP_OAUTH_G_RESOURCE],
-                                            &iam);
+        if (ascf->bridge == NULL) {
+            /* the grant came through a bridge this server no longer has */
+            return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_grant",
+                                               "the grant's IAM is not "
+                                               "configured");
+        }
+
+        rc = ascf->bridge->refresh(r, ascf, ctx,
+                                   &g[NGX_HTTP_MCP_OAUTH_G_IAM_RT],
+                                   &g[NGX_HTTP_MCP_OAUTH_G_RESOURCE], &iam);
         if (rc == NGX_DECLINED) {
             return ngx_http_mcp_oauth_as_failed(r, ctx);
         }

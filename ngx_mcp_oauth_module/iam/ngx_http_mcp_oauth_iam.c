@@ -20,6 +20,7 @@
 
 #include "ngx_http_mcp_oauth_module.h"
 #include "ngx_http_mcp_oauth_as.h"
+#include "ngx_http_mcp_oauth_iam.h"
 
 
 #define NGX_HTTP_MCP_OAUTH_BRIDGE_TTL  600
@@ -48,6 +49,14 @@ enum {
 };
 
 
+static ngx_int_t ngx_http_mcp_oauth_iam_cookie(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *value, ngx_uint_t create);
+static ngx_int_t ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a);
+static ngx_int_t ngx_http_mcp_oauth_iam_refresh(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *iam_rt, ngx_str_t *resource, ngx_http_mcp_oauth_authz_t *out);
 static ngx_int_t ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_oauth_iam_post(ngx_http_request_t *r,
@@ -77,6 +86,13 @@ static void ngx_http_mcp_oauth_bridge_key(ngx_str_t *state, u_char *key);
 static ngx_str_t  ngx_http_mcp_oauth_post_method = ngx_string("POST");
 
 
+static const ngx_http_mcp_oauth_bridge_t  ngx_http_mcp_oauth_iam_bridge = {
+    ngx_http_mcp_oauth_iam_cookie,
+    ngx_http_mcp_oauth_iam_start,
+    ngx_http_mcp_oauth_iam_refresh
+};
+
+
 /* mcp_oauth_iam_client ID [secret=SECRET] [auth=basic|post] */
 
 char *
@@ -94,6 +110,7 @@ ngx_http_mcp_oauth_iam_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
     ascf->iam_client_id = value[1];
     ascf->iam_auth = NGX_HTTP_MCP_OAUTH_AUTH_BASIC;
+    ascf->bridge = &ngx_http_mcp_oauth_iam_bridge;
 
     for (i = 2; i < cf->args->nelts; i++) {
 
@@ -318,7 +335,7 @@ ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r)
  * has, else (with "create") a new one, set with the answer.
  */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_mcp_oauth_iam_cookie(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *value, ngx_uint_t create)
 {
@@ -393,7 +410,7 @@ ngx_http_mcp_oauth_iam_cookie(ngx_http_request_t *r,
  * callback records the state's single use.
  */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a)
@@ -866,7 +883,7 @@ ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
  * answer was sent.
  */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_mcp_oauth_iam_refresh(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_str_t *iam_rt, ngx_str_t *resource, ngx_http_mcp_oauth_authz_t *out)
