@@ -42,7 +42,17 @@ typedef struct {
     size_t                             len;
     size_t                             max;
     unsigned                           too_large:1;
+    unsigned                           state:1;   /* a state request */
 } ngx_http_mcp_oauth_capture_t;
+
+
+/* a subrequest's answer, collected for a handler that runs again */
+typedef struct {
+    ngx_uint_t                         status;      /* 502 when it failed */
+    ngx_str_t                          body;
+    unsigned                           pending:1;
+    unsigned                           done:1;
+} ngx_http_mcp_oauth_fetch_t;
 
 
 typedef struct {
@@ -180,6 +190,12 @@ ngx_http_request_t *ngx_http_mcp_oauth_capture_subrequest(
 ngx_int_t ngx_http_mcp_oauth_filter_request(ngx_http_request_t *r);
 ngx_http_mcp_oauth_capture_t *ngx_http_mcp_oauth_capture_get(
     ngx_http_request_t *sr);
+ngx_http_request_t *ngx_http_mcp_oauth_fetch(ngx_http_request_t *r,
+    ngx_str_t *uri, ngx_http_mcp_oauth_fetch_t *f);
+ngx_int_t ngx_http_mcp_oauth_fetch_post(ngx_http_request_t *sr,
+    ngx_str_t *body);
+ngx_int_t ngx_http_mcp_oauth_fetch_header(ngx_http_request_t *sr,
+    char *name, ngx_str_t *value);
 
 /* protected resource metadata (RFC 9728) */
 void ngx_http_mcp_oauth_where_error(ngx_conf_t *cf,

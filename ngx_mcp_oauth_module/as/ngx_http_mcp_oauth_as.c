@@ -23,8 +23,6 @@ static ngx_int_t ngx_http_mcp_oauth_str_add(ngx_pool_t *pool,
     ngx_array_t **a, ngx_str_t *s);
 static ngx_int_t ngx_http_mcp_oauth_as_document(ngx_http_request_t *r,
     const char *type, ngx_str_t *doc);
-static ngx_int_t ngx_http_mcp_oauth_as_fetched(ngx_http_request_t *sr,
-    void *data, ngx_int_t rc);
 static void ngx_http_mcp_oauth_as_body_done(ngx_http_request_t *r);
 
 
@@ -851,78 +849,6 @@ ngx_http_mcp_oauth_as_ctx(ngx_http_request_t *r)
     }
 
     return ctx->as;
-}
-
-
-/*
- * A GET subrequest to a location of the user's (a metadata document, the
- * IAM's metadata; the IAM's token endpoint makes it a POST): its answer
- * lands in "f", and the handler runs again when it is done.
- */
-
-ngx_http_request_t *
-ngx_http_mcp_oauth_as_fetch(ngx_http_request_t *r, ngx_str_t *uri,
-    ngx_http_mcp_oauth_fetch_t *f)
-{
-    ngx_http_request_t          *sr;
-    ngx_http_post_subrequest_t  *ps;
-
-    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-    if (ps == NULL) {
-        return NULL;
-    }
-
-    ps->handler = ngx_http_mcp_oauth_as_fetched;
-    ps->data = f;
-
-    sr = ngx_http_mcp_oauth_capture_subrequest(r, uri, NULL, ps,
-                                               NGX_HTTP_SUBREQUEST_WAITED);
-    if (sr == NULL) {
-        return NULL;
-    }
-
-    f->pending = 1;
-
-    /* the subrequest holds the request */
-
-    r->main->count++;
-    r->write_event_handler = ngx_http_core_run_phases;
-
-    return sr;
-}
-
-
-static ngx_int_t
-ngx_http_mcp_oauth_as_fetched(ngx_http_request_t *sr, void *data,
-    ngx_int_t rc)
-{
-    ngx_http_mcp_oauth_fetch_t *f = data;
-
-    ngx_http_mcp_oauth_capture_t  *cap;
-
-    f->pending = 0;
-    f->done = 1;
-    f->status = sr->headers_out.status;
-    ngx_str_null(&f->body);
-
-    cap = ngx_http_mcp_oauth_capture_get(sr);
-
-    if (rc != NGX_OK || cap == NULL || cap->too_large) {
-        if (f->status < NGX_HTTP_INTERNAL_SERVER_ERROR) {
-            f->status = NGX_HTTP_BAD_GATEWAY;
-        }
-
-    } else {
-        f->body.data = cap->data;
-        f->body.len = cap->len;
-    }
-
-    if (f->status == 0) {
-        /* the upstream never answered: nginx's own 502 or 504 */
-        f->status = NGX_HTTP_BAD_GATEWAY;
-    }
-
-    return rc;
 }
 
 

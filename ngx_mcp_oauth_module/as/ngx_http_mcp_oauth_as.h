@@ -145,15 +145,6 @@ extern ngx_str_t  ngx_http_mcp_oauth_param_names[];
 #define ngx_http_mcp_oauth_has(p, i)  ((p)->present & (1u << (i)))
 
 
-/* a subrequest's answer, collected for a handler that runs again */
-typedef struct {
-    ngx_uint_t                    status;      /* 502 when it failed */
-    ngx_str_t                     body;
-    unsigned                      pending:1;
-    unsigned                      done:1;
-} ngx_http_mcp_oauth_fetch_t;
-
-
 /* what a client is waiting for while its handler runs again */
 typedef struct {
     ngx_http_mcp_oauth_params_t   params;
@@ -245,8 +236,6 @@ ngx_int_t ngx_http_mcp_oauth_as_collect(ngx_conf_t *cf, void *conf);
 
 /* shared by the endpoints (ngx_http_mcp_oauth_as.c) */
 ngx_http_mcp_oauth_as_ctx_t *ngx_http_mcp_oauth_as_ctx(ngx_http_request_t *r);
-ngx_http_request_t *ngx_http_mcp_oauth_as_fetch(ngx_http_request_t *r,
-    ngx_str_t *uri, ngx_http_mcp_oauth_fetch_t *f);
 ngx_int_t ngx_http_mcp_oauth_as_body(ngx_http_request_t *r,
     ngx_http_mcp_oauth_as_ctx_t *ctx, size_t max);
 ngx_int_t ngx_http_mcp_oauth_params_parse(ngx_pool_t *pool, ngx_str_t *in,

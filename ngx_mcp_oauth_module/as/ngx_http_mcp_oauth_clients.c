@@ -580,7 +580,7 @@ ngx_http_mcp_oauth_document(ngx_http_request_t *r,
 
     ctx->fetch_url = *url;
 
-    if (ngx_http_mcp_oauth_as_fetch(r, &ascf->cimd_uri, &ctx->cimd) == NULL) {
+    if (ngx_http_mcp_oauth_fetch(r, &ascf->cimd_uri, &ctx->cimd) == NULL) {
         return NGX_ERROR;
     }
 

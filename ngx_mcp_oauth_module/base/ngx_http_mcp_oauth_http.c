@@ -16,6 +16,11 @@
 
 
 static void ngx_http_mcp_oauth_ctx_cleanup(void *data);
+static ngx_int_t ngx_http_mcp_oauth_fetched(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+
+
+static ngx_str_t  ngx_http_mcp_oauth_post_method = ngx_string("POST");
 
 
 ngx_http_mcp_oauth_ctx_t *
@@ -349,9 +354,12 @@ ngx_http_mcp_oauth_capture_body(ngx_http_request_t *r,
     size_t                     size;
     ngx_http_core_loc_conf_t  *clcf;
 
-    if (cap->max == 0) {
-        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-        cap->max = clcf->subrequest_output_buffer_size;
+    if (cap->data == NULL) {
+        /* a handler may have set its own bound (the Redis reply's) */
+        if (cap->max == 0) {
+            clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+            cap->max = clcf->subrequest_output_buffer_size;
+        }
 
         cap->data = ngx_pnalloc(r->pool, cap->max);
         if (cap->data == NULL) {
@@ -374,6 +382,141 @@ ngx_http_mcp_oauth_capture_body(ngx_http_request_t *r,
 
         in->buf->pos = in->buf->last;
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A GET subrequest to a location of the user's (a metadata document, the
+ * IAM's metadata; the IAM's token endpoint makes it a POST): its answer
+ * lands in "f", and the handler runs again when it is done.
+ */
+
+ngx_http_request_t *
+ngx_http_mcp_oauth_fetch(ngx_http_request_t *r, ngx_str_t *uri,
+    ngx_http_mcp_oauth_fetch_t *f)
+{
+    ngx_http_request_t          *sr;
+    ngx_http_post_subrequest_t  *ps;
+
+    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    if (ps == NULL) {
+        return NULL;
+    }
+
+    ps->handler = ngx_http_mcp_oauth_fetched;
+    ps->data = f;
+
+    sr = ngx_http_mcp_oauth_capture_subrequest(r, uri, NULL, ps,
+                                               NGX_HTTP_SUBREQUEST_WAITED);
+    if (sr == NULL) {
+        return NULL;
+    }
+
+    f->pending = 1;
+
+    /* the subrequest holds the request */
+
+    r->main->count++;
+    r->write_event_handler = ngx_http_core_run_phases;
+
+    return sr;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_fetched(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_mcp_oauth_fetch_t *f = data;
+
+    ngx_http_mcp_oauth_capture_t  *cap;
+
+    f->pending = 0;
+    f->done = 1;
+    f->status = sr->headers_out.status;
+    ngx_str_null(&f->body);
+
+    cap = ngx_http_mcp_oauth_capture_get(sr);
+
+    if (rc != NGX_OK || cap == NULL || cap->too_large) {
+        if (f->status < NGX_HTTP_INTERNAL_SERVER_ERROR) {
+            f->status = NGX_HTTP_BAD_GATEWAY;
+        }
+
+    } else {
+        f->body.data = cap->data;
+        f->body.len = cap->len;
+    }
+
+    if (f->status == 0) {
+        /* the upstream never answered: nginx's own 502 or 504 */
+        f->status = NGX_HTTP_BAD_GATEWAY;
+    }
+
+    return rc;
+}
+
+
+/* makes a fetch a POST of "body" (the subrequest reads it from memory) */
+
+ngx_int_t
+ngx_http_mcp_oauth_fetch_post(ngx_http_request_t *sr, ngx_str_t *body)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    sr->method = NGX_HTTP_POST;
+    sr->method_name = ngx_http_mcp_oauth_post_method;
+
+    b = ngx_calloc_buf(sr->pool);
+    cl = ngx_alloc_chain_link(sr->pool);
+    if (b == NULL || cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->start = body->data;
+    b->pos = body->data;
+    b->last = body->data + body->len;
+    b->end = b->last;
+    b->memory = 1;
+    b->last_buf = 1;
+    cl->buf = b;
+    cl->next = NULL;
+
+    sr->request_body->bufs = cl;
+    sr->headers_in.content_length_n = body->len;
+
+    return NGX_OK;
+}
+
+
+/* a request header of a fetch (it has none of the client's) */
+
+ngx_int_t
+ngx_http_mcp_oauth_fetch_header(ngx_http_request_t *sr, char *name,
+    ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&sr->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value = *value;
+    h->lowcase_key = ngx_pnalloc(sr->pool, h->key.len);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, h->key.len);
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
 
     return NGX_OK;
 }

@@ -71,8 +71,6 @@ static ngx_int_t ngx_http_mcp_oauth_iam_audience(ngx_http_request_t *r,
     ngx_str_t *at, ngx_str_t *resource);
 static json_t *ngx_http_mcp_oauth_jwt_payload(ngx_pool_t *pool,
     ngx_str_t *jwt);
-static ngx_int_t ngx_http_mcp_oauth_iam_header(ngx_http_request_t *sr,
-    char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_mcp_oauth_iam_state(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_str_t *state, ngx_str_t *rec, ngx_str_t *f);
@@ -81,9 +79,6 @@ static ngx_int_t ngx_http_mcp_oauth_iam_exchange(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_str_t *code, ngx_str_t *verifier);
 static void ngx_http_mcp_oauth_bridge_key(ngx_str_t *state, u_char *key);
-
-
-static ngx_str_t  ngx_http_mcp_oauth_post_method = ngx_string("POST");
 
 
 static const ngx_http_mcp_oauth_bridge_t  ngx_http_mcp_oauth_iam_bridge = {
@@ -262,7 +257,7 @@ ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r)
                 return rc;
             }
 
-            if (ngx_http_mcp_oauth_as_fetch(r, &im->uri, &ctx->iam) == NULL) {
+            if (ngx_http_mcp_oauth_fetch(r, &im->uri, &ctx->iam) == NULL) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
@@ -1174,9 +1169,7 @@ ngx_http_mcp_oauth_iam_post(ngx_http_request_t *r,
     ngx_str_t *form)
 {
     u_char                      *p;
-    ngx_buf_t                   *b;
     ngx_str_t                    value, plain, enc;
-    ngx_chain_t                 *cl;
     ngx_http_request_t          *sr;
 
     if (ctx->iam.done) {
@@ -1187,39 +1180,24 @@ ngx_http_mcp_oauth_iam_post(ngx_http_request_t *r,
         return NGX_AGAIN;
     }
 
-    sr = ngx_http_mcp_oauth_as_fetch(r, &ascf->iam_token_uri, &ctx->iam);
+    sr = ngx_http_mcp_oauth_fetch(r, &ascf->iam_token_uri, &ctx->iam);
     if (sr == NULL) {
         return NGX_ERROR;
     }
 
-    sr->method = NGX_HTTP_POST;
-    sr->method_name = ngx_http_mcp_oauth_post_method;
-
-    b = ngx_calloc_buf(r->pool);
-    cl = ngx_alloc_chain_link(r->pool);
-    if (b == NULL || cl == NULL) {
+    if (ngx_http_mcp_oauth_fetch_post(sr, form) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    b->pos = form->data;
-    b->last = form->data + form->len;
-    b->memory = 1;
-    b->last_buf = 1;
-    cl->buf = b;
-    cl->next = NULL;
-
-    sr->request_body->bufs = cl;
-    sr->headers_in.content_length_n = form->len;
-
     ngx_str_set(&value, "application/x-www-form-urlencoded");
 
-    if (ngx_http_mcp_oauth_iam_header(sr, "Content-Type", &value) != NGX_OK) {
+    if (ngx_http_mcp_oauth_fetch_header(sr, "Content-Type", &value) != NGX_OK) {
         return NGX_ERROR;
     }
 
     ngx_str_set(&value, "application/json");
 
-    if (ngx_http_mcp_oauth_iam_header(sr, "Accept", &value) != NGX_OK) {
+    if (ngx_http_mcp_oauth_fetch_header(sr, "Accept", &value) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1244,7 +1222,7 @@ ngx_http_mcp_oauth_iam_post(ngx_http_request_t *r,
         ngx_encode_base64(&enc, &plain);
         value.len = 6 + enc.len;
 
-        if (ngx_http_mcp_oauth_iam_header(sr, "Authorization", &value)
+        if (ngx_http_mcp_oauth_fetch_header(sr, "Authorization", &value)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -1254,33 +1232,6 @@ ngx_http_mcp_oauth_iam_post(ngx_http_request_t *r,
     return NGX_AGAIN;
 }
 
-
-static ngx_int_t
-ngx_http_mcp_oauth_iam_header(ngx_http_request_t *sr, char *name,
-    ngx_str_t *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&sr->headers_in.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value = *value;
-    h->lowcase_key = ngx_pnalloc(sr->pool, h->key.len);
-    if (h->lowcase_key == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, h->key.len);
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-
-    return NGX_OK;
-}
 
 
 static void

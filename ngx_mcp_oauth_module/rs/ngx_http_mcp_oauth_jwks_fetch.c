@@ -56,7 +56,7 @@ typedef struct {
     time_t                             started;      /* sh->fetching */
     time_t                             kid_refetch;  /* to give back */
     ngx_uint_t                         done;
-} ngx_http_mcp_oauth_fetch_t;
+} ngx_http_mcp_oauth_jwks_fetch_t;
 
 
 static void ngx_http_mcp_oauth_jwks_remote_cleanup(void *data);
@@ -67,7 +67,7 @@ static void ngx_http_mcp_oauth_jwks_sync(ngx_http_mcp_oauth_jwks_remote_t *rm,
 static ngx_int_t ngx_http_mcp_oauth_jwks_fetch(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_jwks_remote_t *rm,
     time_t started, time_t kid_refetch);
-static void ngx_http_mcp_oauth_jwks_abandon(ngx_http_mcp_oauth_fetch_t *f);
+static void ngx_http_mcp_oauth_jwks_abandon(ngx_http_mcp_oauth_jwks_fetch_t *f);
 static void ngx_http_mcp_oauth_jwks_fetch_cleanup(void *data);
 static ngx_int_t ngx_http_mcp_oauth_jwks_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc);
@@ -393,13 +393,13 @@ ngx_http_mcp_oauth_jwks_fetch(ngx_http_request_t *r,
     ngx_uint_t                   flags;
     ngx_pool_cleanup_t          *cln;
     ngx_http_post_subrequest_t  *ps;
-    ngx_http_mcp_oauth_fetch_t  *f;
+    ngx_http_mcp_oauth_jwks_fetch_t  *f;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "mcp_oauth: fetching JWKS from \"%V\"%s", &rm->uri,
                    ctx ? "" : " in the background");
 
-    f = ngx_palloc(r->pool, sizeof(ngx_http_mcp_oauth_fetch_t));
+    f = ngx_palloc(r->pool, sizeof(ngx_http_mcp_oauth_jwks_fetch_t));
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
     if (f == NULL || ps == NULL) {
         return NGX_ERROR;
@@ -447,7 +447,7 @@ ngx_http_mcp_oauth_jwks_fetch(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_mcp_oauth_jwks_done(ngx_http_request_t *r, void *data, ngx_int_t rc)
 {
-    ngx_http_mcp_oauth_fetch_t *f = data;
+    ngx_http_mcp_oauth_jwks_fetch_t *f = data;
 
     char                              *err;
     ngx_uint_t                         status;
@@ -504,7 +504,7 @@ ngx_http_mcp_oauth_jwks_done(ngx_http_request_t *r, void *data, ngx_int_t rc)
 static void
 ngx_http_mcp_oauth_jwks_fetch_cleanup(void *data)
 {
-    ngx_http_mcp_oauth_fetch_t *f = data;
+    ngx_http_mcp_oauth_jwks_fetch_t *f = data;
 
     if (!f->done) {
         f->done = 1;
@@ -516,7 +516,7 @@ ngx_http_mcp_oauth_jwks_fetch_cleanup(void *data)
 /* a fetch that will not finish: the next request may start one at once */
 
 static void
-ngx_http_mcp_oauth_jwks_abandon(ngx_http_mcp_oauth_fetch_t *f)
+ngx_http_mcp_oauth_jwks_abandon(ngx_http_mcp_oauth_jwks_fetch_t *f)
 {
     ngx_http_mcp_oauth_jwks_sh_t  *sh;
 

@@ -691,7 +691,7 @@ ngx_http_mcp_oauth_state_revoke(ngx_shm_zone_t *zone, ngx_str_t *sid,
 {
     u_char  key[32];
 
-    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_sid_prefix, sid, key);
+    ngx_http_mcp_oauth_state_revocation_key(sid, key);
 
     return ngx_http_mcp_oauth_store_put(zone, key,
                                         NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED,
@@ -712,9 +712,18 @@ ngx_http_mcp_oauth_state_revoked(ngx_shm_zone_t *zone, ngx_str_t *sid)
         return NGX_DECLINED;
     }
 
-    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_sid_prefix, sid, key);
+    ngx_http_mcp_oauth_state_revocation_key(sid, key);
 
     return ngx_http_mcp_oauth_store_get(zone, key,
                                         NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED,
                                         NULL, NULL, 0);
+}
+
+
+/* the key of a grant's revocation, in the zone and in the fleet's list */
+
+void
+ngx_http_mcp_oauth_state_revocation_key(ngx_str_t *sid, u_char *key)
+{
+    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_sid_prefix, sid, key);
 }
