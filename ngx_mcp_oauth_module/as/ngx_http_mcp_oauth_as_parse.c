@@ -27,6 +27,14 @@ static u_char ngx_http_mcp_oauth_hex(u_char c);
 static u_char *ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src,
     size_t len);
 static ngx_int_t ngx_http_mcp_oauth_private_host(u_char *host, size_t len);
+static ngx_int_t ngx_http_mcp_oauth_document_self(ngx_log_t *log,
+    ngx_str_t *url, json_t *doc);
+static ngx_int_t ngx_http_mcp_oauth_document_public(ngx_log_t *log,
+    ngx_str_t *url, json_t *doc);
+static ngx_int_t ngx_http_mcp_oauth_document_redirects(ngx_log_t *log,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, json_t *doc);
+static ngx_int_t ngx_http_mcp_oauth_document_record(ngx_log_t *log,
+    ngx_str_t *url, json_t *doc, json_t **rec);
 
 
 ngx_str_t  ngx_http_mcp_oauth_param_names[] = {
@@ -626,10 +634,8 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, ngx_str_t *text,
     ngx_http_mcp_oauth_client_t *c)
 {
-    size_t       i;
-    json_t      *doc, *v, *e;
-    ngx_str_t    s;
-    ngx_uint_t   none;
+    json_t     *doc, *rec;
+    ngx_int_t   rc;
 
     doc = json_loadb((char *) text->data, text->len, JSON_REJECT_DUPLICATES,
                      NULL);
@@ -638,10 +644,69 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
         ngx_log_error(NGX_LOG_INFO, log, 0,
                       "mcp_oauth: client metadata document \"%V\" is not a "
                       "JSON object", url);
-        goto invalid;
+        json_decref(doc);
+        return NGX_DECLINED;
     }
 
-    /* the document names itself (CIMD §4.1) */
+    if (ngx_http_mcp_oauth_document_self(log, url, doc) != NGX_OK
+        || ngx_http_mcp_oauth_document_public(log, url, doc) != NGX_OK
+        || ngx_http_mcp_oauth_document_redirects(log, ascf, url, doc)
+           != NGX_OK)
+    {
+        json_decref(doc);
+        return NGX_DECLINED;
+    }
+
+    ngx_memzero(c, sizeof(ngx_http_mcp_oauth_client_t));
+
+    rc = ngx_http_mcp_oauth_document_record(log, url, doc, &rec);
+    json_decref(doc);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_mcp_oauth_client_json(pool, rec, c);
+    json_decref(rec);
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (c->scope.len) {
+        switch (ngx_http_mcp_oauth_scope_allowed(pool, ascf, NULL, &c->scope)) {
+        case NGX_OK:
+            break;
+        case NGX_ERROR:
+            return NGX_ERROR;
+        default:
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "mcp_oauth: client metadata document \"%V\": its "
+                          "scope \"%V\" names a scope this server does not "
+                          "grant", url, &c->scope);
+            return NGX_DECLINED;
+        }
+    }
+
+    c->id = *url;
+    c->auth = NGX_HTTP_MCP_OAUTH_AUTH_NONE;
+    c->grants = NGX_HTTP_MCP_OAUTH_GRANT_USER;
+    c->document = 1;
+
+    if (c->name.len == 0) {
+        c->name = *url;
+    }
+
+    return NGX_OK;
+}
+
+/* the document names itself (CIMD §4.1) */
+
+static ngx_int_t
+ngx_http_mcp_oauth_document_self(ngx_log_t *log, ngx_str_t *url,
+    json_t *doc)
+{
+    json_t  *v;
 
     v = json_object_get(doc, "client_id");
 
@@ -651,10 +716,21 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
         ngx_log_error(NGX_LOG_INFO, log, 0,
                       "mcp_oauth: client metadata document \"%V\": its "
                       "client_id is not its URL", url);
-        goto invalid;
+        return NGX_DECLINED;
     }
 
-    /* public clients only: "none" among its methods is enough */
+    return NGX_OK;
+}
+
+/* public clients only: "none" among its methods is enough */
+
+static ngx_int_t
+ngx_http_mcp_oauth_document_public(ngx_log_t *log, ngx_str_t *url,
+    json_t *doc)
+{
+    size_t       i;
+    json_t      *v, *e;
+    ngx_uint_t   none;
 
     none = 1;
     v = json_object_get(doc, "token_endpoint_auth_methods_supported");
@@ -683,20 +759,33 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
         ngx_log_error(NGX_LOG_INFO, log, 0,
                       "mcp_oauth: client metadata document \"%V\" does not "
                       "allow the \"none\" authentication method", url);
-        goto invalid;
+        return NGX_DECLINED;
     }
+
+    return NGX_OK;
+}
+
+/* 1 to 16 redirect URIs, each one this server allows */
+
+static ngx_int_t
+ngx_http_mcp_oauth_document_redirects(ngx_log_t *log,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, json_t *doc)
+{
+    size_t      i;
+    json_t     *v, *e;
+    ngx_str_t   s;
 
     v = json_object_get(doc, "redirect_uris");
 
     if (!json_is_array(v) || json_array_size(v) == 0
         || json_array_size(v) > 16)
     {
-        goto invalid;
+        return NGX_DECLINED;
     }
 
     json_array_foreach(v, i, e) {
         if (!json_is_string(e)) {
-            goto invalid;
+            return NGX_DECLINED;
         }
 
         s.data = (u_char *) json_string_value(e);
@@ -706,19 +795,28 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
             ngx_log_error(NGX_LOG_INFO, log, 0,
                           "mcp_oauth: client metadata document \"%V\": "
                           "redirect URI \"%V\" is not allowed", url, &s);
-            goto invalid;
+            return NGX_DECLINED;
         }
     }
 
-    ngx_memzero(c, sizeof(ngx_http_mcp_oauth_client_t));
+    return NGX_OK;
+}
 
-    e = json_pack("{sO}", "r", v);
-    if (e == NULL) {
-        json_decref(doc);
+/*
+ * The document as a sealed record (ngx_http_mcp_oauth_client_json), within
+ * the limits of a registration (the same client, another way in).
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_document_record(ngx_log_t *log, ngx_str_t *url,
+    json_t *doc, json_t **rec)
+{
+    json_t  *v;
+
+    *rec = json_pack("{sO}", "r", json_object_get(doc, "redirect_uris"));
+    if (*rec == NULL) {
         return NGX_ERROR;
     }
-
-    /* the limits of a registration (the same client, another way in) */
 
     v = json_object_get(doc, "client_name");
     if (json_is_string(v)) {
@@ -726,58 +824,19 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
             ngx_log_error(NGX_LOG_INFO, log, 0,
                           "mcp_oauth: client metadata document \"%V\": "
                           "client_name is longer than 200 bytes", url);
-            json_decref(e);
-            goto invalid;
+            json_decref(*rec);
+            return NGX_DECLINED;
         }
 
-        json_object_set(e, "n", v);
+        json_object_set(*rec, "n", v);
     }
 
     v = json_object_get(doc, "scope");
     if (json_is_string(v)) {
-        json_object_set(e, "s", v);
-    }
-
-    json_decref(doc);
-
-    if (ngx_http_mcp_oauth_client_json(pool, e, c) != NGX_OK) {
-        json_decref(e);
-        return NGX_ERROR;
-    }
-
-    json_decref(e);
-
-    if (c->scope.len) {
-        switch (ngx_http_mcp_oauth_scope_allowed(pool, ascf, NULL, &c->scope)) {
-        case NGX_OK:
-            break;
-        case NGX_ERROR:
-            return NGX_ERROR;
-        default:
-            ngx_log_error(NGX_LOG_INFO, log, 0,
-                          "mcp_oauth: client metadata document \"%V\": its "
-                          "scope \"%V\" names a scope this server does not "
-                          "grant", url, &c->scope);
-            return NGX_DECLINED;
-        }
-    }
-
-    c->id = *url;
-    c->auth = NGX_HTTP_MCP_OAUTH_AUTH_NONE;
-    c->grants = NGX_HTTP_MCP_OAUTH_GRANT_USER;
-    c->document = 1;
-
-    if (c->name.len == 0) {
-        c->name = *url;
+        json_object_set(*rec, "s", v);
     }
 
     return NGX_OK;
-
-invalid:
-
-    json_decref(doc);
-
-    return NGX_DECLINED;
 }
 
 /* https, a host that is not private, a path; no user info, no fragment */

@@ -23,6 +23,9 @@
 
 #define NGX_HTTP_MCP_OAUTH_FORM_MAX  16384
 
+#define ngx_http_mcp_oauth_json_str(s)  json_stringn((char *) (s).data,       \
+                                                     (s).len)
+
 
 /* what a code or refresh token records: the fields of the grant */
 enum {
@@ -43,13 +46,34 @@ static ngx_int_t ngx_http_mcp_oauth_form(ngx_http_request_t *r,
     ngx_http_mcp_oauth_as_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_oauth_code_find(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    u_char *key, ngx_str_t *f);
+static ngx_int_t ngx_http_mcp_oauth_code_check(
+    ngx_http_mcp_oauth_as_ctx_t *ctx, ngx_str_t *f);
 static ngx_int_t ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_oauth_refresh_grant(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *gen, ngx_str_t *rec, ngx_str_t *g);
+static ngx_int_t ngx_http_mcp_oauth_refresh_narrow(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *g);
+static ngx_int_t ngx_http_mcp_oauth_refresh_iam(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *g, ngx_http_mcp_oauth_authz_t *iam);
+static ngx_int_t ngx_http_mcp_oauth_refresh_next(ngx_pool_t *pool,
+    ngx_str_t *gen, ngx_str_t *next);
 static ngx_int_t ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_uint_t refresh,
     ngx_str_t *rotated, ngx_str_t *iam_at, ngx_str_t *iam_exp);
+static ngx_int_t ngx_http_mcp_oauth_access_token(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_str_t *jws);
+static ngx_int_t ngx_http_mcp_oauth_refresh_keep(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_str_t *rotated,
+    ngx_str_t *rt);
 static ngx_int_t ngx_http_mcp_oauth_refresh_token(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid, ngx_str_t *gen,
     ngx_str_t *rt);
@@ -232,51 +256,20 @@ static ngx_int_t
 ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
 {
-    u_char                        key[32];
-    ngx_int_t                     rc;
-    ngx_str_t                     rec, f[NGX_HTTP_MCP_OAUTH_C_N],
-                                  g[NGX_HTTP_MCP_OAUTH_G_N], *v;
-    ngx_http_mcp_oauth_params_t  *p;
-
-    p = &ctx->params;
-    v = p->v;
-
-    if (!(ctx->client.grants & NGX_HTTP_MCP_OAUTH_GRANT_CODE)) {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "unauthorized_client",
-                                           "the client may not use this "
-                                           "grant");
-    }
-
-    if (v[NGX_HTTP_MCP_OAUTH_P_CODE].len == 0
-        || v[NGX_HTTP_MCP_OAUTH_P_CODE_VERIFIER].len == 0)
-    {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_request",
-                                           "code and code_verifier are "
-                                           "required");
-    }
-
-    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_code_prefix,
-                              &v[NGX_HTTP_MCP_OAUTH_P_CODE], key);
+    u_char     key[32];
+    ngx_int_t  rc;
+    ngx_str_t  f[NGX_HTTP_MCP_OAUTH_C_N], g[NGX_HTTP_MCP_OAUTH_G_N];
 
     /* checked first, used after: a bad request does not burn the code */
 
-    rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
-                                      NGX_HTTP_MCP_OAUTH_ENTRY_CODE, r->pool,
-                                      &rec, 0);
+    rc = ngx_http_mcp_oauth_code_find(r, ascf, ctx, key, f);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (rc == NGX_DECLINED
-        || ngx_http_mcp_oauth_record_get(&rec, f, NGX_HTTP_MCP_OAUTH_C_N)
-           != NGX_OK)
-    {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_grant",
-                                           "the code is unknown or expired");
+    if (rc != NGX_OK || ngx_http_mcp_oauth_code_check(ctx, f) != NGX_OK) {
+        return ngx_http_mcp_oauth_as_failed(r, ctx);
     }
 
     g[NGX_HTTP_MCP_OAUTH_G_CLIENT] = f[NGX_HTTP_MCP_OAUTH_C_CLIENT];
@@ -286,46 +279,6 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
     g[NGX_HTTP_MCP_OAUTH_G_SID] = f[NGX_HTTP_MCP_OAUTH_C_SID];
     g[NGX_HTTP_MCP_OAUTH_G_IAM_RT] = f[NGX_HTTP_MCP_OAUTH_C_IAM_RT];
     ngx_str_set(&g[NGX_HTTP_MCP_OAUTH_G_GEN], "1");
-
-    if (!ngx_http_mcp_oauth_same(&f[NGX_HTTP_MCP_OAUTH_C_CLIENT],
-                                 &ctx->client.id))
-    {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_grant",
-                                           "the code was issued to another "
-                                           "client");
-    }
-
-    /* the same redirect_uri as at /authorize, if it was given there */
-
-    if (!ngx_http_mcp_oauth_same(&f[NGX_HTTP_MCP_OAUTH_C_REDIRECT],
-                                 &v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI]))
-    {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_grant",
-                                           "redirect_uri does not match the "
-                                           "authorization request");
-    }
-
-    if (ngx_http_mcp_oauth_pkce(&v[NGX_HTTP_MCP_OAUTH_P_CODE_VERIFIER],
-                                &f[NGX_HTTP_MCP_OAUTH_C_CHALLENGE])
-        != NGX_OK)
-    {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_grant",
-                                           "code_verifier does not match the "
-                                           "code_challenge");
-    }
-
-    if (v[NGX_HTTP_MCP_OAUTH_P_RESOURCE].len
-        && !ngx_http_mcp_oauth_same(&v[NGX_HTTP_MCP_OAUTH_P_RESOURCE],
-                                    &f[NGX_HTTP_MCP_OAUTH_C_RESOURCE]))
-    {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_target",
-                                           "resource is not the one "
-                                           "authorized");
-    }
 
     rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
                                       NGX_HTTP_MCP_OAUTH_ENTRY_CODE, r->pool,
@@ -351,74 +304,252 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
 }
 
 
+/*
+ * The record of the code the client presents, not yet used: its key and
+ * fields (f).  NGX_DECLINED: the error is in ctx.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_code_find(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    u_char *key, ngx_str_t *f)
+{
+    ngx_int_t   rc;
+    ngx_str_t   rec, *v;
+
+    v = ctx->params.v;
+
+    if (!(ctx->client.grants & NGX_HTTP_MCP_OAUTH_GRANT_CODE)) {
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                          "unauthorized_client",
+                                          "the client may not use this "
+                                          "grant");
+    }
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_CODE].len == 0
+        || v[NGX_HTTP_MCP_OAUTH_P_CODE_VERIFIER].len == 0)
+    {
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_request",
+                                          "code and code_verifier are "
+                                          "required");
+    }
+
+    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_code_prefix,
+                              &v[NGX_HTTP_MCP_OAUTH_P_CODE], key);
+
+    rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
+                                      NGX_HTTP_MCP_OAUTH_ENTRY_CODE, r->pool,
+                                      &rec, 0);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED
+        || ngx_http_mcp_oauth_record_get(&rec, f, NGX_HTTP_MCP_OAUTH_C_N)
+           != NGX_OK)
+    {
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_grant",
+                                          "the code is unknown or expired");
+    }
+
+    return NGX_OK;
+}
+
+
+/* the request matches the code's: client, redirect_uri, PKCE, resource */
+
+static ngx_int_t
+ngx_http_mcp_oauth_code_check(ngx_http_mcp_oauth_as_ctx_t *ctx, ngx_str_t *f)
+{
+    ngx_str_t  *v;
+
+    v = ctx->params.v;
+
+    if (!ngx_http_mcp_oauth_same(&f[NGX_HTTP_MCP_OAUTH_C_CLIENT],
+                                 &ctx->client.id))
+    {
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_grant",
+                                          "the code was issued to another "
+                                          "client");
+    }
+
+    /* the same redirect_uri as at /authorize, if it was given there */
+
+    if (!ngx_http_mcp_oauth_same(&f[NGX_HTTP_MCP_OAUTH_C_REDIRECT],
+                                 &v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI]))
+    {
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_grant",
+                                          "redirect_uri does not match the "
+                                          "authorization request");
+    }
+
+    if (ngx_http_mcp_oauth_pkce(&v[NGX_HTTP_MCP_OAUTH_P_CODE_VERIFIER],
+                                &f[NGX_HTTP_MCP_OAUTH_C_CHALLENGE])
+        != NGX_OK)
+    {
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_grant",
+                                          "code_verifier does not match the "
+                                          "code_challenge");
+    }
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_RESOURCE].len
+        && !ngx_http_mcp_oauth_same(&v[NGX_HTTP_MCP_OAUTH_P_RESOURCE],
+                                    &f[NGX_HTTP_MCP_OAUTH_C_RESOURCE]))
+    {
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_target",
+                                          "resource is not the one "
+                                          "authorized");
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
 {
-    ngx_int_t                   rc, n;
-    ngx_str_t                   rec, gen, g[NGX_HTTP_MCP_OAUTH_G_N], *v;
+    ngx_int_t                   rc;
+    ngx_str_t                   rec, gen, g[NGX_HTTP_MCP_OAUTH_G_N];
     ngx_http_mcp_oauth_authz_t  iam;
 
-    v = ctx->params.v;
+    rc = ngx_http_mcp_oauth_refresh_grant(r, ascf, ctx, &gen, &rec, g);
 
-    if (!(ctx->client.grants & NGX_HTTP_MCP_OAUTH_GRANT_REFRESH)) {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "unauthorized_client",
-                                           "the client may not use this "
-                                           "grant");
-    }
-
-    if (v[NGX_HTTP_MCP_OAUTH_P_REFRESH_TOKEN].len == 0) {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_request",
-                                           "refresh_token is required");
-    }
-
-    rc = ngx_http_mcp_oauth_refresh_find(r, ascf,
-                                         &v[NGX_HTTP_MCP_OAUTH_P_REFRESH_TOKEN],
-                                         &gen, &rec, g);
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_grant",
-                                           "the refresh token is unknown or "
-                                           "expired");
-    }
-
-    if (!ngx_http_mcp_oauth_same(&gen, &g[NGX_HTTP_MCP_OAUTH_G_GEN])) {
+    if (rc == NGX_BUSY) {
         /* RFC 9700 §4.14.2: an older refresh token of the grant */
         return ngx_http_mcp_oauth_reused(r, ascf, &g[NGX_HTTP_MCP_OAUTH_G_SID],
                                          "the refresh token was already used");
     }
 
+    if (rc == NGX_OK) {
+        rc = ngx_http_mcp_oauth_refresh_narrow(r, ascf, ctx, g);
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_oauth_as_failed(r, ctx);
+    }
+
+    rc = ngx_http_mcp_oauth_refresh_iam(r, ascf, ctx, g, &iam);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_oauth_as_failed(r, ctx);
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* the next refresh token replaces this one in the grant's record */
+
+    if (ngx_http_mcp_oauth_refresh_next(r->pool, &gen,
+                                        &g[NGX_HTTP_MCP_OAUTH_G_GEN])
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mcp_oauth_issue(r, ascf, g, 1, &rec, &iam.iam_at,
+                                    &iam.iam_exp);
+}
+
+
+/*
+ * The live grant of the client's refresh token: its record (rec, g) and
+ * the token's number (gen).  NGX_BUSY: an older token of the grant;
+ * NGX_DECLINED: the error is in ctx.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_refresh_grant(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *gen, ngx_str_t *rec, ngx_str_t *g)
+{
+    ngx_int_t   rc;
+    ngx_str_t  *v;
+
+    v = ctx->params.v;
+
+    if (!(ctx->client.grants & NGX_HTTP_MCP_OAUTH_GRANT_REFRESH)) {
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                          "unauthorized_client",
+                                          "the client may not use this "
+                                          "grant");
+    }
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_REFRESH_TOKEN].len == 0) {
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_request",
+                                          "refresh_token is required");
+    }
+
+    rc = ngx_http_mcp_oauth_refresh_find(r, ascf,
+                                         &v[NGX_HTTP_MCP_OAUTH_P_REFRESH_TOKEN],
+                                         gen, rec, g);
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_grant",
+                                          "the refresh token is unknown or "
+                                          "expired");
+    }
+
+    if (!ngx_http_mcp_oauth_same(gen, &g[NGX_HTTP_MCP_OAUTH_G_GEN])) {
+        return NGX_BUSY;
+    }
+
     if (!ngx_http_mcp_oauth_same(&g[NGX_HTTP_MCP_OAUTH_G_CLIENT],
                                  &ctx->client.id))
     {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_grant",
-                                           "the refresh token was issued to "
-                                           "another client");
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_grant",
+                                          "the refresh token was issued to "
+                                          "another client");
     }
 
     if (ngx_http_mcp_oauth_state_revoked(ascf->zone,
                                          &g[NGX_HTTP_MCP_OAUTH_G_SID])
         != NGX_DECLINED)
     {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_grant",
-                                           "the grant was revoked");
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_grant",
+                                          "the grant was revoked");
     }
 
-    /* a narrower scope may be asked for (RFC 6749 §6) */
+    return NGX_OK;
+}
+
+
+/* a narrower scope may be asked for (RFC 6749 §6), not another resource */
+
+static ngx_int_t
+ngx_http_mcp_oauth_refresh_narrow(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *g)
+{
+    ngx_int_t   rc;
+    ngx_str_t  *v;
+
+    v = ctx->params.v;
 
     if (v[NGX_HTTP_MCP_OAUTH_P_SCOPE].len) {
         rc = ngx_http_mcp_oauth_scope_allowed(r->pool, ascf, NULL,
                                               &v[NGX_HTTP_MCP_OAUTH_P_SCOPE]);
         if (rc == NGX_ERROR) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
 
         if (rc != NGX_OK
@@ -426,10 +557,10 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
                                                &g[NGX_HTTP_MCP_OAUTH_G_SCOPE])
                != NGX_OK)
         {
-            return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                               "invalid_scope",
-                                               "the scope is wider than the "
-                                               "grant's");
+            return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                              "invalid_scope",
+                                              "the scope is wider than the "
+                                              "grant's");
         }
 
         g[NGX_HTTP_MCP_OAUTH_G_SCOPE] = v[NGX_HTTP_MCP_OAUTH_P_SCOPE];
@@ -439,54 +570,73 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
         && !ngx_http_mcp_oauth_same(&v[NGX_HTTP_MCP_OAUTH_P_RESOURCE],
                                     &g[NGX_HTTP_MCP_OAUTH_G_RESOURCE]))
     {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_target",
-                                           "resource is not the one "
-                                           "authorized");
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_target",
+                                          "resource is not the one "
+                                          "authorized");
     }
 
-    /* bridge "pass": the IAM refreshes its token first (it may be down) */
+    return NGX_OK;
+}
 
-    ngx_str_null(&iam.iam_at);
-    ngx_str_null(&iam.iam_exp);
 
-    if (g[NGX_HTTP_MCP_OAUTH_G_IAM_RT].len) {
-        if (ascf->bridge == NULL) {
-            /* the grant came through a bridge this server no longer has */
-            return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                               "invalid_grant",
-                                               "the grant's IAM is not "
-                                               "configured");
-        }
+/*
+ * Bridge "pass": the IAM refreshes its token first (it may be down); iam
+ * has its new tokens, or none for a grant of ours.  The bridge's codes
+ * (docs of ngx_http_mcp_oauth_bridge_t); NGX_DECLINED: the error is in ctx.
+ */
 
-        rc = ascf->bridge->refresh(r, ascf, ctx,
-                                   &g[NGX_HTTP_MCP_OAUTH_G_IAM_RT],
-                                   &g[NGX_HTTP_MCP_OAUTH_G_RESOURCE], &iam);
-        if (rc == NGX_DECLINED) {
-            return ngx_http_mcp_oauth_as_failed(r, ctx);
-        }
+static ngx_int_t
+ngx_http_mcp_oauth_refresh_iam(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *g, ngx_http_mcp_oauth_authz_t *iam)
+{
+    ngx_int_t  rc;
 
-        if (rc != NGX_OK) {
-            return rc;
-        }
+    ngx_str_null(&iam->iam_at);
+    ngx_str_null(&iam->iam_exp);
 
-        g[NGX_HTTP_MCP_OAUTH_G_IAM_RT] = iam.iam_rt;
+    if (g[NGX_HTTP_MCP_OAUTH_G_IAM_RT].len == 0) {
+        return NGX_OK;
     }
 
-    /* the next refresh token replaces this one in the grant's record */
-
-    n = ngx_atoi(gen.data, gen.len);
-    g[NGX_HTTP_MCP_OAUTH_G_GEN].data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-    if (n == NGX_ERROR || g[NGX_HTTP_MCP_OAUTH_G_GEN].data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (ascf->bridge == NULL) {
+        /* the grant came through a bridge this server no longer has */
+        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_grant",
+                                          "the grant's IAM is not "
+                                          "configured");
     }
 
-    g[NGX_HTTP_MCP_OAUTH_G_GEN].len = ngx_sprintf(
-        g[NGX_HTTP_MCP_OAUTH_G_GEN].data, "%i", n + 1)
-        - g[NGX_HTTP_MCP_OAUTH_G_GEN].data;
+    rc = ascf->bridge->refresh(r, ascf, ctx, &g[NGX_HTTP_MCP_OAUTH_G_IAM_RT],
+                               &g[NGX_HTTP_MCP_OAUTH_G_RESOURCE], iam);
+    if (rc != NGX_OK) {
+        return rc;
+    }
 
-    return ngx_http_mcp_oauth_issue(r, ascf, g, 1, &rec, &iam.iam_at,
-                                    &iam.iam_exp);
+    g[NGX_HTTP_MCP_OAUTH_G_IAM_RT] = iam->iam_rt;
+
+    return NGX_OK;
+}
+
+
+/* the number of the refresh token that follows gen's */
+
+static ngx_int_t
+ngx_http_mcp_oauth_refresh_next(ngx_pool_t *pool, ngx_str_t *gen,
+    ngx_str_t *next)
+{
+    ngx_int_t  n;
+
+    n = ngx_atoi(gen->data, gen->len);
+    next->data = ngx_pnalloc(pool, NGX_INT_T_LEN);
+    if (n == NGX_ERROR || next->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    next->len = ngx_sprintf(next->data, "%i", n + 1) - next->data;
+
+    return NGX_OK;
 }
 
 
@@ -566,16 +716,11 @@ ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_uint_t refresh,
     ngx_str_t *rotated, ngx_str_t *iam_at, ngx_str_t *iam_exp)
 {
-    u_char      key[32];
-    time_t      now, ttl;
+    time_t      ttl;
     json_t     *doc;
     ngx_int_t   rc;
-    ngx_str_t   payload, jws, jti, rt, rec, body;
+    ngx_str_t   jws, rt, body;
 
-#define ngx_http_mcp_oauth_json_str(s)  json_stringn((char *) (s).data,       \
-                                                     (s).len)
-
-    now = ngx_time();
     ttl = ascf->token_ttl;
 
     if (iam_at && iam_at->len) {
@@ -586,16 +731,104 @@ ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
             ttl = ascf->token_ttl;
         }
 
-        goto answer;
+    } else {
+        rc = ngx_http_mcp_oauth_access_token(r, ascf, g, &jws);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc != NGX_OK) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "mcp_oauth: token: cannot build the access token "
+                          "(a subject that is not UTF-8?)");
+            return ngx_http_mcp_oauth_as_error(r,
+                                               NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                               "server_error",
+                                               "cannot issue the token");
+        }
     }
 
-    if (ngx_http_mcp_oauth_random(r->pool, 16, &jti) != NGX_OK) {
+    doc = json_pack("{s:s%,s:s,s:I,s:s%}",
+                    "access_token", (char *) jws.data, jws.len,
+                    "token_type", "Bearer",
+                    "expires_in", (json_int_t) ttl,
+                    "scope", (char *) g[NGX_HTTP_MCP_OAUTH_G_SCOPE].data,
+                    g[NGX_HTTP_MCP_OAUTH_G_SCOPE].len);
+    if (doc == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (refresh) {
+        rc = ngx_http_mcp_oauth_refresh_keep(r, ascf, g, rotated, &rt);
+
+        if (rc != NGX_OK) {
+            json_decref(doc);
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_BUSY) {
+            /* a concurrent refresh of the same token won */
+            return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_grant",
+                                               "the refresh token was "
+                                               "already used");
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_mcp_oauth_as_error(r,
+                                               NGX_HTTP_SERVICE_UNAVAILABLE,
+                                               "temporarily_unavailable",
+                                               "the server is busy, try "
+                                               "again later");
+        }
+
+        json_object_set_new(doc, "refresh_token",
+                            ngx_http_mcp_oauth_json_str(rt));
+    }
+
+    rc = ngx_http_mcp_oauth_json_out(r->pool, doc, &body);
+    json_decref(doc);
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mcp_oauth: token issued, scope \"%V\"",
+                  &g[NGX_HTTP_MCP_OAUTH_G_SCOPE]);
+
+    return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_OK, "application/json",
+                                      &body);
+}
+
+
+/*
+ * Our access token of the grant, signed.  NGX_DECLINED: it cannot be
+ * built (jansson drops a member that is not UTF-8, a user name say).
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_access_token(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_str_t *jws)
+{
+    time_t      now;
+    json_t     *doc;
+    ngx_int_t   rc;
+    ngx_str_t   payload, jti;
+
+    now = ngx_time();
+
+    if (ngx_http_mcp_oauth_random(r->pool, 16, &jti) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     doc = json_object();
     if (doc == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     json_object_set_new(doc, "iss", ngx_http_mcp_oauth_json_str(ascf->issuer));
@@ -618,111 +851,69 @@ ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
                         ngx_http_mcp_oauth_json_str(
                             g[NGX_HTTP_MCP_OAUTH_G_SID]));
 
-    /* a user name that is not UTF-8 makes jansson drop the member */
+    rc = (json_object_size(doc) == 9
+          && ngx_http_mcp_oauth_json_out(r->pool, doc, &payload) == NGX_OK
+          && ngx_http_mcp_oauth_sign(r->pool, ascf->signer, &payload, jws)
+             == NGX_OK)
+         ? NGX_OK : NGX_DECLINED;
 
-    if (json_object_size(doc) != 9
-        || ngx_http_mcp_oauth_json_out(r->pool, doc, &payload) != NGX_OK
-        || ngx_http_mcp_oauth_sign(r->pool, ascf->signer, &payload, &jws)
+    json_decref(doc);
+
+    return rc;
+}
+
+
+/*
+ * The grant's refresh token (rt), kept.  One record per grant, keyed by
+ * its id, holding the number of its live refresh token: a rotation
+ * replaces it (the zone does not grow with refreshes), and an older token
+ * of the grant is known as one by its MAC and number.  NGX_BUSY: a
+ * concurrent refresh of the rotated token won; NGX_DECLINED: the zone is
+ * full.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_refresh_keep(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_str_t *rotated,
+    ngx_str_t *rt)
+{
+    u_char     key[32];
+    time_t     expires;
+    ngx_int_t  rc;
+    ngx_str_t  rec;
+
+    if (ngx_http_mcp_oauth_refresh_token(r, ascf,
+                                         &g[NGX_HTTP_MCP_OAUTH_G_SID],
+                                         &g[NGX_HTTP_MCP_OAUTH_G_GEN], rt)
+        != NGX_OK
+        || ngx_http_mcp_oauth_record_add(r->pool, &rec, g,
+                                         NGX_HTTP_MCP_OAUTH_G_N)
            != NGX_OK)
     {
-        json_decref(doc);
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "mcp_oauth: token: cannot build the access token "
-                      "(a subject that is not UTF-8?)");
-        return ngx_http_mcp_oauth_as_error(r,
-                                           NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                           "server_error",
-                                           "cannot issue the token");
+        return NGX_ERROR;
     }
 
-    json_decref(doc);
+    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_refresh_prefix,
+                              &g[NGX_HTTP_MCP_OAUTH_G_SID], key);
 
-answer:
+    expires = ngx_time() + ascf->refresh_ttl;
 
-    doc = json_pack("{s:s%,s:s,s:I,s:s%}",
-                    "access_token", (char *) jws.data, jws.len,
-                    "token_type", "Bearer",
-                    "expires_in", (json_int_t) ttl,
-                    "scope", (char *) g[NGX_HTTP_MCP_OAUTH_G_SCOPE].data,
-                    g[NGX_HTTP_MCP_OAUTH_G_SCOPE].len);
-    if (doc == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (rotated) {
+        rc = ngx_http_mcp_oauth_store_swap(ascf->zone, key,
+                                           NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
+                                           expires, rotated, &rec,
+                                           r->connection->log);
+    } else {
+        rc = ngx_http_mcp_oauth_store_put(ascf->zone, key,
+                                          NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
+                                          expires, &rec, r->connection->log);
     }
 
-    if (refresh) {
-        /*
-         * One record per grant, keyed by its id, holding the number of its
-         * live refresh token: a rotation replaces it (the zone does not
-         * grow with refreshes), and an older token of the grant is known
-         * as one by its MAC and number.
-         */
-
-        if (ngx_http_mcp_oauth_refresh_token(r, ascf,
-                                             &g[NGX_HTTP_MCP_OAUTH_G_SID],
-                                             &g[NGX_HTTP_MCP_OAUTH_G_GEN],
-                                             &rt)
-            != NGX_OK
-            || ngx_http_mcp_oauth_record_add(r->pool, &rec, g,
-                                             NGX_HTTP_MCP_OAUTH_G_N)
-               != NGX_OK)
-        {
-            json_decref(doc);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_refresh_prefix,
-                                  &g[NGX_HTTP_MCP_OAUTH_G_SID], key);
-
-        if (rotated) {
-            rc = ngx_http_mcp_oauth_store_swap(ascf->zone, key,
-                                               NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
-                                               now + ascf->refresh_ttl,
-                                               rotated, &rec,
-                                               r->connection->log);
-        } else {
-            rc = ngx_http_mcp_oauth_store_put(ascf->zone, key,
-                                              NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
-                                              now + ascf->refresh_ttl, &rec,
-                                              r->connection->log);
-        }
-
-        if (rc == NGX_BUSY) {
-            /* a concurrent refresh of the same token won */
-            json_decref(doc);
-            return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                               "invalid_grant",
-                                               "the refresh token was "
-                                               "already used");
-        }
-
-        if (rc != NGX_OK) {
-            json_decref(doc);
-            return ngx_http_mcp_oauth_as_error(r,
-                                               NGX_HTTP_SERVICE_UNAVAILABLE,
-                                               "temporarily_unavailable",
-                                               "the server is busy, try "
-                                               "again later");
-        }
-
-        json_object_set_new(doc, "refresh_token",
-                            ngx_http_mcp_oauth_json_str(rt));
+    if (rc == NGX_OK || rc == NGX_BUSY) {
+        return rc;
     }
 
-#undef ngx_http_mcp_oauth_json_str
-
-    rc = ngx_http_mcp_oauth_json_out(r->pool, doc, &body);
-    json_decref(doc);
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "mcp_oauth: token issued, scope \"%V\"",
-                  &g[NGX_HTTP_MCP_OAUTH_G_SCOPE]);
-
-    return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_OK, "application/json",
-                                      &body);
+    return NGX_DECLINED;
 }
 
 

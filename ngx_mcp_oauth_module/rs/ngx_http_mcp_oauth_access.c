@@ -15,6 +15,18 @@
 
 static ngx_int_t ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_oauth_verify_cached(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
+    ngx_shm_zone_t *cache, ngx_http_mcp_oauth_cache_keys_t *keys);
+static ngx_int_t ngx_http_mcp_oauth_verify_decode(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
+    char **err);
+static ngx_int_t ngx_http_mcp_oauth_verify_signature(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
+    char **err);
+static ngx_int_t ngx_http_mcp_oauth_verify_claims(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
+    char **err);
 static ngx_int_t ngx_http_mcp_oauth_check_scopes(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_oauth_unavailable(ngx_http_request_t *r,
@@ -133,43 +145,100 @@ static ngx_int_t
 ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx)
 {
-    char                              *err;
-    ngx_int_t                          rc;
-    ngx_shm_zone_t                    *cache;
-    ngx_http_mcp_oauth_keyset_t       *sets[2];
-    ngx_http_mcp_oauth_main_conf_t    *mmcf;
-    ngx_http_mcp_oauth_cache_keys_t    keys;
-    ngx_http_mcp_oauth_claims_conf_t   cc;
-    ngx_http_mcp_oauth_issued_t       *issued;
+    char                             *err;
+    ngx_int_t                         rc;
+    ngx_shm_zone_t                   *cache;
+    ngx_http_mcp_oauth_main_conf_t   *mmcf;
+    ngx_http_mcp_oauth_cache_keys_t   keys;
 
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_mcp_oauth_module);
     cache = mmcf->cache;
 
-    keys.file = (uintptr_t) mlcf->jwks;
-    keys.remote = (uintptr_t) mlcf->jwks_remote;
-    keys.generation = 0;
+    if (ngx_http_mcp_oauth_verify_cached(r, mlcf, ctx, cache, &keys)
+        != NGX_OK)
+    {
+        rc = ngx_http_mcp_oauth_verify_decode(r, mlcf, ctx, &err);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_mcp_oauth_verify_signature(r, mlcf, ctx, &err);
+        }
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                           "invalid_token", err, NULL, NULL);
+        }
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (cache && ctx->claims.exp > ngx_time()) {
+            if (mlcf->jwks_remote) {
+                keys.generation =
+                       ngx_http_mcp_oauth_jwks_remote_parsed(mlcf->jwks_remote);
+            }
+
+            ngx_http_mcp_oauth_cache_put(cache, &ctx->token, &keys,
+                                         &ctx->claims);
+        }
+    }
+
+    if (ngx_http_mcp_oauth_verify_claims(r, mlcf, ctx, &err) != NGX_OK) {
+        return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                       "invalid_token", err, NULL, NULL);
+    }
+
+    ctx->verified = 1;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp_oauth: token verified, scope \"%V\"",
+                   &ctx->claims.scope);
+
+    return NGX_OK;
+}
+
+
+/* NGX_OK: the claims of the token are in the cache, verified by *keys */
+
+static ngx_int_t
+ngx_http_mcp_oauth_verify_cached(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
+    ngx_shm_zone_t *cache, ngx_http_mcp_oauth_cache_keys_t *keys)
+{
+    keys->file = (uintptr_t) mlcf->jwks;
+    keys->remote = (uintptr_t) mlcf->jwks_remote;
+    keys->generation = 0;
 
     if (cache
         && (mlcf->jwks_remote == NULL
             || ngx_http_mcp_oauth_jwks_remote_generation(r, mlcf->jwks_remote,
-                                                         &keys.generation)
+                                                         &keys->generation)
                == NGX_OK)
-        && ngx_http_mcp_oauth_cache_get(cache, r->pool, &ctx->token, &keys,
+        && ngx_http_mcp_oauth_cache_get(cache, r->pool, &ctx->token, keys,
                                         ngx_time(), &ctx->claims)
            == NGX_OK)
     {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "mcp_oauth: token found in the cache");
-        goto check;
+        return NGX_OK;
     }
 
+    return NGX_DECLINED;
+}
+
+
+/* the token decoded, its claims read, not expired; NGX_DECLINED: *err */
+
+static ngx_int_t
+ngx_http_mcp_oauth_verify_decode(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
+    char **err)
+{
     if (!ctx->decoded) {
-        if (ngx_http_mcp_oauth_jwt_parse(r->pool, &ctx->token, &ctx->jwt,
-                                         &err)
+        if (ngx_http_mcp_oauth_jwt_parse(r->pool, &ctx->token, &ctx->jwt, err)
             != NGX_OK)
         {
-            return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                           "invalid_token", err, NULL, NULL);
+            return NGX_DECLINED;
         }
 
         /*
@@ -179,21 +248,37 @@ ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
          */
 
         if (ngx_http_mcp_oauth_claims_extract(r->pool, &ctx->jwt,
-                                              &ctx->claims, &err)
+                                              &ctx->claims, err)
             != NGX_OK)
         {
-            return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                           "invalid_token", err, NULL, NULL);
+            return NGX_DECLINED;
         }
 
         ctx->decoded = 1;
     }
 
     if (ngx_time() >= ctx->claims.exp + mlcf->leeway) {
-        return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                       "invalid_token", "token expired",
-                                       NULL, NULL);
+        *err = "token expired";
+        return NGX_DECLINED;
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The signature, by the location's keys or the fetched ones (fetched again
+ * for a kid not known yet).  NGX_DECLINED: *err; else what the handler
+ * returns.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_verify_signature(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
+    char **err)
+{
+    ngx_int_t                     rc;
+    ngx_http_mcp_oauth_keyset_t  *sets[2];
 
     sets[0] = mlcf->jwks;
     sets[1] = NULL;
@@ -210,7 +295,7 @@ ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
         }
     }
 
-    rc = ngx_http_mcp_oauth_jwt_verify(&ctx->jwt, sets, 2, &err);
+    rc = ngx_http_mcp_oauth_jwt_verify(&ctx->jwt, sets, 2, err);
 
     if (rc == NGX_DECLINED && mlcf->jwks_remote) {
         /* a kid we do not know yet: the IAM may have rotated its keys */
@@ -225,40 +310,38 @@ ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        rc = ngx_http_mcp_oauth_jwt_verify(&ctx->jwt, sets, 2, &err);
+        rc = ngx_http_mcp_oauth_jwt_verify(&ctx->jwt, sets, 2, err);
 
         if (rc == NGX_DECLINED && sets[1] == NULL) {
             return ngx_http_mcp_oauth_unavailable(r, ctx);
         }
     }
 
-    if (rc != NGX_OK) {
-        return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                       "invalid_token", err, NULL, NULL);
-    }
+    return (rc == NGX_OK) ? NGX_OK : NGX_DECLINED;
+}
 
-    if (cache && ctx->claims.exp > ngx_time()) {
-        if (mlcf->jwks_remote) {
-            keys.generation =
-                       ngx_http_mcp_oauth_jwks_remote_parsed(mlcf->jwks_remote);
-        }
 
-        ngx_http_mcp_oauth_cache_put(cache, &ctx->token, &keys, &ctx->claims);
-    }
+/*
+ * The location's claim checks, and a grant revoked at this server's
+ * authorization server (RFC 7009).  NGX_DECLINED: *err.
+ */
 
-check:
+static ngx_int_t
+ngx_http_mcp_oauth_verify_claims(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
+    char **err)
+{
+    ngx_http_mcp_oauth_claims_conf_t   cc;
+    ngx_http_mcp_oauth_issued_t       *issued;
 
     cc.issuers = mlcf->issuers;
     cc.audience = mlcf->resource;
     cc.leeway = mlcf->leeway;
     cc.now = ngx_time();
 
-    if (ngx_http_mcp_oauth_claims_check(&ctx->claims, &cc, &err) != NGX_OK) {
-        return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                       "invalid_token", err, NULL, NULL);
+    if (ngx_http_mcp_oauth_claims_check(&ctx->claims, &cc, err) != NGX_OK) {
+        return NGX_DECLINED;
     }
-
-    /* a grant revoked at this server's authorization server (RFC 7009) */
 
     issued = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
 
@@ -269,16 +352,9 @@ check:
         && ngx_http_mcp_oauth_state_revoked(issued->zone, &ctx->claims.sid)
            == NGX_OK)
     {
-        return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                       "invalid_token", "token revoked",
-                                       NULL, NULL);
+        *err = "token revoked";
+        return NGX_DECLINED;
     }
-
-    ctx->verified = 1;
-
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "mcp_oauth: token verified, scope \"%V\"",
-                   &ctx->claims.scope);
 
     return NGX_OK;
 }

@@ -67,9 +67,23 @@ static ngx_int_t ngx_http_mcp_oauth_json_body(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t last, ngx_uint_t flush);
+static ngx_int_t ngx_http_mcp_oauth_sse_scan(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t last, ngx_chain_t ***ll);
+static ngx_int_t ngx_http_mcp_oauth_sse_complete(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, u_char *start, u_char *end, u_char **run,
+    ngx_chain_t ***ll);
+static ngx_int_t ngx_http_mcp_oauth_sse_mark(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_filter_t *f, ngx_uint_t last, ngx_uint_t flush,
+    ngx_chain_t **ll);
 static ngx_int_t ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, u_char *start, u_char *end,
     ngx_pool_t **tmp, ngx_str_t *out);
+static ngx_inline u_char *ngx_http_mcp_oauth_sse_line(u_char *line,
+    u_char *end, size_t *len);
+static ngx_int_t ngx_http_mcp_oauth_sse_data(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_filter_t *f, u_char *start, u_char *end, size_t *dlen);
+static ngx_int_t ngx_http_mcp_oauth_sse_rewrite(ngx_pool_t *pool,
+    u_char *start, u_char *end, ngx_str_t *data, ngx_str_t *out);
 static void ngx_http_mcp_oauth_sse_answered(ngx_http_mcp_oauth_filter_t *f,
     ngx_pool_t *pool, u_char *data, size_t len);
 static ngx_int_t ngx_http_mcp_oauth_list_ids(ngx_http_request_t *r,
@@ -87,6 +101,14 @@ static ngx_chain_t *ngx_http_mcp_oauth_refusal(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_pool_t *pool, u_char *data, size_t len,
     ngx_str_t *out);
+static ngx_int_t ngx_http_mcp_oauth_filter_drop(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_pool_t *pool, ngx_array_t *tools,
+    u_char **drop);
+static u_char *ngx_http_mcp_oauth_filter_write(u_char *p, u_char *data,
+    size_t len, ngx_array_t *arrays, ngx_array_t *tools, u_char *drop);
+static u_char *ngx_http_mcp_oauth_filter_kept(u_char *p,
+    ngx_http_mcp_oauth_tools_t *a, ngx_http_mcp_oauth_tool_t *t,
+    u_char *drop);
 static ngx_int_t ngx_http_mcp_oauth_append(ngx_http_request_t *r,
     ngx_http_mcp_oauth_filter_t *f, u_char *p, size_t len);
 static ngx_chain_t *ngx_http_mcp_oauth_chain(ngx_http_request_t *r,
@@ -419,26 +441,52 @@ static ngx_int_t
 ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t last, ngx_uint_t flush)
 {
-    u_char                       *p, *end, *line, *event, *run;
     ngx_int_t                     rc;
-    ngx_str_t                     changed;
-    ngx_buf_t                    *b;
-    ngx_pool_t                   *tmp;
-    ngx_chain_t                  *out, **ll, *cl;
+    ngx_chain_t                  *out, **ll;
     ngx_http_mcp_oauth_filter_t  *f;
 
     f = ctx->filter;
     out = NULL;
     ll = &out;
-    tmp = NULL;
-    rc = NGX_OK;
 
-    if (f->len == 0) {
-        /* nothing buffered: only a flush or the end to pass on */
-        goto special;
+    /* nothing buffered: only a flush or the end to pass on */
+
+    if (f->len && ngx_http_mcp_oauth_sse_scan(r, ctx, last, &ll) != NGX_OK) {
+        return NGX_ERROR;
     }
 
-    /* the bytes held are one unfinished event, scanned up to f->scanned */
+    if ((last || flush)
+        && ngx_http_mcp_oauth_sse_mark(r, f, last, flush, ll) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (out == NULL) {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_next_body_filter(r, out);
+
+    ngx_chain_update_chains(r->pool, &f->free, &f->busy, &out,
+                            (ngx_buf_tag_t) &ngx_http_mcp_oauth_filter_module);
+
+    return rc;
+}
+
+
+/*
+ * The bytes held, one unfinished event scanned up to f->scanned: the
+ * events they complete go out at *ll, the rest is held for more.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_sse_scan(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t last, ngx_chain_t ***ll)
+{
+    u_char                       *p, *end, *line, *event, *run;
+    ngx_http_mcp_oauth_filter_t  *f;
+
+    f = ctx->filter;
 
     p = f->data + f->scanned;
     end = f->data + f->len;
@@ -468,31 +516,13 @@ ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
         if (line + 1 == p || (line + 2 == p && line[0] == '\r')) {
             /* an empty line: the event is complete */
 
-            rc = ngx_http_mcp_oauth_sse_event(r, ctx, event, p, &tmp,
-                                              &changed);
-            if (rc == NGX_ERROR) {
-                goto failed;
-            }
-
-            if (rc == NGX_OK) {
-                if (ngx_http_mcp_oauth_out(r, f, run, event - run, &ll)
-                    != NGX_OK
-                    || ngx_http_mcp_oauth_out(r, f, changed.data,
-                                              changed.len, &ll)
-                       != NGX_OK)
-                {
-                    goto failed;
-                }
-
-                run = p;
+            if (ngx_http_mcp_oauth_sse_complete(r, ctx, event, p, &run, ll)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
             }
 
             event = p;
-
-            if (tmp) {
-                ngx_destroy_pool(tmp);
-                tmp = NULL;
-            }
 
             if (f->pending == 0) {
                 /* the last answer awaited: the rest goes as it comes */
@@ -509,8 +539,8 @@ ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
         event = end;
     }
 
-    if (ngx_http_mcp_oauth_out(r, f, run, event - run, &ll) != NGX_OK) {
-        goto failed;
+    if (ngx_http_mcp_oauth_out(r, f, run, event - run, ll) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     f->len = end - event;
@@ -530,45 +560,78 @@ ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
         f->scratch_size = 0;
     }
 
-special:
+    return NGX_OK;
+}
 
-    if (last || flush) {
-        cl = ngx_chain_get_free_buf(r->pool, &f->free);
-        if (cl == NULL) {
-            return NGX_ERROR;
+
+/*
+ * A complete event (start to end): filtered, it goes out after the bytes
+ * that came unchanged before it (*run); else it joins them.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_sse_complete(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, u_char *start, u_char *end, u_char **run,
+    ngx_chain_t ***ll)
+{
+    ngx_int_t                     rc;
+    ngx_str_t                     changed;
+    ngx_pool_t                   *tmp;
+    ngx_http_mcp_oauth_filter_t  *f;
+
+    f = ctx->filter;
+    tmp = NULL;
+
+    rc = ngx_http_mcp_oauth_sse_event(r, ctx, start, end, &tmp, &changed);
+
+    if (rc == NGX_OK) {
+        if (ngx_http_mcp_oauth_out(r, f, *run, start - *run, ll) != NGX_OK
+            || ngx_http_mcp_oauth_out(r, f, changed.data, changed.len, ll)
+               != NGX_OK)
+        {
+            rc = NGX_ERROR;
+
+        } else {
+            *run = end;
         }
-
-        /* its memory, if any, stays for the next data */
-
-        b = cl->buf;
-        b->pos = b->start;
-        b->last = b->start;
-        b->temporary = 0;
-        b->memory = 0;
-        b->tag = (ngx_buf_tag_t) &ngx_http_mcp_oauth_filter_module;
-        b->last_buf = last;
-        b->flush = flush;
-        *ll = cl;
     }
-
-    if (out == NULL) {
-        return NGX_OK;
-    }
-
-    rc = ngx_http_next_body_filter(r, out);
-
-    ngx_chain_update_chains(r->pool, &f->free, &f->busy, &out,
-                            (ngx_buf_tag_t) &ngx_http_mcp_oauth_filter_module);
-
-    return rc;
-
-failed:
 
     if (tmp) {
         ngx_destroy_pool(tmp);
     }
 
-    return NGX_ERROR;
+    return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+}
+
+
+/* an empty buffer that passes the end or a flush on */
+
+static ngx_int_t
+ngx_http_mcp_oauth_sse_mark(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_filter_t *f, ngx_uint_t last, ngx_uint_t flush,
+    ngx_chain_t **ll)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    cl = ngx_chain_get_free_buf(r->pool, &f->free);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* its memory, if any, stays for the next data */
+
+    b = cl->buf;
+    b->pos = b->start;
+    b->last = b->start;
+    b->temporary = 0;
+    b->memory = 0;
+    b->tag = (ngx_buf_tag_t) &ngx_http_mcp_oauth_filter_module;
+    b->last_buf = last;
+    b->flush = flush;
+    *ll = cl;
+
+    return NGX_OK;
 }
 
 
@@ -583,66 +646,23 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, u_char *start, u_char *end,
     ngx_pool_t **tmp, ngx_str_t *out)
 {
-    u_char                       *p, *q, *line, *eol, *d;
-    size_t                        len, dlen;
+    u_char                       *d;
+    size_t                        dlen;
     ngx_int_t                     rc;
     ngx_str_t                     data;
-    ngx_uint_t                    n;
     ngx_http_mcp_oauth_filter_t  *f;
 
     f = ctx->filter;
 
-    /* the "data" lines, joined with LF, in a buffer kept for the next */
-
-    if (f->scratch_size < (size_t) (end - start)) {
-        ngx_pfree(r->pool, f->scratch);
-
-        f->scratch_size = ngx_max((size_t) (end - start), 4096);
-        f->scratch = ngx_palloc(r->pool, f->scratch_size);
-        if (f->scratch == NULL) {
-            f->scratch_size = 0;
-            return NGX_ERROR;
-        }
-    }
-
-    d = f->scratch;
-    dlen = 0;
-
-    for (line = start; line < end; line = eol) {
-        for (eol = line; eol < end && *eol != '\r' && *eol != '\n'; eol++) {
-            /* void */
-        }
-
-        len = eol - line;
-
-        if (eol < end && *eol == '\r' && eol + 1 < end && eol[1] == '\n') {
-            eol++;
-        }
-
-        if (eol < end) {
-            eol++;
-        }
-
-        if (len < 5 || ngx_strncmp(line, "data:", 5) != 0) {
-            continue;
-        }
-
-        q = line + 5;
-
-        if (q < line + len && *q == ' ') {
-            q++;
-        }
-
-        if (dlen) {
-            d[dlen++] = '\n';
-        }
-
-        dlen = ngx_cpymem(d + dlen, q, line + len - q) - d;
+    if (ngx_http_mcp_oauth_sse_data(r, f, start, end, &dlen) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (dlen == 0) {
         return NGX_DECLINED;
     }
+
+    d = f->scratch;
 
     *tmp = ngx_create_pool(4096, r->connection->log);
     if (*tmp == NULL) {
@@ -665,15 +685,101 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
         return rc;
     }
 
-    /* the other fields as they were, then the new data, line by line */
+    return ngx_http_mcp_oauth_sse_rewrite(*tmp, start, end, &data, out);
+}
+
+
+/* the next line of an event: its length without the end, and its end */
+
+static ngx_inline u_char *
+ngx_http_mcp_oauth_sse_line(u_char *line, u_char *end, size_t *len)
+{
+    u_char  *eol;
+
+    for (eol = line; eol < end && *eol != '\r' && *eol != '\n'; eol++) {
+        /* void */
+    }
+
+    *len = eol - line;
+
+    if (eol < end && *eol == '\r' && eol + 1 < end && eol[1] == '\n') {
+        eol++;
+    }
+
+    if (eol < end) {
+        eol++;
+    }
+
+    return eol;
+}
+
+
+/* the event's "data" lines, joined with LF, in f->scratch (kept) */
+
+static ngx_int_t
+ngx_http_mcp_oauth_sse_data(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_filter_t *f, u_char *start, u_char *end, size_t *dlen)
+{
+    u_char  *q, *line, *eol, *d;
+    size_t   len, n;
+
+    if (f->scratch_size < (size_t) (end - start)) {
+        ngx_pfree(r->pool, f->scratch);
+
+        f->scratch_size = ngx_max((size_t) (end - start), 4096);
+        f->scratch = ngx_palloc(r->pool, f->scratch_size);
+        if (f->scratch == NULL) {
+            f->scratch_size = 0;
+            return NGX_ERROR;
+        }
+    }
+
+    d = f->scratch;
+    n = 0;
+
+    for (line = start; line < end; line = eol) {
+        eol = ngx_http_mcp_oauth_sse_line(line, end, &len);
+
+        if (len < 5 || ngx_strncmp(line, "data:", 5) != 0) {
+            continue;
+        }
+
+        q = line + 5;
+
+        if (q < line + len && *q == ' ') {
+            q++;
+        }
+
+        if (n) {
+            d[n++] = '\n';
+        }
+
+        n = ngx_cpymem(d + n, q, line + len - q) - d;
+    }
+
+    *dlen = n;
+
+    return NGX_OK;
+}
+
+
+/* the other fields of the event as they were, then the new data by line */
+
+static ngx_int_t
+ngx_http_mcp_oauth_sse_rewrite(ngx_pool_t *pool, u_char *start, u_char *end,
+    ngx_str_t *data, ngx_str_t *out)
+{
+    u_char      *p, *q, *line, *eol;
+    size_t       len;
+    ngx_uint_t   n;
 
     n = 0;
 
-    for (q = data.data; q < data.data + data.len; q++) {
+    for (q = data->data; q < data->data + data->len; q++) {
         n += (*q == '\n');
     }
 
-    p = ngx_pnalloc(*tmp, (end - start) + data.len
+    p = ngx_pnalloc(pool, (end - start) + data->len
                           + (n + 1) * sizeof("data: \n") + 1);
     if (p == NULL) {
         return NGX_ERROR;
@@ -682,19 +788,7 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
     q = p;
 
     for (line = start; line < end; line = eol) {
-        for (eol = line; eol < end && *eol != '\r' && *eol != '\n'; eol++) {
-            /* void */
-        }
-
-        len = eol - line;
-
-        if (eol < end && *eol == '\r' && eol + 1 < end && eol[1] == '\n') {
-            eol++;
-        }
-
-        if (eol < end) {
-            eol++;
-        }
+        eol = ngx_http_mcp_oauth_sse_line(line, end, &len);
 
         if (len == 0 || (len >= 5 && ngx_strncmp(line, "data:", 5) == 0)) {
             continue;
@@ -703,10 +797,10 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
         q = ngx_cpymem(q, line, eol - line);
     }
 
-    for (line = data.data; line <= data.data + data.len; line = eol + 1) {
-        eol = ngx_strlchr(line, data.data + data.len, '\n');
+    for (line = data->data; line <= data->data + data->len; line = eol + 1) {
+        eol = ngx_strlchr(line, data->data + data->len, '\n');
         if (eol == NULL) {
-            eol = data.data + data.len;
+            eol = data->data + data->len;
         }
 
         q = ngx_cpymem(q, "data: ", 6);
@@ -1120,20 +1214,14 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_pool_t *pool, u_char *data, size_t len,
     ngx_str_t *out)
 {
-    u_char                         *p, *pos, *drop;
-    ngx_uint_t                      i, j, removed, first;
-    ngx_array_t                    *arrays, *tools, *need;
-    ngx_http_mcp_oauth_tool_t      *t;
-    ngx_http_mcp_oauth_tools_t     *a;
-    ngx_http_mcp_oauth_loc_conf_t  *mlcf;
-
-    static ngx_str_t  call = ngx_string("tools/call");
+    u_char       *drop;
+    ngx_int_t     rc;
+    ngx_array_t  *arrays, *tools;
 
     arrays = ngx_array_create(pool, 1, sizeof(ngx_http_mcp_oauth_tools_t));
     tools = ngx_array_create(pool, 16, sizeof(ngx_http_mcp_oauth_tool_t));
-    need = ngx_array_create(pool, 4, sizeof(ngx_str_t));
 
-    if (arrays == NULL || tools == NULL || need == NULL) {
+    if (arrays == NULL || tools == NULL) {
         return NGX_ERROR;
     }
 
@@ -1144,8 +1232,48 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    drop = ngx_pcalloc(pool, tools->nelts);
-    if (drop == NULL) {
+    rc = ngx_http_mcp_oauth_filter_drop(r, ctx, pool, tools, &drop);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* each result is for this caller only (MCP 2026-07-28, caching) */
+
+    out->data = ngx_pnalloc(pool, len + arrays->nelts
+                                          * sizeof(",\"cacheScope\":\"private\""));
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = ngx_http_mcp_oauth_filter_write(out->data, data, len, arrays,
+                                               tools, drop)
+               - out->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * drop[i] is set for each tool the caller's token could not call.
+ * NGX_DECLINED: it could call them all.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_filter_drop(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_pool_t *pool, ngx_array_t *tools,
+    u_char **drop)
+{
+    ngx_uint_t                      i, removed;
+    ngx_array_t                    *need;
+    ngx_http_mcp_oauth_tool_t      *t;
+    ngx_http_mcp_oauth_loc_conf_t  *mlcf;
+
+    static ngx_str_t  call = ngx_string("tools/call");
+
+    need = ngx_array_create(pool, 4, sizeof(ngx_str_t));
+    *drop = ngx_pcalloc(pool, tools->nelts);
+
+    if (need == NULL || *drop == NULL) {
         return NGX_ERROR;
     }
 
@@ -1168,28 +1296,29 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                            "mcp_oauth: tools/list: \"%V\" filtered",
                            &t[i].name);
-            drop[i] = 1;
+            (*drop)[i] = 1;
             removed++;
         }
     }
 
-    if (removed == 0) {
-        return NGX_DECLINED;
-    }
+    return removed ? NGX_OK : NGX_DECLINED;
+}
 
-    /*
-     * the kept tools joined by single commas; each result is for this
-     * caller only (MCP 2026-07-28, caching): "cacheScope" is set to
-     * "private", or added after its last member
-     */
 
-    out->data = ngx_pnalloc(pool, len + arrays->nelts
-                                          * sizeof(",\"cacheScope\":\"private\""));
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
+/*
+ * The text at p, the kept tools of each array joined by single commas;
+ * "cacheScope" of each result is set to "private", or added after its last
+ * member.  The end of the text.
+ */
 
-    p = out->data;
+static u_char *
+ngx_http_mcp_oauth_filter_write(u_char *p, u_char *data, size_t len,
+    ngx_array_t *arrays, ngx_array_t *tools, u_char *drop)
+{
+    u_char                      *pos;
+    ngx_uint_t                   i;
+    ngx_http_mcp_oauth_tools_t  *a;
+
     pos = data;
     a = arrays->elts;
 
@@ -1206,23 +1335,7 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
         }
 
         p = ngx_cpymem(p, pos, a[i].start - pos);
-        *p++ = '[';
-        first = 1;
-
-        for (j = a[i].first; j < a[i].first + a[i].n; j++) {
-            if (drop[j]) {
-                continue;
-            }
-
-            if (!first) {
-                *p++ = ',';
-            }
-
-            first = 0;
-            p = ngx_cpymem(p, t[j].start, t[j].end - t[j].start);
-        }
-
-        *p++ = ']';
+        p = ngx_http_mcp_oauth_filter_kept(p, &a[i], tools->elts, drop);
         pos = a[i].end;
 
         /* the last array of its result: "cacheScope" after it */
@@ -1244,10 +1357,37 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
         }
     }
 
-    p = ngx_cpymem(p, pos, data + len - pos);
-    out->len = p - out->data;
+    return ngx_cpymem(p, pos, data + len - pos);
+}
 
-    return NGX_OK;
+
+/* the array a with the tools kept, at p; the end of it */
+
+static u_char *
+ngx_http_mcp_oauth_filter_kept(u_char *p, ngx_http_mcp_oauth_tools_t *a,
+    ngx_http_mcp_oauth_tool_t *t, u_char *drop)
+{
+    ngx_uint_t  j, first;
+
+    *p++ = '[';
+    first = 1;
+
+    for (j = a->first; j < a->first + a->n; j++) {
+        if (drop[j]) {
+            continue;
+        }
+
+        if (!first) {
+            *p++ = ',';
+        }
+
+        first = 0;
+        p = ngx_cpymem(p, t[j].start, t[j].end - t[j].start);
+    }
+
+    *p++ = ']';
+
+    return p;
 }
 
 
