@@ -13,6 +13,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_http_mcp_oauth_shm_kv.h"
 #include "ngx_http_mcp_oauth_token_cache.h"
 
 
@@ -21,8 +22,8 @@
 
 
 typedef struct {
-    ngx_rbtree_node_t                 node;      /* key: token's hash */
-    ngx_queue_t                       queue;     /* most recent first */
+    ngx_http_mcp_oauth_kv_node_t      kv;        /* key: the token, at
+                                                    data */
     ngx_http_mcp_oauth_cache_keys_t   keys;
     ngx_uint_t                        epoch;
     time_t                            exp;
@@ -42,30 +43,22 @@ typedef struct {
 
 
 typedef struct {
-    ngx_rbtree_t                      rbtree;
-    ngx_rbtree_node_t                 sentinel;
-    ngx_queue_t                       queue;
+    ngx_http_mcp_oauth_kv_sh_t        kv;
     ngx_uint_t                        epoch;     /* configurations loaded */
 } ngx_http_mcp_oauth_cache_sh_t;
 
 
 typedef struct {
+    ngx_http_mcp_oauth_kv_t           kv;
     ngx_http_mcp_oauth_cache_sh_t    *sh;
-    ngx_slab_pool_t                  *shpool;
     ngx_uint_t                        epoch;     /* this configuration's */
 } ngx_http_mcp_oauth_cache_t;
 
 
 static ngx_int_t ngx_http_mcp_oauth_cache_init(ngx_shm_zone_t *zone,
     void *data);
-static void ngx_http_mcp_oauth_cache_insert(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static ngx_http_mcp_oauth_cache_node_t *ngx_http_mcp_oauth_cache_find(
     ngx_http_mcp_oauth_cache_t *cache, ngx_str_t *token);
-static ngx_int_t ngx_http_mcp_oauth_cache_cmp(u_char *token, size_t len,
-    ngx_http_mcp_oauth_cache_node_t *cn);
-static void ngx_http_mcp_oauth_cache_delete(ngx_http_mcp_oauth_cache_t *cache,
-    ngx_http_mcp_oauth_cache_node_t *cn);
 
 
 ngx_shm_zone_t *
@@ -98,44 +91,28 @@ ngx_http_mcp_oauth_cache_init(ngx_shm_zone_t *zone, void *data)
 {
     ngx_http_mcp_oauth_cache_t  *ocache = data;
 
+    ngx_int_t                    rc;
     ngx_http_mcp_oauth_cache_t  *cache;
 
     cache = zone->data;
 
-    if (ocache) {
+    rc = ngx_http_mcp_oauth_kv_init(&cache->kv, zone,
+                                    ocache ? &ocache->kv : NULL,
+                                    sizeof(ngx_http_mcp_oauth_cache_sh_t));
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    cache->sh = (ngx_http_mcp_oauth_cache_sh_t *) cache->kv.sh;
+
+    if (rc == NGX_DONE) {
         /*
          * Reload: entries name their keys by address, and addresses of a
          * new configuration may repeat old ones.  Each configuration only
          * sees the entries it made.
          */
-        cache->sh = ocache->sh;
-        cache->shpool = ocache->shpool;
         cache->epoch = ++cache->sh->epoch;
-        return NGX_OK;
     }
-
-    cache->shpool = (ngx_slab_pool_t *) zone->shm.addr;
-
-    if (zone->shm.exists) {
-        cache->sh = cache->shpool->data;
-        cache->epoch = ++cache->sh->epoch;
-        return NGX_OK;
-    }
-
-    cache->sh = ngx_slab_alloc(cache->shpool,
-                               sizeof(ngx_http_mcp_oauth_cache_sh_t));
-    if (cache->sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    cache->shpool->data = cache->sh;
-
-    ngx_rbtree_init(&cache->sh->rbtree, &cache->sh->sentinel,
-                    ngx_http_mcp_oauth_cache_insert);
-    ngx_queue_init(&cache->sh->queue);
-
-    /* a full zone evicts; it is not worth a log line per request */
-    cache->shpool->log_nomem = 0;
 
     return NGX_OK;
 }
@@ -155,27 +132,27 @@ ngx_http_mcp_oauth_cache_get(ngx_shm_zone_t *zone, ngx_pool_t *pool,
 
     cache = zone->data;
 
-    ngx_shmtx_lock(&cache->shpool->mutex);
+    ngx_shmtx_lock(&cache->kv.shpool->mutex);
 
     cn = ngx_http_mcp_oauth_cache_find(cache, token);
 
     if (cn == NULL) {
-        ngx_shmtx_unlock(&cache->shpool->mutex);
+        ngx_shmtx_unlock(&cache->kv.shpool->mutex);
         return NGX_DECLINED;
     }
 
     if (ngx_memcmp(&cn->keys, keys, sizeof(*keys)) != 0
         || cn->epoch != cache->epoch
-        || now > cn->exp + NGX_HTTP_MCP_OAUTH_CACHE_GRACE)
+        || now >= cn->kv.expires)
     {
-        ngx_http_mcp_oauth_cache_delete(cache, cn);
-        ngx_shmtx_unlock(&cache->shpool->mutex);
+        ngx_http_mcp_oauth_kv_remove(&cache->kv, &cn->kv);
+        ngx_shmtx_unlock(&cache->kv.shpool->mutex);
         return NGX_DECLINED;
     }
 
     copy = ngx_pnalloc(pool, cn->size);
     if (copy == NULL) {
-        ngx_shmtx_unlock(&cache->shpool->mutex);
+        ngx_shmtx_unlock(&cache->kv.shpool->mutex);
         return NGX_DECLINED;
     }
 
@@ -207,10 +184,9 @@ ngx_http_mcp_oauth_cache_get(ngx_shm_zone_t *zone, ngx_pool_t *pool,
 
     n = cn->naud;
 
-    ngx_queue_remove(&cn->queue);
-    ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
+    ngx_http_mcp_oauth_kv_touch(&cache->kv, &cn->kv);
 
-    ngx_shmtx_unlock(&cache->shpool->mutex);
+    ngx_shmtx_unlock(&cache->kv.shpool->mutex);
 
     if (ngx_array_init(&c->aud, pool, n ? n : 1, sizeof(ngx_str_t)) != NGX_OK
         || ngx_array_init(&c->scopes, pool, 4, sizeof(ngx_str_t)) != NGX_OK)
@@ -261,8 +237,7 @@ ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, ngx_str_t *token,
     size_t                            size;
     uint32_t                          len;
     ngx_str_t                        *s, *f[6];
-    ngx_uint_t                        i, tries;
-    ngx_queue_t                      *q;
+    ngx_uint_t                        i;
     ngx_http_mcp_oauth_cache_t       *cache;
     ngx_http_mcp_oauth_cache_node_t  *cn;
 
@@ -287,31 +262,22 @@ ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, ngx_str_t *token,
         size += sizeof(uint32_t) + s[i].len;
     }
 
-    ngx_shmtx_lock(&cache->shpool->mutex);
+    ngx_shmtx_lock(&cache->kv.shpool->mutex);
 
     cn = ngx_http_mcp_oauth_cache_find(cache, token);
     if (cn) {
-        ngx_http_mcp_oauth_cache_delete(cache, cn);
+        ngx_http_mcp_oauth_kv_remove(&cache->kv, &cn->kv);
     }
 
-    /* a full zone gives up its least recently used entries */
+    /* a full zone gives up its least recently used entries, 16 at most */
 
-    for (tries = 0; /* void */ ; tries++) {
-        cn = ngx_slab_alloc_locked(cache->shpool,
-                                   offsetof(ngx_http_mcp_oauth_cache_node_t,
-                                            data)
-                                   + token->len + size);
-        if (cn || tries == 16 || ngx_queue_empty(&cache->sh->queue)) {
-            break;
-        }
-
-        q = ngx_queue_last(&cache->sh->queue);
-        ngx_http_mcp_oauth_cache_delete(cache,
-            ngx_queue_data(q, ngx_http_mcp_oauth_cache_node_t, queue));
-    }
+    cn = ngx_http_mcp_oauth_kv_alloc(&cache->kv,
+                                     offsetof(ngx_http_mcp_oauth_cache_node_t,
+                                              data)
+                                     + token->len + size, 16);
 
     if (cn == NULL) {
-        ngx_shmtx_unlock(&cache->shpool->mutex);
+        ngx_shmtx_unlock(&cache->kv.shpool->mutex);
         return;
     }
 
@@ -340,12 +306,13 @@ ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, ngx_str_t *token,
         p = ngx_cpymem(p, s[i].data, s[i].len);
     }
 
-    cn->node.key = ngx_murmur_hash2(token->data, token->len);
+    /* served up to exp + grace */
 
-    ngx_rbtree_insert(&cache->sh->rbtree, &cn->node);
-    ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
+    ngx_http_mcp_oauth_kv_insert(&cache->kv, &cn->kv, cn->data, token->len,
+                                 ngx_murmur_hash2(token->data, token->len),
+                                 c->exp + NGX_HTTP_MCP_OAUTH_CACHE_GRACE + 1);
 
-    ngx_shmtx_unlock(&cache->shpool->mutex);
+    ngx_shmtx_unlock(&cache->kv.shpool->mutex);
 }
 
 
@@ -357,14 +324,14 @@ ngx_http_mcp_oauth_cache_drop(ngx_shm_zone_t *zone, ngx_str_t *token)
 
     cache = zone->data;
 
-    ngx_shmtx_lock(&cache->shpool->mutex);
+    ngx_shmtx_lock(&cache->kv.shpool->mutex);
 
     cn = ngx_http_mcp_oauth_cache_find(cache, token);
     if (cn) {
-        ngx_http_mcp_oauth_cache_delete(cache, cn);
+        ngx_http_mcp_oauth_kv_remove(&cache->kv, &cn->kv);
     }
 
-    ngx_shmtx_unlock(&cache->shpool->mutex);
+    ngx_shmtx_unlock(&cache->kv.shpool->mutex);
 }
 
 
@@ -372,97 +339,8 @@ static ngx_http_mcp_oauth_cache_node_t *
 ngx_http_mcp_oauth_cache_find(ngx_http_mcp_oauth_cache_t *cache,
     ngx_str_t *token)
 {
-    ngx_int_t                         rc;
-    ngx_rbtree_key_t                  key;
-    ngx_rbtree_node_t                *node, *sentinel;
-    ngx_http_mcp_oauth_cache_node_t  *cn;
-
-    key = ngx_murmur_hash2(token->data, token->len);
-    node = cache->sh->rbtree.root;
-    sentinel = cache->sh->rbtree.sentinel;
-
-    while (node != sentinel) {
-
-        if (key != node->key) {
-            node = (key < node->key) ? node->left : node->right;
-            continue;
-        }
-
-        /* the whole token decides: equal hashes are not equal tokens */
-
-        cn = (ngx_http_mcp_oauth_cache_node_t *) node;
-        rc = ngx_http_mcp_oauth_cache_cmp(token->data, token->len, cn);
-
-        if (rc == 0) {
-            return cn;
-        }
-
-        node = (rc < 0) ? node->left : node->right;
-    }
-
-    return NULL;
-}
-
-
-static ngx_int_t
-ngx_http_mcp_oauth_cache_cmp(u_char *token, size_t len,
-    ngx_http_mcp_oauth_cache_node_t *cn)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_memcmp(token, cn->data, ngx_min(len, cn->len[0]));
-
-    if (rc != 0) {
-        return rc;
-    }
-
-    return (ngx_int_t) len - (ngx_int_t) cn->len[0];
-}
-
-
-static void
-ngx_http_mcp_oauth_cache_insert(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
-{
-    ngx_rbtree_node_t                **p;
-    ngx_http_mcp_oauth_cache_node_t   *cn, *cnt;
-
-    for ( ;; ) {
-
-        if (node->key < temp->key) {
-            p = &temp->left;
-
-        } else if (node->key > temp->key) {
-            p = &temp->right;
-
-        } else {
-            cn = (ngx_http_mcp_oauth_cache_node_t *) node;
-            cnt = (ngx_http_mcp_oauth_cache_node_t *) temp;
-
-            p = (ngx_http_mcp_oauth_cache_cmp(cn->data, cn->len[0], cnt) < 0)
-                ? &temp->left : &temp->right;
-        }
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
-}
-
-
-static void
-ngx_http_mcp_oauth_cache_delete(ngx_http_mcp_oauth_cache_t *cache,
-    ngx_http_mcp_oauth_cache_node_t *cn)
-{
-    ngx_queue_remove(&cn->queue);
-    ngx_rbtree_delete(&cache->sh->rbtree, &cn->node);
-    ngx_slab_free_locked(cache->shpool, cn);
+    return (ngx_http_mcp_oauth_cache_node_t *)
+               ngx_http_mcp_oauth_kv_find(&cache->kv, token,
+                                          ngx_murmur_hash2(token->data,
+                                                           token->len));
 }

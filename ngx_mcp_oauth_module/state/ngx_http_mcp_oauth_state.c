@@ -14,6 +14,7 @@
 #include <ngx_http.h>
 #include <openssl/evp.h>
 
+#include "ngx_http_mcp_oauth_shm_kv.h"
 #include "ngx_http_mcp_oauth_state.h"
 
 
@@ -21,43 +22,40 @@ extern ngx_module_t  ngx_http_mcp_oauth_module;
 
 
 typedef struct {
-    ngx_rbtree_node_t             node;       /* key: first bytes of key */
-    ngx_queue_t                   queue;      /* oldest last */
+    ngx_http_mcp_oauth_kv_node_t  kv;         /* key: the digest below */
     u_char                        key[32];
     u_char                        type;
     u_char                        used;
-    time_t                        expires;
     size_t                        len;
     u_char                        data[1];
 } ngx_http_mcp_oauth_entry_t;
 
 
 typedef struct {
-    ngx_rbtree_t                  rbtree;
-    ngx_rbtree_node_t             sentinel;
-    ngx_queue_t                   queue;
+    ngx_http_mcp_oauth_kv_sh_t    kv;
     ngx_atomic_t                  revocations;  /* live REVOKED entries */
     size_t                        documents;    /* bytes of DOCUMENTs */
 } ngx_http_mcp_oauth_store_sh_t;
 
 
 typedef struct {
+    ngx_http_mcp_oauth_kv_t         kv;       /* first: the free handler's */
     ngx_http_mcp_oauth_store_sh_t  *sh;
-    ngx_slab_pool_t                *shpool;
     size_t                          documents_max;
 } ngx_http_mcp_oauth_store_t;
 
 
 static ngx_int_t ngx_http_mcp_oauth_store_init(ngx_shm_zone_t *zone,
     void *data);
-static void ngx_http_mcp_oauth_store_insert(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static ngx_http_mcp_oauth_entry_t *ngx_http_mcp_oauth_store_find(
     ngx_http_mcp_oauth_store_t *st, u_char *key);
-static ngx_uint_t ngx_http_mcp_oauth_store_expire(
-    ngx_http_mcp_oauth_store_t *st, ngx_uint_t n);
-static void ngx_http_mcp_oauth_store_remove(ngx_http_mcp_oauth_store_t *st,
-    ngx_http_mcp_oauth_entry_t *e);
+static void ngx_http_mcp_oauth_store_insert(ngx_http_mcp_oauth_store_t *st,
+    ngx_http_mcp_oauth_entry_t *e, u_char *key, ngx_uint_t type,
+    time_t expires, size_t len);
+static void ngx_http_mcp_oauth_store_free(ngx_http_mcp_oauth_kv_t *kv,
+    ngx_http_mcp_oauth_kv_node_t *node);
+static void ngx_http_mcp_oauth_store_full(ngx_shm_zone_t *zone,
+    ngx_log_t *log, char *lost);
 static ngx_http_mcp_oauth_entry_t *ngx_http_mcp_oauth_store_alloc(
     ngx_http_mcp_oauth_store_t *st, ngx_uint_t type, size_t len);
 
@@ -83,6 +81,8 @@ ngx_http_mcp_oauth_store_zone(ngx_conf_t *cf, ngx_str_t *name, size_t size)
         return NULL;
     }
 
+    st->kv.free = ngx_http_mcp_oauth_store_free;
+
     zone->init = ngx_http_mcp_oauth_store_init;
     zone->data = st;
 
@@ -102,35 +102,16 @@ ngx_http_mcp_oauth_store_init(ngx_shm_zone_t *zone, void *data)
     /* documents are fetched for anonymous requests: a quarter at most */
     st->documents_max = zone->shm.size / 4;
 
-    if (ost) {
-        /* reload: codes, grants and consents carry on */
-        st->sh = ost->sh;
-        st->shpool = ost->shpool;
-        return NGX_OK;
-    }
+    /* a reload: codes, grants and consents carry on */
 
-    st->shpool = (ngx_slab_pool_t *) zone->shm.addr;
-
-    if (zone->shm.exists) {
-        st->sh = st->shpool->data;
-        return NGX_OK;
-    }
-
-    st->sh = ngx_slab_alloc(st->shpool, sizeof(ngx_http_mcp_oauth_store_sh_t));
-    if (st->sh == NULL) {
+    if (ngx_http_mcp_oauth_kv_init(&st->kv, zone, ost ? &ost->kv : NULL,
+                                   sizeof(ngx_http_mcp_oauth_store_sh_t))
+        == NGX_ERROR)
+    {
         return NGX_ERROR;
     }
 
-    st->shpool->data = st->sh;
-
-    ngx_rbtree_init(&st->sh->rbtree, &st->sh->sentinel,
-                    ngx_http_mcp_oauth_store_insert);
-    ngx_queue_init(&st->sh->queue);
-    st->sh->revocations = 0;
-    st->sh->documents = 0;
-
-    /* a full zone is reported once per refused entry, by the caller */
-    st->shpool->log_nomem = 0;
+    st->sh = (ngx_http_mcp_oauth_store_sh_t *) st->kv.sh;
 
     return NGX_OK;
 }
@@ -152,53 +133,41 @@ ngx_http_mcp_oauth_store_put(ngx_shm_zone_t *zone, u_char *key,
     st = zone->data;
     len = data ? data->len : 0;
 
-    ngx_shmtx_lock(&st->shpool->mutex);
+    ngx_shmtx_lock(&st->kv.shpool->mutex);
 
-    ngx_http_mcp_oauth_store_expire(st, 2);
+    ngx_http_mcp_oauth_kv_expire(&st->kv, 2);
 
     e = ngx_http_mcp_oauth_store_find(st, key);
 
-    if (e && e->expires > ngx_time()) {
-        ngx_shmtx_unlock(&st->shpool->mutex);
+    if (e && e->kv.expires > ngx_time()) {
+        ngx_shmtx_unlock(&st->kv.shpool->mutex);
         return NGX_BUSY;
     }
 
     if (e) {
         /* expired, behind a live entry the quick pass stopped at */
-        ngx_http_mcp_oauth_store_remove(st, e);
+        ngx_http_mcp_oauth_kv_remove(&st->kv, &e->kv);
     }
 
     e = ngx_http_mcp_oauth_store_alloc(st, type, len);
 
     if (e == NULL) {
-        ngx_shmtx_unlock(&st->shpool->mutex);
-
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "mcp_oauth: zone \"%V\" is full of live entries, "
-                      "a new one is refused; make it larger",
-                      &zone->shm.name);
+        ngx_shmtx_unlock(&st->kv.shpool->mutex);
+        ngx_http_mcp_oauth_store_full(zone, log, "a new one is refused");
         return NGX_DECLINED;
     }
-
-    ngx_memcpy(e->key, key, 32);
-    e->node.key = *(uint32_t *) key;
-    e->type = (u_char) type;
-    e->used = 0;
-    e->expires = expires;
-    e->len = len;
 
     if (len) {
         ngx_memcpy(e->data, data->data, len);
     }
 
-    ngx_rbtree_insert(&st->sh->rbtree, &e->node);
-    ngx_queue_insert_head(&st->sh->queue, &e->queue);
+    ngx_http_mcp_oauth_store_insert(st, e, key, type, expires, len);
 
     if (type == NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED) {
         st->sh->revocations++;
     }
 
-    ngx_shmtx_unlock(&st->shpool->mutex);
+    ngx_shmtx_unlock(&st->kv.shpool->mutex);
 
     return NGX_OK;
 }
@@ -220,55 +189,46 @@ ngx_http_mcp_oauth_store_swap(ngx_shm_zone_t *zone, u_char *key,
 
     st = zone->data;
 
-    ngx_shmtx_lock(&st->shpool->mutex);
+    ngx_shmtx_lock(&st->kv.shpool->mutex);
 
     e = ngx_http_mcp_oauth_store_find(st, key);
 
-    if (e == NULL || e->type != type || e->expires <= ngx_time()
+    if (e == NULL || e->type != type || e->kv.expires <= ngx_time()
         || e->len != old->len || ngx_memcmp(e->data, old->data, old->len))
     {
-        ngx_shmtx_unlock(&st->shpool->mutex);
+        ngx_shmtx_unlock(&st->kv.shpool->mutex);
         return NGX_BUSY;
     }
 
-    if (e->len != data->len) {
-        /* room for the new one first, else in the old one's place */
+    if (e->len == data->len) {
+        ngx_memcpy(e->data, data->data, data->len);
+        e->kv.expires = expires;
+        ngx_http_mcp_oauth_kv_touch(&st->kv, &e->kv);
 
-        n = ngx_http_mcp_oauth_store_alloc(st, type, data->len);
-
-        ngx_http_mcp_oauth_store_remove(st, e);
-
-        if (n == NULL) {
-            n = ngx_http_mcp_oauth_store_alloc(st, type, data->len);
-        }
-
-        e = n;
-
-        if (e == NULL) {
-            ngx_shmtx_unlock(&st->shpool->mutex);
-            ngx_log_error(NGX_LOG_ERR, log, 0,
-                          "mcp_oauth: zone \"%V\" is full of live entries, "
-                          "a rotated entry is lost; make it larger",
-                          &zone->shm.name);
-            return NGX_DECLINED;
-        }
-
-        ngx_memcpy(e->key, key, 32);
-        e->node.key = *(uint32_t *) key;
-        e->type = (u_char) type;
-        e->used = 0;
-        e->len = data->len;
-        ngx_rbtree_insert(&st->sh->rbtree, &e->node);
-
-    } else {
-        ngx_queue_remove(&e->queue);
+        ngx_shmtx_unlock(&st->kv.shpool->mutex);
+        return NGX_OK;
     }
 
-    ngx_memcpy(e->data, data->data, data->len);
-    e->expires = expires;
-    ngx_queue_insert_head(&st->sh->queue, &e->queue);
+    /* room for the new one first, else in the old one's place */
 
-    ngx_shmtx_unlock(&st->shpool->mutex);
+    n = ngx_http_mcp_oauth_store_alloc(st, type, data->len);
+
+    ngx_http_mcp_oauth_kv_remove(&st->kv, &e->kv);
+
+    if (n == NULL) {
+        n = ngx_http_mcp_oauth_store_alloc(st, type, data->len);
+    }
+
+    if (n == NULL) {
+        ngx_shmtx_unlock(&st->kv.shpool->mutex);
+        ngx_http_mcp_oauth_store_full(zone, log, "a rotated entry is lost");
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(n->data, data->data, data->len);
+    ngx_http_mcp_oauth_store_insert(st, n, key, type, expires, data->len);
+
+    ngx_shmtx_unlock(&st->kv.shpool->mutex);
 
     return NGX_OK;
 }
@@ -282,14 +242,14 @@ ngx_http_mcp_oauth_store_delete(ngx_shm_zone_t *zone, u_char *key)
 
     st = zone->data;
 
-    ngx_shmtx_lock(&st->shpool->mutex);
+    ngx_shmtx_lock(&st->kv.shpool->mutex);
 
     e = ngx_http_mcp_oauth_store_find(st, key);
     if (e) {
-        ngx_http_mcp_oauth_store_remove(st, e);
+        ngx_http_mcp_oauth_kv_remove(&st->kv, &e->kv);
     }
 
-    ngx_shmtx_unlock(&st->shpool->mutex);
+    ngx_shmtx_unlock(&st->kv.shpool->mutex);
 }
 
 
@@ -311,12 +271,12 @@ ngx_http_mcp_oauth_store_get(ngx_shm_zone_t *zone, u_char *key,
 
     st = zone->data;
 
-    ngx_shmtx_lock(&st->shpool->mutex);
+    ngx_shmtx_lock(&st->kv.shpool->mutex);
 
     e = ngx_http_mcp_oauth_store_find(st, key);
 
-    if (e == NULL || e->type != type || e->expires <= ngx_time()) {
-        ngx_shmtx_unlock(&st->shpool->mutex);
+    if (e == NULL || e->type != type || e->kv.expires <= ngx_time()) {
+        ngx_shmtx_unlock(&st->kv.shpool->mutex);
         return NGX_DECLINED;
     }
 
@@ -338,7 +298,7 @@ ngx_http_mcp_oauth_store_get(ngx_shm_zone_t *zone, u_char *key,
         }
     }
 
-    ngx_shmtx_unlock(&st->shpool->mutex);
+    ngx_shmtx_unlock(&st->kv.shpool->mutex);
 
     return rc;
 }
@@ -357,78 +317,35 @@ ngx_http_mcp_oauth_store_revocations(ngx_shm_zone_t *zone)
 }
 
 
+/* keys are digests: their first bytes are as good a hash as any */
+
 static ngx_http_mcp_oauth_entry_t *
 ngx_http_mcp_oauth_store_find(ngx_http_mcp_oauth_store_t *st, u_char *key)
 {
-    uint32_t                     hash;
-    ngx_int_t                    rc;
-    ngx_rbtree_node_t           *node, *sentinel;
-    ngx_http_mcp_oauth_entry_t  *e;
+    ngx_str_t  k;
 
-    hash = *(uint32_t *) key;
-    node = st->sh->rbtree.root;
-    sentinel = st->sh->rbtree.sentinel;
+    k.data = key;
+    k.len = 32;
 
-    while (node != sentinel) {
-
-        if (hash < node->key) {
-            node = node->left;
-            continue;
-        }
-
-        if (hash > node->key) {
-            node = node->right;
-            continue;
-        }
-
-        e = (ngx_http_mcp_oauth_entry_t *) node;
-        rc = ngx_memcmp(key, e->key, 32);
-
-        if (rc == 0) {
-            return e;
-        }
-
-        node = (rc < 0) ? node->left : node->right;
-    }
-
-    return NULL;
+    return (ngx_http_mcp_oauth_entry_t *)
+               ngx_http_mcp_oauth_kv_find(&st->kv, &k, *(uint32_t *) key);
 }
 
 
-/* ordered by the whole key, so that equal first bytes are still found */
+/* a new entry, its data in place */
 
 static void
-ngx_http_mcp_oauth_store_insert(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+ngx_http_mcp_oauth_store_insert(ngx_http_mcp_oauth_store_t *st,
+    ngx_http_mcp_oauth_entry_t *e, u_char *key, ngx_uint_t type,
+    time_t expires, size_t len)
 {
-    ngx_rbtree_node_t           **p;
-    ngx_http_mcp_oauth_entry_t   *e, *t;
+    ngx_memcpy(e->key, key, 32);
+    e->type = (u_char) type;
+    e->used = 0;
+    e->len = len;
 
-    e = (ngx_http_mcp_oauth_entry_t *) node;
-
-    for ( ;; ) {
-        t = (ngx_http_mcp_oauth_entry_t *) temp;
-
-        if (node->key != temp->key) {
-            p = (node->key < temp->key) ? &temp->left : &temp->right;
-
-        } else {
-            p = (ngx_memcmp(e->key, t->key, 32) < 0)
-                ? &temp->left : &temp->right;
-        }
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
+    ngx_http_mcp_oauth_kv_insert(&st->kv, &e->kv, e->key, 32,
+                                 *(uint32_t *) key, expires);
 }
 
 
@@ -462,19 +379,20 @@ ngx_http_mcp_oauth_store_alloc(ngx_http_mcp_oauth_store_t *st,
     if (type != NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT
         || st->sh->documents + size <= st->documents_max)
     {
-        e = ngx_slab_alloc_locked(st->shpool, size);
+        e = ngx_http_mcp_oauth_kv_alloc(&st->kv, size, 0);
 
-        if (e == NULL && ngx_http_mcp_oauth_store_expire(st, 0)) {
-            e = ngx_slab_alloc_locked(st->shpool, size);
+        if (e == NULL && ngx_http_mcp_oauth_kv_expire(&st->kv, 0)) {
+            e = ngx_http_mcp_oauth_kv_alloc(&st->kv, size, 0);
         }
     }
 
-    for (q = ngx_queue_last(&st->sh->queue);
-         e == NULL && q != ngx_queue_sentinel(&st->sh->queue);
+    for (q = ngx_queue_last(&st->sh->kv.queue);
+         e == NULL && q != ngx_queue_sentinel(&st->sh->kv.queue);
          q = prev)
     {
         prev = ngx_queue_prev(q);
-        c = ngx_queue_data(q, ngx_http_mcp_oauth_entry_t, queue);
+        c = (ngx_http_mcp_oauth_entry_t *)
+                ngx_queue_data(q, ngx_http_mcp_oauth_kv_node_t, queue);
 
         if (c->type != NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT
             && (c->type != NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT
@@ -483,12 +401,12 @@ ngx_http_mcp_oauth_store_alloc(ngx_http_mcp_oauth_store_t *st,
             continue;
         }
 
-        ngx_http_mcp_oauth_store_remove(st, c);
+        ngx_http_mcp_oauth_kv_remove(&st->kv, &c->kv);
 
         if (type != NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT
             || st->sh->documents + size <= st->documents_max)
         {
-            e = ngx_slab_alloc_locked(st->shpool, size);
+            e = ngx_http_mcp_oauth_kv_alloc(&st->kv, size, 0);
         }
     }
 
@@ -500,54 +418,18 @@ ngx_http_mcp_oauth_store_alloc(ngx_http_mcp_oauth_store_t *st,
 }
 
 
-/*
- * Frees expired entries from the oldest: n of them at most, or with n == 0
- * every expired one (the zone is full).  Returns how many were freed.
- */
-
-static ngx_uint_t
-ngx_http_mcp_oauth_store_expire(ngx_http_mcp_oauth_store_t *st, ngx_uint_t n)
-{
-    time_t                       now;
-    ngx_uint_t                   freed;
-    ngx_queue_t                 *q, *prev;
-    ngx_http_mcp_oauth_entry_t  *e;
-
-    now = ngx_time();
-    freed = 0;
-
-    for (q = ngx_queue_last(&st->sh->queue);
-         q != ngx_queue_sentinel(&st->sh->queue);
-         q = prev)
-    {
-        prev = ngx_queue_prev(q);
-        e = ngx_queue_data(q, ngx_http_mcp_oauth_entry_t, queue);
-
-        if (e->expires > now) {
-            if (n) {
-                /* a quick pass stops at the first live one */
-                break;
-            }
-
-            continue;
-        }
-
-        ngx_http_mcp_oauth_store_remove(st, e);
-        freed++;
-
-        if (n && freed == n) {
-            break;
-        }
-    }
-
-    return freed;
-}
-
+/* the counts follow what the store frees */
 
 static void
-ngx_http_mcp_oauth_store_remove(ngx_http_mcp_oauth_store_t *st,
-    ngx_http_mcp_oauth_entry_t *e)
+ngx_http_mcp_oauth_store_free(ngx_http_mcp_oauth_kv_t *kv,
+    ngx_http_mcp_oauth_kv_node_t *node)
 {
+    ngx_http_mcp_oauth_store_t  *st = (ngx_http_mcp_oauth_store_t *) kv;
+
+    ngx_http_mcp_oauth_entry_t  *e;
+
+    e = (ngx_http_mcp_oauth_entry_t *) node;
+
     if (e->type == NGX_HTTP_MCP_OAUTH_ENTRY_REVOKED) {
         st->sh->revocations--;
     }
@@ -556,10 +438,16 @@ ngx_http_mcp_oauth_store_remove(ngx_http_mcp_oauth_store_t *st,
         st->sh->documents -= offsetof(ngx_http_mcp_oauth_entry_t, data)
                              + e->len;
     }
+}
 
-    ngx_queue_remove(&e->queue);
-    ngx_rbtree_delete(&st->sh->rbtree, &e->node);
-    ngx_slab_free_locked(st->shpool, e);
+
+static void
+ngx_http_mcp_oauth_store_full(ngx_shm_zone_t *zone, ngx_log_t *log,
+    char *lost)
+{
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "mcp_oauth: zone \"%V\" is full of live entries, %s; "
+                  "make it larger", &zone->shm.name, lost);
 }
 
 
