@@ -21,7 +21,8 @@ MODULE="$BUILD/ngx_http_mcp_oauth_module.so"
 DEBS=(perl curl nginx nginx-dev libssl-dev libjansson-dev build-essential
       dpkg-dev debhelper nodejs npm tini wrk valgrind clang libclang-rt-14-dev
       libtest-base-perl libtext-diff-perl libtest-longstring-perl
-      libwww-perl liburi-perl libipc-run-perl liblist-moreutils-perl chromium)
+      libwww-perl liburi-perl libipc-run-perl liblist-moreutils-perl chromium
+      redis-server)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -40,10 +41,12 @@ deps() {
         local sudo=; [[ $(id -u) == 0 ]] || sudo=sudo
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-        # the Debian package starts a system nginx; it is not ours to run
-        if systemctl is-active --quiet nginx 2>/dev/null; then
-            $sudo systemctl stop nginx || true
-        fi
+        # the Debian packages start a system nginx and redis; not ours to run
+        for p in nginx redis-server; do
+            if systemctl is-active --quiet "$p" 2>/dev/null; then
+                $sudo systemctl stop "$p" || true
+            fi
+        done
     fi
     local d
     for d in t examples/demo; do

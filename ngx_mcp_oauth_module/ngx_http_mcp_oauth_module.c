@@ -230,6 +230,13 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
       0,
       NULL },
 
+    { ngx_string("mcp_oauth_state_request"),
+      NGX_HTTP_SRV_CONF|NGX_CONF_TAKE123,
+      ngx_http_mcp_oauth_state_request,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mcp_oauth_client"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_2MORE,
       ngx_http_mcp_oauth_client,

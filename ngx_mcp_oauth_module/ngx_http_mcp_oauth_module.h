@@ -123,6 +123,7 @@ typedef struct {
     ngx_str_t                          tool;     /* its tool, uri or prompt */
     ngx_http_mcp_oauth_filter_t       *filter;   /* tools/list answer */
     void                              *as;       /* an AS endpoint's */
+    ngx_http_mcp_oauth_fetch_t         revocations;  /* the fleet's */
 
     unsigned                           decoded:1;
     unsigned                           verified:1;
@@ -191,6 +192,8 @@ ngx_int_t ngx_http_mcp_oauth_filter_request(ngx_http_request_t *r);
 ngx_http_mcp_oauth_capture_t *ngx_http_mcp_oauth_capture_get(
     ngx_http_request_t *sr);
 ngx_http_request_t *ngx_http_mcp_oauth_fetch(ngx_http_request_t *r,
+    ngx_str_t *uri, ngx_http_mcp_oauth_fetch_t *f);
+ngx_http_request_t *ngx_http_mcp_oauth_fetch_start(ngx_http_request_t *r,
     ngx_str_t *uri, ngx_http_mcp_oauth_fetch_t *f);
 ngx_int_t ngx_http_mcp_oauth_fetch_post(ngx_http_request_t *sr,
     ngx_str_t *body);

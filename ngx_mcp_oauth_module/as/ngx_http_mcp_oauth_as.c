@@ -16,7 +16,7 @@
 
 static ngx_int_t ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_loc_conf_t *mlcf,
-    ngx_str_t *server_name);
+    ngx_http_core_srv_conf_t *cscf);
 static ngx_int_t ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
     ngx_http_mcp_oauth_srv_conf_t *ascf);
 static ngx_int_t ngx_http_mcp_oauth_str_add(ngx_pool_t *pool,
@@ -530,13 +530,21 @@ ngx_http_mcp_oauth_as_init(ngx_conf_t *cf)
     for (s = 0; s < cmcf->servers.nelts; s++) {
         ascf = cscfp[s]->ctx->srv_conf[ngx_http_mcp_oauth_module.ctx_index];
 
+        if (ascf->signer == NULL && ascf->issued.redis) {
+            ngx_http_mcp_oauth_where_error(cf, &ascf->issued.redis->at,
+                                           "\"mcp_oauth_state_request\" "
+                                           "requires \"mcp_oauth_signing_key\""
+                                           " in the server");
+            return NGX_ERROR;
+        }
+
         if (ascf->signer == NULL && !ascf->need_zone) {
             continue;
         }
 
         if (ngx_http_mcp_oauth_as_server(cf, ascf,
                 cscfp[s]->ctx->loc_conf[ngx_http_mcp_oauth_module.ctx_index],
-                &cscfp[s]->server_name)
+                cscfp[s])
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -550,7 +558,7 @@ ngx_http_mcp_oauth_as_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_loc_conf_t *mlcf,
-    ngx_str_t *server_name)
+    ngx_http_core_srv_conf_t *cscf)
 {
     u_char      *p;
     ngx_str_t   *s, zone;
@@ -568,7 +576,7 @@ ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
      */
 
     ascf->name = mlcf->issuers ? *(ngx_str_t *) mlcf->issuers->elts
-                               : *server_name;
+                               : cscf->server_name;
 
     if (ascf->zone == NULL) {
         zone.len = sizeof("mcp_oauth:") - 1 + ascf->name.len;
@@ -605,6 +613,14 @@ ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
     /* what the resource server asks of this one: revocations */
     ascf->issued.issuer = ascf->issuer;
     ascf->issued.zone = ascf->zone;
+
+    if (ngx_http_mcp_oauth_state_init(cf, &ascf->issued, cscf,
+                                      ngx_max(ascf->token_ttl,
+                                              ascf->refresh_ttl))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     if (ascf->base.data[ascf->base.len - 1] == '/') {
         ascf->base.len--;
@@ -940,6 +956,35 @@ ngx_http_mcp_oauth_as_fail(ngx_http_mcp_oauth_as_ctx_t *ctx,
     ctx->err_desc = description;
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * What an endpoint answering JSON returns for a step's code: NGX_AGAIN
+ * (the state is asked, the handler runs again), NGX_ABORT (the state is
+ * unavailable: 503, RFC 6749 §5.2 has no better error), NGX_ERROR (500).
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_as_done(ngx_http_request_t *r, ngx_int_t rc)
+{
+    switch (rc) {
+
+    case NGX_AGAIN:
+        return NGX_DONE;
+
+    case NGX_ABORT:
+        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           "temporarily_unavailable",
+                                           "the authorization server's state "
+                                           "is unavailable, try again later");
+
+    case NGX_ERROR:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    default:
+        return rc;
+    }
 }
 
 

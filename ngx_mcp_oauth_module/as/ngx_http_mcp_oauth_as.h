@@ -158,6 +158,9 @@ typedef struct {
     const char                   *err;
     const char                   *err_desc;
     ngx_http_mcp_oauth_fetch_t    iam;         /* the IAM's answer */
+    ngx_http_mcp_oauth_state_run_t  state;     /* its state operations */
+    ngx_str_t                     code;        /* the code it issues */
+    ngx_str_t                     sid;         /* and its grant's id */
     const char                   *iam_error;   /* its error at /callback */
     unsigned                      body_read:1;
     unsigned                      parsed:1;
@@ -246,6 +249,9 @@ ngx_int_t ngx_http_mcp_oauth_as_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *error, const char *description);
 ngx_int_t ngx_http_mcp_oauth_as_fail(ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_uint_t status, const char *error, const char *description);
+ngx_int_t ngx_http_mcp_oauth_as_done(ngx_http_request_t *r, ngx_int_t rc);
+ngx_int_t ngx_http_mcp_oauth_authorize_done(ngx_http_request_t *r,
+    ngx_int_t rc);
 ngx_int_t ngx_http_mcp_oauth_as_failed(ngx_http_request_t *r,
     ngx_http_mcp_oauth_as_ctx_t *ctx);
 ngx_int_t ngx_http_mcp_oauth_json_out(ngx_pool_t *pool, json_t *doc,

@@ -81,6 +81,8 @@ ngx_http_mcp_oauth_authorize_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_http_mcp_oauth_state_begin(&ctx->state, &ascf->issued);
+
     if (!ctx->parsed) {
         if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
             rc = ngx_http_discard_request_body(r);
@@ -122,7 +124,36 @@ ngx_http_mcp_oauth_authorize_handler(ngx_http_request_t *r)
 
     rc = ngx_http_mcp_oauth_authorize(r, ascf, ctx);
 
-    return (rc == NGX_AGAIN) ? NGX_DONE : rc;
+    return ngx_http_mcp_oauth_authorize_done(r, rc);
+}
+
+
+/*
+ * What an endpoint a browser sees returns for a step's code: NGX_AGAIN
+ * (asked: the handler runs again), NGX_ABORT (the state is unavailable: a
+ * page, never a redirect with a code), NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_authorize_done(ngx_http_request_t *r, ngx_int_t rc)
+{
+    switch (rc) {
+
+    case NGX_AGAIN:
+        return NGX_DONE;
+
+    case NGX_ABORT:
+        return ngx_http_mcp_oauth_page(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "Temporarily unavailable",
+                                       "The sign-in cannot go on right now. "
+                                       "Try again in a moment.");
+
+    case NGX_ERROR:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    default:
+        return rc;
+    }
 }
 
 
@@ -441,6 +472,7 @@ ngx_http_mcp_oauth_authorize_decide(ngx_http_request_t *r,
     ngx_http_mcp_oauth_authz_t *a, ngx_uint_t remember)
 {
     u_char                          key[32];
+    ngx_int_t                       rc;
     ngx_str_t                      *v;
     ngx_http_mcp_oauth_client_t    *c;
     ngx_http_mcp_oauth_params_t    *p;
@@ -479,22 +511,30 @@ ngx_http_mcp_oauth_authorize_decide(ngx_http_request_t *r,
         }
 
         if (remember) {
-            (void) ngx_http_mcp_oauth_store_put(ascf->zone, key,
+            /* not kept (a full zone, one there already): asked again */
+            rc = ngx_http_mcp_oauth_state_put(r, &ctx->state, key,
                                            NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT,
                                            ngx_time() + ascf->consent_ttl,
-                                           NULL, r->connection->log);
+                                           NULL);
+            if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+                return rc;
+            }
         }
 
         return ngx_http_mcp_oauth_code(r, ascf, ctx, a);
     }
 
-    if (remember
-        && ngx_http_mcp_oauth_store_get(ascf->zone, key,
-                                        NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT,
-                                        r->pool, NULL, 0)
-           == NGX_OK)
-    {
-        return ngx_http_mcp_oauth_code(r, ascf, ctx, a);
+    if (remember) {
+        rc = ngx_http_mcp_oauth_state_get(r, &ctx->state, key,
+                                          NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT,
+                                          NULL, 0);
+        if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+            return rc;
+        }
+
+        if (rc == NGX_OK) {
+            return ngx_http_mcp_oauth_code(r, ascf, ctx, a);
+        }
     }
 
     return ngx_http_mcp_oauth_consent_page(r, ascf, ctx, a);
@@ -612,14 +652,17 @@ ngx_http_mcp_oauth_code(ngx_http_request_t *r,
 {
     u_char      key[32];
     ngx_int_t   rc;
-    ngx_str_t   code, sid, rec, f[NGX_HTTP_MCP_OAUTH_C_N], *v;
+    ngx_str_t   rec, f[NGX_HTTP_MCP_OAUTH_C_N], *v;
 
     static ngx_str_t  prefix = ngx_string("code");
 
     v = ctx->params.v;
 
-    if (ngx_http_mcp_oauth_random(r->pool, 32, &code) != NGX_OK
-        || ngx_http_mcp_oauth_random(r->pool, 16, &sid) != NGX_OK)
+    /* once per request: the handler may run again for the state's answer */
+
+    if (ctx->code.len == 0
+        && (ngx_http_mcp_oauth_random(r->pool, 32, &ctx->code) != NGX_OK
+            || ngx_http_mcp_oauth_random(r->pool, 16, &ctx->sid) != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -632,7 +675,7 @@ ngx_http_mcp_oauth_code(ngx_http_request_t *r,
     f[NGX_HTTP_MCP_OAUTH_C_SCOPE] = a->scope;
     f[NGX_HTTP_MCP_OAUTH_C_RESOURCE] = *a->resource;
     f[NGX_HTTP_MCP_OAUTH_C_SUB] = a->user;
-    f[NGX_HTTP_MCP_OAUTH_C_SID] = sid;
+    f[NGX_HTTP_MCP_OAUTH_C_SID] = ctx->sid;
     f[NGX_HTTP_MCP_OAUTH_C_IAM_AT] = a->iam_at;
     f[NGX_HTTP_MCP_OAUTH_C_IAM_RT] = a->iam_rt;
     f[NGX_HTTP_MCP_OAUTH_C_IAM_EXP] = a->iam_exp;
@@ -644,12 +687,15 @@ ngx_http_mcp_oauth_code(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_mcp_oauth_sha256(&prefix, &code, key);
+    ngx_http_mcp_oauth_sha256(&prefix, &ctx->code, key);
 
-    rc = ngx_http_mcp_oauth_store_put(ascf->zone, key,
+    rc = ngx_http_mcp_oauth_state_put(r, &ctx->state, key,
                                       NGX_HTTP_MCP_OAUTH_ENTRY_CODE,
-                                      ngx_time() + ascf->code_ttl, &rec,
-                                      r->connection->log);
+                                      ngx_time() + ascf->code_ttl, &rec);
+
+    if (rc == NGX_AGAIN || rc == NGX_ABORT) {
+        return rc;
+    }
 
     if (rc == NGX_DECLINED) {
         return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
@@ -667,7 +713,7 @@ ngx_http_mcp_oauth_code(ngx_http_request_t *r,
                   "scope \"%V\"", &a->user, &a->scope);
 
     return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect, "code",
-                                       &code, NULL);
+                                       &ctx->code, NULL);
 }
 
 

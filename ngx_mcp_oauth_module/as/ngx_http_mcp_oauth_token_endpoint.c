@@ -120,14 +120,14 @@ ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r)
     if (ngx_http_mcp_oauth_same(gt, &(ngx_str_t)
                                     ngx_string("authorization_code")))
     {
-        return ngx_http_mcp_oauth_grant_code(r, ascf, ctx);
+        return ngx_http_mcp_oauth_as_done(r,
+                   ngx_http_mcp_oauth_grant_code(r, ascf, ctx));
     }
 
     if (ngx_http_mcp_oauth_same(gt, &(ngx_str_t) ngx_string("refresh_token")))
     {
-        /* bridging with "pass", the IAM is asked first */
-        rc = ngx_http_mcp_oauth_grant_refresh(r, ascf, ctx);
-        return (rc == NGX_AGAIN) ? NGX_DONE : rc;
+        return ngx_http_mcp_oauth_as_done(r,
+                   ngx_http_mcp_oauth_grant_refresh(r, ascf, ctx));
     }
 
     if (ngx_http_mcp_oauth_same(gt, &(ngx_str_t)
@@ -168,6 +168,8 @@ ngx_http_mcp_oauth_client_request(ngx_http_request_t *r,
     if (*ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    ngx_http_mcp_oauth_state_begin(&(*ctx)->state, &ascf->issued);
 
     rc = ngx_http_mcp_oauth_form(r, *ctx);
     if (rc != NGX_OK) {
@@ -264,8 +266,8 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
 
     rc = ngx_http_mcp_oauth_code_find(r, ascf, ctx, key, f);
 
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+        return rc;
     }
 
     if (rc != NGX_OK || ngx_http_mcp_oauth_code_check(ctx, f) != NGX_OK) {
@@ -280,9 +282,12 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
     g[NGX_HTTP_MCP_OAUTH_G_IAM_RT] = f[NGX_HTTP_MCP_OAUTH_C_IAM_RT];
     ngx_str_set(&g[NGX_HTTP_MCP_OAUTH_G_GEN], "1");
 
-    rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
-                                      NGX_HTTP_MCP_OAUTH_ENTRY_CODE, r->pool,
-                                      NULL, 1);
+    rc = ngx_http_mcp_oauth_state_get(r, &ctx->state, key,
+                                      NGX_HTTP_MCP_OAUTH_ENTRY_CODE, NULL, 1);
+
+    if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+        return rc;
+    }
 
     if (rc == NGX_DECLINED) {
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
@@ -338,12 +343,11 @@ ngx_http_mcp_oauth_code_find(ngx_http_request_t *r,
     ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_code_prefix,
                               &v[NGX_HTTP_MCP_OAUTH_P_CODE], key);
 
-    rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
-                                      NGX_HTTP_MCP_OAUTH_ENTRY_CODE, r->pool,
-                                      &rec, 0);
+    rc = ngx_http_mcp_oauth_state_get(r, &ctx->state, key,
+                                      NGX_HTTP_MCP_OAUTH_ENTRY_CODE, &rec, 0);
 
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
+    if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+        return rc;
     }
 
     if (rc == NGX_DECLINED
@@ -422,6 +426,10 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
 
     rc = ngx_http_mcp_oauth_refresh_grant(r, ascf, ctx, &gen, &rec, g);
 
+    if (rc == NGX_AGAIN || rc == NGX_ABORT) {
+        return rc;
+    }
+
     if (rc == NGX_BUSY) {
         /* RFC 9700 §4.14.2: an older refresh token of the grant */
         return ngx_http_mcp_oauth_reused(r, ascf, &g[NGX_HTTP_MCP_OAUTH_G_SID],
@@ -496,8 +504,8 @@ ngx_http_mcp_oauth_refresh_grant(ngx_http_request_t *r,
     rc = ngx_http_mcp_oauth_refresh_find(r, ascf,
                                          &v[NGX_HTTP_MCP_OAUTH_P_REFRESH_TOKEN],
                                          gen, rec, g);
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
+    if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+        return rc;
     }
 
     if (rc == NGX_DECLINED) {
@@ -766,8 +774,8 @@ ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
             json_decref(doc);
         }
 
-        if (rc == NGX_ERROR) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+            return rc;
         }
 
         if (rc == NGX_BUSY) {
@@ -877,10 +885,16 @@ ngx_http_mcp_oauth_refresh_keep(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_str_t *rotated,
     ngx_str_t *rt)
 {
-    u_char     key[32];
-    time_t     expires;
-    ngx_int_t  rc;
-    ngx_str_t  rec;
+    u_char                           key[32];
+    time_t                           expires;
+    ngx_int_t                        rc;
+    ngx_str_t                        rec;
+    ngx_http_mcp_oauth_as_ctx_t     *ctx;
+
+    ctx = ngx_http_mcp_oauth_as_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
 
     if (ngx_http_mcp_oauth_refresh_token(r, ascf,
                                          &g[NGX_HTTP_MCP_OAUTH_G_SID],
@@ -899,17 +913,18 @@ ngx_http_mcp_oauth_refresh_keep(ngx_http_request_t *r,
     expires = ngx_time() + ascf->refresh_ttl;
 
     if (rotated) {
-        rc = ngx_http_mcp_oauth_store_swap(ascf->zone, key,
+        rc = ngx_http_mcp_oauth_state_swap(r, &ctx->state, key,
                                            NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
-                                           expires, rotated, &rec,
-                                           r->connection->log);
+                                           expires, rotated, &rec);
     } else {
-        rc = ngx_http_mcp_oauth_store_put(ascf->zone, key,
+        rc = ngx_http_mcp_oauth_state_put(r, &ctx->state, key,
                                           NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
-                                          expires, &rec, r->connection->log);
+                                          expires, &rec);
     }
 
-    if (rc == NGX_OK || rc == NGX_BUSY) {
+    if (rc == NGX_OK || rc == NGX_BUSY
+        || ngx_http_mcp_oauth_state_unanswered(rc))
+    {
         return rc;
     }
 
@@ -967,9 +982,10 @@ ngx_http_mcp_oauth_refresh_find(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *rt, ngx_str_t *gen,
     ngx_str_t *rec, ngx_str_t *g)
 {
-    u_char     *dot, *last, key[32];
-    ngx_int_t   rc;
-    ngx_str_t   sid, expected;
+    u_char                       *dot, *last, key[32];
+    ngx_int_t                     rc;
+    ngx_str_t                     sid, expected;
+    ngx_http_mcp_oauth_as_ctx_t  *ctx;
 
     last = rt->data + rt->len;
 
@@ -1009,11 +1025,20 @@ ngx_http_mcp_oauth_refresh_find(ngx_http_request_t *r,
 
     ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_refresh_prefix, &sid, key);
 
-    rc = ngx_http_mcp_oauth_store_get(ascf->zone, key,
-                                      NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH,
-                                      r->pool, rec, 0);
+    ctx = ngx_http_mcp_oauth_as_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_mcp_oauth_state_get(r, &ctx->state, key,
+                                      NGX_HTTP_MCP_OAUTH_ENTRY_REFRESH, rec,
+                                      0);
+    if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+        return rc;
+    }
+
     if (rc != NGX_OK) {
-        return rc == NGX_ERROR ? NGX_ERROR : NGX_DECLINED;
+        return NGX_DECLINED;
     }
 
     return ngx_http_mcp_oauth_record_get(rec, g, NGX_HTTP_MCP_OAUTH_G_N);
@@ -1026,12 +1051,16 @@ static ngx_int_t
 ngx_http_mcp_oauth_reused(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid, const char *what)
 {
+    ngx_int_t  rc;
+
+    rc = ngx_http_mcp_oauth_revoke_grant(r, ascf, sid);
+
+    if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+        return rc;
+    }
+
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "mcp_oauth: token: %s, grant \"%V\" revoked", what, sid);
-
-    if (ngx_http_mcp_oauth_revoke_grant(r, ascf, sid) == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
 
     return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                        "invalid_grant", what);
@@ -1139,8 +1168,8 @@ ngx_http_mcp_oauth_revoke_handler(ngx_http_request_t *r)
                                                       &ctx->client.id))
         {
             rc = ngx_http_mcp_oauth_revoke_grant(r, ascf, &claims.sid);
-            if (rc == NGX_ERROR) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+                return ngx_http_mcp_oauth_as_done(r, rc);
             }
 
             if (rc == NGX_DECLINED) {
@@ -1157,8 +1186,8 @@ ngx_http_mcp_oauth_revoke_handler(ngx_http_request_t *r)
     }
 
     rc = ngx_http_mcp_oauth_refresh_find(r, ascf, token, &gen, &rec, g);
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+        return ngx_http_mcp_oauth_as_done(r, rc);
     }
 
     if (rc == NGX_OK
@@ -1167,8 +1196,8 @@ ngx_http_mcp_oauth_revoke_handler(ngx_http_request_t *r)
     {
         rc = ngx_http_mcp_oauth_revoke_grant(r, ascf,
                                              &g[NGX_HTTP_MCP_OAUTH_G_SID]);
-        if (rc == NGX_ERROR) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+            return ngx_http_mcp_oauth_as_done(r, rc);
         }
 
         if (rc == NGX_DECLINED) {
@@ -1190,19 +1219,28 @@ ngx_int_t
 ngx_http_mcp_oauth_revoke_grant(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *sid)
 {
-    u_char     key[32];
-    ngx_int_t  rc;
+    u_char                        key[32];
+    ngx_int_t                     rc;
+    ngx_http_mcp_oauth_as_ctx_t  *ctx;
+
+    ctx = ngx_http_mcp_oauth_as_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
 
     /* its refresh tokens die with its record, which makes room */
 
     ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_refresh_prefix, sid, key);
-    ngx_http_mcp_oauth_store_delete(ascf->zone, key);
 
-    rc = ngx_http_mcp_oauth_state_revoke(ascf->zone, sid,
-                                         ngx_time()
-                                         + ngx_max(ascf->token_ttl,
-                                                   ascf->refresh_ttl),
-                                         r->connection->log);
+    rc = ngx_http_mcp_oauth_state_delete(r, &ctx->state, key);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_mcp_oauth_state_revoke_grant(r, &ctx->state, sid,
+                                               ngx_time()
+                                               + ngx_max(ascf->token_ttl,
+                                                         ascf->refresh_ttl));
     if (rc == NGX_BUSY) {
         return NGX_OK;
     }

@@ -389,12 +389,38 @@ ngx_http_mcp_oauth_capture_body(ngx_http_request_t *r,
 
 /*
  * A GET subrequest to a location of the user's (a metadata document, the
- * IAM's metadata; the IAM's token endpoint makes it a POST): its answer
- * lands in "f", and the handler runs again when it is done.
+ * IAM's metadata; the IAM's token endpoint and the state make it a POST):
+ * its answer lands in "f", and the content handler runs again when it is
+ * done.
  */
 
 ngx_http_request_t *
 ngx_http_mcp_oauth_fetch(ngx_http_request_t *r, ngx_str_t *uri,
+    ngx_http_mcp_oauth_fetch_t *f)
+{
+    ngx_http_request_t  *sr;
+
+    sr = ngx_http_mcp_oauth_fetch_start(r, uri, f);
+    if (sr == NULL) {
+        return NULL;
+    }
+
+    /* the subrequest holds the request, which the handler returns NGX_DONE */
+
+    r->main->count++;
+    r->write_event_handler = ngx_http_core_run_phases;
+
+    return sr;
+}
+
+
+/*
+ * The same for a phase handler, which waits by returning NGX_AGAIN: the
+ * phases run again when the subrequest is done.
+ */
+
+ngx_http_request_t *
+ngx_http_mcp_oauth_fetch_start(ngx_http_request_t *r, ngx_str_t *uri,
     ngx_http_mcp_oauth_fetch_t *f)
 {
     ngx_http_request_t          *sr;
@@ -415,11 +441,6 @@ ngx_http_mcp_oauth_fetch(ngx_http_request_t *r, ngx_str_t *uri,
     }
 
     f->pending = 1;
-
-    /* the subrequest holds the request */
-
-    r->main->count++;
-    r->write_event_handler = ngx_http_core_run_phases;
 
     return sr;
 }

@@ -546,10 +546,12 @@ ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_http_mcp_oauth_state_begin(&ctx->state, &ascf->issued);
+
     if (ctx->bridged) {
-        /* back from the IAM's token endpoint */
+        /* back from the IAM's token endpoint, or from the state */
         rc = ngx_http_mcp_oauth_iam_answer(r, ascf, ctx);
-        return (rc == NGX_AGAIN) ? NGX_DONE : rc;
+        return ngx_http_mcp_oauth_authorize_done(r, rc);
     }
 
     rc = ngx_http_discard_request_body(r);
@@ -578,7 +580,7 @@ ngx_http_mcp_oauth_iam_callback_handler(ngx_http_request_t *r)
     rc = ngx_http_mcp_oauth_iam_state(r, ascf, ctx,
                                       &v[NGX_HTTP_MCP_OAUTH_P_STATE], &rec, f);
     if (rc != NGX_DECLINED) {
-        return rc;
+        return ngx_http_mcp_oauth_authorize_done(r, rc);
     }
 
     ctx->bridged = 1;
@@ -672,11 +674,14 @@ ngx_http_mcp_oauth_iam_state(ngx_http_request_t *r,
     ngx_http_mcp_oauth_bridge_key(state, ctx->bridge_key);
     ctx->bridge_expires = expires;
 
-    if (ngx_http_mcp_oauth_store_get(ascf->zone, ctx->bridge_key,
-                                     NGX_HTTP_MCP_OAUTH_ENTRY_CODE, r->pool,
-                                     NULL, 0)
-        != NGX_DECLINED)
-    {
+    rc = ngx_http_mcp_oauth_state_get(r, &ctx->state, ctx->bridge_key,
+                                      NGX_HTTP_MCP_OAUTH_ENTRY_CODE, NULL, 0);
+
+    if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+        return rc;
+    }
+
+    if (rc != NGX_DECLINED) {
         return ngx_http_mcp_oauth_iam_reused(r);
     }
 
@@ -835,10 +840,14 @@ ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
 
     /* signed in: now the state is used (a concurrent callback may have won) */
 
-    rc = ngx_http_mcp_oauth_store_put(ascf->zone, ctx->bridge_key,
+    rc = ngx_http_mcp_oauth_state_put(r, &ctx->state, ctx->bridge_key,
                                       NGX_HTTP_MCP_OAUTH_ENTRY_CODE,
-                                      ctx->bridge_expires, NULL,
-                                      r->connection->log);
+                                      ctx->bridge_expires, NULL);
+
+    if (rc == NGX_AGAIN || rc == NGX_ABORT) {
+        return rc;
+    }
+
     if (rc == NGX_BUSY) {
         return ngx_http_mcp_oauth_iam_reused(r);
     }

@@ -183,9 +183,15 @@ ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_mcp_oauth_verify_claims(r, mlcf, ctx, &err) != NGX_OK) {
+    rc = ngx_http_mcp_oauth_verify_claims(r, mlcf, ctx, &err);
+
+    if (rc == NGX_DECLINED) {
         return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                        "invalid_token", err, NULL, NULL);
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     ctx->verified = 1;
@@ -323,7 +329,8 @@ ngx_http_mcp_oauth_verify_signature(ngx_http_request_t *r,
 
 /*
  * The location's claim checks, and a grant revoked at this server's
- * authorization server (RFC 7009).  NGX_DECLINED: *err.
+ * authorization server (RFC 7009), on this node or, with a fleet's state,
+ * on another (NGX_AGAIN: their revocations are read).  NGX_DECLINED: *err.
  */
 
 static ngx_int_t
@@ -331,6 +338,7 @@ ngx_http_mcp_oauth_verify_claims(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
     char **err)
 {
+    ngx_int_t                          rc;
     ngx_http_mcp_oauth_claims_conf_t   cc;
     ngx_http_mcp_oauth_issued_t       *issued;
 
@@ -345,12 +353,21 @@ ngx_http_mcp_oauth_verify_claims(ngx_http_request_t *r,
 
     issued = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
 
-    if (issued->issuer.len && ctx->claims.sid.len
-        && ctx->claims.iss.len == issued->issuer.len
-        && ngx_strncmp(ctx->claims.iss.data, issued->issuer.data,
-                       issued->issuer.len) == 0
-        && ngx_http_mcp_oauth_state_revoked(issued->zone, &ctx->claims.sid)
-           == NGX_OK)
+    if (issued->issuer.len == 0 || ctx->claims.sid.len == 0
+        || ctx->claims.iss.len != issued->issuer.len
+        || ngx_strncmp(ctx->claims.iss.data, issued->issuer.data,
+                       issued->issuer.len) != 0)
+    {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_mcp_oauth_state_sync(r, issued, &ctx->revocations);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_mcp_oauth_state_revoked(issued->zone, &ctx->claims.sid)
+        == NGX_OK)
     {
         *err = "token revoked";
         return NGX_DECLINED;

@@ -59,14 +59,19 @@ typedef struct {
 } ngx_http_mcp_oauth_issued_t;
 
 
-/* the state operations of one request, answered in the order asked */
+/* the state operations of one request and their answers */
 #define NGX_HTTP_MCP_OAUTH_STATE_OPS  8
 
 typedef struct {
+    ngx_uint_t                    op;
+    u_char                        key[32];
+    ngx_http_mcp_oauth_fetch_t    fetch;
+} ngx_http_mcp_oauth_state_answer_t;
+
+typedef struct {
     ngx_http_mcp_oauth_issued_t  *issued;
-    ngx_uint_t                    next;        /* this run's next one */
     ngx_uint_t                    asked;
-    ngx_http_mcp_oauth_fetch_t    answers[NGX_HTTP_MCP_OAUTH_STATE_OPS];
+    ngx_http_mcp_oauth_state_answer_t  answers[NGX_HTTP_MCP_OAUTH_STATE_OPS];
 } ngx_http_mcp_oauth_state_run_t;
 
 
@@ -103,9 +108,12 @@ void ngx_http_mcp_oauth_state_revocation_key(ngx_str_t *sid, u_char *key);
 /*
  * The interface a request uses (..._state_ops.c): the zone's operations
  * above, or Redis' for a fleet; each may answer NGX_AGAIN (Redis is asked:
- * the handler runs again, after ngx_http_mcp_oauth_state_begin, and finds
- * the answer) or NGX_ABORT (the state is unavailable).
+ * the handler runs again, after ngx_http_mcp_oauth_state_begin, and the
+ * same operation finds its answer) or NGX_ABORT (the state is unavailable).
  */
+#define ngx_http_mcp_oauth_state_unanswered(rc)                             \
+    ((rc) == NGX_AGAIN || (rc) == NGX_ABORT || (rc) == NGX_ERROR)
+
 char *ngx_http_mcp_oauth_state_request(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_mcp_oauth_state_init(ngx_conf_t *cf,

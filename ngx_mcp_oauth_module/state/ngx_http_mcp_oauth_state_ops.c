@@ -5,8 +5,9 @@
  * "mcp_oauth_state_request", to Redis (a fleet of nodes) by a subrequest
  * to the location of "mcp_oauth_redis_pass".  A Redis operation answers
  * NGX_AGAIN: the handler runs again when the answer is in, repeats its
- * steps, and each operation it asked before reads its answer from the run
- * (ngx_http_mcp_oauth_state_run_t) instead of asking again.
+ * steps, and each operation it asked before (the same kind, the same key)
+ * reads its answer from the run (ngx_http_mcp_oauth_state_run_t) instead
+ * of asking again.
  *
  * In Redis an entry is one string: its type, "0" or "1" (used), its data;
  * its key the prefix and the hex of the entry's key (a SHA-256: no secret
@@ -54,12 +55,23 @@ static ngx_str_t  ngx_http_mcp_oauth_script_revoke = ngx_string(
     "return now");
 
 
+/* the operations, as the run knows them */
+enum {
+    NGX_HTTP_MCP_OAUTH_OP_PUT = 1,
+    NGX_HTTP_MCP_OAUTH_OP_GET,
+    NGX_HTTP_MCP_OAUTH_OP_USE,
+    NGX_HTTP_MCP_OAUTH_OP_SWAP,
+    NGX_HTTP_MCP_OAUTH_OP_DELETE,
+    NGX_HTTP_MCP_OAUTH_OP_REVOKE
+};
+
+
 static ngx_int_t ngx_http_mcp_oauth_state_ask(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_state_run_t *run, ngx_str_t *args, ngx_uint_t n,
-    ngx_str_t *reply);
+    ngx_http_mcp_oauth_state_run_t *run, ngx_uint_t op, u_char *key,
+    ngx_str_t *args, ngx_uint_t n, ngx_str_t *reply);
 static ngx_int_t ngx_http_mcp_oauth_state_command(ngx_http_request_t *r,
     ngx_str_t *uri, ngx_http_mcp_oauth_fetch_t *f, ngx_str_t *args,
-    ngx_uint_t n);
+    ngx_uint_t n, ngx_uint_t phase);
 static ngx_int_t ngx_http_mcp_oauth_state_reply(ngx_http_request_t *r,
     ngx_http_mcp_oauth_redis_state_t *rs, ngx_http_mcp_oauth_fetch_t *f,
     ngx_str_t *reply);
@@ -82,7 +94,6 @@ ngx_http_mcp_oauth_state_begin(ngx_http_mcp_oauth_state_run_t *run,
     ngx_http_mcp_oauth_issued_t *issued)
 {
     run->issued = issued;
-    run->next = 0;
 }
 
 
@@ -126,7 +137,8 @@ ngx_http_mcp_oauth_state_put(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    rc = ngx_http_mcp_oauth_state_ask(r, run, args, 6, &reply);
+    rc = ngx_http_mcp_oauth_state_ask(r, run, NGX_HTTP_MCP_OAUTH_OP_PUT, key,
+                                      args, 6, &reply);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -175,7 +187,8 @@ ngx_http_mcp_oauth_state_get(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        rc = ngx_http_mcp_oauth_state_ask(r, run, args, 2, &reply);
+        rc = ngx_http_mcp_oauth_state_ask(r, run, NGX_HTTP_MCP_OAUTH_OP_GET,
+                                          key, args, 2, &reply);
 
     } else {
         /* EVAL use 1 key type: the value before it was marked */
@@ -196,7 +209,8 @@ ngx_http_mcp_oauth_state_get(ngx_http_request_t *r,
         args[4].data = t;
         args[4].len = 1;
 
-        rc = ngx_http_mcp_oauth_state_ask(r, run, args, 5, &reply);
+        rc = ngx_http_mcp_oauth_state_ask(r, run, NGX_HTTP_MCP_OAUTH_OP_USE,
+                                          key, args, 5, &reply);
     }
 
     if (rc != NGX_OK) {
@@ -249,7 +263,8 @@ ngx_http_mcp_oauth_state_swap(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    rc = ngx_http_mcp_oauth_state_ask(r, run, args, 7, &reply);
+    rc = ngx_http_mcp_oauth_state_ask(r, run, NGX_HTTP_MCP_OAUTH_OP_SWAP, key,
+                                      args, 7, &reply);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -284,7 +299,8 @@ ngx_http_mcp_oauth_state_delete(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    return ngx_http_mcp_oauth_state_ask(r, run, args, 2, &reply);
+    return ngx_http_mcp_oauth_state_ask(r, run, NGX_HTTP_MCP_OAUTH_OP_DELETE,
+                                        key, args, 2, &reply);
 }
 
 
@@ -333,49 +349,52 @@ ngx_http_mcp_oauth_state_revoke_grant(ngx_http_request_t *r,
     args[4].data = p;
     args[4].len = ngx_sprintf(ngx_hex_dump(p, key, 32), ":%T", expires) - p;
 
-    rrc = ngx_http_mcp_oauth_state_ask(r, run, args, 6, &reply);
+    rrc = ngx_http_mcp_oauth_state_ask(r, run, NGX_HTTP_MCP_OAUTH_OP_REVOKE,
+                                       key, args, 6, &reply);
 
     return (rrc == NGX_OK) ? rc : rrc;
 }
 
 
 /*
- * The run's next operation: its answer when it was asked before, else it
- * is asked now (NGX_AGAIN).  NGX_OK: "reply" is a complete RESP reply.
+ * The operation's answer when it was asked before in this request, else
+ * it is asked now (NGX_AGAIN).  NGX_OK: "reply" is a complete RESP reply.
  */
 
 static ngx_int_t
 ngx_http_mcp_oauth_state_ask(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_state_run_t *run, ngx_str_t *args, ngx_uint_t n,
-    ngx_str_t *reply)
+    ngx_http_mcp_oauth_state_run_t *run, ngx_uint_t op, u_char *key,
+    ngx_str_t *args, ngx_uint_t n, ngx_str_t *reply)
 {
-    ngx_uint_t                   i;
-    ngx_http_mcp_oauth_fetch_t  *f;
+    ngx_uint_t                          i;
+    ngx_http_mcp_oauth_state_answer_t  *a;
 
-    i = run->next++;
+    for (i = 0; i < run->asked; i++) {
+        a = &run->answers[i];
 
-    if (i < run->asked) {
-        f = &run->answers[i];
+        if (a->op == op && ngx_memcmp(a->key, key, 32) == 0) {
+            if (a->fetch.pending) {
+                return NGX_AGAIN;
+            }
 
-        if (f->pending) {
-            return NGX_AGAIN;
+            return ngx_http_mcp_oauth_state_reply(r, run->issued->redis,
+                                                  &a->fetch, reply);
         }
-
-        return ngx_http_mcp_oauth_state_reply(r, run->issued->redis, f,
-                                              reply);
     }
 
-    if (i >= NGX_HTTP_MCP_OAUTH_STATE_OPS) {
+    if (run->asked == NGX_HTTP_MCP_OAUTH_STATE_OPS) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "mcp_oauth: too many state operations in a request");
         return NGX_ERROR;
     }
 
-    f = &run->answers[run->asked++];
-    ngx_memzero(f, sizeof(ngx_http_mcp_oauth_fetch_t));
+    a = &run->answers[run->asked++];
+    ngx_memzero(a, sizeof(ngx_http_mcp_oauth_state_answer_t));
+    a->op = op;
+    ngx_memcpy(a->key, key, 32);
 
-    if (ngx_http_mcp_oauth_state_command(r, &run->issued->redis->uri, f, args,
-                                         n)
+    if (ngx_http_mcp_oauth_state_command(r, &run->issued->redis->uri,
+                                         &a->fetch, args, n, 0)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -385,11 +404,15 @@ ngx_http_mcp_oauth_state_ask(ngx_http_request_t *r,
 }
 
 
-/* one command to the location of "mcp_oauth_redis_pass", its reply in "f" */
+/*
+ * One command to the location of "mcp_oauth_redis_pass", its reply in
+ * "f", for a content handler or (phase) a phase handler.
+ */
 
 static ngx_int_t
 ngx_http_mcp_oauth_state_command(ngx_http_request_t *r, ngx_str_t *uri,
-    ngx_http_mcp_oauth_fetch_t *f, ngx_str_t *args, ngx_uint_t n)
+    ngx_http_mcp_oauth_fetch_t *f, ngx_str_t *args, ngx_uint_t n,
+    ngx_uint_t phase)
 {
     ngx_str_t                      cmd;
     ngx_http_request_t            *sr;
@@ -403,7 +426,8 @@ ngx_http_mcp_oauth_state_command(ngx_http_request_t *r, ngx_str_t *uri,
 
     cmd.len = ngx_http_mcp_oauth_resp_command(cmd.data, args, n) - cmd.data;
 
-    sr = ngx_http_mcp_oauth_fetch(r, uri, f);
+    sr = phase ? ngx_http_mcp_oauth_fetch_start(r, uri, f)
+               : ngx_http_mcp_oauth_fetch(r, uri, f);
     if (sr == NULL) {
         return NGX_ERROR;
     }
@@ -606,7 +630,9 @@ ngx_http_mcp_oauth_state_sync(ngx_http_request_t *r,
     /* a look abandoned with its request is over when it would have failed */
     sync->busy = now + 10000;
 
-    if (ngx_http_mcp_oauth_state_command(r, &rs->uri, f, args, 8) != NGX_OK) {
+    if (ngx_http_mcp_oauth_state_command(r, &rs->uri, f, args, 8, 1)
+        != NGX_OK)
+    {
         sync->busy = 0;
         return NGX_ERROR;
     }
