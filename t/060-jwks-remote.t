@@ -1,9 +1,9 @@
 # Remote JWKS: keys fetched by subrequest (mcp_oauth_jwks_request).
 #
-# The identity provider (IdP) is a tiny HTTP/1.0 server forked by this file
-# (pure Perl, core modules only) on 127.0.0.1:$TEST_NGINX_IDP_PORT (default
-# 19850).  It serves the JWK Set of its current "mode" on GET /jwks, counts
-# the /jwks requests and records what the last one looked like:
+# The identity provider (IdP) is the helper server of t/lib/McpOAuth/Server.pm
+# (McpOAuth::Server::idp), forked by this file on 127.0.0.1:$TEST_NGINX_IDP_PORT
+# (default 19850).  It serves the JWK Set of its current "mode" on GET /jwks,
+# counts the /jwks requests and records what the last one looked like:
 #
 #   GET /jwks                 the document of the current mode (counted)
 #   GET /admin/mode?m=MODE    sets the mode, resets the counter; "ok"
@@ -40,21 +40,17 @@ use warnings;
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use McpOAuth;
-use IO::Select ();
-use IO::Socket::INET ();
+use McpOAuth::Server;
 use JSON::PP ();
-use POSIX ();
 
 McpOAuth::setup();
 no_shuffle();
 log_level('info');
 check_accum_error_log();
 
-$ENV{TEST_NGINX_IDP_PORT} ||= 19850;
-
 # ------------------------------------------------------------------ the IdP
 
-my %Doc;    # mode => [status, content type, body]
+my %Doc;    # mode => [status, content type, body, delay]
 {
     my $slurp = sub {
         my $f = "$ENV{TEST_NGINX_DATA}/jwks/$_[0].json";
@@ -79,7 +75,7 @@ my %Doc;    # mode => [status, content type, body]
         down    => [500, 'text/plain', "internal error\n"],
         big     => [200, 'application/json', $json->encode(
                        { keys => $rotated->{keys}, 'x-padding' => 'x' x 120_000 })],
-        slow    => [200, 'application/json', $slurp->('rsa1')],
+        slow    => [200, 'application/json', $slurp->('rsa1'), 3],
         badkeys => [200, 'application/json', $json->encode(
                        { keys => [$e1->{keys}[0], @{ $ops->{keys} }] })],
         huge    => [200, 'application/json', $json->encode(
@@ -87,123 +83,9 @@ my %Doc;    # mode => [status, content type, body]
     );
 }
 
-my ($IdpPid, $IdpLifeline);
-
-sub idp_reply {
-    my ($c, $status, $type, $body) = @_;
-    my %reason = (200 => 'OK', 400 => 'Bad Request', 404 => 'Not Found',
-                  500 => 'Internal Server Error');
-    my $out = "HTTP/1.0 $status " . ($reason{$status} // 'Unknown') . "\r\n"
-            . "Content-Type: $type\r\n"
-            . "Content-Length: " . length($body) . "\r\n"
-            . "Connection: close\r\n\r\n$body";
-    while (length $out) {
-        my $n = syswrite($c, $out);
-        return unless $n;    # the client went away (a proxy timeout)
-        substr($out, 0, $n) = '';
-    }
-}
-
-# one request on a fresh connection
-sub idp_handle {
-    my ($c, $st) = @_;
-    my $in = '';
-    my $sel = IO::Select->new($c);
-    while ($in !~ /\r?\n\r?\n/) {
-        return unless $sel->can_read(5);
-        my $n = sysread($c, $in, 4096, length $in);
-        return unless $n;
-    }
-    my ($head) = split /\r?\n\r?\n/, $in, 2;
-    my ($line, @headers) = split /\r?\n/, $head;
-    my ($method, $target) = split / /, $line;
-    my ($path, $query) = split /\?/, $target // '', 2;
-    my %arg = map { my ($k, $v) = split /=/, $_, 2; ($k => $v // '') }
-              split /&/, $query // '';
-
-    if ($path eq '/jwks') {
-        $st->{count}++;
-        # what the module decides, not what one nginx version sends: the
-        # protocol version and "Connection" follow proxy_http_version and
-        # keepalive (nginx.org releases changed their defaults)
-        $st->{request} = "$method $target\n";
-        $st->{headers} = join '', map { /^([^:]+):/ && lc($1) ne 'connection'
-                                        ? lc($1) . "\n" : () } @headers;
-        sleep 3 if $st->{mode} eq 'slow';
-        return idp_reply($c, @{ $Doc{ $st->{mode} } });
-    }
-    if ($path eq '/admin/mode') {
-        return idp_reply($c, 400, 'text/plain', "unknown mode\n")
-            unless defined $arg{m} && $Doc{ $arg{m} };
-        $st->{mode} = $arg{m};
-        $st->{count} = 0;
-        return idp_reply($c, 200, 'text/plain', "ok");
-    }
-    return idp_reply($c, 200, 'text/plain', $st->{count}) if $path eq '/admin/count';
-    return idp_reply($c, 200, 'text/plain', $st->{headers}) if $path eq '/admin/headers';
-    return idp_reply($c, 200, 'text/plain', $st->{request}) if $path eq '/admin/request';
-    if ($path eq '/admin/sleep') {
-        my $s = $arg{s} // 1;
-        sleep($s =~ /^\d+$/ && $s <= 10 ? $s : 1);
-        return idp_reply($c, 200, 'text/plain', "ok");
-    }
-    return idp_reply($c, 404, 'text/plain', "not found\n");
-}
-
-sub idp_serve {
-    my ($listen, $lifeline, $parent) = @_;
-    $SIG{PIPE} = 'IGNORE';
-    alarm 900;    # stops by itself whatever happens to the test process
-    my %st = (mode => 'rsa1', count => 0, headers => '', request => '');
-    my $sel = IO::Select->new($listen, $lifeline);
-    while (1) {
-        my @ready = $sel->can_read(1);
-        return if getppid() != $parent;
-        for my $fh (@ready) {
-            return if $fh == $lifeline;    # EOF: the test process is gone
-            my $c = $listen->accept or next;
-            idp_handle($c, \%st);
-            close $c;
-        }
-    }
-}
-
-sub start_idp {
-    my $port = $ENV{TEST_NGINX_IDP_PORT};
-    my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                       LocalPort => $port, Proto => 'tcp',
-                                       Listen => 16, ReuseAddr => 1)
-        or die "IdP: cannot listen on 127.0.0.1:$port (set TEST_NGINX_IDP_PORT): $@\n";
-    pipe(my $r, my $w) or die "pipe: $!";
-    my $parent = $$;
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        close $w;
-        # not prove's pipe: it must see EOF when the test process exits
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', '/dev/null';
-        my $ok = eval { idp_serve($listen, $r, $parent); 1 };
-        warn "IdP: $@" unless $ok;
-        POSIX::_exit(0);    # no END blocks, no TAP from this process
-    }
-    close $listen;
-    close $r;
-    # kept open for as long as this process lives (close-on-exec: nginx
-    # does not inherit it)
-    ($IdpPid, $IdpLifeline) = ($pid, $w);
-}
-
-END {
-    local $?;    # keep the test's exit status
-    if ($IdpPid) {
-        kill 'TERM', $IdpPid;
-        waitpid $IdpPid, 0;
-        undef $IdpPid;
-    }
-}
-
-start_idp();
+McpOAuth::Server::start(name => 'IdP', port_env => 'TEST_NGINX_IDP_PORT',
+                        default_port => 19850,
+                        handler => McpOAuth::Server::idp(docs => \%Doc, mode => 'rsa1'));
 
 # -------------------------------------------------------- block helpers
 

@@ -5,9 +5,9 @@
 # error (400), a call the token is not good for the step-up 403, and an
 # allowed call reaches the upstream with its body byte for byte.
 #
-# The upstream is a tiny HTTP/1.0 echo server forked by this file (pure Perl,
-# core modules only) on 127.0.0.1:$TEST_NGINX_ECHO_PORT (default 19860).  It
-# answers every request with 200, text/plain:
+# The upstream is the echo server of t/lib/McpOAuth/Server.pm, forked by this
+# file on 127.0.0.1:$TEST_NGINX_ECHO_PORT (default 19860).  It answers every
+# request with 200, text/plain:
 #
 #   <method> <target>
 #   content-length: <as received>         \
@@ -47,136 +47,23 @@ use warnings;
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use McpOAuth;
-use IO::Select ();
-use IO::Socket::INET ();
+use McpOAuth::Server;
 use JSON::PP ();
-use POSIX ();
 
 McpOAuth::setup();
 no_shuffle();
 log_level('info');
 check_accum_error_log();
 
-$ENV{TEST_NGINX_ECHO_PORT} ||= 19860;
-
 # ------------------------------------------------------- the echo upstream
 
-my ($EchoPid, $EchoLifeline);
+# the request headers it reflects
+my @Reflected = qw(content-length transfer-encoding authorization x-method
+                   x-tool);
 
-sub echo_reply {
-    my ($c, $body) = @_;
-    my $out = "HTTP/1.0 200 OK\r\n"
-            . "Content-Type: text/plain\r\n"
-            . "Content-Length: " . length($body) . "\r\n"
-            . "Connection: close\r\n\r\n$body";
-    while (length $out) {
-        my $n = syswrite($c, $out);
-        return unless $n;
-        substr($out, 0, $n) = '';
-    }
-}
-
-# one request on a fresh connection: the reflection described above
-sub echo_handle {
-    my ($c) = @_;
-    my $in = '';
-    my $sel = IO::Select->new($c);
-    my $more = sub {
-        return 0 unless $sel->can_read(5);
-        my $n = sysread($c, $in, 65536, length $in);
-        return $n ? 1 : 0;
-    };
-
-    while ($in !~ /\r\n\r\n/) {
-        return unless $more->();
-    }
-
-    my ($head, $body) = split /\r\n\r\n/, $in, 2;
-    my ($line, @lines) = split /\r\n/, $head;
-    my %h;
-    for (@lines) {
-        $h{ lc $1 } = $2 if /^([^:]+):[ \t]*(.*)$/;
-    }
-
-    if (defined $h{'content-length'}) {
-        while (length($in) - length($head) - 4 < $h{'content-length'}) {
-            return unless $more->();
-        }
-        $body = substr($in, length($head) + 4, $h{'content-length'});
-
-    } elsif (lc($h{'transfer-encoding'} // '') eq 'chunked') {
-        # the raw chunked bytes (nginx buffers bodies: not expected)
-        while ($in !~ /\r\n0\r\n\r\n\z/ && $in !~ /\r\n\r\n0\r\n\r\n\z/) {
-            return unless $more->();
-        }
-        $body = substr($in, length($head) + 4);
-
-    } else {
-        $body = '';
-    }
-
-    my ($method, $target) = split / /, $line;
-    my $out = "$method $target\n";
-    for my $k (qw(content-length transfer-encoding authorization x-method
-                  x-tool))
-    {
-        $out .= "$k: $h{$k}\n" if defined $h{$k};
-    }
-
-    echo_reply($c, "$out\n$body");
-}
-
-sub echo_serve {
-    my ($listen, $lifeline, $parent) = @_;
-    $SIG{PIPE} = 'IGNORE';
-    alarm 900;    # stops by itself whatever happens to the test process
-    my $sel = IO::Select->new($listen, $lifeline);
-    while (1) {
-        my @ready = $sel->can_read(1);
-        return if getppid() != $parent;
-        for my $fh (@ready) {
-            return if $fh == $lifeline;    # EOF: the test process is gone
-            my $c = $listen->accept or next;
-            echo_handle($c);
-            close $c;
-        }
-    }
-}
-
-sub start_echo {
-    my $port = $ENV{TEST_NGINX_ECHO_PORT};
-    my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                       LocalPort => $port, Proto => 'tcp',
-                                       Listen => 16, ReuseAddr => 1)
-        or die "echo: cannot listen on 127.0.0.1:$port "
-             . "(set TEST_NGINX_ECHO_PORT): $@\n";
-    pipe(my $r, my $w) or die "pipe: $!";
-    my $parent = $$;
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        close $w;
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', '/dev/null';
-        my $ok = eval { echo_serve($listen, $r, $parent); 1 };
-        warn "echo: $@" unless $ok;
-        POSIX::_exit(0);
-    }
-    close $listen;
-    close $r;
-    ($EchoPid, $EchoLifeline) = ($pid, $w);
-}
-
-END {
-    local $?;
-    if ($EchoPid) {
-        kill 'TERM', $EchoPid;
-        waitpid $EchoPid, 0;
-        undef $EchoPid;
-    }
-}
-
-start_echo();
+McpOAuth::Server::start(name => 'echo', port_env => 'TEST_NGINX_ECHO_PORT',
+                        default_port => 19860,
+                        handler => McpOAuth::Server::echo(@Reflected));
 
 # -------------------------------------------------------- block helpers
 
@@ -212,19 +99,7 @@ sub padded {
 }
 
 # what the echo upstream answers to BODY (see above)
-sub up {
-    my ($body, %h) = @_;
-    my $method = delete $h{method} // 'POST';
-    my $path = delete $h{path} // '/mcp';
-    $h{'content-length'} //= length $body if $method eq 'POST';
-    my $out = "$method $path\n";
-    for my $k (qw(content-length transfer-encoding authorization x-method
-                  x-tool))
-    {
-        $out .= "$k: $h{$k}\n" if defined $h{$k};
-    }
-    return "$out\n$body";
-}
+sub up { McpOAuth::Server::echoed(\@Reflected, @_) }
 
 # the 403 body for request ID, and its challenge
 sub denied {

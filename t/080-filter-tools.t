@@ -5,8 +5,8 @@
 # unchanged bytes when nothing is dropped) and in text/event-stream answers (event by event; other events
 # byte for byte).  Everything else passes unchanged.
 #
-# The upstream is a tiny HTTP/1.0 server forked by this file (pure Perl, core
-# modules only) on 127.0.0.1:$TEST_NGINX_ECHO_PORT (default 19870).  It reads
+# The upstream is the helper server of t/lib/McpOAuth/Server.pm, forked by
+# this file on 127.0.0.1:$TEST_NGINX_ECHO_PORT (default 19870).  It reads
 # the request and answers with the canned response named by the last segment
 # of the path (/mcp/json, /stream/sse-split, ...; see %Reply), written in
 # the pieces listed there with 200 ms between them, then closes.  Event
@@ -24,19 +24,14 @@ use warnings;
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use McpOAuth;
+use McpOAuth::Server;
 use IO::Compress::Gzip ();
-use IO::Select ();
-use IO::Socket::INET ();
 use JSON::PP ();
-use POSIX ();
-use Time::HiRes ();
 
 McpOAuth::setup();
 no_shuffle();
 log_level('info');
 check_accum_error_log();
-
-$ENV{TEST_NGINX_ECHO_PORT} ||= 19870;
 
 # ------------------------------------------------------ canned responses
 
@@ -201,7 +196,7 @@ sub cut {
 
 my $CrlfEnd = index($SseCrlf, "\r\n\r\n", index($SseCrlf, 'id: 2'));
 
-# name => [content type, [pieces], extra header lines]
+# name => [content type, [pieces], extra headers (name => value, ...)]
 my %Reply = (
     json           => ['application/json', [$Tools]],
     'json-charset' => ['application/json; charset=utf-8', [$Tools]],
@@ -209,7 +204,7 @@ my %Reply = (
                        cut($Tools, index($Tools, '"tools"') + 3,
                            index($Tools, 'get_weather') + 4)],
     batch          => ['application/json', [$Batch]],
-    gzip           => ['application/json', [$Gzip], "Content-Encoding: gzip\r\n"],
+    gzip           => ['application/json', [$Gzip], 'Content-Encoding' => 'gzip'],
     sse            => ['text/event-stream', [$Sse]],
     'sse-split'    => ['text/event-stream',
                        cut($Sse, index($Sse, '"result"') + 3,
@@ -222,21 +217,21 @@ my %Reply = (
     'sse-multi'    => ['text/event-stream', [$SseMulti]],
     text           => ['text/plain', [$Tools]],
     # an event stream with a Content-Length (that filtering makes wrong)
-    'sse-cl'       => ['text/event-stream', [$Sse], "Content-Length: " . length($Sse) . "\r\n"],
+    'sse-cl'       => ['text/event-stream', [$Sse], 'Content-Length' => length($Sse)],
     'json-escaped' => ['application/json', [$ToolsEscaped]],
     'json-bad'     => ['application/json', [$NotJson]],
     # compressed only for a request that accepts gzip
     'gzip-if-asked' => sub {
-        my ($head) = @_;
-        return $head =~ /^accept-encoding:.*gzip/mi
-            ? ['application/json', [$Gzip], "Content-Encoding: gzip\r\n"]
+        my ($r) = @_;
+        return ($r->{header}{'accept-encoding'} // '') =~ /gzip/i
+            ? ['application/json', [$Gzip], 'Content-Encoding' => 'gzip']
             : ['application/json', [$Tools]];
     },
     'json-public'  => ['application/json', [$ToolsPublic],
-                       "Cache-Control: public, max-age=60\r\n"],
+                       'Cache-Control' => 'public, max-age=60'],
     'json-public-after' => ['application/json', [$ToolsPublicAfter]],
     'sse-public'   => ['text/event-stream', [$Sse],
-                       "Cache-Control: public, max-age=60\r\n"],
+                       'Cache-Control' => 'public, max-age=60'],
     'sse-big'      => ['text/event-stream', [$SseBig]],
     'sse-two'      => ['text/event-stream', [$SseTwo]],
     'json-huge'    => ['application/json', [$ToolsHuge]],
@@ -245,110 +240,23 @@ my %Reply = (
 
 # ------------------------------------------------------------ the upstream
 
-my ($UpPid, $UpLifeline);
-
-sub up_write {
-    my ($c, $out) = @_;
-    while (length $out) {
-        my $n = syswrite($c, $out);
-        return 0 unless $n;
-        substr($out, 0, $n) = '';
-    }
-    return 1;
-}
-
-sub up_handle {
-    my ($c) = @_;
-    my $in = '';
-    my $sel = IO::Select->new($c);
-    my $more = sub {
-        return 0 unless $sel->can_read(5);
-        my $n = sysread($c, $in, 65536, length $in);
-        return $n ? 1 : 0;
-    };
-
-    while ($in !~ /\r\n\r\n/) {
-        return unless $more->();
-    }
-    my ($head) = split /\r\n\r\n/, $in, 2;
-    my $len = $head =~ /^content-length:\s*(\d+)/mi ? $1 : 0;
-    while (length($in) - length($head) - 4 < $len) {
-        return unless $more->();
-    }
-
-    my ($path) = $head =~ m{^\S+ (\S+)};
-    my ($name) = $path =~ m{/([^/?]+)(?:\?.*)?\z};
+# the canned response named by the last segment of the path, in its pieces
+sub upstream {
+    my ($r) = @_;
+    my ($name) = $r->{target} =~ m{/([^/?]+)(?:\?.*)?\z};
     my $reply = $Reply{ $name // '' };
-    $reply = $reply->($head) if ref $reply eq 'CODE';
-    if (!$reply) {
-        up_write($c, "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-        return;
-    }
+    $reply = $reply->($r) if ref $reply eq 'CODE';
+    return (404, [], '') unless $reply;
 
-    my ($type, $parts, $extra) = @$reply;
-    my $out = "HTTP/1.0 200 OK\r\nContent-Type: $type\r\n" . ($extra // '');
-    $out .= "Content-Length: " . length(CORE::join '', @$parts) . "\r\n"
+    my ($type, $parts, @extra) = @$reply;
+    my @headers = ('Content-Type' => $type, @extra);
+    push @headers, 'Content-Length' => length(CORE::join '', @$parts)
         if $type !~ /event-stream/;
-    $out .= "Connection: close\r\n\r\n";
-    up_write($c, $out) or return;
-
-    for my $i (0 .. $#$parts) {
-        Time::HiRes::sleep(0.2) if $i;
-        up_write($c, $parts->[$i]) or return;
-    }
+    return (200, \@headers, $parts, pause => 0.2);
 }
 
-sub up_serve {
-    my ($listen, $lifeline, $parent) = @_;
-    $SIG{PIPE} = 'IGNORE';
-    alarm 900;    # stops by itself whatever happens to the test process
-    my $sel = IO::Select->new($listen, $lifeline);
-    while (1) {
-        my @ready = $sel->can_read(1);
-        return if getppid() != $parent;
-        for my $fh (@ready) {
-            return if $fh == $lifeline;    # EOF: the test process is gone
-            my $c = $listen->accept or next;
-            up_handle($c);
-            close $c;
-        }
-    }
-}
-
-sub start_upstream {
-    my $port = $ENV{TEST_NGINX_ECHO_PORT};
-    my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                       LocalPort => $port, Proto => 'tcp',
-                                       Listen => 16, ReuseAddr => 1)
-        or die "upstream: cannot listen on 127.0.0.1:$port "
-             . "(set TEST_NGINX_ECHO_PORT): $@\n";
-    pipe(my $r, my $w) or die "pipe: $!";
-    my $parent = $$;
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        close $w;
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', '/dev/null';
-        my $ok = eval { up_serve($listen, $r, $parent); 1 };
-        warn "upstream: $@" unless $ok;
-        POSIX::_exit(0);
-    }
-    close $listen;
-    close $r;
-    ($UpPid, $UpLifeline) = ($pid, $w);
-}
-
-END {
-    local $?;
-    if ($UpPid) {
-        kill 'TERM', $UpPid;
-        waitpid $UpPid, 0;
-        undef $UpPid;
-    }
-}
-
-start_upstream();
+McpOAuth::Server::start(name => 'upstream', port_env => 'TEST_NGINX_ECHO_PORT',
+                        default_port => 19870, handler => \&upstream);
 
 # -------------------------------------------------------- block helpers
 

@@ -14,9 +14,9 @@
 # the cache" then "token verified".  Blocks that look at them run with
 # --- log_level: debug and assert the exact sequence with --- grep_error_log.
 #
-# A tiny HTTP/1.0 server forked by this file (pure Perl, core modules only)
-# on 127.0.0.1:$TEST_NGINX_CACHE_IDP_PORT (default 19951) plays the
-# identity provider and the clock:
+# The helper server of t/lib/McpOAuth/Server.pm (McpOAuth::Server::idp),
+# forked by this file on 127.0.0.1:$TEST_NGINX_CACHE_IDP_PORT (default 19951),
+# plays the identity provider and the clock:
 #
 #   GET /jwks                 the JWK Set of the current mode (counted)
 #   GET /admin/mode?m=MODE    sets the mode (rsa1, rsa2, rotated: the files
@@ -39,10 +39,8 @@ use warnings;
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use McpOAuth;
-use IO::Select ();
-use IO::Socket::INET ();
+use McpOAuth::Server;
 use JSON::PP ();
-use POSIX ();
 use Time::HiRes ();
 
 McpOAuth::setup();
@@ -52,123 +50,19 @@ check_accum_error_log();
 master_on();    # a reload (TEST 16) needs a master process
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
-$ENV{TEST_NGINX_CACHE_IDP_PORT} ||= 19951;
 
 # ------------------------------------------------------------------ the IdP
 
-my %Doc;
-{
-    my $slurp = sub {
-        my $f = "$ENV{TEST_NGINX_DATA}/jwks/$_[0].json";
-        open my $fh, '<', $f or die "cannot open $f: $!";
-        local $/;
-        return scalar <$fh>;
-    };
-    %Doc = map { $_ => $slurp->($_) } qw(rsa1 rsa2 rotated);
-}
+my %Doc = map {
+    my $f = "$ENV{TEST_NGINX_DATA}/jwks/$_.json";
+    open my $fh, '<', $f or die "cannot open $f: $!";
+    local $/;
+    ($_ => [200, 'application/json', scalar <$fh>]);
+} qw(rsa1 rsa2 rotated);
 
-my ($IdpPid, $IdpLifeline);
-
-sub idp_reply {
-    my ($c, $status, $body) = @_;
-    my $out = "HTTP/1.0 $status " . ($status == 200 ? 'OK' : 'Error') . "\r\n"
-            . "Content-Type: " . ($body =~ /^\{/ ? 'application/json' : 'text/plain') . "\r\n"
-            . "Content-Length: " . length($body) . "\r\n"
-            . "Connection: close\r\n\r\n$body";
-    while (length $out) {
-        my $n = syswrite($c, $out);
-        return unless $n;
-        substr($out, 0, $n) = '';
-    }
-}
-
-sub idp_handle {
-    my ($c, $st) = @_;
-    my $in = '';
-    my $sel = IO::Select->new($c);
-    while ($in !~ /\r?\n\r?\n/) {
-        return unless $sel->can_read(5);
-        my $n = sysread($c, $in, 4096, length $in);
-        return unless $n;
-    }
-    my ($line) = split /\r?\n/, $in, 2;
-    my (undef, $target) = split / /, $line;
-    my ($path, $query) = split /\?/, $target // '', 2;
-    my %arg = map { my ($k, $v) = split /=/, $_, 2; ($k => $v // '') }
-              split /&/, $query // '';
-
-    if ($path eq '/jwks') {
-        $st->{count}++;
-        return idp_reply($c, 200, $Doc{ $st->{mode} });
-    }
-    if ($path eq '/admin/mode') {
-        return idp_reply($c, 400, "unknown mode\n")
-            unless defined $arg{m} && $Doc{ $arg{m} };
-        $st->{mode} = $arg{m};
-        $st->{count} = 0;
-        return idp_reply($c, 200, "ok");
-    }
-    return idp_reply($c, 200, $st->{count}) if $path eq '/admin/count';
-    if ($path eq '/admin/sleep') {
-        my $s = $arg{s} // 1;
-        sleep($s =~ /^\d+$/ && $s <= 20 ? $s : 1);
-        return idp_reply($c, 200, "ok");
-    }
-    return idp_reply($c, 404, "not found\n");
-}
-
-sub idp_serve {
-    my ($listen, $lifeline, $parent) = @_;
-    $SIG{PIPE} = 'IGNORE';
-    alarm 900;    # stops by itself whatever happens to the test process
-    my %st = (mode => 'rsa1', count => 0);
-    my $sel = IO::Select->new($listen, $lifeline);
-    while (1) {
-        my @ready = $sel->can_read(1);
-        return if getppid() != $parent;
-        for my $fh (@ready) {
-            return if $fh == $lifeline;    # EOF: the test process is gone
-            my $c = $listen->accept or next;
-            idp_handle($c, \%st);
-            close $c;
-        }
-    }
-}
-
-sub start_idp {
-    my $port = $ENV{TEST_NGINX_CACHE_IDP_PORT};
-    my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                       LocalPort => $port, Proto => 'tcp',
-                                       Listen => 16, ReuseAddr => 1)
-        or die "IdP: cannot listen on 127.0.0.1:$port "
-             . "(set TEST_NGINX_CACHE_IDP_PORT): $@\n";
-    pipe(my $r, my $w) or die "pipe: $!";
-    my $parent = $$;
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        close $w;
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', '/dev/null';
-        my $ok = eval { idp_serve($listen, $r, $parent); 1 };
-        warn "IdP: $@" unless $ok;
-        POSIX::_exit(0);
-    }
-    close $listen;
-    close $r;
-    ($IdpPid, $IdpLifeline) = ($pid, $w);
-}
-
-END {
-    local $?;
-    if ($IdpPid) {
-        kill 'TERM', $IdpPid;
-        waitpid $IdpPid, 0;
-        undef $IdpPid;
-    }
-}
-
-start_idp();
+McpOAuth::Server::start(name => 'IdP', port_env => 'TEST_NGINX_CACHE_IDP_PORT',
+                        default_port => 19951,
+                        handler => McpOAuth::Server::idp(docs => \%Doc, mode => 'rsa1'));
 
 # -------------------------------------------------------- block helpers
 
