@@ -27,7 +27,15 @@ $ENV{TEST_NGINX_DATA}   ||= "$root/t/data";
 $ENV{TEST_NGINX_BINARY} ||= '/usr/sbin/nginx';
 
 # the compiled module is loaded ahead of each block's own main_config
+# TEST_NGINX_STATE=redis: the authorization server of as_config() keeps
+# its state in a redis-server of the suite's own (TEST_NGINX_REDIS_PORT)
+sub redis_state { return ($ENV{TEST_NGINX_STATE} // '') eq 'redis' }
+
 sub setup {
+    if (redis_state()) {
+        require McpOAuth::Redis;
+        McpOAuth::Redis::start(port => $ENV{TEST_NGINX_REDIS_PORT} // 6390);
+    }
     Test::Nginx::Socket::add_block_preprocessor(sub {
         my $block = shift;
         my $main = $block->main_config // '';
@@ -136,6 +144,15 @@ sub as_config {
         "scope=mcp:tools read:application" https://conf.example.com/cb;
 _EOC_
     $c .= "    $o{extra}\n" if defined $o{extra};
+    if (redis_state()) {
+        # a prefix per block: nothing remembered from the block before
+        our $Block;
+        $Block++;
+        my $port = $ENV{TEST_NGINX_REDIS_PORT} // 6390;
+        $c .= "    mcp_oauth_state_request /_mcp_state prefix=t$$:$Block:;\n";
+        $c .= "    location = /_mcp_state { internal; "
+            . "mcp_oauth_redis_pass 127.0.0.1:$port; }\n";
+    }
     $c .= <<"_EOC_";
 
     location = /.well-known/oauth-authorization-server { mcp_oauth_server_metadata; }
