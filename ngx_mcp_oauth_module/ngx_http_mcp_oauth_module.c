@@ -12,6 +12,7 @@
 #include "ngx_http_mcp_oauth_module.h"
 #include "ngx_http_mcp_oauth_as.h"
 #include "ngx_http_mcp_oauth_iam.h"
+#include "ngx_http_mcp_oauth_string.h"
 
 
 static void *ngx_http_mcp_oauth_create_main_conf(ngx_conf_t *cf);
@@ -553,9 +554,6 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_mcp_oauth_loc_conf_t *prev = parent;
     ngx_http_mcp_oauth_loc_conf_t *conf = child;
 
-    u_char                            *p;
-    ngx_str_t                         *s;
-    ngx_uint_t                         i;
     ngx_http_compile_complex_value_t   ccv;
 
     static ngx_str_t  remote_user = ngx_string("$remote_user");
@@ -621,28 +619,12 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         }
     }
 
-    if (conf->required_scopes) {
-        conf->required_scope.len = conf->required_scopes->nelts - 1;
-        s = conf->required_scopes->elts;
-
-        for (i = 0; i < conf->required_scopes->nelts; i++) {
-            conf->required_scope.len += s[i].len;
-        }
-
-        p = ngx_pnalloc(cf->pool, conf->required_scope.len);
-        if (p == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        conf->required_scope.data = p;
-
-        for (i = 0; i < conf->required_scopes->nelts; i++) {
-            if (i) {
-                *p++ = ' ';
-            }
-
-            p = ngx_cpymem(p, s[i].data, s[i].len);
-        }
+    if (conf->required_scopes
+        && ngx_http_mcp_oauth_str_join(cf->pool, conf->required_scopes,
+                                       &conf->required_scope)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     if (conf->as_endpoint && conf->user == NULL) {

@@ -580,3 +580,18 @@ McpOAuth::flow(\&main::deny_not_remembered)
 --- response_body
 deny 302 https://app.example.com/cb error=access_denied error_description iss state=xyz
 asked again 200
+
+
+
+=== TEST 30: a scope repeated in the request is one scope: the consent page lists each scope once
+--- config eval
+McpOAuth::as_config()
+--- request eval
+"GET /authorize?$::Q&scope=mcp%3Atools%20mcp%3Atools+read%3Aapplication%20%20mcp%3Atools"
+--- more_headers
+X-Test-User: alice
+--- error_code: 200
+--- response_body_like chomp
+\A(?=.*<li><code>mcp:tools</code></li>)(?=.*<li><code>read:application</code></li>)(?!.*<li><code>mcp:tools</code>.*<li><code>mcp:tools</code>)
+--- no_error_log
+[error]

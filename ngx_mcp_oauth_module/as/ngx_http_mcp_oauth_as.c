@@ -484,9 +484,6 @@ scopes:
 static ngx_int_t
 ngx_http_mcp_oauth_str_add(ngx_pool_t *pool, ngx_array_t **a, ngx_str_t *s)
 {
-    ngx_str_t   *e;
-    ngx_uint_t   i;
-
     if (*a == NULL) {
         *a = ngx_array_create(pool, 4, sizeof(ngx_str_t));
         if (*a == NULL) {
@@ -494,23 +491,7 @@ ngx_http_mcp_oauth_str_add(ngx_pool_t *pool, ngx_array_t **a, ngx_str_t *s)
         }
     }
 
-    e = (*a)->elts;
-
-    for (i = 0; i < (*a)->nelts; i++) {
-        if (e[i].len == s->len && ngx_strncmp(e[i].data, s->data, s->len) == 0)
-        {
-            return NGX_OK;
-        }
-    }
-
-    e = ngx_array_push(*a);
-    if (e == NULL) {
-        return NGX_ERROR;
-    }
-
-    *e = *s;
-
-    return NGX_OK;
+    return ngx_http_mcp_oauth_str_add_once(*a, s);
 }
 
 
@@ -560,9 +541,7 @@ ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_loc_conf_t *mlcf,
     ngx_http_core_srv_conf_t *cscf)
 {
-    u_char      *p;
-    ngx_str_t   *s, zone;
-    ngx_uint_t   i;
+    ngx_str_t  zone;
 
     if (ascf->scopes == NULL) {
         ascf->scopes = ascf->rule_scopes;
@@ -634,28 +613,11 @@ ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    if (ascf->scopes) {
-        s = ascf->scopes->elts;
-        ascf->scope.len = ascf->scopes->nelts - 1;
-
-        for (i = 0; i < ascf->scopes->nelts; i++) {
-            ascf->scope.len += s[i].len;
-        }
-
-        ascf->scope.data = ngx_pnalloc(cf->pool, ascf->scope.len);
-        if (ascf->scope.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        p = ascf->scope.data;
-
-        for (i = 0; i < ascf->scopes->nelts; i++) {
-            if (i) {
-                *p++ = ' ';
-            }
-
-            p = ngx_cpymem(p, s[i].data, s[i].len);
-        }
+    if (ascf->scopes
+        && ngx_http_mcp_oauth_str_join(cf->pool, ascf->scopes, &ascf->scope)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     return ngx_http_mcp_oauth_as_metadata(cf, ascf);

@@ -17,6 +17,7 @@
 #include "ngx_http_mcp_oauth_jwks.h"
 #include "ngx_http_mcp_oauth_page.h"
 #include "ngx_http_mcp_oauth_state.h"
+#include "ngx_http_mcp_oauth_string.h"
 
 
 /* client authentication at /token and /revoke (RFC 7591 §2) */
@@ -263,8 +264,6 @@ ngx_int_t ngx_http_mcp_oauth_scope_subset(ngx_str_t *scope, ngx_str_t *of);
 ngx_int_t ngx_http_mcp_oauth_path_plain(u_char *p, u_char *last);
 ngx_int_t ngx_http_mcp_oauth_scope_intersect(ngx_pool_t *pool,
     ngx_str_t *scope, ngx_str_t *of);
-ngx_int_t ngx_http_mcp_oauth_b64url_check(ngx_str_t *s, size_t min,
-    size_t max);
 ngx_str_t *ngx_http_mcp_oauth_resource_find(ngx_http_mcp_oauth_srv_conf_t *ascf,
     ngx_str_t *resource);
 
@@ -283,8 +282,6 @@ ngx_int_t ngx_http_mcp_oauth_unseal(ngx_pool_t *pool, u_char *key,
     ngx_str_t *sealed, ngx_str_t *plain);
 void ngx_http_mcp_oauth_server_key(ngx_str_t *prefix,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *value, u_char *digest);
-ngx_int_t ngx_http_mcp_oauth_b64url(ngx_pool_t *pool, u_char *data,
-    size_t len, ngx_str_t *out);
 
 /* grants (ngx_http_mcp_oauth_token_endpoint.c) */
 ngx_int_t ngx_http_mcp_oauth_revoke_grant(ngx_http_request_t *r,

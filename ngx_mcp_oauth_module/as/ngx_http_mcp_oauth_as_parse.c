@@ -23,7 +23,6 @@ static ngx_int_t ngx_http_mcp_oauth_registration_grants(json_t *doc,
 static ngx_int_t ngx_http_mcp_oauth_registration_rest(ngx_pool_t *pool,
     ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc,
     ngx_http_mcp_oauth_client_t *c, const char **desc);
-static u_char ngx_http_mcp_oauth_hex(u_char c);
 static u_char *ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src,
     size_t len);
 static ngx_int_t ngx_http_mcp_oauth_private_host(u_char *host, size_t len);
@@ -122,25 +121,11 @@ ngx_http_mcp_oauth_params_parse(ngx_pool_t *pool, ngx_str_t *in,
     return NGX_OK;
 }
 
-/* a hex digit's value, 16 for anything else */
-
-static u_char
-ngx_http_mcp_oauth_hex(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : 16;
-}
-
-
 static u_char *
 ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src, size_t len)
 {
-    u_char  *last, c, h, l;
+    u_char      *last, c;
+    ngx_uint_t   h, l;
 
     last = src + len;
 
@@ -290,8 +275,6 @@ ngx_http_mcp_oauth_scope_allowed(ngx_pool_t *pool,
 }
 
 
-/* base64url characters only, within a length range (RFC 7636 §4.1, §4.2) */
-
 /* "scope" keeps the scopes that are also in "of", in its order */
 
 ngx_int_t
@@ -336,28 +319,6 @@ ngx_http_mcp_oauth_scope_intersect(ngx_pool_t *pool, ngx_str_t *scope,
     return NGX_OK;
 }
 
-
-ngx_int_t
-ngx_http_mcp_oauth_b64url_check(ngx_str_t *s, size_t min, size_t max)
-{
-    u_char  *p, c;
-
-    if (s->len < min || s->len > max) {
-        return NGX_DECLINED;
-    }
-
-    for (p = s->data; p < s->data + s->len; p++) {
-        c = *p;
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-        {
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_OK;
-}
 
 /*
  * NGX_OK for a path (up to "?") that is its own RFC 3986 §5.2.4 normal

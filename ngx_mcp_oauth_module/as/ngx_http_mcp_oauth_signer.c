@@ -428,25 +428,6 @@ done:
 
 
 ngx_int_t
-ngx_http_mcp_oauth_b64url(ngx_pool_t *pool, u_char *data, size_t len,
-    ngx_str_t *out)
-{
-    ngx_str_t  src;
-
-    out->data = ngx_pnalloc(pool, ngx_base64_encoded_length(len));
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    src.data = data;
-    src.len = len;
-    ngx_encode_base64url(out, &src);
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
 ngx_http_mcp_oauth_random(ngx_pool_t *pool, size_t bytes, ngx_str_t *out)
 {
     u_char  buf[64];

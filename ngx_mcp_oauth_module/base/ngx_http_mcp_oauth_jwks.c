@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 
 #include "ngx_http_mcp_oauth_jwks.h"
+#include "ngx_http_mcp_oauth_string.h"
 
 
 #define NGX_HTTP_MCP_OAUTH_RSA_MIN_BITS  2048
@@ -617,7 +618,7 @@ ngx_http_mcp_oauth_jwk_member(ngx_pool_t *pool, json_t *jwk, const char *name,
         return NGX_ERROR;
     }
 
-    return ngx_http_mcp_oauth_base64url_decode(out, &src);
+    return ngx_http_mcp_oauth_b64url_decode(out, &src);
 }
 
 

@@ -79,9 +79,6 @@ typedef struct {
 } ngx_http_mcp_oauth_keyset_t;
 
 
-/* strict base64url (RFC 7515 §2): no padding, no other characters */
-ngx_int_t ngx_http_mcp_oauth_base64url_decode(ngx_str_t *dst, ngx_str_t *src);
-
 const ngx_http_mcp_oauth_alg_t *ngx_http_mcp_oauth_alg(ngx_uint_t alg);
 ngx_uint_t ngx_http_mcp_oauth_alg_by_name(u_char *name, size_t len);
 

@@ -14,8 +14,14 @@
 #include <openssl/crypto.h>
 
 #include "ngx_http_mcp_oauth_jwt.h"
+#include "ngx_http_mcp_oauth_string.h"
 
 
+static void ngx_http_mcp_oauth_jwt_init(ngx_http_mcp_oauth_jwt_t *jwt);
+static ngx_int_t ngx_http_mcp_oauth_jwt_split(ngx_str_t *token,
+    ngx_http_mcp_oauth_jwt_t *jwt, u_char **dots, char **err);
+static ngx_int_t ngx_http_mcp_oauth_jwt_payload(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_jwt_t *jwt, u_char **dot);
 static ngx_int_t ngx_http_mcp_oauth_jwt_header(ngx_pool_t *pool,
     ngx_http_mcp_oauth_jwt_t *jwt, ngx_str_t *json, char **err);
 static ngx_int_t ngx_http_mcp_oauth_jwt_segment(ngx_pool_t *pool,
@@ -61,46 +67,132 @@ static ngx_str_t  ngx_http_mcp_oauth_claim_names[] = {
 
 
 ngx_int_t
-ngx_http_mcp_oauth_base64url_decode(ngx_str_t *dst, ngx_str_t *src)
-{
-    u_char  *p, *last;
-
-    last = src->data + src->len;
-
-    for (p = src->data; p < last; p++) {
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')
-              || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    if (src->len % 4 == 1) {
-        return NGX_ERROR;
-    }
-
-    return ngx_decode_base64url(dst, src);
-}
-
-
-ngx_int_t
 ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
     ngx_http_mcp_oauth_jwt_t *jwt, char **err)
 {
-    u_char     *p, *last, *dot[4];
+    u_char     *dot[2];
     ngx_str_t   part, json;
-    ngx_uint_t  n, i;
+
+    ngx_http_mcp_oauth_jwt_init(jwt);
+
+    if (token->len > NGX_HTTP_MCP_OAUTH_TOKEN_MAX) {
+        *err = "token too large";
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_mcp_oauth_jwt_split(token, jwt, dot, err) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    part.data = token->data;
+    part.len = dot[0] - token->data;
+
+    if (ngx_http_mcp_oauth_jwt_segment(pool, &part, &json) != NGX_OK) {
+        *err = "malformed token header (not base64url JSON object)";
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_mcp_oauth_jwt_header(pool, jwt, &json, err) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_mcp_oauth_jwt_payload(pool, jwt, dot) != NGX_OK) {
+        *err = "malformed token payload (not base64url JSON object)";
+        return NGX_ERROR;
+    }
+
+    part.data = dot[1] + 1;
+    part.len = token->data + token->len - part.data;
+
+    jwt->signature.data = ngx_pnalloc(pool,
+                                      ngx_base64_decoded_length(part.len) + 1);
+    if (jwt->signature.data == NULL) {
+        *err = "out of memory";
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_mcp_oauth_b64url_decode(&jwt->signature, &part) != NGX_OK
+        || jwt->signature.len == 0)
+    {
+        *err = "malformed token signature";
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The claims of a token not verified here (one the IAM's token endpoint
+ * gave over its own connection, OpenID Connect Core §3.1.3.7): the payload
+ * taken out as jwt_parse does; the header and the signature are not read.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_jwt_unverified(ngx_pool_t *pool, ngx_str_t *token,
+    ngx_http_mcp_oauth_jwt_t *jwt)
+{
+    char    *err;
+    u_char  *dot[2];
+
+    ngx_http_mcp_oauth_jwt_init(jwt);
+
+    if (ngx_http_mcp_oauth_jwt_split(token, jwt, dot, &err) != NGX_OK
+        || ngx_http_mcp_oauth_jwt_payload(pool, jwt, dot) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* NGX_OK: the token's aud, a string or an array of strings, names it */
+
+ngx_int_t
+ngx_http_mcp_oauth_jwt_audience(ngx_http_mcp_oauth_jwt_t *jwt,
+    ngx_str_t *audience)
+{
+    ngx_http_mcp_oauth_member_t  *v;
+
+    v = &jwt->claims[NGX_HTTP_MCP_OAUTH_CLAIM_AUD];
+
+    if (v->type == NGX_HTTP_MCP_OAUTH_JSON_STRING) {
+        return (v->value.len == audience->len
+                && ngx_memcmp(v->value.data, audience->data, audience->len)
+                   == 0)
+               ? NGX_OK : NGX_DECLINED;
+    }
+
+    if (v->type == NGX_HTTP_MCP_OAUTH_JSON_ARRAY) {
+        return ngx_http_mcp_oauth_str_find(v->strings, audience);
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_mcp_oauth_jwt_init(ngx_http_mcp_oauth_jwt_t *jwt)
+{
+    ngx_uint_t  i;
 
     ngx_memzero(jwt, sizeof(ngx_http_mcp_oauth_jwt_t));
 
     for (i = 0; i < NGX_HTTP_MCP_OAUTH_CLAIM_N; i++) {
         jwt->claims[i].name = ngx_http_mcp_oauth_claim_names[i];
     }
+}
 
-    if (token->len > NGX_HTTP_MCP_OAUTH_TOKEN_MAX) {
-        *err = "token too large";
-        return NGX_ERROR;
-    }
+
+/* the two dots of a JWS compact serialization (RFC 7515 §7.1) */
+
+static ngx_int_t
+ngx_http_mcp_oauth_jwt_split(ngx_str_t *token, ngx_http_mcp_oauth_jwt_t *jwt,
+    u_char **dots, char **err)
+{
+    u_char      *p, *last, *dot[4];
+    ngx_uint_t   n;
 
     n = 0;
     last = token->data + token->len;
@@ -127,55 +219,36 @@ ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
         return NGX_ERROR;
     }
 
+    dots[0] = dot[0];
+    dots[1] = dot[1];
+
     jwt->signing_input.data = token->data;
     jwt->signing_input.len = dot[1] - token->data;
 
-    part.data = token->data;
-    part.len = dot[0] - token->data;
+    return NGX_OK;
+}
 
-    if (ngx_http_mcp_oauth_jwt_segment(pool, &part, &json) != NGX_OK) {
-        *err = "malformed token header (not base64url JSON object)";
-        return NGX_ERROR;
-    }
 
-    if (ngx_http_mcp_oauth_jwt_header(pool, jwt, &json, err) != NGX_OK) {
-        return NGX_ERROR;
-    }
+/* the claims are taken out with the payload checked as one JSON object */
+
+static ngx_int_t
+ngx_http_mcp_oauth_jwt_payload(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_jwt_t *jwt, u_char **dot)
+{
+    ngx_str_t  part;
 
     part.data = dot[0] + 1;
     part.len = dot[1] - part.data;
 
-    /* the claims are taken out with the payload checked as one JSON object */
-
     if (ngx_http_mcp_oauth_jwt_segment(pool, &part, &jwt->payload_json)
-        != NGX_OK
-        || ngx_http_mcp_oauth_json_members(pool, jwt->payload_json.data,
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_mcp_oauth_json_members(pool, jwt->payload_json.data,
                                            jwt->payload_json.len, jwt->claims,
-                                           NGX_HTTP_MCP_OAUTH_CLAIM_N)
-           != NGX_OK)
-    {
-        *err = "malformed token payload (not base64url JSON object)";
-        return NGX_ERROR;
-    }
-
-    part.data = dot[1] + 1;
-    part.len = last - part.data;
-
-    jwt->signature.data = ngx_pnalloc(pool,
-                                      ngx_base64_decoded_length(part.len) + 1);
-    if (jwt->signature.data == NULL) {
-        *err = "out of memory";
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_mcp_oauth_base64url_decode(&jwt->signature, &part) != NGX_OK
-        || jwt->signature.len == 0)
-    {
-        *err = "malformed token signature";
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+                                           NGX_HTTP_MCP_OAUTH_CLAIM_N);
 }
 
 
@@ -270,7 +343,7 @@ ngx_http_mcp_oauth_jwt_segment(ngx_pool_t *pool, ngx_str_t *src,
         return NGX_ERROR;
     }
 
-    return ngx_http_mcp_oauth_base64url_decode(dst, src);
+    return ngx_http_mcp_oauth_b64url_decode(dst, src);
 }
 
 
@@ -545,7 +618,7 @@ ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
 
     c->payload = jwt->payload_json;
 
-    if (ngx_http_mcp_oauth_claims_join(pool, c) != NGX_OK) {
+    if (ngx_http_mcp_oauth_str_join(pool, &c->scopes, &c->scope) != NGX_OK) {
         *err = "out of memory";
         return NGX_ERROR;
     }
@@ -715,52 +788,9 @@ ngx_http_mcp_oauth_claims_scopes(ngx_http_mcp_oauth_member_t *m,
 
 
 ngx_int_t
-ngx_http_mcp_oauth_claims_join(ngx_pool_t *pool,
-    ngx_http_mcp_oauth_claims_t *c)
-{
-    u_char      *p;
-    ngx_str_t   *s;
-    ngx_uint_t   i;
-
-    s = c->scopes.elts;
-    c->scope.len = 0;
-
-    for (i = 0; i < c->scopes.nelts; i++) {
-        c->scope.len += s[i].len + 1;
-    }
-
-    if (c->scope.len == 0) {
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(pool, c->scope.len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    c->scope.data = p;
-
-    for (i = 0; i < c->scopes.nelts; i++) {
-        if (i) {
-            *p++ = ' ';
-        }
-
-        p = ngx_cpymem(p, s[i].data, s[i].len);
-    }
-
-    c->scope.len = p - c->scope.data;
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
 ngx_http_mcp_oauth_claims_check(ngx_http_mcp_oauth_claims_t *c,
     ngx_http_mcp_oauth_claims_conf_t *cc, char **err)
 {
-    ngx_str_t   *s;
-    ngx_uint_t   n;
-
     if (cc->now >= c->exp + cc->leeway) {
         *err = "token expired";
         return NGX_ERROR;
@@ -783,29 +813,13 @@ ngx_http_mcp_oauth_claims_check(ngx_http_mcp_oauth_claims_t *c,
         return NGX_ERROR;
     }
 
-    s = cc->issuers->elts;
-
-    for (n = 0; n < cc->issuers->nelts; n++) {
-        if (s[n].len == c->iss.len
-            && ngx_memcmp(s[n].data, c->iss.data, c->iss.len) == 0)
-        {
-            break;
-        }
-    }
-
-    if (n == cc->issuers->nelts) {
+    if (ngx_http_mcp_oauth_str_find(cc->issuers, &c->iss) != NGX_OK) {
         *err = "untrusted issuer";
         return NGX_ERROR;
     }
 
-    s = c->aud.elts;
-
-    for (n = 0; n < c->aud.nelts; n++) {
-        if (s[n].len == cc->audience.len
-            && ngx_memcmp(s[n].data, cc->audience.data, s[n].len) == 0)
-        {
-            return NGX_OK;
-        }
+    if (ngx_http_mcp_oauth_str_find(&c->aud, &cc->audience) == NGX_OK) {
+        return NGX_OK;
     }
 
     *err = c->has_aud ? "token not issued for this resource"

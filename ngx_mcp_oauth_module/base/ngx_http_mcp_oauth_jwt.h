@@ -89,6 +89,14 @@ ngx_int_t ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
 ngx_int_t ngx_http_mcp_oauth_jwt_verify(ngx_http_mcp_oauth_jwt_t *jwt,
     ngx_http_mcp_oauth_keyset_t **sets, ngx_uint_t nsets, char **err);
 
+/* a token's claims without verifying it: only for a token from the IAM */
+ngx_int_t ngx_http_mcp_oauth_jwt_unverified(ngx_pool_t *pool,
+    ngx_str_t *token, ngx_http_mcp_oauth_jwt_t *jwt);
+
+/* NGX_OK: the aud claim names the audience */
+ngx_int_t ngx_http_mcp_oauth_jwt_audience(ngx_http_mcp_oauth_jwt_t *jwt,
+    ngx_str_t *audience);
+
 ngx_int_t ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
     ngx_http_mcp_oauth_jwt_t *jwt, ngx_http_mcp_oauth_claims_t *c,
     char **err);
@@ -97,9 +105,6 @@ ngx_int_t ngx_http_mcp_oauth_claims_extract(ngx_pool_t *pool,
 ngx_int_t ngx_http_mcp_oauth_claims_check(ngx_http_mcp_oauth_claims_t *c,
     ngx_http_mcp_oauth_claims_conf_t *cc, char **err);
 
-/* scope joined with spaces, from the scopes array */
-ngx_int_t ngx_http_mcp_oauth_claims_join(ngx_pool_t *pool,
-    ngx_http_mcp_oauth_claims_t *c);
 
 
 #endif /* _NGX_HTTP_MCP_OAUTH_JWT_H_INCLUDED_ */

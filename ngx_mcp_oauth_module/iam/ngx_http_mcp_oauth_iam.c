@@ -69,8 +69,6 @@ static ngx_int_t ngx_http_mcp_oauth_iam_form(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *grant, ngx_str_t *form);
 static ngx_int_t ngx_http_mcp_oauth_iam_audience(ngx_http_request_t *r,
     ngx_str_t *at, ngx_str_t *resource);
-static json_t *ngx_http_mcp_oauth_jwt_payload(ngx_pool_t *pool,
-    ngx_str_t *jwt);
 static ngx_int_t ngx_http_mcp_oauth_iam_state(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_str_t *state, ngx_str_t *rec, ngx_str_t *f);
@@ -762,12 +760,13 @@ static ngx_int_t
 ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
 {
-    json_t                      *payload, *v;
-    ngx_int_t                    rc;
-    ngx_str_t                    f[NGX_HTTP_MCP_OAUTH_B_N], id_token;
-    ngx_str_t                   *params;
-    const char                  *error;
-    ngx_http_mcp_oauth_authz_t   a;
+    ngx_int_t                     rc;
+    ngx_str_t                     f[NGX_HTTP_MCP_OAUTH_B_N], id_token;
+    ngx_str_t                    *params;
+    const char                   *error;
+    ngx_http_mcp_oauth_jwt_t      jwt;
+    ngx_http_mcp_oauth_authz_t    a;
+    ngx_http_mcp_oauth_member_t  *sub;
 
     if (ngx_http_mcp_oauth_record_get(&ctx->bridge, f, NGX_HTTP_MCP_OAUTH_B_N)
         != NGX_OK)
@@ -813,12 +812,14 @@ ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
      * its access token when it is a JWT.
      */
 
-    payload = ngx_http_mcp_oauth_jwt_payload(r->pool,
-                                    id_token.len ? &id_token : &a.iam_at);
-    v = json_object_get(payload, "sub");
+    sub = &jwt.claims[NGX_HTTP_MCP_OAUTH_CLAIM_SUB];
 
-    if (!json_is_string(v) || json_string_length(v) == 0) {
-        json_decref(payload);
+    if (ngx_http_mcp_oauth_jwt_unverified(r->pool,
+                                          id_token.len ? &id_token : &a.iam_at,
+                                          &jwt)
+        != NGX_OK
+        || sub->type != NGX_HTTP_MCP_OAUTH_JSON_STRING || sub->value.len == 0)
+    {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "mcp_oauth: callback: the IAM's answer names no "
                       "subject (no id_token, and no JWT access token)");
@@ -828,15 +829,7 @@ ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
                                            "user");
     }
 
-    a.user.len = json_string_length(v);
-    a.user.data = ngx_pnalloc(r->pool, a.user.len);
-    if (a.user.data == NULL) {
-        json_decref(payload);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(a.user.data, json_string_value(v), a.user.len);
-    json_decref(payload);
+    a.user = sub->value;
 
     /* signed in: now the state is used (a concurrent callback may have won) */
 
@@ -1054,67 +1047,19 @@ static ngx_int_t
 ngx_http_mcp_oauth_iam_audience(ngx_http_request_t *r, ngx_str_t *at,
     ngx_str_t *resource)
 {
-    size_t   i;
-    json_t  *payload, *aud, *e;
+    ngx_http_mcp_oauth_jwt_t  jwt;
 
-    payload = ngx_http_mcp_oauth_jwt_payload(r->pool, at);
-    aud = json_object_get(payload, "aud");
-
-    if (json_is_string(aud)
-        && json_string_length(aud) == resource->len
-        && ngx_strncmp(json_string_value(aud), resource->data, resource->len)
-           == 0)
+    if (ngx_http_mcp_oauth_jwt_unverified(r->pool, at, &jwt) == NGX_OK
+        && ngx_http_mcp_oauth_jwt_audience(&jwt, resource) == NGX_OK)
     {
-        json_decref(payload);
         return NGX_OK;
     }
-
-    json_array_foreach(aud, i, e) {
-        if (json_is_string(e)
-            && json_string_length(e) == resource->len
-            && ngx_strncmp(json_string_value(e), resource->data,
-                           resource->len) == 0)
-        {
-            json_decref(payload);
-            return NGX_OK;
-        }
-    }
-
-    json_decref(payload);
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "mcp_oauth: the IAM's access token is not a JWT whose aud "
                   "is \"%V\" (mcp_oauth_iam_token pass)", resource);
 
     return NGX_DECLINED;
-}
-
-
-/* the payload of a JWS, unverified: it came from the IAM's token endpoint */
-
-static json_t *
-ngx_http_mcp_oauth_jwt_payload(ngx_pool_t *pool, ngx_str_t *jwt)
-{
-    u_char     *dot1, *dot2, *last;
-    ngx_str_t   src, dst;
-
-    last = jwt->data + jwt->len;
-    dot1 = ngx_strlchr(jwt->data, last, '.');
-    dot2 = dot1 ? ngx_strlchr(dot1 + 1, last, '.') : NULL;
-
-    if (dot2 == NULL) {
-        return NULL;
-    }
-
-    src.data = dot1 + 1;
-    src.len = dot2 - src.data;
-
-    dst.data = ngx_pnalloc(pool, ngx_base64_decoded_length(src.len));
-    if (dst.data == NULL || ngx_decode_base64url(&dst, &src) != NGX_OK) {
-        return NULL;
-    }
-
-    return json_loadb((char *) dst.data, dst.len, 0, NULL);
 }
 
 

@@ -12,6 +12,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_mcp_oauth_module.h"
+#include "ngx_http_mcp_oauth_string.h"
 
 
 #define NGX_HTTP_MCP_OAUTH_PARSE_ERROR       -32700
@@ -497,23 +498,15 @@ ngx_http_mcp_oauth_need(ngx_http_mcp_oauth_loc_conf_t *mlcf,
 ngx_int_t
 ngx_http_mcp_oauth_granted(ngx_http_mcp_oauth_ctx_t *ctx, ngx_array_t *need)
 {
-    ngx_str_t   *n, *h;
-    ngx_uint_t   i, j;
+    ngx_str_t   *n;
+    ngx_uint_t   i;
 
     n = need->elts;
-    h = ctx->claims.scopes.elts;
 
     for (i = 0; i < need->nelts; i++) {
-
-        for (j = 0; j < ctx->claims.scopes.nelts; j++) {
-            if (n[i].len == h[j].len
-                && ngx_memcmp(n[i].data, h[j].data, n[i].len) == 0)
-            {
-                break;
-            }
-        }
-
-        if (j == ctx->claims.scopes.nelts) {
+        if (ngx_http_mcp_oauth_str_find(&ctx->claims.scopes, &n[i])
+            != NGX_OK)
+        {
             return 0;
         }
     }
@@ -525,32 +518,15 @@ ngx_http_mcp_oauth_granted(ngx_http_mcp_oauth_ctx_t *ctx, ngx_array_t *need)
 static ngx_int_t
 ngx_http_mcp_oauth_add_scopes(ngx_array_t *need, ngx_array_t *scopes)
 {
-    ngx_str_t   *s, *n, *add;
-    ngx_uint_t   i, j;
+    ngx_str_t   *s;
+    ngx_uint_t   i;
 
     s = scopes->elts;
 
     for (i = 0; i < scopes->nelts; i++) {
-        n = need->elts;
-
-        for (j = 0; j < need->nelts; j++) {
-            if (n[j].len == s[i].len
-                && ngx_memcmp(n[j].data, s[i].data, s[i].len) == 0)
-            {
-                break;
-            }
-        }
-
-        if (j < need->nelts) {
-            continue;
-        }
-
-        add = ngx_array_push(need);
-        if (add == NULL) {
+        if (ngx_http_mcp_oauth_str_add_once(need, &s[i]) != NGX_OK) {
             return NGX_ERROR;
         }
-
-        *add = s[i];
     }
 
     return NGX_OK;
@@ -655,35 +631,15 @@ ngx_http_mcp_oauth_forbidden(ngx_http_request_t *r,
 {
     u_char                    *p;
     size_t                     len;
-    ngx_str_t                  scope, body, *s;
+    ngx_str_t                  scope, body;
     ngx_uint_t                 n, first;
     ngx_http_mcp_oauth_msg_t  *msg;
 
     static ngx_str_t  message = ngx_string("insufficient scope");
 
-    s = need->elts;
-    scope.len = 0;
-
-    for (n = 0; n < need->nelts; n++) {
-        scope.len += s[n].len + 1;
-    }
-
-    scope.data = ngx_pnalloc(r->pool, scope.len);
-    if (scope.data == NULL) {
+    if (ngx_http_mcp_oauth_str_join(r->pool, need, &scope) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    p = scope.data;
-
-    for (n = 0; n < need->nelts; n++) {
-        if (n) {
-            *p++ = ' ';
-        }
-
-        p = ngx_cpymem(p, s[n].data, s[n].len);
-    }
-
-    scope.len = p - scope.data;
 
     /* scope tokens hold no '"' or '\' (RFC 6749 §3.3): safe in JSON */
 

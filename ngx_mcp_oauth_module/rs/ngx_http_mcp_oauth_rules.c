@@ -10,6 +10,7 @@
 #include <ngx_core.h>
 
 #include "ngx_http_mcp_oauth_rules.h"
+#include "ngx_http_mcp_oauth_string.h"
 
 
 static ngx_int_t ngx_http_mcp_oauth_rule_cmp(const void *one, const void *two);
@@ -23,7 +24,6 @@ static char *ngx_http_mcp_oauth_uri_authority(u_char *auth, u_char *last,
     ngx_uint_t special, ngx_str_t *port, ngx_uint_t file, u_char **path);
 static char *ngx_http_mcp_oauth_uri_path(u_char *path, u_char *last,
     ngx_uint_t file);
-static ngx_uint_t ngx_http_mcp_oauth_hex(u_char c);
 
 
 ngx_int_t
@@ -658,21 +658,4 @@ ngx_http_mcp_oauth_uri_path(u_char *path, u_char *last, ngx_uint_t file)
     }
 
     return NULL;
-}
-
-
-static ngx_uint_t
-ngx_http_mcp_oauth_hex(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return 16;
 }
