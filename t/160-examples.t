@@ -258,10 +258,11 @@ for my $c (@configs) {
 
 # ------------------------------------------------------ every directive ----
 
-# each directive of the module's command table has its section in
+# each directive of the modules' command tables has its section in
 # docs/directives.md ("## name", or a line of a "Syntax:" block)
 {
-    my $c = slurp("$ROOT/ngx_mcp_oauth_module/ngx_http_mcp_oauth_module.c");
+    my $c = join '', map { slurp("$ROOT/ngx_mcp_oauth_module/$_") }
+        qw(ngx_http_mcp_oauth_module.c state/ngx_http_mcp_oauth_redis.c);
     my $doc = slurp("$ROOT/docs/directives.md");
     my @names = $c =~ /\{ ngx_string\("(mcp_oauth\w*)"\)/g;
     ok(@names > 40, scalar(@names) . " directives in the command table");
