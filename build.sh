@@ -110,6 +110,12 @@ suites() {
     fi
     log "Test::Nginx suites ($("$TEST_NGINX_BINARY" -v 2>&1 | sed 's/.*: //'))"
     (cd "$ROOT" && tini -s -- prove -r t/*.t "${selftest[@]}")
+    # the same flows with the authorization server's state in Redis (t/150
+    # is the zone's own: a full zone)
+    log "authorization server suites, state in Redis"
+    (cd "$ROOT" && TEST_NGINX_STATE=redis tini -s -- prove \
+        t/110-as-register.t t/120-as-authorize.t t/125-as-cimd.t \
+        t/130-as-token.t t/140-as-revoke.t t/170-iam.t)
 }
 
 run_tests() {

@@ -62,14 +62,21 @@ sub running { return defined $Pid }
 
 # one command, its reply: a string, an integer, undef (nil), an array ref,
 # or "ERR ..." prefixed with "-"
+# ($Password: AUTH first, on the same connection)
+our $Password;
+
 sub command {
     my (@args) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$Port", Timeout => 2)
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$Port", Timeout => 5)
         or die "redis: cannot connect to 127.0.0.1:$Port: $!";
-    my $out = '*' . scalar(@args) . "\r\n";
-    $out .= '$' . length($_) . "\r\n$_\r\n" for @args;
-    print $s $out;
-    my $reply = read_reply($s);
+    my @cmds = ((defined $Password ? (['AUTH', $Password]) : ()), \@args);
+    for my $c (@cmds) {
+        my $out = '*' . scalar(@$c) . "\r\n";
+        $out .= '$' . length($_) . "\r\n$_\r\n" for @$c;
+        print $s $out;
+    }
+    my $reply;
+    $reply = read_reply($s) for @cmds;
     close $s;
     return $reply;
 }
