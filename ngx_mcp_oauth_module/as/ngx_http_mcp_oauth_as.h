@@ -280,6 +280,10 @@ ngx_int_t ngx_http_mcp_oauth_seal(ngx_pool_t *pool, u_char *key,
     ngx_str_t *plain, ngx_str_t *sealed);
 ngx_int_t ngx_http_mcp_oauth_unseal(ngx_pool_t *pool, u_char *key,
     ngx_str_t *sealed, ngx_str_t *plain);
+ngx_int_t ngx_http_mcp_oauth_seal_token(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_signer_t *signer, ngx_str_t *token, ngx_str_t *sealed);
+ngx_int_t ngx_http_mcp_oauth_unseal_token(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_signer_t *signer, ngx_str_t *sealed, ngx_str_t *token);
 void ngx_http_mcp_oauth_server_key(ngx_str_t *prefix,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *value, u_char *digest);
 

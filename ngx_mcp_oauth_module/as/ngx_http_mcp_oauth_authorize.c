@@ -676,13 +676,17 @@ ngx_http_mcp_oauth_code(ngx_http_request_t *r,
     f[NGX_HTTP_MCP_OAUTH_C_RESOURCE] = *a->resource;
     f[NGX_HTTP_MCP_OAUTH_C_SUB] = a->user;
     f[NGX_HTTP_MCP_OAUTH_C_SID] = ctx->sid;
-    f[NGX_HTTP_MCP_OAUTH_C_IAM_AT] = a->iam_at;
-    f[NGX_HTTP_MCP_OAUTH_C_IAM_RT] = a->iam_rt;
     f[NGX_HTTP_MCP_OAUTH_C_IAM_EXP] = a->iam_exp;
 
-    if (ngx_http_mcp_oauth_record_add(r->pool, &rec, f,
-                                      NGX_HTTP_MCP_OAUTH_C_N)
-        != NGX_OK)
+    if (ngx_http_mcp_oauth_seal_token(r->pool, ascf->signer, &a->iam_at,
+                                      &f[NGX_HTTP_MCP_OAUTH_C_IAM_AT])
+        != NGX_OK
+        || ngx_http_mcp_oauth_seal_token(r->pool, ascf->signer, &a->iam_rt,
+                                         &f[NGX_HTTP_MCP_OAUTH_C_IAM_RT])
+           != NGX_OK
+        || ngx_http_mcp_oauth_record_add(r->pool, &rec, f,
+                                         NGX_HTTP_MCP_OAUTH_C_N)
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -615,3 +615,34 @@ ngx_http_mcp_oauth_server_key(ngx_str_t *prefix,
 
     ngx_http_mcp_oauth_sha256_parts(parts, 3, digest);
 }
+
+
+/*
+ * The IAM's tokens a record keeps (bridge "pass"), sealed: a copy of the
+ * state (the zone, Redis) gives no usable token.  Empty stays empty.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_seal_token(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_signer_t *signer, ngx_str_t *token, ngx_str_t *sealed)
+{
+    if (token->len == 0) {
+        *sealed = *token;
+        return NGX_OK;
+    }
+
+    return ngx_http_mcp_oauth_seal(pool, signer->seal, token, sealed);
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_unseal_token(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_signer_t *signer, ngx_str_t *sealed, ngx_str_t *token)
+{
+    if (sealed->len == 0) {
+        *token = *sealed;
+        return NGX_OK;
+    }
+
+    return ngx_http_mcp_oauth_unseal(pool, signer->seal, sealed, token);
+}

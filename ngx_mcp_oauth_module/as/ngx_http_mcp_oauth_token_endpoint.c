@@ -260,7 +260,7 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
 {
     u_char     key[32];
     ngx_int_t  rc;
-    ngx_str_t  f[NGX_HTTP_MCP_OAUTH_C_N], g[NGX_HTTP_MCP_OAUTH_G_N];
+    ngx_str_t  f[NGX_HTTP_MCP_OAUTH_C_N], g[NGX_HTTP_MCP_OAUTH_G_N], at;
 
     /* checked first, used after: a bad request does not burn the code */
 
@@ -301,11 +301,19 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
                                          "the code was already used");
     }
 
+    /* bridge "pass": the IAM's access token, kept sealed with the code */
+
+    if (ngx_http_mcp_oauth_unseal_token(r->pool, ascf->signer,
+                                        &f[NGX_HTTP_MCP_OAUTH_C_IAM_AT], &at)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return ngx_http_mcp_oauth_issue(r, ascf, g,
                                     ctx->client.grants
                                     & NGX_HTTP_MCP_OAUTH_GRANT_REFRESH, NULL,
-                                    &f[NGX_HTTP_MCP_OAUTH_C_IAM_AT],
-                                    &f[NGX_HTTP_MCP_OAUTH_C_IAM_EXP]);
+                                    &at, &f[NGX_HTTP_MCP_OAUTH_C_IAM_EXP]);
 }
 
 
@@ -600,6 +608,7 @@ ngx_http_mcp_oauth_refresh_iam(ngx_http_request_t *r,
     ngx_str_t *g, ngx_http_mcp_oauth_authz_t *iam)
 {
     ngx_int_t  rc;
+    ngx_str_t  rt;
 
     ngx_str_null(&iam->iam_at);
     ngx_str_null(&iam->iam_exp);
@@ -616,15 +625,23 @@ ngx_http_mcp_oauth_refresh_iam(ngx_http_request_t *r,
                                           "configured");
     }
 
-    rc = ascf->bridge->refresh(r, ascf, ctx, &g[NGX_HTTP_MCP_OAUTH_G_IAM_RT],
+    /* the grant's record keeps the IAM's refresh token sealed */
+
+    if (ngx_http_mcp_oauth_unseal_token(r->pool, ascf->signer,
+                                        &g[NGX_HTTP_MCP_OAUTH_G_IAM_RT], &rt)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ascf->bridge->refresh(r, ascf, ctx, &rt,
                                &g[NGX_HTTP_MCP_OAUTH_G_RESOURCE], iam);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    g[NGX_HTTP_MCP_OAUTH_G_IAM_RT] = iam->iam_rt;
-
-    return NGX_OK;
+    return ngx_http_mcp_oauth_seal_token(r->pool, ascf->signer, &iam->iam_rt,
+                                         &g[NGX_HTTP_MCP_OAUTH_G_IAM_RT]);
 }
 
 
