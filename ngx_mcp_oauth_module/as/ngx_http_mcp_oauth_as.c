@@ -19,6 +19,10 @@ static ngx_int_t ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
     ngx_http_core_srv_conf_t *cscf);
 static ngx_int_t ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
     ngx_http_mcp_oauth_srv_conf_t *ascf);
+static ngx_int_t ngx_http_mcp_oauth_as_endpoints(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc);
+static json_t *ngx_http_mcp_oauth_as_grants(
+    ngx_http_mcp_oauth_srv_conf_t *ascf);
 static ngx_int_t ngx_http_mcp_oauth_str_add(ngx_pool_t *pool,
     ngx_array_t **a, ngx_str_t *s);
 static ngx_int_t ngx_http_mcp_oauth_as_document(ngx_http_request_t *r,
@@ -628,42 +632,19 @@ static ngx_int_t
 ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
     ngx_http_mcp_oauth_srv_conf_t *ascf)
 {
-    char                          url[4096];
-    json_t                       *doc, *methods, *scopes, *grants;
-    ngx_str_t                    *s;
-    ngx_uint_t                    i;
-    ngx_http_mcp_oauth_client_t  *c;
-
-    static const char  *endpoints[][2] = {
-        { "authorization_endpoint", "/authorize" },
-        { "token_endpoint", "/token" },
-        { "registration_endpoint", "/register" },
-        { "revocation_endpoint", "/revoke" },
-        { "jwks_uri", "/jwks" },
-    };
-
-    if (ascf->base.len > sizeof(url) - 32) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "the issuer is too long");
-        return NGX_ERROR;
-    }
+    json_t      *doc, *methods, *scopes;
+    ngx_str_t   *s;
+    ngx_uint_t   i;
 
     doc = json_object();
     scopes = json_array();
     methods = json_pack("[sss]", "none", "client_secret_basic",
                         "client_secret_post");
 
-    if (doc == NULL || scopes == NULL || methods == NULL) {
+    if (doc == NULL || scopes == NULL || methods == NULL
+        || ngx_http_mcp_oauth_as_endpoints(cf, ascf, doc) != NGX_OK)
+    {
         goto failed;
-    }
-
-    json_object_set_new(doc, "issuer",
-                        json_stringn((char *) ascf->issuer.data,
-                                     ascf->issuer.len));
-
-    for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
-        *ngx_sprintf((u_char *) url, "%V%s", &ascf->base, endpoints[i][1])
-            = '\0';
-        json_object_set_new(doc, endpoints[i][0], json_string(url));
     }
 
     s = ascf->scopes ? ascf->scopes->elts : NULL;
@@ -680,19 +661,8 @@ ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
                                                                    "code"));
     json_object_set_new(doc, "response_modes_supported", json_pack("[s]",
                                                                    "query"));
-    /* client_credentials: only when a configured client may use it */
-
-    grants = json_pack("[ss]", "authorization_code", "refresh_token");
-    c = ascf->clients ? ascf->clients->elts : NULL;
-
-    for (i = 0; c && i < ascf->clients->nelts; i++) {
-        if (c[i].grants & NGX_HTTP_MCP_OAUTH_GRANT_CLIENT) {
-            json_array_append_new(grants, json_string("client_credentials"));
-            break;
-        }
-    }
-
-    json_object_set_new(doc, "grant_types_supported", grants);
+    json_object_set_new(doc, "grant_types_supported",
+                        ngx_http_mcp_oauth_as_grants(ascf));
     json_object_set(doc, "token_endpoint_auth_methods_supported", methods);
     json_object_set_new(doc, "revocation_endpoint_auth_methods_supported",
                         methods);
@@ -733,6 +703,65 @@ failed:
     json_decref(methods);
 
     return NGX_ERROR;
+}
+
+
+/* the metadata's issuer and the URLs of the endpoints under it */
+
+static ngx_int_t
+ngx_http_mcp_oauth_as_endpoints(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc)
+{
+    char        url[4096];
+    ngx_uint_t  i;
+
+    static const char  *endpoints[][2] = {
+        { "authorization_endpoint", "/authorize" },
+        { "token_endpoint", "/token" },
+        { "registration_endpoint", "/register" },
+        { "revocation_endpoint", "/revoke" },
+        { "jwks_uri", "/jwks" },
+    };
+
+    if (ascf->base.len > sizeof(url) - 32) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "the issuer is too long");
+        return NGX_ERROR;
+    }
+
+    json_object_set_new(doc, "issuer",
+                        json_stringn((char *) ascf->issuer.data,
+                                     ascf->issuer.len));
+
+    for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+        *ngx_sprintf((u_char *) url, "%V%s", &ascf->base, endpoints[i][1])
+            = '\0';
+        json_object_set_new(doc, endpoints[i][0], json_string(url));
+    }
+
+    return NGX_OK;
+}
+
+
+/* client_credentials only when a configured client may use it */
+
+static json_t *
+ngx_http_mcp_oauth_as_grants(ngx_http_mcp_oauth_srv_conf_t *ascf)
+{
+    json_t                       *grants;
+    ngx_uint_t                    i;
+    ngx_http_mcp_oauth_client_t  *c;
+
+    grants = json_pack("[ss]", "authorization_code", "refresh_token");
+    c = ascf->clients ? ascf->clients->elts : NULL;
+
+    for (i = 0; c && i < ascf->clients->nelts; i++) {
+        if (c[i].grants & NGX_HTTP_MCP_OAUTH_GRANT_CLIENT) {
+            json_array_append_new(grants, json_string("client_credentials"));
+            break;
+        }
+    }
+
+    return grants;
 }
 
 

@@ -28,6 +28,15 @@ static ngx_int_t ngx_http_mcp_oauth_variable_document_url(
 static ngx_int_t ngx_http_mcp_oauth_client_unseal(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *id,
     ngx_http_mcp_oauth_client_t *c);
+static ngx_int_t ngx_http_mcp_oauth_client_basic(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_params_t *p, ngx_str_t *value, ngx_str_t *id,
+    ngx_str_t *secret);
+static ngx_int_t ngx_http_mcp_oauth_register_id(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_client_t *c,
+    ngx_str_t *id);
+static ngx_int_t ngx_http_mcp_oauth_register_answer(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_client_t *c,
+    ngx_str_t *id, ngx_str_t *body);
 static json_t *ngx_http_mcp_oauth_client_record(
     ngx_http_mcp_oauth_client_t *c, ngx_uint_t answer);
 static ngx_int_t ngx_http_mcp_oauth_client_secret(ngx_pool_t *pool,
@@ -150,15 +159,13 @@ ngx_int_t
 ngx_http_mcp_oauth_client_auth(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
 {
-    u_char                       *colon, *q;
     ngx_int_t                     rc;
     ngx_uint_t                    method;
-    ngx_str_t                     id, secret, basic, decoded, form;
+    ngx_str_t                     id, secret;
     ngx_table_elt_t              *h;
-    ngx_http_mcp_oauth_params_t  *p, bp;
+    ngx_http_mcp_oauth_params_t  *p;
 
     p = &ctx->params;
-    ngx_str_null(&id);
     ngx_str_null(&secret);
     method = NGX_HTTP_MCP_OAUTH_AUTH_NONE;
 
@@ -167,54 +174,9 @@ ngx_http_mcp_oauth_client_auth(ngx_http_request_t *r,
     if (h && h->value.len > 6
         && ngx_strncasecmp(h->value.data, (u_char *) "Basic ", 6) == 0)
     {
-        basic.data = h->value.data + 6;
-        basic.len = h->value.len - 6;
-
-        decoded.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(basic.len)
-                                            + 1);
-        if (decoded.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        if (ngx_decode_base64(&decoded, &basic) != NGX_OK) {
-            return NGX_DECLINED;
-        }
-
-        colon = ngx_strlchr(decoded.data, decoded.data + decoded.len, ':');
-        if (colon == NULL) {
-            return NGX_DECLINED;
-        }
-
-        /* both halves are form-encoded first (RFC 6749 §2.3.1) */
-
-        form.data = ngx_pnalloc(r->pool, decoded.len + 32);
-        if (form.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        q = ngx_cpymem(form.data, "client_id=", 10);
-        q = ngx_cpymem(q, decoded.data, colon - decoded.data);
-        q = ngx_cpymem(q, "&client_secret=", 15);
-        q = ngx_cpymem(q, colon + 1, decoded.data + decoded.len - colon - 1);
-        form.len = q - form.data;
-
-        ngx_memzero(&bp, sizeof(ngx_http_mcp_oauth_params_t));
-
-        if (ngx_http_mcp_oauth_params_parse(r->pool, &form, &bp) != NGX_OK
-            || bp.repeated)
-        {
-            return NGX_DECLINED;
-        }
-
-        id = bp.v[NGX_HTTP_MCP_OAUTH_P_CLIENT_ID];
-        secret = bp.v[NGX_HTTP_MCP_OAUTH_P_CLIENT_SECRET];
-
-        if (ngx_http_mcp_oauth_has(p, NGX_HTTP_MCP_OAUTH_P_CLIENT_ID)
-            && (p->v[NGX_HTTP_MCP_OAUTH_P_CLIENT_ID].len != id.len
-                || ngx_strncmp(p->v[NGX_HTTP_MCP_OAUTH_P_CLIENT_ID].data,
-                               id.data, id.len) != 0))
-        {
-            return NGX_DECLINED;
+        rc = ngx_http_mcp_oauth_client_basic(r, p, &h->value, &id, &secret);
+        if (rc != NGX_OK) {
+            return rc;
         }
 
         method = NGX_HTTP_MCP_OAUTH_AUTH_BASIC;
@@ -267,14 +229,81 @@ ngx_http_mcp_oauth_client_auth(ngx_http_request_t *r,
 }
 
 
+/*
+ * The client id and secret of "Authorization: Basic" (value), the same
+ * client as the form's if it names one.  NGX_DECLINED: invalid_client.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_client_basic(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_params_t *p, ngx_str_t *value, ngx_str_t *id,
+    ngx_str_t *secret)
+{
+    u_char                       *colon, *q;
+    ngx_str_t                     basic, decoded, form;
+    ngx_http_mcp_oauth_params_t   bp;
+
+    basic.data = value->data + 6;
+    basic.len = value->len - 6;
+
+    decoded.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(basic.len)
+                                        + 1);
+    if (decoded.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_decode_base64(&decoded, &basic) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    colon = ngx_strlchr(decoded.data, decoded.data + decoded.len, ':');
+    if (colon == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* both halves are form-encoded first (RFC 6749 §2.3.1) */
+
+    form.data = ngx_pnalloc(r->pool, decoded.len + 32);
+    if (form.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = ngx_cpymem(form.data, "client_id=", 10);
+    q = ngx_cpymem(q, decoded.data, colon - decoded.data);
+    q = ngx_cpymem(q, "&client_secret=", 15);
+    q = ngx_cpymem(q, colon + 1, decoded.data + decoded.len - colon - 1);
+    form.len = q - form.data;
+
+    ngx_memzero(&bp, sizeof(ngx_http_mcp_oauth_params_t));
+
+    if (ngx_http_mcp_oauth_params_parse(r->pool, &form, &bp) != NGX_OK
+        || bp.repeated)
+    {
+        return NGX_DECLINED;
+    }
+
+    *id = bp.v[NGX_HTTP_MCP_OAUTH_P_CLIENT_ID];
+    *secret = bp.v[NGX_HTTP_MCP_OAUTH_P_CLIENT_SECRET];
+
+    if (ngx_http_mcp_oauth_has(p, NGX_HTTP_MCP_OAUTH_P_CLIENT_ID)
+        && (p->v[NGX_HTTP_MCP_OAUTH_P_CLIENT_ID].len != id->len
+            || ngx_strncmp(p->v[NGX_HTTP_MCP_OAUTH_P_CLIENT_ID].data,
+                           id->data, id->len) != 0))
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
 /* Dynamic Client Registration (RFC 7591) */
 
 ngx_int_t
 ngx_http_mcp_oauth_register_handler(ngx_http_request_t *r)
 {
-    json_t                         *rec, *out;
     ngx_int_t                       rc;
-    ngx_str_t                       body, text, sealed, id, secret;
+    ngx_str_t                       body, id;
     const char                     *error, *desc;
     ngx_http_mcp_oauth_client_t     c;
     ngx_http_mcp_oauth_as_ctx_t    *ctx;
@@ -326,23 +355,9 @@ ngx_http_mcp_oauth_register_handler(ngx_http_request_t *r)
                                            desc);
     }
 
-    /* the registration is sealed into the client id: nothing is stored */
+    rc = ngx_http_mcp_oauth_register_id(r, ascf, &c, &id);
 
-    rec = ngx_http_mcp_oauth_client_record(&c, 0);
-
-    if (rec == NULL
-        || ngx_http_mcp_oauth_json_out(r->pool, rec, &text) != NGX_OK
-        || ngx_http_mcp_oauth_seal(r->pool, ascf->signer->seal, &text,
-                                   &sealed)
-           != NGX_OK)
-    {
-        json_decref(rec);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    json_decref(rec);
-
-    if (sealed.len > NGX_HTTP_MCP_OAUTH_SEALED_MAX) {
+    if (rc == NGX_DECLINED) {
         /* /token could not unseal it */
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                            "invalid_client_metadata",
@@ -352,44 +367,10 @@ ngx_http_mcp_oauth_register_handler(ngx_http_request_t *r)
                                            "scope");
     }
 
-    id.len = sizeof(NGX_HTTP_MCP_OAUTH_SEALED) - 1 + sealed.len;
-    id.data = ngx_pnalloc(r->pool, id.len);
-    if (id.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(ngx_cpymem(id.data, NGX_HTTP_MCP_OAUTH_SEALED,
-                          sizeof(NGX_HTTP_MCP_OAUTH_SEALED) - 1),
-               sealed.data, sealed.len);
-
-    /* the answer: what was registered, and never a null (CLIENTS.md) */
-
-    out = ngx_http_mcp_oauth_client_record(&c, 1);
-    if (out == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    json_object_set_new(out, "client_id",
-                        json_stringn((char *) id.data, id.len));
-    json_object_set_new(out, "client_id_issued_at", json_integer(ngx_time()));
-
-    if (c.auth != NGX_HTTP_MCP_OAUTH_AUTH_NONE) {
-        if (ngx_http_mcp_oauth_client_secret(r->pool, ascf, &id, &secret)
-            != NGX_OK)
-        {
-            json_decref(out);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        json_object_set_new(out, "client_secret",
-                            json_stringn((char *) secret.data, secret.len));
-        json_object_set_new(out, "client_secret_expires_at", json_integer(0));
-    }
-
-    rc = ngx_http_mcp_oauth_json_out(r->pool, out, &body);
-    json_decref(out);
-
-    if (rc != NGX_OK) {
+    if (rc != NGX_OK
+        || ngx_http_mcp_oauth_register_answer(r, ascf, &c, &id, &body)
+           != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -399,6 +380,91 @@ ngx_http_mcp_oauth_register_handler(ngx_http_request_t *r)
 
     return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_CREATED, "application/json",
                                       &body);
+}
+
+
+/*
+ * The registration sealed into the client id: nothing is stored.
+ * NGX_DECLINED: too large for a client id.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_register_id(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_client_t *c,
+    ngx_str_t *id)
+{
+    json_t     *rec;
+    ngx_str_t   text, sealed;
+
+    rec = ngx_http_mcp_oauth_client_record(c, 0);
+
+    if (rec == NULL
+        || ngx_http_mcp_oauth_json_out(r->pool, rec, &text) != NGX_OK
+        || ngx_http_mcp_oauth_seal(r->pool, ascf->signer->seal, &text,
+                                   &sealed)
+           != NGX_OK)
+    {
+        json_decref(rec);
+        return NGX_ERROR;
+    }
+
+    json_decref(rec);
+
+    if (sealed.len > NGX_HTTP_MCP_OAUTH_SEALED_MAX) {
+        return NGX_DECLINED;
+    }
+
+    id->len = sizeof(NGX_HTTP_MCP_OAUTH_SEALED) - 1 + sealed.len;
+    id->data = ngx_pnalloc(r->pool, id->len);
+    if (id->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(id->data, NGX_HTTP_MCP_OAUTH_SEALED,
+                          sizeof(NGX_HTTP_MCP_OAUTH_SEALED) - 1),
+               sealed.data, sealed.len);
+
+    return NGX_OK;
+}
+
+
+/* the answer: what was registered, and never a null (CLIENTS.md) */
+
+static ngx_int_t
+ngx_http_mcp_oauth_register_answer(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_client_t *c,
+    ngx_str_t *id, ngx_str_t *body)
+{
+    json_t     *out;
+    ngx_int_t   rc;
+    ngx_str_t   secret;
+
+    out = ngx_http_mcp_oauth_client_record(c, 1);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    json_object_set_new(out, "client_id",
+                        json_stringn((char *) id->data, id->len));
+    json_object_set_new(out, "client_id_issued_at", json_integer(ngx_time()));
+
+    if (c->auth != NGX_HTTP_MCP_OAUTH_AUTH_NONE) {
+        if (ngx_http_mcp_oauth_client_secret(r->pool, ascf, id, &secret)
+            != NGX_OK)
+        {
+            json_decref(out);
+            return NGX_ERROR;
+        }
+
+        json_object_set_new(out, "client_secret",
+                            json_stringn((char *) secret.data, secret.len));
+        json_object_set_new(out, "client_secret_expires_at", json_integer(0));
+    }
+
+    rc = ngx_http_mcp_oauth_json_out(r->pool, out, body);
+    json_decref(out);
+
+    return rc;
 }
 
 

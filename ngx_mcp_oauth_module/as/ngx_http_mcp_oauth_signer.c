@@ -24,6 +24,12 @@
 
 
 static void ngx_http_mcp_oauth_signer_cleanup(void *data);
+static ngx_int_t ngx_http_mcp_oauth_signer_read(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_signer_t *s, ngx_str_t *path);
+static ngx_int_t ngx_http_mcp_oauth_signer_kid(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_signer_t *s, ngx_str_t *members);
+static ngx_int_t ngx_http_mcp_oauth_signer_publish(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_signer_t *s, ngx_str_t *members);
 static ngx_int_t ngx_http_mcp_oauth_signer_jwk(ngx_conf_t *cf,
     ngx_http_mcp_oauth_signer_t *s, ngx_str_t *members);
 static ngx_int_t ngx_http_mcp_oauth_bn_param(ngx_pool_t *pool, EVP_PKEY *pkey,
@@ -34,10 +40,8 @@ static ngx_int_t ngx_http_mcp_oauth_derive(ngx_http_mcp_oauth_signer_t *s);
 ngx_http_mcp_oauth_signer_t *
 ngx_http_mcp_oauth_signer_load(ngx_conf_t *cf, ngx_str_t *path)
 {
-    BIO                          *bio;
     char                         *err;
-    u_char                        digest[32], *p;
-    ngx_str_t                     members, jwks, header, thumb;
+    ngx_str_t                     members;
     ngx_pool_cleanup_t           *cln;
     ngx_http_mcp_oauth_signer_t  *s;
 
@@ -54,73 +58,10 @@ ngx_http_mcp_oauth_signer_load(ngx_conf_t *cf, ngx_str_t *path)
     cln->handler = ngx_http_mcp_oauth_signer_cleanup;
     cln->data = s;
 
-    bio = BIO_new_file((char *) path->data, "r");
-    if (bio == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "\"mcp_oauth_signing_key\": cannot open \"%V\"",
-                           path);
-        return NULL;
-    }
-
-    s->pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-    BIO_free(bio);
-
-    if (s->pkey == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mcp_oauth_signing_key\": \"%V\" is not a PEM "
-                           "private key", path);
-        return NULL;
-    }
-
-    if (ngx_http_mcp_oauth_signer_jwk(cf, s, &members) != NGX_OK) {
-        return NULL;
-    }
-
-    /* RFC 7638 §3: the required members, in order, without whitespace */
-
-    thumb.len = members.len + 2;
-    thumb.data = ngx_pnalloc(cf->temp_pool, thumb.len);
-    if (thumb.data == NULL) {
-        return NULL;
-    }
-
-    p = thumb.data;
-    *p++ = '{';
-    p = ngx_cpymem(p, members.data, members.len);
-    *p = '}';
-
-    if (EVP_Digest(thumb.data, thumb.len, digest, NULL, EVP_sha256(), NULL)
-        != 1
-        || ngx_http_mcp_oauth_b64url(cf->pool, digest, 32, &s->kid) != NGX_OK)
-    {
-        return NULL;
-    }
-
-    jwks.data = ngx_pnalloc(cf->pool, members.len + s->kid.len
-                                      + ngx_strlen(s->alg) + 64);
-    if (jwks.data == NULL) {
-        return NULL;
-    }
-
-    jwks.len = ngx_sprintf(jwks.data,
-                           "{\"keys\":[{%V,\"kid\":\"%V\",\"use\":\"sig\","
-                           "\"alg\":\"%s\"}]}", &members, &s->kid, s->alg)
-               - jwks.data;
-    s->jwks = jwks;
-
-    header.data = ngx_pnalloc(cf->temp_pool, s->kid.len + 64);
-    if (header.data == NULL) {
-        return NULL;
-    }
-
-    header.len = ngx_sprintf(header.data,
-                             "{\"alg\":\"%s\",\"typ\":\"at+jwt\","
-                             "\"kid\":\"%V\"}", s->alg, &s->kid)
-                 - header.data;
-
-    if (ngx_http_mcp_oauth_b64url(cf->pool, header.data, header.len,
-                                  &s->header)
-        != NGX_OK)
+    if (ngx_http_mcp_oauth_signer_read(cf, s, path) != NGX_OK
+        || ngx_http_mcp_oauth_signer_jwk(cf, s, &members) != NGX_OK
+        || ngx_http_mcp_oauth_signer_kid(cf, s, &members) != NGX_OK
+        || ngx_http_mcp_oauth_signer_publish(cf, s, &members) != NGX_OK)
     {
         return NULL;
     }
@@ -128,7 +69,8 @@ ngx_http_mcp_oauth_signer_load(ngx_conf_t *cf, ngx_str_t *path)
     /* the resource-server half verifies our tokens with the same code */
 
     s->keyset = ngx_http_mcp_oauth_jwks_parse(cf->pool, cf->log, NGX_LOG_EMERG,
-                                              jwks.data, jwks.len, 0, &err);
+                                              s->jwks.data, s->jwks.len, 0,
+                                              &err);
     if (s->keyset == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"mcp_oauth_signing_key\": \"%V\": %s", path, err);
@@ -143,6 +85,103 @@ ngx_http_mcp_oauth_signer_load(ngx_conf_t *cf, ngx_str_t *path)
     }
 
     return s;
+}
+
+
+/* the private key of the PEM file */
+
+static ngx_int_t
+ngx_http_mcp_oauth_signer_read(ngx_conf_t *cf, ngx_http_mcp_oauth_signer_t *s,
+    ngx_str_t *path)
+{
+    BIO  *bio;
+
+    bio = BIO_new_file((char *) path->data, "r");
+    if (bio == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"mcp_oauth_signing_key\": cannot open \"%V\"",
+                           path);
+        return NGX_ERROR;
+    }
+
+    s->pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+
+    if (s->pkey == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mcp_oauth_signing_key\": \"%V\" is not a PEM "
+                           "private key", path);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the kid: the RFC 7638 thumbprint of the public JWK members */
+
+static ngx_int_t
+ngx_http_mcp_oauth_signer_kid(ngx_conf_t *cf, ngx_http_mcp_oauth_signer_t *s,
+    ngx_str_t *members)
+{
+    u_char     digest[32], *p;
+    ngx_str_t  thumb;
+
+    /* RFC 7638 §3: the required members, in order, without whitespace */
+
+    thumb.len = members->len + 2;
+    thumb.data = ngx_pnalloc(cf->temp_pool, thumb.len);
+    if (thumb.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = thumb.data;
+    *p++ = '{';
+    p = ngx_cpymem(p, members->data, members->len);
+    *p = '}';
+
+    if (EVP_Digest(thumb.data, thumb.len, digest, NULL, EVP_sha256(), NULL)
+        != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_mcp_oauth_b64url(cf->pool, digest, 32, &s->kid);
+}
+
+
+/* the public JWK Set, and the JWS header of the tokens, which names its kid */
+
+static ngx_int_t
+ngx_http_mcp_oauth_signer_publish(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_signer_t *s, ngx_str_t *members)
+{
+    ngx_str_t  jwks, header;
+
+    jwks.data = ngx_pnalloc(cf->pool, members->len + s->kid.len
+                                      + ngx_strlen(s->alg) + 64);
+    if (jwks.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    jwks.len = ngx_sprintf(jwks.data,
+                           "{\"keys\":[{%V,\"kid\":\"%V\",\"use\":\"sig\","
+                           "\"alg\":\"%s\"}]}", members, &s->kid, s->alg)
+               - jwks.data;
+    s->jwks = jwks;
+
+    header.data = ngx_pnalloc(cf->temp_pool, s->kid.len + 64);
+    if (header.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    header.len = ngx_sprintf(header.data,
+                             "{\"alg\":\"%s\",\"typ\":\"at+jwt\","
+                             "\"kid\":\"%V\"}", s->alg, &s->kid)
+                 - header.data;
+
+    return ngx_http_mcp_oauth_b64url(cf->pool, header.data, header.len,
+                                     &s->header);
 }
 
 

@@ -57,8 +57,19 @@ static u_char  ngx_http_mcp_oauth_plain[256] = {
 
 static ngx_int_t ngx_http_mcp_oauth_scan_response(
     ngx_http_mcp_oauth_scan_t *s, ngx_array_t *arrays, ngx_array_t *tools);
+static ngx_int_t ngx_http_mcp_oauth_scan_result(ngx_http_mcp_oauth_scan_t *s,
+    ngx_array_t *arrays, ngx_array_t *tools);
+static ngx_int_t ngx_http_mcp_oauth_scan_list(ngx_http_mcp_oauth_scan_t *s,
+    ngx_array_t *arrays, ngx_array_t *tools);
 static ngx_int_t ngx_http_mcp_oauth_scan_tools(ngx_http_mcp_oauth_scan_t *s,
     ngx_array_t *tools);
+static ngx_int_t ngx_http_mcp_oauth_member_find(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *key, ngx_http_mcp_oauth_member_t *m,
+    ngx_uint_t n, ngx_uint_t *i);
+static ngx_int_t ngx_http_mcp_oauth_member_value(
+    ngx_http_mcp_oauth_scan_t *s, ngx_http_mcp_oauth_member_t *m);
+static ngx_int_t ngx_http_mcp_oauth_member_strings(
+    ngx_http_mcp_oauth_scan_t *s, ngx_http_mcp_oauth_member_t *m);
 static ngx_int_t ngx_http_mcp_oauth_key_match(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *key, ngx_str_t *name, ngx_int_t *kind);
 static ngx_int_t ngx_http_mcp_oauth_scan_value(ngx_http_mcp_oauth_scan_t *s,
@@ -447,10 +458,8 @@ ngx_int_t
 ngx_http_mcp_oauth_json_members(ngx_pool_t *pool, u_char *data, size_t len,
     ngx_http_mcp_oauth_member_t *m, ngx_uint_t n)
 {
-    u_char                      *start;
-    ngx_str_t                    k, *e;
     ngx_uint_t                   i;
-    ngx_http_mcp_oauth_jstr_t    key, str;
+    ngx_http_mcp_oauth_jstr_t    key;
     ngx_http_mcp_oauth_scan_t    s;
 
     s.p = data;
@@ -475,26 +484,10 @@ ngx_http_mcp_oauth_json_members(ngx_pool_t *pool, u_char *data, size_t len,
     }
 
     for ( ;; ) {
-        if (ngx_http_mcp_oauth_scan_member(&s, &key) != NGX_OK) {
+        if (ngx_http_mcp_oauth_scan_member(&s, &key) != NGX_OK
+            || ngx_http_mcp_oauth_member_find(&s, &key, m, n, &i) != NGX_OK)
+        {
             return NGX_ERROR;
-        }
-
-        if (key.escaped) {
-            if (ngx_http_mcp_oauth_decode(&s, &key, &k) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-        } else {
-            k.data = key.start;
-            k.len = key.end - key.start;
-        }
-
-        for (i = 0; i < n; i++) {
-            if (k.len == m[i].name.len
-                && ngx_memcmp(k.data, m[i].name.data, k.len) == 0)
-            {
-                break;
-            }
         }
 
         if (i == n) {
@@ -502,79 +495,12 @@ ngx_http_mcp_oauth_json_members(ngx_pool_t *pool, u_char *data, size_t len,
                 return NGX_ERROR;
             }
 
-            goto next;
-        }
-
-        if (m[i].type) {
+        } else if (m[i].type) {
             return NGX_ERROR;   /* the same claim twice */
+
+        } else if (ngx_http_mcp_oauth_member_value(&s, &m[i]) != NGX_OK) {
+            return NGX_ERROR;
         }
-
-        start = s.p;
-
-        switch (*s.p) {
-
-        case '"':
-            m[i].type = NGX_HTTP_MCP_OAUTH_JSON_STRING;
-
-            if (ngx_http_mcp_oauth_scan_string(&s, &str) != NGX_OK
-                || ngx_http_mcp_oauth_decode(&s, &str, &m[i].value) != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            break;
-
-        case '[':
-            m[i].type = NGX_HTTP_MCP_OAUTH_JSON_ARRAY;
-            m[i].strings = ngx_array_create(pool, 2, sizeof(ngx_str_t));
-            if (m[i].strings == NULL) {
-                return NGX_ERROR;
-            }
-
-            if (ngx_http_mcp_oauth_scan_open(&s, ']') == NGX_DONE) {
-                break;
-            }
-
-            for ( ;; ) {
-                ngx_http_mcp_oauth_skip_ws(&s);
-
-                if (s.p < s.last && *s.p == '"') {
-                    e = ngx_array_push(m[i].strings);
-                    if (e == NULL
-                        || ngx_http_mcp_oauth_scan_string(&s, &str) != NGX_OK
-                        || ngx_http_mcp_oauth_decode(&s, &str, e) != NGX_OK)
-                    {
-                        return NGX_ERROR;
-                    }
-
-                } else if (ngx_http_mcp_oauth_scan_value(&s, 2) != NGX_OK) {
-                    return NGX_ERROR;
-                }
-
-                if (ngx_http_mcp_oauth_scan_next(&s, ']') != NGX_OK) {
-                    return NGX_ERROR;
-                }
-
-                if (s.p[-1] == ']') {
-                    break;
-                }
-            }
-
-            break;
-
-        default:
-            if (ngx_http_mcp_oauth_scan_value(&s, 1) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            m[i].type = (*start == '-' || (*start >= '0' && *start <= '9'))
-                        ? NGX_HTTP_MCP_OAUTH_JSON_NUMBER
-                        : NGX_HTTP_MCP_OAUTH_JSON_OTHER;
-            m[i].value.data = start;
-            m[i].value.len = s.p - start;
-        }
-
-    next:
 
         if (ngx_http_mcp_oauth_scan_next(&s, '}') != NGX_OK) {
             return NGX_ERROR;
@@ -590,6 +516,130 @@ done:
     ngx_http_mcp_oauth_skip_ws(&s);
 
     return (s.p == s.last) ? NGX_OK : NGX_ERROR;
+}
+
+
+/* which of the members asked for the key names: *i, or n for none */
+
+static ngx_int_t
+ngx_http_mcp_oauth_member_find(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *key, ngx_http_mcp_oauth_member_t *m,
+    ngx_uint_t n, ngx_uint_t *i)
+{
+    ngx_str_t   k;
+    ngx_uint_t  j;
+
+    if (key->escaped) {
+        if (ngx_http_mcp_oauth_decode(s, key, &k) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    } else {
+        k.data = key->start;
+        k.len = key->end - key->start;
+    }
+
+    for (j = 0; j < n; j++) {
+        if (k.len == m[j].name.len
+            && ngx_memcmp(k.data, m[j].name.data, k.len) == 0)
+        {
+            break;
+        }
+    }
+
+    *i = j;
+
+    return NGX_OK;
+}
+
+
+/* the value of a member asked for: a string, an array's strings, or text */
+
+static ngx_int_t
+ngx_http_mcp_oauth_member_value(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_member_t *m)
+{
+    u_char                     *start;
+    ngx_http_mcp_oauth_jstr_t   str;
+
+    start = s->p;
+
+    switch (*s->p) {
+
+    case '"':
+        m->type = NGX_HTTP_MCP_OAUTH_JSON_STRING;
+
+        if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK
+            || ngx_http_mcp_oauth_decode(s, &str, &m->value) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+
+    case '[':
+        m->type = NGX_HTTP_MCP_OAUTH_JSON_ARRAY;
+
+        return ngx_http_mcp_oauth_member_strings(s, m);
+
+    default:
+        if (ngx_http_mcp_oauth_scan_value(s, 1) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        m->type = (*start == '-' || (*start >= '0' && *start <= '9'))
+                  ? NGX_HTTP_MCP_OAUTH_JSON_NUMBER
+                  : NGX_HTTP_MCP_OAUTH_JSON_OTHER;
+        m->value.data = start;
+        m->value.len = s->p - start;
+
+        return NGX_OK;
+    }
+}
+
+
+/* an array member: its strings; its other values are validated, skipped */
+
+static ngx_int_t
+ngx_http_mcp_oauth_member_strings(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_member_t *m)
+{
+    ngx_str_t                  *e;
+    ngx_http_mcp_oauth_jstr_t   str;
+
+    m->strings = ngx_array_create(s->pool, 2, sizeof(ngx_str_t));
+    if (m->strings == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_mcp_oauth_scan_open(s, ']') == NGX_DONE) {
+        return NGX_OK;
+    }
+
+    for ( ;; ) {
+        ngx_http_mcp_oauth_skip_ws(s);
+
+        if (s->p < s->last && *s->p == '"') {
+            e = ngx_array_push(m->strings);
+            if (e == NULL
+                || ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK
+                || ngx_http_mcp_oauth_decode(s, &str, e) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (ngx_http_mcp_oauth_scan_value(s, 2) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_mcp_oauth_scan_next(s, ']') != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (s->p[-1] == ']') {
+            return NGX_OK;
+        }
+    }
 }
 
 
@@ -648,15 +698,10 @@ static ngx_int_t
 ngx_http_mcp_oauth_scan_response(ngx_http_mcp_oauth_scan_t *s,
     ngx_array_t *arrays, ngx_array_t *tools)
 {
-    u_char                      *scope_start, *scope_end, *tail;
-    ngx_int_t                    kind;
-    ngx_uint_t                   i, first;
-    ngx_http_mcp_oauth_jstr_t    key;
-    ngx_http_mcp_oauth_tools_t  *a;
+    ngx_int_t                   kind;
+    ngx_http_mcp_oauth_jstr_t   key;
 
     static ngx_str_t  result[] = { ngx_string("result") };
-    static ngx_str_t  list[] = { ngx_string("tools") };
-    static ngx_str_t  scope[] = { ngx_string("cacheScope") };
 
     ngx_http_mcp_oauth_skip_ws(s);
 
@@ -675,96 +720,14 @@ ngx_http_mcp_oauth_scan_response(ngx_http_mcp_oauth_scan_t *s,
             return NGX_ERROR;
         }
 
-        if (kind != 0 || *s->p != '{') {
-            if (ngx_http_mcp_oauth_scan_value(s, 1) != NGX_OK) {
+        if (kind == 0 && *s->p == '{') {
+            if (ngx_http_mcp_oauth_scan_result(s, arrays, tools) != NGX_OK) {
                 return NGX_ERROR;
             }
 
-            goto next;
+        } else if (ngx_http_mcp_oauth_scan_value(s, 1) != NGX_OK) {
+            return NGX_ERROR;
         }
-
-        /* result: find "tools" (and "cacheScope", for a filter to set) */
-
-        if (ngx_http_mcp_oauth_scan_open(s, '}') == NGX_DONE) {
-            goto next;
-        }
-
-        first = arrays->nelts;
-        scope_start = NULL;
-        scope_end = NULL;
-        tail = NULL;
-
-        for ( ;; ) {
-            if (ngx_http_mcp_oauth_scan_member(s, &key) != NGX_OK
-                || ngx_http_mcp_oauth_key_match(s, &key, list, &kind)
-                   != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            if (kind != 0) {
-                if (ngx_http_mcp_oauth_key_match(s, &key, scope, &kind)
-                    != NGX_OK)
-                {
-                    return NGX_ERROR;
-                }
-
-                if (kind == 0) {
-                    scope_start = s->p;
-
-                    if (ngx_http_mcp_oauth_scan_value(s, 2) != NGX_OK) {
-                        return NGX_ERROR;
-                    }
-
-                    scope_end = s->p;
-                    goto member_done;
-                }
-
-                kind = -1;
-            }
-
-            if (kind == 0 && *s->p == '[') {
-                a = ngx_array_push(arrays);
-                if (a == NULL) {
-                    return NGX_ERROR;
-                }
-
-                a->start = s->p;
-                a->first = tools->nelts;
-
-                if (ngx_http_mcp_oauth_scan_tools(s, tools) != NGX_OK) {
-                    return NGX_ERROR;
-                }
-
-                a->end = s->p;
-                a->n = tools->nelts - a->first;
-
-            } else if (ngx_http_mcp_oauth_scan_value(s, 2) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-        member_done:
-
-            tail = s->p;
-
-            if (ngx_http_mcp_oauth_scan_next(s, '}') != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            if (s->p[-1] == '}') {
-                break;
-            }
-        }
-
-        a = arrays->elts;
-
-        for (i = first; i < arrays->nelts; i++) {
-            a[i].tail = tail;
-            a[i].scope_start = scope_start;
-            a[i].scope_end = scope_end;
-        }
-
-    next:
 
         if (ngx_http_mcp_oauth_scan_next(s, '}') != NGX_OK) {
             return NGX_ERROR;
@@ -774,6 +737,122 @@ ngx_http_mcp_oauth_scan_response(ngx_http_mcp_oauth_scan_t *s,
             return NGX_OK;
         }
     }
+}
+
+
+/*
+ * A result object: its "tools" arrays, each with the end of the object's
+ * last member and its "cacheScope" value, for a filter to set.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_scan_result(ngx_http_mcp_oauth_scan_t *s,
+    ngx_array_t *arrays, ngx_array_t *tools)
+{
+    u_char                      *scope_start, *scope_end, *tail;
+    ngx_int_t                    kind;
+    ngx_uint_t                   i, first;
+    ngx_http_mcp_oauth_jstr_t    key;
+    ngx_http_mcp_oauth_tools_t  *a;
+
+    static ngx_str_t  list[] = { ngx_string("tools") };
+    static ngx_str_t  scope[] = { ngx_string("cacheScope") };
+
+    if (ngx_http_mcp_oauth_scan_open(s, '}') == NGX_DONE) {
+        return NGX_OK;
+    }
+
+    first = arrays->nelts;
+    scope_start = NULL;
+    scope_end = NULL;
+    tail = NULL;
+
+    for ( ;; ) {
+        if (ngx_http_mcp_oauth_scan_member(s, &key) != NGX_OK
+            || ngx_http_mcp_oauth_key_match(s, &key, list, &kind) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (kind != 0) {
+            if (ngx_http_mcp_oauth_key_match(s, &key, scope, &kind)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            if (kind == 0) {
+                scope_start = s->p;
+
+                if (ngx_http_mcp_oauth_scan_value(s, 2) != NGX_OK) {
+                    return NGX_ERROR;
+                }
+
+                scope_end = s->p;
+                goto member_done;
+            }
+
+            kind = -1;
+        }
+
+        if (kind == 0 && *s->p == '[') {
+            if (ngx_http_mcp_oauth_scan_list(s, arrays, tools) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+        } else if (ngx_http_mcp_oauth_scan_value(s, 2) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    member_done:
+
+        tail = s->p;
+
+        if (ngx_http_mcp_oauth_scan_next(s, '}') != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (s->p[-1] == '}') {
+            break;
+        }
+    }
+
+    a = arrays->elts;
+
+    for (i = first; i < arrays->nelts; i++) {
+        a[i].tail = tail;
+        a[i].scope_start = scope_start;
+        a[i].scope_end = scope_end;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a "tools" array of a result, noted with its span and its tools */
+
+static ngx_int_t
+ngx_http_mcp_oauth_scan_list(ngx_http_mcp_oauth_scan_t *s,
+    ngx_array_t *arrays, ngx_array_t *tools)
+{
+    ngx_http_mcp_oauth_tools_t  *a;
+
+    a = ngx_array_push(arrays);
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    a->start = s->p;
+    a->first = tools->nelts;
+
+    if (ngx_http_mcp_oauth_scan_tools(s, tools) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    a->end = s->p;
+    a->n = tools->nelts - a->first;
+
+    return NGX_OK;
 }
 
 

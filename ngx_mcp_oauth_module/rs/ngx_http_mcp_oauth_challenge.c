@@ -12,6 +12,11 @@
 #include "ngx_http_mcp_oauth_module.h"
 
 
+static ngx_int_t ngx_http_mcp_oauth_challenge(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_loc_conf_t *mlcf,
+    ngx_uint_t status, const char *error, ngx_str_t *scope, ngx_str_t *value);
+static ngx_int_t ngx_http_mcp_oauth_deny_json(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, const char *error, ngx_str_t *json);
 static ngx_int_t ngx_http_mcp_oauth_set_header(ngx_http_request_t *r,
     ngx_str_t *key, ngx_str_t *value, ngx_table_elt_t **out);
 
@@ -61,8 +66,6 @@ ngx_http_mcp_oauth_deny(ngx_http_request_t *r, ngx_http_mcp_oauth_ctx_t *ctx,
     ngx_uint_t status, const char *error, const char *reason,
     ngx_str_t *scope, ngx_str_t *body)
 {
-    u_char                         *p;
-    size_t                          len;
     ngx_str_t                       value, json;
     ngx_http_core_loc_conf_t       *clcf;
     ngx_http_mcp_oauth_loc_conf_t  *mlcf;
@@ -81,38 +84,12 @@ ngx_http_mcp_oauth_deny(ngx_http_request_t *r, ngx_http_mcp_oauth_ctx_t *ctx,
     ctx->error.data = (u_char *) reason;
     ctx->error.len = ngx_strlen(reason);
 
-    len = sizeof("Bearer error=\"\", error_description=\"\", scope=\"\", "
-                 "resource_metadata=\"\"") - 1
-          + (error ? ngx_strlen(error) : 0) + ctx->error.len
-          + (scope ? scope->len : 0) + mlcf->metadata_url.len;
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
+    if (ngx_http_mcp_oauth_challenge(r, ctx, mlcf, status, error, scope,
+                                     &value)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    value.data = p;
-
-    if (error == NULL) {
-        p = ngx_sprintf(p, "Bearer resource_metadata=\"%V\"",
-                        &mlcf->metadata_url);
-
-        if (scope && scope->len) {
-            p = ngx_sprintf(p, ", scope=\"%V\"", scope);
-        }
-
-    } else if (status == NGX_HTTP_UNAUTHORIZED) {
-        p = ngx_sprintf(p, "Bearer error=\"%s\", error_description=\"%V\", "
-                        "resource_metadata=\"%V\"",
-                        error, &ctx->error, &mlcf->metadata_url);
-
-    } else {
-        p = ngx_sprintf(p, "Bearer error=\"%s\", scope=\"%V\", "
-                        "resource_metadata=\"%V\"",
-                        error, scope, &mlcf->metadata_url);
-    }
-
-    value.len = p - value.data;
 
     /*
      * Exactly one challenge, also when an error_page leads to a protected
@@ -146,17 +123,10 @@ ngx_http_mcp_oauth_deny(ngx_http_request_t *r, ngx_http_mcp_oauth_ctx_t *ctx,
     }
 
     if (body == NULL) {
-        json.len = sizeof("{\"error\":\"\",\"error_description\":\"\"}") - 1
-                   + (error ? ngx_strlen(error) : sizeof("unauthorized") - 1)
-                   + ctx->error.len;
-        json.data = ngx_pnalloc(r->pool, json.len);
-        if (json.data == NULL) {
+        if (ngx_http_mcp_oauth_deny_json(r, ctx, error, &json) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        ngx_sprintf(json.data,
-                    "{\"error\":\"%s\",\"error_description\":\"%V\"}",
-                    error ? error : "unauthorized", &ctx->error);
         body = &json;
     }
 
@@ -167,6 +137,78 @@ ngx_http_mcp_oauth_deny(ngx_http_request_t *r, ngx_http_mcp_oauth_ctx_t *ctx,
     ngx_http_finalize_request(r, ngx_http_mcp_oauth_send_json(r, status,
                                                               body));
     return NGX_DONE;
+}
+
+
+/*
+ * The WWW-Authenticate value (RFC 6750 §3): an error and its description
+ * for 401, the scope needed for 403, and the metadata URL always.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_challenge(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_loc_conf_t *mlcf,
+    ngx_uint_t status, const char *error, ngx_str_t *scope, ngx_str_t *value)
+{
+    u_char  *p;
+    size_t   len;
+
+    len = sizeof("Bearer error=\"\", error_description=\"\", scope=\"\", "
+                 "resource_metadata=\"\"") - 1
+          + (error ? ngx_strlen(error) : 0) + ctx->error.len
+          + (scope ? scope->len : 0) + mlcf->metadata_url.len;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    value->data = p;
+
+    if (error == NULL) {
+        p = ngx_sprintf(p, "Bearer resource_metadata=\"%V\"",
+                        &mlcf->metadata_url);
+
+        if (scope && scope->len) {
+            p = ngx_sprintf(p, ", scope=\"%V\"", scope);
+        }
+
+    } else if (status == NGX_HTTP_UNAUTHORIZED) {
+        p = ngx_sprintf(p, "Bearer error=\"%s\", error_description=\"%V\", "
+                        "resource_metadata=\"%V\"",
+                        error, &ctx->error, &mlcf->metadata_url);
+
+    } else {
+        p = ngx_sprintf(p, "Bearer error=\"%s\", scope=\"%V\", "
+                        "resource_metadata=\"%V\"",
+                        error, scope, &mlcf->metadata_url);
+    }
+
+    value->len = p - value->data;
+
+    return NGX_OK;
+}
+
+
+/* the body of a denial that brings none: the error and its description */
+
+static ngx_int_t
+ngx_http_mcp_oauth_deny_json(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, const char *error, ngx_str_t *json)
+{
+    json->len = sizeof("{\"error\":\"\",\"error_description\":\"\"}") - 1
+                + (error ? ngx_strlen(error) : sizeof("unauthorized") - 1)
+                + ctx->error.len;
+    json->data = ngx_pnalloc(r->pool, json->len);
+    if (json->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(json->data,
+                "{\"error\":\"%s\",\"error_description\":\"%V\"}",
+                error ? error : "unauthorized", &ctx->error);
+
+    return NGX_OK;
 }
 
 

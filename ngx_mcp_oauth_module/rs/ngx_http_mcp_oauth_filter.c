@@ -1240,7 +1240,7 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
     /* each result is for this caller only (MCP 2026-07-28, caching) */
 
     out->data = ngx_pnalloc(pool, len + arrays->nelts
-                                          * sizeof(",\"cacheScope\":\"private\""));
+                                  * sizeof(",\"cacheScope\":\"private\""));
     if (out->data == NULL) {
         return NGX_ERROR;
     }

@@ -40,6 +40,12 @@ static ngx_int_t ngx_http_mcp_oauth_message(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
     ngx_http_mcp_oauth_msg_t *msg, ngx_http_mcp_oauth_headers_t *hdr,
     ngx_array_t *need);
+static ngx_int_t ngx_http_mcp_oauth_message_method(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_msg_t *msg,
+    ngx_str_t *id);
+static ngx_int_t ngx_http_mcp_oauth_message_name(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
+    ngx_http_mcp_oauth_msg_t *msg, ngx_str_t *id, ngx_str_t **name);
 static ngx_int_t ngx_http_mcp_oauth_headers(ngx_http_request_t *r,
     ngx_http_mcp_oauth_headers_t *hdr);
 static ngx_int_t ngx_http_mcp_oauth_add_scopes(ngx_array_t *need,
@@ -316,7 +322,7 @@ ngx_http_mcp_oauth_message(ngx_http_request_t *r,
     ngx_http_mcp_oauth_msg_t *msg, ngx_http_mcp_oauth_headers_t *hdr,
     ngx_array_t *need)
 {
-    char       *why;
+    ngx_int_t   rc;
     ngx_str_t  *id, *name;
 
     id = msg->has_id ? &msg->id : NULL;
@@ -344,6 +350,54 @@ ngx_http_mcp_oauth_message(ngx_http_request_t *r,
                                                    : "Invalid Request");
     }
 
+    rc = ngx_http_mcp_oauth_message_method(r, ctx, msg, id);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_mcp_oauth_message_name(r, mlcf, ctx, msg, id, &name);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* MCP 2026-07-28: routing headers must say what the body says */
+
+    if ((hdr->has_method
+         && (hdr->method.len != msg->method.len
+             || ngx_memcmp(hdr->method.data, msg->method.data,
+                           msg->method.len) != 0))
+        || (hdr->has_name
+            && (name == NULL || hdr->name.len != name->len
+                || ngx_memcmp(hdr->name.data, name->data, name->len) != 0)))
+    {
+        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
+                                         NGX_HTTP_MCP_OAUTH_HEADER_MISMATCH,
+                                         "Header mismatch");
+    }
+
+    if (mlcf->filter_tools && ngx_http_mcp_oauth_is(&msg->method, "tools/list"))
+    {
+        ctx->tools_list = 1;
+    }
+
+    if (ngx_http_mcp_oauth_need(mlcf, &msg->method, name, need) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A request's method is a string without control characters, and so are
+ * the name and the uri it carries.  NGX_OK, or the request's answer.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_message_method(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_msg_t *msg,
+    ngx_str_t *id)
+{
     if (!msg->method_string) {
         return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
                                            NGX_HTTP_MCP_OAUTH_INVALID_REQUEST,
@@ -372,28 +426,42 @@ ngx_http_mcp_oauth_message(ngx_http_request_t *r,
                                             "character in name or uri)");
     }
 
-    /* tools/call and prompts/get name a tool or prompt, resources/read a URI */
+    return NGX_OK;
+}
 
-    name = NULL;
+
+/*
+ * tools/call and prompts/get name a tool or prompt, resources/read a URI:
+ * *name, required for them; NULL for the other methods.  NGX_OK, or the
+ * request's answer.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_message_name(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
+    ngx_http_mcp_oauth_msg_t *msg, ngx_str_t *id, ngx_str_t **name)
+{
+    char  *why;
+
+    *name = NULL;
 
     if (ngx_http_mcp_oauth_is(&msg->method, "tools/call")
         || ngx_http_mcp_oauth_is(&msg->method, "prompts/get"))
     {
-        name = msg->name_string && msg->name.len ? &msg->name : NULL;
-        goto named;
+        *name = msg->name_string && msg->name.len ? &msg->name : NULL;
 
     } else if (ngx_http_mcp_oauth_is(&msg->method, "resources/read")) {
-        name = msg->uri_string && msg->uri.len ? &msg->uri : NULL;
+        *name = msg->uri_string && msg->uri.len ? &msg->uri : NULL;
 
         /* rules compare the URI as sent: one spelling per resource */
 
-        if (name && mlcf->resources) {
-            why = ngx_http_mcp_oauth_uri_abnormal(name);
+        if (*name && mlcf->resources) {
+            why = ngx_http_mcp_oauth_uri_abnormal(*name);
 
             if (why) {
                 ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                               "mcp_oauth: resource URI \"%V\" is not in "
-                              "normal form: %s", name, why);
+                              "normal form: %s", *name, why);
 
                 return ngx_http_mcp_oauth_rpc_error(r, ctx,
                                           NGX_HTTP_BAD_REQUEST, id,
@@ -403,43 +471,14 @@ ngx_http_mcp_oauth_message(ngx_http_request_t *r,
             }
         }
 
-        goto named;
+    } else {
+        return NGX_OK;
     }
 
-    goto check;
-
-named:
-
-    if (name == NULL) {
+    if (*name == NULL) {
         return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
                                             NGX_HTTP_MCP_OAUTH_INVALID_PARAMS,
                                             "Invalid params");
-    }
-
-check:
-
-    /* MCP 2026-07-28: routing headers must say what the body says */
-
-    if ((hdr->has_method
-         && (hdr->method.len != msg->method.len
-             || ngx_memcmp(hdr->method.data, msg->method.data,
-                           msg->method.len) != 0))
-        || (hdr->has_name
-            && (name == NULL || hdr->name.len != name->len
-                || ngx_memcmp(hdr->name.data, name->data, name->len) != 0)))
-    {
-        return ngx_http_mcp_oauth_rpc_error(r, ctx, NGX_HTTP_BAD_REQUEST, id,
-                                         NGX_HTTP_MCP_OAUTH_HEADER_MISMATCH,
-                                         "Header mismatch");
-    }
-
-    if (mlcf->filter_tools && ngx_http_mcp_oauth_is(&msg->method, "tools/list"))
-    {
-        ctx->tools_list = 1;
-    }
-
-    if (ngx_http_mcp_oauth_need(mlcf, &msg->method, name, need) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return NGX_OK;
