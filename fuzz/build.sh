@@ -20,7 +20,7 @@ NGX_OBJS=${NGX_OBJS:-$ROOT/build/objs}
 CC=${CC:-clang}
 
 TARGETS=(json_scan json_tools json_members jwt_parse jwks_parse token filter
-         as_params registration pages)
+         as_params registration pages resp)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -31,15 +31,17 @@ srcs_for() {
         json_scan|json_tools|json_members)
             echo "$MOD/base/ngx_http_mcp_oauth_json.c" ;;
         jwt_parse|jwks_parse)
-            echo "$MOD/base/ngx_http_mcp_oauth_json.c $MOD/base/ngx_http_mcp_oauth_jwt.c $MOD/base/ngx_http_mcp_oauth_jwks.c" ;;
+            echo "$MOD/base/ngx_http_mcp_oauth_json.c $MOD/base/ngx_http_mcp_oauth_jwt.c $MOD/base/ngx_http_mcp_oauth_jwks.c $MOD/base/ngx_http_mcp_oauth_string.c" ;;
         token)
             echo "$MOD/rs/ngx_http_mcp_oauth_bearer.c" ;;
         filter)
             echo "$MOD/base/ngx_http_mcp_oauth_json.c" ;;
         as_params|registration)
-            echo "$MOD/as/ngx_http_mcp_oauth_as_parse.c" ;;
+            echo "$MOD/as/ngx_http_mcp_oauth_as_parse.c $MOD/base/ngx_http_mcp_oauth_string.c" ;;
         pages)
             echo "$MOD/as/ngx_http_mcp_oauth_page.c" ;;
+        resp)
+            echo "$MOD/state/ngx_http_mcp_oauth_resp.c" ;;
         *)
             echo "unknown target $1" >&2; return 1 ;;
     esac
