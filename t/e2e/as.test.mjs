@@ -33,7 +33,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { E2E_DIR, Harness, freePorts } from './lib.mjs';
+import { E2E_DIR, Harness, freePorts, httpConf, MCP_PROXY, recordingFetch } from './lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = join(E2E_DIR, 'artifacts');
@@ -43,29 +43,7 @@ const PASSWORD = 'wonderland';
 const BASIC = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
 const ALL_SCOPES = ['mcp:tools', 'read:application', 'write:application'];
 
-const NGINX_CONF = `
-load_module {{MODULE}};
-
-daemon off;
-master_process off;
-worker_processes 1;
-pid {{PREFIX}}/nginx.pid;
-error_log {{PREFIX}}/error.log info;
-
-events {
-    worker_connections 128;
-}
-
-http {
-    default_type application/octet-stream;
-    access_log {{PREFIX}}/access.log;
-
-    client_body_temp_path {{PREFIX}}/client_body_temp;
-    proxy_temp_path       {{PREFIX}}/proxy_temp;
-    fastcgi_temp_path     {{PREFIX}}/fastcgi_temp;
-    uwsgi_temp_path       {{PREFIX}}/uwsgi_temp;
-    scgi_temp_path        {{PREFIX}}/scgi_temp;
-
+const NGINX_CONF = httpConf(`
     server {
         listen 127.0.0.1:{{PORT}};
         server_name localhost;
@@ -99,16 +77,10 @@ http {
             mcp_oauth_required_scope mcp:tools;
             mcp_oauth_scope create_app write:application;
 
-            proxy_set_header X-Mcp-User $mcp_oauth_sub;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_buffering off;
-            proxy_read_timeout 60s;
-            proxy_pass http://127.0.0.1:{{UPSTREAM_PORT}};
+${MCP_PROXY}
         }
     }
-}
-`;
+`);
 
 // ------------------------------------------------------------- fixtures --
 
@@ -350,25 +322,6 @@ async function rpcMessages(res) {
 function toolJson(result) {
     assert.equal(result.isError, undefined, `tool error: ${JSON.stringify(result)}`);
     return JSON.parse(result.content[0].text);
-}
-
-/** A fetch that records what it sent and got (method, path, status, body). */
-function recordingFetch() {
-    const log = [];
-    const f = async (url, init = {}) => {
-        const res = await fetch(url, init);
-        const u = new URL(String(url instanceof Request ? url.url : url));
-        log.push({
-            method: (init.method || 'GET').toUpperCase(),
-            path: u.pathname,
-            url: u.href,
-            status: res.status,
-            body: init.body === undefined ? undefined : String(init.body),
-        });
-        return res;
-    };
-    f.log = log;
-    return f;
 }
 
 /**

@@ -39,46 +39,13 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { Harness, freePorts } from './lib.mjs';
+import { Harness, freePorts, httpConf, MCP_PROXY, recordingFetch } from './lib.mjs';
 import { startOidcProvider, CookieJar, jarFetch, parseForms, browse, LOGIN } from './oidc-provider.mjs';
 
 const IAM_CLIENT_ID = 'mcp-gateway';
 const ALL_SCOPES = ['mcp:tools', 'read:application', 'write:application'];
 
 // ---------------------------------------------------------- nginx configs --
-
-const HTTP_HEAD = `
-load_module {{MODULE}};
-
-daemon off;
-master_process off;
-worker_processes 1;
-pid {{PREFIX}}/nginx.pid;
-error_log {{PREFIX}}/error.log info;
-
-events {
-    worker_connections 128;
-}
-
-http {
-    default_type application/octet-stream;
-    access_log {{PREFIX}}/access.log;
-
-    client_body_temp_path {{PREFIX}}/client_body_temp;
-    proxy_temp_path       {{PREFIX}}/proxy_temp;
-    fastcgi_temp_path     {{PREFIX}}/fastcgi_temp;
-    uwsgi_temp_path       {{PREFIX}}/uwsgi_temp;
-    scgi_temp_path        {{PREFIX}}/scgi_temp;
-`;
-
-const MCP_PROXY = `
-            proxy_set_header X-Mcp-User $mcp_oauth_sub;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_buffering off;
-            proxy_read_timeout 60s;
-            proxy_pass http://127.0.0.1:{{UPSTREAM_PORT}};
-`;
 
 const JWKS_LOCATION = `
         location = /_jwks {
@@ -91,8 +58,7 @@ const JWKS_LOCATION = `
 `;
 
 // 1. pass-through: the IAM is the AS, nginx validates its tokens
-const PASS_THROUGH_CONF = `${HTTP_HEAD}
-    server {
+const PASS_THROUGH_CONF = httpConf(`    server {
         listen 127.0.0.1:{{PORT}};
         server_name localhost;
 
@@ -110,12 +76,10 @@ ${JWKS_LOCATION}
 ${MCP_PROXY}
         }
     }
-}
-`;
+`);
 
 // 2-4. the bridge: nginx is the AS, the IAM signs users in
-const BRIDGE_CONF = `${HTTP_HEAD}
-    server {
+const BRIDGE_CONF = httpConf(`    server {
         listen 127.0.0.1:{{PORT}};
         server_name localhost;
 
@@ -159,12 +123,10 @@ ${JWKS_LOCATION}
 ${MCP_PROXY}
         }
     }
-}
-`;
+`);
 
 // 5. the IAM's metadata, corrected (pass-through)
-const METADATA_CONF = `${HTTP_HEAD}
-    server {
+const METADATA_CONF = httpConf(`    server {
         listen 127.0.0.1:{{PORT}};
         server_name localhost;
 
@@ -218,8 +180,7 @@ const METADATA_CONF = `${HTTP_HEAD}
             proxy_read_timeout 2s;
         }
     }
-}
-`;
+`);
 
 // ---------------------------------------------------------------- helpers --
 
@@ -259,25 +220,6 @@ function mcpPost(env, body, { token } = {}) {
     };
     if (token) headers.Authorization = `Bearer ${token}`;
     return fetch(env.resource, { method: 'POST', headers, body: JSON.stringify(body) });
-}
-
-/** A fetch that records what it sent and got (method, origin, path, status, body). */
-function recordingFetch() {
-    const log = [];
-    const f = async (url, init = {}) => {
-        const res = await fetch(url, init);
-        const u = new URL(String(url instanceof Request ? url.url : url));
-        log.push({
-            method: (init.method || 'GET').toUpperCase(),
-            origin: u.origin,
-            path: u.pathname,
-            status: res.status,
-            body: init.body === undefined ? undefined : String(init.body),
-        });
-        return res;
-    };
-    f.log = log;
-    return f;
 }
 
 function jwtParts(token) {

@@ -37,7 +37,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jose from 'jose';
-import { Harness, T_DIR, freePorts } from './lib.mjs';
+import { Harness, T_DIR, freePorts, httpConf } from './lib.mjs';
 
 const USER = 'alice';
 const PASSWORD = 'wonderland';
@@ -52,29 +52,7 @@ const INSPECTOR_DIR = join(T_DIR, 'node_modules', '@modelcontextprotocol', 'insp
 const INSPECTOR_BIN = join(INSPECTOR_DIR,
     JSON.parse(readFileSync(join(INSPECTOR_DIR, 'package.json'), 'utf8')).bin['mcp-inspector']);
 
-const NGINX_CONF = `
-load_module {{MODULE}};
-
-daemon off;
-master_process off;
-worker_processes 1;
-pid {{PREFIX}}/nginx.pid;
-error_log {{PREFIX}}/error.log info;
-
-events {
-    worker_connections 128;
-}
-
-http {
-    default_type application/octet-stream;
-    access_log {{PREFIX}}/access.log;
-
-    client_body_temp_path {{PREFIX}}/client_body_temp;
-    proxy_temp_path       {{PREFIX}}/proxy_temp;
-    fastcgi_temp_path     {{PREFIX}}/fastcgi_temp;
-    uwsgi_temp_path       {{PREFIX}}/uwsgi_temp;
-    scgi_temp_path        {{PREFIX}}/scgi_temp;
-
+const NGINX_CONF = httpConf(`
     server {
         listen 127.0.0.1:{{PORT}};
         server_name localhost;
@@ -123,8 +101,7 @@ http {
             proxy_pass http://127.0.0.1:{{UPSTREAM_PORT}}/mcp;
         }
     }
-}
-`;
+`);
 
 const MCP_PROXY = `
             proxy_set_header X-Mcp-User $mcp_oauth_sub;

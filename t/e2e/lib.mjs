@@ -14,6 +14,11 @@
 // killed (SIGKILL) if this process exits or is signalled without h.stop().
 // MCP_E2E_KEEP=1 keeps the nginx prefix directories (config, logs) for
 // inspection; their paths are printed to stderr.
+//
+// h.redis({ port }) starts Debian's redis-server (AOF on, no RDB snapshots,
+// its data in a temp dir kept across its own stop()/start()); httpConf(body)
+// is the nginx main and http head the suites share, around `body`;
+// MCP_PROXY the /mcp proxying; recordingFetch() logs requests and answers.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
@@ -99,6 +104,130 @@ export function render(template, vars) {
     });
 }
 
+/**
+ * An nginx config: the module loaded, one foreground process, logs and
+ * temp paths in the prefix, and `body` (servers, upstreams) in http {}.
+ */
+export function httpConf(body, { module = true, workerConnections = 128 } = {}) {
+    return `${module ? 'load_module {{MODULE}};\n' : ''}
+daemon off;
+master_process off;
+worker_processes 1;
+pid {{PREFIX}}/nginx.pid;
+error_log {{PREFIX}}/error.log info;
+
+events {
+    worker_connections ${workerConnections};
+}
+
+http {
+    default_type application/octet-stream;
+    access_log {{PREFIX}}/access.log;
+
+    client_body_temp_path {{PREFIX}}/client_body_temp;
+    proxy_temp_path       {{PREFIX}}/proxy_temp;
+    fastcgi_temp_path     {{PREFIX}}/fastcgi_temp;
+    uwsgi_temp_path       {{PREFIX}}/uwsgi_temp;
+    scgi_temp_path        {{PREFIX}}/scgi_temp;
+${body}
+}
+`;
+}
+
+/** A /mcp location's proxying to the MCP server on {{UPSTREAM_PORT}}, the verified sub as X-Mcp-User. */
+export const MCP_PROXY = `
+            proxy_set_header X-Mcp-User $mcp_oauth_sub;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            proxy_read_timeout 60s;
+            proxy_pass http://127.0.0.1:{{UPSTREAM_PORT}};
+`;
+
+/**
+ * A fetch that records what it sent and got in `f.log` (or `log`): method,
+ * origin, path, url, status, the answering node's X-Node, the body sent.
+ */
+export function recordingFetch(log = []) {
+    const f = async (url, init = {}) => {
+        const res = await fetch(url, init);
+        const u = new URL(String(url instanceof Request ? url.url : url));
+        log.push({
+            method: (init.method || 'GET').toUpperCase(),
+            origin: u.origin,
+            path: u.pathname,
+            url: u.href,
+            status: res.status,
+            node: res.headers.get('x-node'),
+            body: init.body === undefined ? undefined : String(init.body),
+        });
+        return res;
+    };
+    f.log = log;
+    return f;
+}
+
+// ------------------------------------------------------------------ redis --
+
+export const REDIS_BIN = process.env.REDIS_SERVER || '/usr/bin/redis-server';
+
+/** Reads one RESP reply from `buf` at `at`: [value, next] or undefined (incomplete). */
+function respParse(buf, at) {
+    const eol = buf.indexOf('\r\n', at);
+    if (eol < 0) return undefined;
+    const type = String.fromCharCode(buf[at]);
+    const line = buf.toString('utf8', at + 1, eol);
+    const next = eol + 2;
+    if (type === '+') return [line, next];
+    if (type === '-') return [new Error(line), next];
+    if (type === ':') return [Number(line), next];
+    if (type === '$') {
+        const n = Number(line);
+        if (n < 0) return [null, next];
+        if (buf.length < next + n + 2) return undefined;
+        return [buf.toString('utf8', next, next + n), next + n + 2];
+    }
+    if (type === '*') {
+        const n = Number(line);
+        if (n < 0) return [null, next];
+        const out = [];
+        let p = next;
+        for (let i = 0; i < n; i++) {
+            const r = respParse(buf, p);
+            if (!r) return undefined;
+            out.push(r[0]);
+            p = r[1];
+        }
+        return [out, p];
+    }
+    throw new Error(`RESP: unexpected type byte ${JSON.stringify(type)}`);
+}
+
+/**
+ * One command to the redis-server on HOST:port over a fresh connection;
+ * resolves with its reply (string, number, null, array); an error reply
+ * rejects.
+ */
+export function redisCommand(port, ...args) {
+    return new Promise((resolve, reject) => {
+        const s = net.connect({ port, host: HOST });
+        let buf = Buffer.alloc(0);
+        s.setTimeout(3000, () => { s.destroy(); reject(new Error(`redis ${args[0]}: timeout`)); });
+        s.once('error', reject);
+        s.on('data', (d) => {
+            buf = Buffer.concat([buf, d]);
+            let r;
+            try { r = respParse(buf, 0); } catch (e) { s.destroy(); reject(e); return; }
+            if (!r) return;
+            s.end();
+            if (r[0] instanceof Error) reject(r[0]);
+            else resolve(r[0]);
+        });
+        const parts = args.map(String);
+        s.write(`*${parts.length}\r\n${parts.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
+    });
+}
+
 // -------------------------------------------------------------- processes --
 
 const live = new Set();
@@ -155,6 +284,7 @@ export class Harness {
     constructor() {
         this.children = [];
         this.dirs = [];
+        this.redises = [];
     }
 
     /**
@@ -226,10 +356,73 @@ export class Harness {
         return s;
     }
 
+    /**
+     * Start redis-server on HOST:port, its data (appendonly.aof) in `dir`
+     * (a fresh temp dir by default, removed by stop()). Resolves with
+     * { port, dir, command(...args), stop(), start(), kill(), signal(sig),
+     * running() }: stop() is a clean shutdown (SIGTERM: the AOF is flushed),
+     * kill() a SIGKILL, signal('SIGSTOP') / ('SIGCONT') freezes and thaws it
+     * (a Redis that accepts but does not answer); start() starts it again on
+     * the same port and dir.
+     */
+    async redis({ port, dir, args = [], timeoutMs = 10000 }) {
+        if (!existsSync(REDIS_BIN)) throw new Error(`${REDIS_BIN} is missing: apt-get install redis-server`);
+        if (!dir) {
+            dir = mkdtempSync(join(tmpdir(), 'mcp-e2e-redis-'));
+            this.dirs.push(dir);
+        }
+        const argv = ['--port', String(port), '--bind', HOST, '--dir', dir,
+            '--appendonly', 'yes', '--save', '', '--daemonize', 'no',
+            '--logfile', join(dir, 'redis.log'), ...args];
+        let child;
+        const r = {
+            port, dir,
+            command: (...a) => redisCommand(port, ...a),
+            running: () => Boolean(child && child.exitCode === null && child.signalCode === null),
+            log: () => (existsSync(join(dir, 'redis.log')) ? readFileSync(join(dir, 'redis.log'), 'utf8') : ''),
+            async start() {
+                if (r.running()) return r;
+                child = track(spawn(REDIS_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'] }), `redis-server (${port})`);
+                try {
+                    await waitForPort(port, { timeoutMs, child });
+                    // accepting connections is not serving: wait for the AOF to be loaded
+                    const deadline = Date.now() + timeoutMs;
+                    for (;;) {
+                        try {
+                            if (await redisCommand(port, 'PING') === 'PONG') break;
+                        } catch (e) {
+                            if (Date.now() > deadline) throw e;
+                        }
+                        await sleep(25);
+                    }
+                } catch (e) {
+                    e.message += `\n--- ${join(dir, 'redis.log')}:\n${r.log()}`;
+                    throw e;
+                }
+                return r;
+            },
+            signal(sig) { if (r.running()) child.kill(sig); },
+            async stop() {
+                if (!child) return;
+                child.kill('SIGCONT');
+                await stopChild(child);
+            },
+            async kill() {
+                if (!child) return;
+                child.kill('SIGKILL');
+                await exited(child);
+                live.delete(child);
+            },
+        };
+        this.redises.push(r);
+        return r.start();
+    }
+
     /** Stop every child (SIGTERM, then SIGKILL) and remove the prefixes. */
     async stop() {
         const children = this.children.splice(0).reverse();
         await Promise.all(children.map((c) => stopChild(c)));
+        await Promise.all(this.redises.splice(0).map((r) => r.stop()));
         for (const d of this.dirs.splice(0)) {
             if (process.env.MCP_E2E_KEEP) process.stderr.write(`kept ${d}\n`);
             else rmSync(d, { recursive: true, force: true });

@@ -17,31 +17,9 @@ import {
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { mint } from '../data/mint.mjs';
-import { Harness, freePorts } from './lib.mjs';
+import { Harness, freePorts, httpConf, MCP_PROXY } from './lib.mjs';
 
-const NGINX_CONF = `
-load_module {{MODULE}};
-
-daemon off;
-master_process off;
-worker_processes 1;
-pid {{PREFIX}}/nginx.pid;
-error_log {{PREFIX}}/error.log info;
-
-events {
-    worker_connections 128;
-}
-
-http {
-    default_type application/octet-stream;
-    access_log {{PREFIX}}/access.log;
-
-    client_body_temp_path {{PREFIX}}/client_body_temp;
-    proxy_temp_path       {{PREFIX}}/proxy_temp;
-    fastcgi_temp_path     {{PREFIX}}/fastcgi_temp;
-    uwsgi_temp_path       {{PREFIX}}/uwsgi_temp;
-    scgi_temp_path        {{PREFIX}}/scgi_temp;
-
+const NGINX_CONF = httpConf(`
     server {
         listen 127.0.0.1:{{PORT}};
         server_name localhost;
@@ -60,16 +38,10 @@ http {
             mcp_oauth_scope admin_*     admin;
             mcp_oauth_filter_tools on;
 
-            proxy_set_header X-Mcp-User $mcp_oauth_sub;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_buffering off;
-            proxy_read_timeout 60s;
-            proxy_pass http://127.0.0.1:{{UPSTREAM_PORT}};
+${MCP_PROXY}
         }
     }
-}
-`;
+`);
 
 const READER_SCOPE = 'mcp:tools read:application';
 const WRITER_SCOPE = 'mcp:tools read:application write:application';
