@@ -967,7 +967,7 @@ ngx_http_mcp_oauth_iam_tokens(ngx_http_request_t *r,
     u_char     *p;
     json_t     *doc, *v;
     ngx_str_t  *f[3];
-    ngx_uint_t  i;
+    ngx_uint_t  i, level;
 
     static const char  *names[] = { "access_token", "refresh_token",
                                     "id_token" };
@@ -991,7 +991,19 @@ ngx_http_mcp_oauth_iam_tokens(ngx_http_request_t *r,
 
     if (ctx->iam.status != NGX_HTTP_OK || !json_is_string(v)) {
         v = json_object_get(doc, "error");
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+
+        /*
+         * A code or refresh token the IAM refused came from the client (an
+         * anonymous callback can bring any code): info, as the other
+         * refusals; anything else is the configuration's.
+         */
+
+        level = (ctx->iam.status == NGX_HTTP_BAD_REQUEST
+                 && json_is_string(v)
+                 && ngx_strcmp(json_string_value(v), "invalid_grant") == 0)
+                ? NGX_LOG_INFO : NGX_LOG_ERR;
+
+        ngx_log_error(level, r->connection->log, 0,
                       "mcp_oauth: the IAM's token endpoint answered status "
                       "%ui, error \"%s\"", ctx->iam.status,
                       json_is_string(v) ? json_string_value(v) : "(none)");
