@@ -16,7 +16,7 @@
 // Environment: DURATION (5), ROUNDS (5), CONNS (16), SERVER_CPU (0),
 // REDIS_CPU (1), CLIENT_CPU (1), NGINX (/usr/sbin/nginx), KEEP_TMP=1.
 
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -42,9 +42,11 @@ const tmp = mkdtempSync(join(tmpdir(), 'mcp-oauth-bench-state.'));
 const children = [];
 
 function stopAll() {
+    // nginx's master stops its worker on SIGTERM; SIGKILL would orphan it
     for (const c of children) {
-        try { c.kill('SIGKILL'); } catch { /* gone */ }
+        try { c.kill('SIGTERM'); } catch { /* gone */ }
     }
+    spawnSync('sleep', ['0.3']);
     if (!process.env.KEEP_TMP) rmSync(tmp, { recursive: true, force: true });
 }
 process.on('exit', stopAll);
@@ -203,7 +205,7 @@ async function main() {
         for (const [k, port, g] of rs) rows[k].push(wrkRound(port, g[0].at));
     }
     const m = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, median(v)]));
-    const nginxV = execFileSync(NGINX, ['-v'], { stdio: ['ignore', 'ignore', 'pipe'] }).toString().trim();
+    const nginxV = spawnSync(NGINX, ['-v']).stderr.toString().trim();
     const redisV = execFileSync('redis-server', ['--version']).toString().trim().split(' ')[2];
     const md = `# The state in Redis against the zone (bench/state.mjs)
 
