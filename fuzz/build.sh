@@ -75,9 +75,10 @@ debian_version() {
 
 # $SRC becomes a copy of the nginx tree $1; $2 says where it came from
 install_tree() {
-    [[ -f $1/src/core/ngx_palloc.c ]] && [[ -f $1/configure || -f $1/auto/configure ]] || {
+    if [[ ! -f $1/src/core/ngx_palloc.c ]] || [[ ! -f $1/configure && ! -f $1/auto/configure ]]; then
         echo "$1 is not an nginx source tree (no configure or src/core/ngx_palloc.c)" >&2
-        exit 1; }
+        exit 1
+    fi
     rm -rf "$SRC" "$SRC.origin" "$SRC.new"
     mkdir -p "$SRC.new"
     (cd "$1" && tar --exclude=./objs -cf - .) | tar -xf - -C "$SRC.new"
@@ -90,32 +91,42 @@ apt_knows_nginx() {
     apt-cache showsrc nginx 2>/dev/null | grep '^Package: nginx$' >/dev/null
 }
 
-# a deb-src entry when apt knows no nginx source package: Debian's own
-# entries with Types: deb-src, in a file of ours
+# Debian's own apt entries as deb-src (a Debian 12 system has them in
+# debian.sources; else deb.debian.org for this release)
+deb_src_entry() {
+    if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
+        sed -E 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources
+        return
+    fi
+    # shellcheck disable=SC1091
+    . /etc/os-release
+    [[ $ID == debian && -n $VERSION_CODENAME ]] || return 1
+    printf '%s\n' 'Types: deb-src' 'URIs: http://deb.debian.org/debian' \
+        "Suites: $VERSION_CODENAME $VERSION_CODENAME-updates" 'Components: main' \
+        'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' '' \
+        'Types: deb-src' 'URIs: http://deb.debian.org/debian-security' \
+        "Suites: $VERSION_CODENAME-security" 'Components: main' \
+        'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg'
+}
+
+# a deb-src entry, in a file of ours, when apt knows no nginx source package
 apt_deb_src() {
-    local list=/etc/apt/sources.list.d/mcp-oauth-deb-src.sources sudo=
+    local list=/etc/apt/sources.list.d/mcp-oauth-deb-src.sources sudo='' entry
     apt_knows_nginx && return 0
     if [[ $(id -u) != 0 ]]; then
-        sudo -n true 2>/dev/null || {
-            log "apt has no deb-src entry, and adding one needs root"; return 1; }
+        if ! sudo -n true 2>/dev/null; then
+            log "apt has no deb-src entry, and adding one needs root"
+            return 1
+        fi
         sudo=sudo
     fi
     if [[ ! -f $list ]]; then
-        if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
-            sed -E 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources
-        else
-            (. /etc/os-release && [[ $ID == debian ]] && printf '%s\n' \
-                'Types: deb-src' 'URIs: http://deb.debian.org/debian' \
-                "Suites: $VERSION_CODENAME $VERSION_CODENAME-updates" 'Components: main' \
-                'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' '' \
-                'Types: deb-src' 'URIs: http://deb.debian.org/debian-security' \
-                "Suites: $VERSION_CODENAME-security" 'Components: main' \
-                'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg')
-        fi | $sudo tee "$list.new" >/dev/null && [[ -s $list.new ]] || {
-            $sudo rm -f "$list.new"; log "no Debian apt source to add a deb-src entry for"
-            return 1; }
-        $sudo mv "$list.new" "$list"
-        log "added $list (deb-src)"
+        if ! entry=$(deb_src_entry); then
+            log "not Debian: no deb-src entry to add"
+            return 1
+        fi
+        printf '%s\n' "$entry" | $sudo tee "$list" >/dev/null
+        log "added $list"
     fi
     log "apt-get update"
     $sudo apt-get update -qq >>"$FUZZ_BUILD/apt-source.log" 2>&1 || true
@@ -126,8 +137,10 @@ apt_deb_src() {
 # newest first (a mirror may lack the .dsc of one)
 apt_source() {
     local v
-    command -v apt-get >/dev/null && command -v dpkg-source >/dev/null || {
-        log "no apt-get or dpkg-source (dpkg-dev)"; return 1; }
+    if ! command -v apt-get >/dev/null || ! command -v dpkg-source >/dev/null; then
+        log "no apt-get or dpkg-source (dpkg-dev)"
+        return 1
+    fi
     : >"$FUZZ_BUILD/apt-source.log"
     apt_deb_src || return 1
     SCRATCH=$(mktemp -d "$FUZZ_BUILD/apt.XXXXXX")
@@ -149,7 +162,7 @@ apt_source() {
 
 # an nginx.org tarball: nginx-dev's version if there, else the newest
 tarball_source() {
-    local want d f tgz= all=()
+    local want d f tgz='' all=()
     want=$(debian_version)
     want=${want%%-*}
     for d in ${NGINX_TARBALLS:-} "$ROOT/../shared/nginx"; do
@@ -311,7 +324,7 @@ build_target() {
     local inc=("${NGX_INCS[@]}"
                -I"$MOD" -I"$MOD/base" -I"$MOD/state" -I"$MOD/rs" -I"$MOD/as"
                -I"$FUZZ" -I"$OUT/gen")
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2086,SC2206
     local flags=($CFLAGS_COMMON -fsanitize=fuzzer
                  -DMCP_FUZZ_UBSAN_SUPP="\"$FUZZ/ubsan.supp\""
                  -Wall -Wno-unused-parameter -Wno-unused-function ${FUZZ_CFLAGS:-})

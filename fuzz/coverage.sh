@@ -27,7 +27,7 @@ rm -f "$COV"/*.profraw
 objs=()
 for t in "${TARGETS[@]}"; do
     echo "==> fuzz_$t (coverage)" >&2
-    FUZZ_OUT=$COV FUZZ_SANITIZE= FUZZ_CFLAGS="-fprofile-instr-generate -fcoverage-mapping" \
+    FUZZ_OUT=$COV FUZZ_SANITIZE='' FUZZ_CFLAGS="-fprofile-instr-generate -fcoverage-mapping" \
         bash "$FUZZ/build.sh" "$t" >/dev/null
     mkdir -p "$OUT/corpus/$t"
     LLVM_PROFILE_FILE="$COV/$t.%p.profraw" \
