@@ -61,7 +61,8 @@ srcs_for() {
 #
 # The harnesses link nginx's own objects (ngx_palloc.o, ngx_string.o, ...)
 # from an archive, so only the ones the parsers reach are linked; nginx.o
-# (main) is left out and fuzz/ngx_stubs.c holds the little it would define.
+# (main) is left out, and fuzz/ngx_stubs.c defines the two symbols that
+# would pull in nginx's cycle and log (and with them all of nginx).
 # The tree comes from, in order: --with-nginx=DIR or NGX_SOURCE=DIR (copied,
 # the tree itself is not written to); the copy cached in build/fuzz/
 # nginx-src/; Debian's source package of the nginx-dev the module builds
@@ -207,7 +208,7 @@ conf_flags() {
     # shellcheck disable=SC1091
     [[ ! -f /usr/share/nginx/src/conf_flags ]] || . /usr/share/nginx/src/conf_flags
     for f in "${NGX_CONF_FLAGS[@]}"; do
-        [[ $f != --with*-path=* && $f == --with* ]] && echo "$f"
+        if [[ $f == --with* ]]; then echo "$f"; fi
     done
 }
 
