@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Line coverage of the module's sources by the fuzz corpora (clang
-# source-based coverage, no sanitizers):
+# source-based coverage, no sanitizers: nginx's objects are compiled once
+# more without them, into build/fuzz/cov/nginx-objs/):
 #
 #   fuzz/coverage.sh [TARGET...]
 #
@@ -26,7 +27,7 @@ rm -f "$COV"/*.profraw
 objs=()
 for t in "${TARGETS[@]}"; do
     echo "==> fuzz_$t (coverage)" >&2
-    FUZZ_OUT=$COV FUZZ_CFLAGS="-fno-sanitize=all -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping" \
+    FUZZ_OUT=$COV FUZZ_SANITIZE='' FUZZ_CFLAGS="-fprofile-instr-generate -fcoverage-mapping" \
         bash "$FUZZ/build.sh" "$t" >/dev/null
     mkdir -p "$OUT/corpus/$t"
     LLVM_PROFILE_FILE="$COV/$t.%p.profraw" \
@@ -36,7 +37,7 @@ done
 
 "$PROFDATA" merge -sparse "$COV"/*.profraw -o "$COV/all.profdata"
 "$LLVMCOV" report "${objs[@]}" -instr-profile="$COV/all.profdata" \
-    "$ROOT"/ngx_mcp_oauth_module/*.c
+    "$ROOT"/ngx_mcp_oauth_module/*/*.c
 "$LLVMCOV" show "${objs[@]}" -instr-profile="$COV/all.profdata" \
-    -format=html -output-dir="$COV/html" "$ROOT"/ngx_mcp_oauth_module/*.c >/dev/null
+    -format=html -output-dir="$COV/html" "$ROOT"/ngx_mcp_oauth_module/*/*.c >/dev/null
 echo "HTML: $COV/html/index.html" >&2

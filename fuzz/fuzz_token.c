@@ -15,7 +15,9 @@
  *   [1]      number of headers (1..24)
  *   [2]      which one is Authorization
  *   [3..10]  the header each of 8 r->headers_in pointers refers to
- *   [11..16] the headers of x_forwarded_for and cookies (3 each)
+ *   [11..16] the headers of x_forwarded_for and cookies (3 each): arrays
+ *            of pointers before nginx 1.23.0, chains through "next" since
+ *            (a header then in one chain at most)
  * (a missing control byte is 0; an index past the headers means NULL)
  *
  * Checked beyond "no sanitizer report":
@@ -111,6 +113,148 @@ check_get(ngx_http_request_t *r, u_char *v, size_t len)
 }
 
 
+/*
+ * The repeated headers x_forwarded_for and cookies: xff[] and ck[] get the
+ * index of each header they hold, n when none.
+ */
+
+#if (nginx_version < 1023000)
+
+static void
+repeated_set(ngx_http_headers_in_t *hi, ngx_table_elt_t **elt, u_char *ctl,
+    ngx_uint_t n, ngx_uint_t auth, ngx_uint_t *xff, ngx_uint_t *ck)
+{
+    ngx_uint_t        k;
+    ngx_table_elt_t **a;
+
+    if (ngx_array_init(&hi->x_forwarded_for, hi->headers.pool, 1,
+                       sizeof(ngx_table_elt_t *)) != NGX_OK
+        || ngx_array_init(&hi->cookies, hi->headers.pool, 1,
+                          sizeof(ngx_table_elt_t *))
+           != NGX_OK)
+    {
+        abort();
+    }
+
+    for (k = 0; k < NARR; k++) {
+        xff[k] = ctl[k] % (n + 1);
+        ck[k] = ctl[NARR + k] % (n + 1);
+
+        if (xff[k] < n && xff[k] != auth) {
+            a = ngx_array_push(&hi->x_forwarded_for);
+            if (a == NULL) {
+                abort();
+            }
+            *a = elt[xff[k]];
+
+        } else {
+            xff[k] = n;
+        }
+
+        if (ck[k] < n && ck[k] != auth) {
+            a = ngx_array_push(&hi->cookies);
+            if (a == NULL) {
+                abort();
+            }
+            *a = elt[ck[k]];
+
+        } else {
+            ck[k] = n;
+        }
+    }
+}
+
+
+static void
+repeated_check(ngx_array_t *arr, const char *name, ngx_table_elt_t **elt,
+    ngx_uint_t n, ngx_uint_t *idx)
+{
+    ngx_uint_t        i, k;
+    ngx_table_elt_t **a;
+
+    a = arr->elts;
+
+    for (k = 0, i = 0; k < NARR; k++) {
+        if (idx[k] < n) {
+            MCP_FUZZ_CHECK(a[i] == elt[idx[k]], "%s %lu lost its header",
+                           name, (unsigned long) i);
+            i++;
+        }
+    }
+}
+
+#define repeated_xff(hi)      &(hi)->x_forwarded_for
+#define repeated_cookies(hi)  &(hi)->cookies
+
+#else
+
+static ngx_table_elt_t *
+repeated_chain(ngx_table_elt_t **elt, u_char *ctl, ngx_uint_t n,
+    ngx_uint_t auth, u_char *used, ngx_uint_t *idx)
+{
+    ngx_uint_t        k;
+    ngx_table_elt_t  *head, **next;
+
+    head = NULL;
+    next = &head;
+
+    for (k = 0; k < NARR; k++) {
+        idx[k] = ctl[k] % (n + 1);
+
+        if (idx[k] >= n || idx[k] == auth || used[idx[k]]) {
+            idx[k] = n;
+            continue;
+        }
+
+        used[idx[k]] = 1;
+        *next = elt[idx[k]];
+        next = &elt[idx[k]]->next;
+    }
+
+    return head;
+}
+
+
+static void
+repeated_set(ngx_http_headers_in_t *hi, ngx_table_elt_t **elt, u_char *ctl,
+    ngx_uint_t n, ngx_uint_t auth, ngx_uint_t *xff, ngx_uint_t *ck)
+{
+    u_char  used[24];
+
+    ngx_memzero(used, sizeof(used));
+
+    hi->x_forwarded_for = repeated_chain(elt, ctl, n, auth, used, xff);
+    hi->cookie = repeated_chain(elt, ctl + NARR, n, auth, used, ck);
+}
+
+
+static void
+repeated_check(ngx_table_elt_t **chain, const char *name,
+    ngx_table_elt_t **elt, ngx_uint_t n, ngx_uint_t *idx)
+{
+    ngx_uint_t        i, k;
+    ngx_table_elt_t  *h;
+
+    h = *chain;
+
+    for (k = 0, i = 0; k < NARR; k++) {
+        if (idx[k] < n) {
+            MCP_FUZZ_CHECK(h == elt[idx[k]], "%s %lu lost its header",
+                           name, (unsigned long) i);
+            h = h->next;
+            i++;
+        }
+    }
+
+    MCP_FUZZ_CHECK(h == NULL, "%s: a header past its end", name);
+}
+
+#define repeated_xff(hi)      &(hi)->x_forwarded_for
+#define repeated_cookies(hi)  &(hi)->cookie
+
+#endif
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -120,7 +264,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            ck[NARR], seen;
     ngx_pool_t            *pool;
     ngx_list_part_t       *part;
-    ngx_table_elt_t       *h, **ptr[NPTR], *elt[24], **a;
+    ngx_table_elt_t       *h, **ptr[NPTR], *elt[24];
     ngx_http_request_t    *r;
     ngx_http_headers_in_t *hi;
     ngx_str_t              user, passwd, server;
@@ -159,6 +303,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
 
         h->hash = i + 1;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
 
         if (i == auth) {
             ngx_str_set(&h->key, "Authorization");
@@ -204,40 +351,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         *ptr[k] = (idx[k] < n) ? elt[idx[k]] : NULL;
     }
 
-    if (ngx_array_init(&hi->x_forwarded_for, pool, 1,
-                       sizeof(ngx_table_elt_t *)) != NGX_OK
-        || ngx_array_init(&hi->cookies, pool, 1, sizeof(ngx_table_elt_t *))
-           != NGX_OK)
-    {
-        abort();
-    }
-
-    for (k = 0; k < NARR; k++) {
-        xff[k] = ctl[11 + k] % (n + 1);
-        ck[k] = ctl[14 + k] % (n + 1);
-
-        if (xff[k] < n && xff[k] != auth) {
-            a = ngx_array_push(&hi->x_forwarded_for);
-            if (a == NULL) {
-                abort();
-            }
-            *a = elt[xff[k]];
-
-        } else {
-            xff[k] = n;
-        }
-
-        if (ck[k] < n && ck[k] != auth) {
-            a = ngx_array_push(&hi->cookies);
-            if (a == NULL) {
-                abort();
-            }
-            *a = elt[ck[k]];
-
-        } else {
-            ck[k] = n;
-        }
-    }
+    repeated_set(hi, elt, ctl + 11, n, auth, xff, ck);
 
     /* strings into header values: not pointers to elements */
 
@@ -296,24 +410,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                        (unsigned long) k, (unsigned long) idx[k]);
     }
 
-    a = hi->x_forwarded_for.elts;
-    for (k = 0, i = 0; k < NARR; k++) {
-        if (xff[k] < n) {
-            MCP_FUZZ_CHECK(a[i] == elt[xff[k]],
-                           "x_forwarded_for %lu lost its header",
-                           (unsigned long) i);
-            i++;
-        }
-    }
-
-    a = hi->cookies.elts;
-    for (k = 0, i = 0; k < NARR; k++) {
-        if (ck[k] < n) {
-            MCP_FUZZ_CHECK(a[i] == elt[ck[k]], "cookies %lu lost its header",
-                           (unsigned long) i);
-            i++;
-        }
-    }
+    repeated_check(repeated_xff(hi), "x_forwarded_for", elt, n, xff);
+    repeated_check(repeated_cookies(hi), "cookies", elt, n, ck);
 
     MCP_FUZZ_CHECK(hi->user.data == user.data && hi->user.len == user.len
                    && hi->passwd.data == passwd.data

@@ -10,7 +10,8 @@
 # Exits non-zero when a harness crashes, hangs, leaks or reports anything.
 #
 # Environment: FUZZ_JOBS (targets run at once, default 1), FUZZ_ARGS (more
-# libFuzzer flags, e.g. "-jobs=2 -workers=2" or "-only_ascii=1").
+# libFuzzer flags, e.g. "-jobs=2 -workers=2" or "-only_ascii=1"); and
+# fuzz/build.sh's, e.g. NGX_SOURCE (the nginx source tree to build with).
 set -uo pipefail
 
 FUZZ=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -56,12 +57,14 @@ dict() {
     esac
 }
 
-# rebuild when a binary is missing or a source is newer
+# rebuild when a binary is missing, a source or nginx's objects are newer,
+# or NGX_SOURCE names an nginx tree (it may not be the one built)
 stale=()
 for t in "${TARGETS[@]}"; do
     bin=$OUT/fuzz_$t
     [[ -f $FUZZ/fuzz_$t.c ]] || { echo "unknown target $t" >&2; exit 2; }
-    if [[ ! -x $bin ]] || [[ -n $(find "$FUZZ" "$MOD" "$ROOT/t/data/jwks" "$ROOT/t/data/tokens" \
+    if [[ ! -x $bin || -n ${NGX_SOURCE:-} || $OUT/nginx-objs/libnginx.a -nt $bin ]] \
+       || [[ -n $(find "$FUZZ" "$MOD" "$ROOT/t/data/jwks" "$ROOT/t/data/tokens" \
             -newer "$bin" \( -name '*.c' -o -name '*.h' -o -name '*.json' -o -name '*.jwt' \
             -o -name build.sh \) \
             -not -path "$FUZZ/corpus/*" 2>/dev/null | head -1) ]]; then
