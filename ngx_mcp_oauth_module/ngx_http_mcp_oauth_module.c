@@ -231,6 +231,13 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
       0,
       NULL },
 
+    { ngx_string("mcp_oauth_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mcp_oauth_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mcp_oauth_state_request"),
       NGX_HTTP_SRV_CONF|NGX_CONF_TAKE123,
       ngx_http_mcp_oauth_state_request,

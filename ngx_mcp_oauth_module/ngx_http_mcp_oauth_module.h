@@ -19,6 +19,7 @@
 #include "ngx_http_mcp_oauth_rules.h"
 #include "ngx_http_mcp_oauth_token_cache.h"
 #include "ngx_http_mcp_oauth_json.h"
+#include "ngx_http_mcp_oauth_metrics.h"
 
 
 typedef struct ngx_http_mcp_oauth_jwks_remote_s  ngx_http_mcp_oauth_jwks_remote_t;
@@ -58,6 +59,7 @@ typedef struct {
 typedef struct {
     ssize_t                            token_cache;      /* size, 0: off */
     ngx_shm_zone_t                    *cache;
+    ngx_shm_zone_t                    *metrics;
     ngx_flag_t                         used;   /* a location has mcp_oauth */
 } ngx_http_mcp_oauth_main_conf_t;
 
@@ -124,6 +126,7 @@ typedef struct {
     ngx_http_mcp_oauth_filter_t       *filter;   /* tools/list answer */
     void                              *as;       /* an AS endpoint's */
     ngx_http_mcp_oauth_fetch_t         revocations;  /* the fleet's */
+    const char                        *decision;     /* $mcp_oauth_decision */
 
     unsigned                           decoded:1;
     unsigned                           verified:1;

@@ -33,10 +33,178 @@ static ngx_int_t ngx_http_mcp_oauth_unavailable(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx);
 static ngx_uint_t ngx_http_mcp_oauth_headers_named(ngx_http_request_t *r,
     const char *name, ngx_table_elt_t **first);
+static ngx_int_t ngx_http_mcp_oauth_access(ngx_http_request_t *r);
+static void ngx_http_mcp_oauth_decided(ngx_http_request_t *r, ngx_int_t rc);
+static void ngx_http_mcp_oauth_count_messages(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, const char *decision);
+
+
+/* the MCP methods counted by name; others count as "other" */
+static ngx_str_t  ngx_http_mcp_oauth_methods[] = {
+    ngx_string("initialize"),
+    ngx_string("ping"),
+    ngx_string("tools/list"),
+    ngx_string("tools/call"),
+    ngx_string("resources/list"),
+    ngx_string("resources/read"),
+    ngx_string("resources/templates/list"),
+    ngx_string("resources/subscribe"),
+    ngx_string("resources/unsubscribe"),
+    ngx_string("prompts/list"),
+    ngx_string("prompts/get"),
+    ngx_string("completion/complete"),
+    ngx_string("logging/setLevel"),
+    ngx_string("notifications/initialized"),
+    ngx_string("notifications/cancelled"),
+    ngx_string("notifications/progress"),
+    ngx_string("notifications/roots/list_changed"),
+    ngx_null_string
+};
 
 
 ngx_int_t
 ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_mcp_oauth_access(r);
+
+    if (rc != NGX_DECLINED && rc != NGX_AGAIN && rc != NGX_DONE) {
+        ngx_http_mcp_oauth_decided(r, rc);
+    }
+
+    return rc;
+}
+
+
+/*
+ * What was decided, for $mcp_oauth_decision and the metrics: the decision,
+ * its reason (the error description), and each JSON-RPC message's method
+ * and tool.
+ */
+
+static void
+ngx_http_mcp_oauth_decided(ngx_http_request_t *r, ngx_int_t rc)
+{
+    const char                *decision;
+    ngx_http_mcp_oauth_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_oauth_module);
+    if (ctx == NULL) {
+        return;
+    }
+
+    switch (rc) {
+
+    case NGX_OK:
+        decision = "allowed";
+        break;
+
+    case NGX_HTTP_UNAUTHORIZED:
+        decision = "unauthorized";
+        break;
+
+    case NGX_HTTP_FORBIDDEN:
+        decision = "forbidden";
+        break;
+
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        decision = "too_large";
+        break;
+
+    case NGX_HTTP_SERVICE_UNAVAILABLE:
+        decision = "unavailable";
+        break;
+
+    case NGX_HTTP_INTERNAL_SERVER_ERROR:
+    case NGX_ERROR:
+        decision = "error";
+        break;
+
+    default:
+        decision = "bad_request";
+    }
+
+    ctx->decision = decision;
+
+    ngx_http_mcp_oauth_metric_add(r, NGX_HTTP_MCP_OAUTH_M_REQUESTS, decision,
+                                  ngx_strlen(decision),
+                                  (char *) ctx->error.data,
+                                  rc == NGX_OK ? 0 : ctx->error.len, 1);
+
+    ngx_http_mcp_oauth_count_messages(r, ctx, decision);
+}
+
+
+static void
+ngx_http_mcp_oauth_count_messages(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, const char *decision)
+{
+    u_char                         label[65];
+    ngx_str_t                     *known;
+    ngx_uint_t                     i;
+    ngx_http_mcp_oauth_msg_t      *msg;
+    ngx_http_mcp_oauth_rule_t     *rule;
+    ngx_http_mcp_oauth_loc_conf_t *mlcf;
+
+    if (ctx->msgs == NULL) {
+        return;
+    }
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_oauth_module);
+    msg = ctx->msgs->elts;
+
+    for (i = 0; i < ctx->msgs->nelts; i++) {
+        if (!msg[i].method_string) {
+            continue;
+        }
+
+        for (known = ngx_http_mcp_oauth_methods; known->len; known++) {
+            if (known->len == msg[i].method.len
+                && ngx_strncmp(known->data, msg[i].method.data, known->len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        ngx_http_mcp_oauth_metric_add(r, NGX_HTTP_MCP_OAUTH_M_METHODS,
+                                      known->len ? (char *) known->data
+                                                 : "other",
+                                      known->len ? known->len : 5,
+                                      NULL, 0, 1);
+
+        if (known - ngx_http_mcp_oauth_methods != 3 || !msg[i].name_string) {
+            continue;
+        }
+
+        /* tools/call: its rule's name ("prefix*"), else "other" */
+
+        rule = mlcf->tools ? ngx_http_mcp_oauth_rules_match(mlcf->tools,
+                                                            msg[i].name.data,
+                                                            msg[i].name.len)
+                           : NULL;
+
+        if (rule && rule->name.len < sizeof(label) - 1) {
+            ngx_memcpy(label, rule->name.data, rule->name.len);
+            label[rule->name.len] = '*';
+
+            ngx_http_mcp_oauth_metric_add(r, NGX_HTTP_MCP_OAUTH_M_TOOL_CALLS,
+                                          (char *) label,
+                                          rule->name.len + rule->prefix,
+                                          decision, ngx_strlen(decision), 1);
+            continue;
+        }
+
+        ngx_http_mcp_oauth_metric_add(r, NGX_HTTP_MCP_OAUTH_M_TOOL_CALLS,
+                                      "other", 5, decision,
+                                      ngx_strlen(decision), 1);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_access(ngx_http_request_t *r)
 {
     char                           *err;
     ngx_int_t                       rc;

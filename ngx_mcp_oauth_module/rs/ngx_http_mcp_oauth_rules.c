@@ -659,3 +659,28 @@ ngx_http_mcp_oauth_uri_path(u_char *path, u_char *last, ngx_uint_t file)
 
     return NULL;
 }
+
+
+/*
+ * The rule "name" matches, for the metrics' label: NULL when none (or only
+ * "default") does.
+ */
+
+ngx_http_mcp_oauth_rule_t *
+ngx_http_mcp_oauth_rules_match(ngx_http_mcp_oauth_rules_t *rs, u_char *name,
+    size_t len)
+{
+    ngx_uint_t                  i;
+    ngx_http_mcp_oauth_rule_t  *rule;
+
+    rule = ngx_http_mcp_oauth_rules_search(rs->exact, rs->nexact, name, len);
+
+    for (i = 0; rule == NULL && i < rs->nlengths; i++) {
+        if (rs->lengths[i] <= len) {
+            rule = ngx_http_mcp_oauth_rules_search(rs->prefix, rs->nprefix,
+                                                   name, rs->lengths[i]);
+        }
+    }
+
+    return rule;
+}

@@ -43,6 +43,9 @@ char *ngx_http_mcp_oauth_rule(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_http_mcp_oauth_rules_t *ngx_http_mcp_oauth_rules_compile(ngx_conf_t *cf,
     ngx_array_t *rules, const char *directive);
 
+ngx_http_mcp_oauth_rule_t *ngx_http_mcp_oauth_rules_match(
+    ngx_http_mcp_oauth_rules_t *rules, u_char *name, size_t len);
+
 /* the scopes the most specific rule gives "name", NULL if none */
 ngx_array_t *ngx_http_mcp_oauth_rules_find(ngx_http_mcp_oauth_rules_t *rules,
     u_char *name, size_t len);

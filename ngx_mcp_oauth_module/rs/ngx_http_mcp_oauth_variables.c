@@ -18,6 +18,7 @@
 #define NGX_HTTP_MCP_OAUTH_VAR_ERROR      3
 #define NGX_HTTP_MCP_OAUTH_VAR_METHOD     4
 #define NGX_HTTP_MCP_OAUTH_VAR_TOOL       5
+#define NGX_HTTP_MCP_OAUTH_VAR_DECISION   6
 
 
 static ngx_int_t ngx_http_mcp_oauth_variable(ngx_http_request_t *r,
@@ -57,6 +58,9 @@ static ngx_http_variable_t  ngx_http_mcp_oauth_vars[] = {
 
     { ngx_string("mcp_oauth_tool"), NULL, ngx_http_mcp_oauth_variable,
       NGX_HTTP_MCP_OAUTH_VAR_TOOL, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("mcp_oauth_decision"), NULL, ngx_http_mcp_oauth_variable,
+      NGX_HTTP_MCP_OAUTH_VAR_DECISION, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("mcp_oauth_claim_"), NULL,
       ngx_http_mcp_oauth_claim_variable, 0,
@@ -127,6 +131,19 @@ ngx_http_mcp_oauth_variable(ngx_http_request_t *r,
         return ngx_http_mcp_oauth_text_value(r, v,
                                       data == NGX_HTTP_MCP_OAUTH_VAR_METHOD
                                       ? &ctx->method : &ctx->tool);
+
+    case NGX_HTTP_MCP_OAUTH_VAR_DECISION:
+        if (ctx->decision == NULL) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        v->data = (u_char *) ctx->decision;
+        v->len = ngx_strlen(ctx->decision);
+        v->valid = 1;
+        v->no_cacheable = 1;
+        v->not_found = 0;
+        return NGX_OK;
 
     default: /* NGX_HTTP_MCP_OAUTH_VAR_ERROR */
         ngx_http_mcp_oauth_str_value(v, &ctx->error);
