@@ -21,6 +21,10 @@ static char *ngx_http_mcp_oauth_token_cache(ngx_conf_t *cf, ngx_command_t *cmd,
 static void *ngx_http_mcp_oauth_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static ngx_int_t ngx_http_mcp_oauth_merge_rule_sets(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_loc_conf_t *prev, ngx_http_mcp_oauth_loc_conf_t *conf);
+static ngx_int_t ngx_http_mcp_oauth_merge_derived(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_loc_conf_t *conf);
 static ngx_int_t ngx_http_mcp_oauth_loc_check(ngx_conf_t *cf,
     ngx_http_mcp_oauth_loc_conf_t *conf);
 static ngx_int_t ngx_http_mcp_oauth_preconfiguration(ngx_conf_t *cf);
@@ -561,10 +565,6 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_mcp_oauth_loc_conf_t *prev = parent;
     ngx_http_mcp_oauth_loc_conf_t *conf = child;
 
-    ngx_http_compile_complex_value_t   ccv;
-
-    static ngx_str_t  remote_user = ngx_string("$remote_user");
-
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
 
     if (conf->enable_at.file == NULL) {
@@ -589,8 +589,28 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                              prev->authorization_servers, NULL);
     ngx_conf_merge_ptr_value(conf->user_scope, prev->user_scope, NULL);
 
-    /* rules of a level replace the inherited ones, as proxy_set_header */
+    ngx_conf_merge_str_value(conf->resource_name, prev->resource_name, "");
+    ngx_conf_merge_str_value(conf->resource_documentation,
+                             prev->resource_documentation, "");
 
+    if (ngx_http_mcp_oauth_merge_rule_sets(cf, prev, conf) != NGX_OK
+        || ngx_http_mcp_oauth_merge_derived(cf, conf) != NGX_OK
+        || ngx_http_mcp_oauth_as_collect(cf, conf) != NGX_OK
+        || ngx_http_mcp_oauth_loc_check(cf, conf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* rules of a level replace the inherited ones, as proxy_set_header */
+
+static ngx_int_t
+ngx_http_mcp_oauth_merge_rule_sets(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_loc_conf_t *prev, ngx_http_mcp_oauth_loc_conf_t *conf)
+{
     if (ngx_http_mcp_oauth_merge_rules(cf, &conf->tool_rules,
                                        prev->tool_rules, &conf->tools,
                                        &prev->tools, "mcp_oauth_scope")
@@ -611,18 +631,32 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                                           "mcp_oauth_method_scope")
            != NGX_OK)
     {
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
-    ngx_conf_merge_str_value(conf->resource_name, prev->resource_name, "");
-    ngx_conf_merge_str_value(conf->resource_documentation,
-                             prev->resource_documentation, "");
+
+    return NGX_OK;
+}
+
+
+/*
+ * What the merged values give: the metadata URL, the required scopes
+ * joined, and the user of the authorization endpoint.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_merge_derived(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_loc_conf_t *conf)
+{
+    ngx_http_compile_complex_value_t   ccv;
+
+    static ngx_str_t  remote_user = ngx_string("$remote_user");
 
     if (conf->resource.len) {
         if (ngx_http_mcp_oauth_resource_metadata_url(cf->pool, &conf->resource,
                                                      &conf->metadata_url)
             != NGX_OK)
         {
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
     }
 
@@ -631,7 +665,7 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                                        &conf->required_scope)
            != NGX_OK)
     {
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     if (conf->as_endpoint && conf->user == NULL) {
@@ -639,7 +673,7 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
         conf->user = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
         if (conf->user == NULL) {
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
 
         ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
@@ -648,19 +682,11 @@ ngx_http_mcp_oauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ccv.complex_value = conf->user;
 
         if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
     }
 
-    if (ngx_http_mcp_oauth_as_collect(cf, conf) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_http_mcp_oauth_loc_check(cf, conf) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
+    return NGX_OK;
 }
 
 

@@ -29,6 +29,12 @@ static ngx_int_t ngx_http_mcp_oauth_authorize_client(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_oauth_authorize_request(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a);
+static ngx_int_t ngx_http_mcp_oauth_authorize_pkce(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a);
+static ngx_int_t ngx_http_mcp_oauth_authorize_scope(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a);
 static ngx_int_t ngx_http_mcp_oauth_authorize_user(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_authz_t *a,
     ngx_uint_t *remember);
@@ -300,7 +306,10 @@ ngx_http_mcp_oauth_authorize_request(ngx_http_request_t *r,
     v = p->v;
     c = &ctx->client;
 
-    /* from here on, errors go back to the client (RFC 6749 §4.1.2.1) */
+    /*
+     * From here on, errors go back to the client (RFC 6749 §4.1.2.1).
+     * Each step: NGX_DECLINED, go on; else the answer it sent.
+     */
 
     if (p->repeated) {
         return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
@@ -330,7 +339,27 @@ ngx_http_mcp_oauth_authorize_request(ngx_http_request_t *r,
                                            "authorization_code grant");
     }
 
-    /* PKCE with S256 only (OAuth 2.1 §4.1.1, RFC 7636 §4.3) */
+    rc = ngx_http_mcp_oauth_authorize_pkce(r, ascf, ctx, a);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    return ngx_http_mcp_oauth_authorize_scope(r, ascf, ctx, a);
+}
+
+
+/* PKCE with S256 only (OAuth 2.1 §4.1.1, RFC 7636 §4.3) */
+
+static ngx_int_t
+ngx_http_mcp_oauth_authorize_pkce(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a)
+{
+    ngx_str_t                    *v;
+    ngx_http_mcp_oauth_params_t  *p;
+
+    p = &ctx->params;
+    v = p->v;
 
     if (!ngx_http_mcp_oauth_has(p, NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE)) {
         return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
@@ -357,7 +386,28 @@ ngx_http_mcp_oauth_authorize_request(ngx_http_request_t *r,
                                            "base64url SHA-256");
     }
 
-    /* scope: what was asked, else the client's, else all we grant */
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The scope: what was asked, else the client's, else all we grant; and
+ * the resource, one we serve.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_authorize_scope(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a)
+{
+    ngx_int_t                     rc;
+    ngx_str_t                    *v;
+    ngx_http_mcp_oauth_client_t  *c;
+    ngx_http_mcp_oauth_params_t  *p;
+
+    p = &ctx->params;
+    v = p->v;
+    c = &ctx->client;
 
     if (ngx_http_mcp_oauth_has(p, NGX_HTTP_MCP_OAUTH_P_SCOPE)) {
         a->scope = v[NGX_HTTP_MCP_OAUTH_P_SCOPE];

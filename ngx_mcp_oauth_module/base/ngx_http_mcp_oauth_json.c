@@ -39,6 +39,9 @@ typedef struct {
 
 static ngx_int_t ngx_http_mcp_oauth_scan_message(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_msg_t *msg);
+static ngx_inline ngx_int_t ngx_http_mcp_oauth_message_member(
+    ngx_http_mcp_oauth_scan_t *s, ngx_http_mcp_oauth_msg_t *msg,
+    ngx_int_t kind);
 static ngx_int_t ngx_http_mcp_oauth_scan_params(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_msg_t *msg);
 /* bytes a string holds without a closer look: not '"', '\\', < 0x20, >= 0x80 */
@@ -222,10 +225,8 @@ static ngx_int_t
 ngx_http_mcp_oauth_scan_message(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_msg_t *msg)
 {
-    u_char                     *start;
-    ngx_int_t                   kind;
-    ngx_uint_t                  seen;
-    ngx_http_mcp_oauth_jstr_t   str;
+    ngx_int_t   kind;
+    ngx_uint_t  seen;
 
     ngx_memzero(msg, sizeof(ngx_http_mcp_oauth_msg_t));
 
@@ -245,79 +246,10 @@ ngx_http_mcp_oauth_scan_message(ngx_http_mcp_oauth_scan_t *s,
     for ( ;; ) {
         if (ngx_http_mcp_oauth_scan_decisive(s, ngx_http_mcp_oauth_message_keys,
                                              NGX_HTTP_MCP_OAUTH_M_N, &seen, &kind)
-            != NGX_OK)
+            != NGX_OK
+            || ngx_http_mcp_oauth_message_member(s, msg, kind) != NGX_OK
+            || ngx_http_mcp_oauth_scan_next(s, '}') != NGX_OK)
         {
-            return NGX_ERROR;
-        }
-
-        switch (kind) {
-
-        case NGX_HTTP_MCP_OAUTH_M_JSONRPC:
-        case NGX_HTTP_MCP_OAUTH_M_METHOD:
-
-            if (*s->p != '"') {
-                msg->has_method |= (kind == NGX_HTTP_MCP_OAUTH_M_METHOD);
-                goto value;
-            }
-
-            if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK
-                || ngx_http_mcp_oauth_decode(s, &str,
-                                   kind == NGX_HTTP_MCP_OAUTH_M_METHOD
-                                   ? &msg->method : &msg->jsonrpc)
-                   != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            if (kind == NGX_HTTP_MCP_OAUTH_M_METHOD) {
-                msg->has_method = 1;
-                msg->method_string = 1;
-            }
-
-            break;
-
-        case NGX_HTTP_MCP_OAUTH_M_ID:
-            msg->has_id = 1;
-            start = s->p;
-
-            if (ngx_http_mcp_oauth_scan_value(s, 1) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            msg->id.data = start;
-            msg->id.len = s->p - start;
-            break;
-
-        case NGX_HTTP_MCP_OAUTH_M_PARAMS:
-            msg->has_params = 1;
-
-            if (*s->p != '{') {
-                goto value;
-            }
-
-            if (ngx_http_mcp_oauth_scan_params(s, msg) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            break;
-
-        case NGX_HTTP_MCP_OAUTH_M_RESULT:
-            msg->has_result = 1;
-            goto value;
-
-        case NGX_HTTP_MCP_OAUTH_M_ERROR:
-            msg->has_error = 1;
-            /* fall through */
-
-        default:
-        value:
-
-            if (ngx_http_mcp_oauth_scan_value(s, 1) != NGX_OK) {
-                return NGX_ERROR;
-            }
-        }
-
-        if (ngx_http_mcp_oauth_scan_next(s, '}') != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -325,6 +257,77 @@ ngx_http_mcp_oauth_scan_message(ngx_http_mcp_oauth_scan_t *s,
             return NGX_OK;
         }
     }
+}
+
+
+/* the value of a message's member, with what it holds noted */
+
+static ngx_inline ngx_int_t
+ngx_http_mcp_oauth_message_member(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_msg_t *msg, ngx_int_t kind)
+{
+    u_char                     *start;
+    ngx_http_mcp_oauth_jstr_t   str;
+
+    switch (kind) {
+
+    case NGX_HTTP_MCP_OAUTH_M_JSONRPC:
+    case NGX_HTTP_MCP_OAUTH_M_METHOD:
+
+        if (*s->p != '"') {
+            msg->has_method |= (kind == NGX_HTTP_MCP_OAUTH_M_METHOD);
+            break;
+        }
+
+        if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK
+            || ngx_http_mcp_oauth_decode(s, &str,
+                                         kind == NGX_HTTP_MCP_OAUTH_M_METHOD
+                                         ? &msg->method : &msg->jsonrpc)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (kind == NGX_HTTP_MCP_OAUTH_M_METHOD) {
+            msg->has_method = 1;
+            msg->method_string = 1;
+        }
+
+        return NGX_OK;
+
+    case NGX_HTTP_MCP_OAUTH_M_ID:
+        msg->has_id = 1;
+        start = s->p;
+
+        if (ngx_http_mcp_oauth_scan_value(s, 1) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        msg->id.data = start;
+        msg->id.len = s->p - start;
+        return NGX_OK;
+
+    case NGX_HTTP_MCP_OAUTH_M_PARAMS:
+        msg->has_params = 1;
+
+        if (*s->p != '{') {
+            break;
+        }
+
+        return ngx_http_mcp_oauth_scan_params(s, msg);
+
+    case NGX_HTTP_MCP_OAUTH_M_RESULT:
+        msg->has_result = 1;
+        break;
+
+    case NGX_HTTP_MCP_OAUTH_M_ERROR:
+        msg->has_error = 1;
+        break;
+    }
+
+    /* any other member, or a value we do not look into: skipped */
+
+    return ngx_http_mcp_oauth_scan_value(s, 1);
 }
 
 

@@ -24,8 +24,22 @@
 #define NGX_HTTP_MCP_OAUTH_HMAC_MIN_LEN  32
 
 
+static ngx_http_mcp_oauth_keyset_t *ngx_http_mcp_oauth_jwks_keyset(
+    ngx_pool_t *pool, char **err);
+static ngx_int_t ngx_http_mcp_oauth_jwks_keys(ngx_http_mcp_oauth_keyset_t *ks,
+    ngx_log_t *log, ngx_uint_t skip_level, json_t *keys, ngx_uint_t allow_oct);
+static ngx_int_t ngx_http_mcp_oauth_jwks_digests(
+    ngx_http_mcp_oauth_keyset_t *ks, char **err);
 static ngx_int_t ngx_http_mcp_oauth_jwk_parse(ngx_pool_t *pool, json_t *jwk,
     ngx_uint_t allow_oct, ngx_http_mcp_oauth_key_t *key, char **err);
+static ngx_int_t ngx_http_mcp_oauth_jwk_purpose(json_t *jwk, char **err);
+static ngx_int_t ngx_http_mcp_oauth_jwk_kid(ngx_pool_t *pool, json_t *jwk,
+    ngx_http_mcp_oauth_key_t *key, char **err);
+static ngx_int_t ngx_http_mcp_oauth_jwk_material(ngx_pool_t *pool,
+    json_t *jwk, const char *kty, ngx_uint_t allow_oct,
+    ngx_http_mcp_oauth_key_t *key, char **err);
+static ngx_int_t ngx_http_mcp_oauth_jwk_alg(json_t *jwk,
+    ngx_http_mcp_oauth_key_t *key, char **err);
 static ngx_int_t ngx_http_mcp_oauth_jwk_key_ops(json_t *ops, char **err);
 static ngx_int_t ngx_http_mcp_oauth_pkey_check(EVP_PKEY *pkey);
 static ngx_int_t ngx_http_mcp_oauth_jwk_rsa(ngx_pool_t *pool, json_t *jwk,
@@ -104,12 +118,58 @@ ngx_http_mcp_oauth_jwks_parse(ngx_pool_t *pool, ngx_log_t *log,
     ngx_uint_t skip_level, u_char *data, size_t len, ngx_uint_t allow_oct,
     char **err)
 {
-    char                         *kerr;
-    size_t                        i;
-    json_t                       *doc, *keys, *jwk, *kid;
+    json_t                       *doc, *keys;
+    ngx_int_t                     rc;
     json_error_t                  jerr;
+    ngx_http_mcp_oauth_keyset_t  *ks;
+
+    ks = ngx_http_mcp_oauth_jwks_keyset(pool, err);
+    if (ks == NULL) {
+        return NULL;
+    }
+
+    doc = json_loadb((const char *) data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc == NULL) {
+        *err = "not valid JSON";
+        return NULL;
+    }
+
+    keys = json_is_object(doc) ? json_object_get(doc, "keys") : NULL;
+
+    if (!json_is_array(keys)) {
+        json_decref(doc);
+        *err = "not a JWK Set (no \"keys\" array)";
+        return NULL;
+    }
+
+    rc = ngx_http_mcp_oauth_jwks_keys(ks, log, skip_level, keys, allow_oct);
+
+    json_decref(doc);
+
+    if (rc != NGX_OK) {
+        *err = "out of memory";
+        return NULL;
+    }
+
+    if (ks->keys.nelts == 0) {
+        *err = "no usable key in the JWK Set";
+        return NULL;
+    }
+
+    if (ngx_http_mcp_oauth_jwks_digests(ks, err) != NGX_OK) {
+        return NULL;
+    }
+
+    return ks;
+}
+
+
+/* an empty key set, its keys freed with the pool */
+
+static ngx_http_mcp_oauth_keyset_t *
+ngx_http_mcp_oauth_jwks_keyset(ngx_pool_t *pool, char **err)
+{
     ngx_pool_cleanup_t           *cln;
-    ngx_http_mcp_oauth_key_t     *key;
     ngx_http_mcp_oauth_keyset_t  *ks;
 
     ks = ngx_pcalloc(pool, sizeof(ngx_http_mcp_oauth_keyset_t));
@@ -136,34 +196,33 @@ ngx_http_mcp_oauth_jwks_parse(ngx_pool_t *pool, ngx_log_t *log,
     cln->handler = ngx_http_mcp_oauth_keyset_cleanup;
     cln->data = ks;
 
-    doc = json_loadb((const char *) data, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (doc == NULL) {
-        *err = "not valid JSON";
-        return NULL;
-    }
+    return ks;
+}
 
-    keys = json_is_object(doc) ? json_object_get(doc, "keys") : NULL;
 
-    if (!json_is_array(keys)) {
-        json_decref(doc);
-        *err = "not a JWK Set (no \"keys\" array)";
-        return NULL;
-    }
+/* the set's usable keys; each other one is logged and skipped */
+
+static ngx_int_t
+ngx_http_mcp_oauth_jwks_keys(ngx_http_mcp_oauth_keyset_t *ks, ngx_log_t *log,
+    ngx_uint_t skip_level, json_t *keys, ngx_uint_t allow_oct)
+{
+    char                      *kerr;
+    size_t                     i;
+    json_t                    *jwk, *kid;
+    ngx_http_mcp_oauth_key_t  *key;
 
     json_array_foreach(keys, i, jwk) {
 
         key = ngx_array_push(&ks->keys);
         if (key == NULL) {
-            json_decref(doc);
-            *err = "out of memory";
-            return NULL;
+            return NGX_ERROR;
         }
 
         ngx_memzero(key, sizeof(ngx_http_mcp_oauth_key_t));
 
         kerr = NULL;
 
-        if (ngx_http_mcp_oauth_jwk_parse(pool, jwk, allow_oct, key, &kerr)
+        if (ngx_http_mcp_oauth_jwk_parse(ks->pool, jwk, allow_oct, key, &kerr)
             != NGX_OK)
         {
             kid = json_is_object(jwk) ? json_object_get(jwk, "kid") : NULL;
@@ -184,12 +243,17 @@ ngx_http_mcp_oauth_jwks_parse(ngx_pool_t *pool, ngx_log_t *log,
         }
     }
 
-    json_decref(doc);
+    return NGX_OK;
+}
 
-    if (ks->keys.nelts == 0) {
-        *err = "no usable key in the JWK Set";
-        return NULL;
-    }
+
+/* the digests of the set, and each key's verifiers */
+
+static ngx_int_t
+ngx_http_mcp_oauth_jwks_digests(ngx_http_mcp_oauth_keyset_t *ks, char **err)
+{
+    ngx_uint_t                 i;
+    ngx_http_mcp_oauth_key_t  *key;
 
     ks->md[0] = EVP_MD_fetch(NULL, "SHA256", NULL);
     ks->md[1] = EVP_MD_fetch(NULL, "SHA384", NULL);
@@ -197,7 +261,7 @@ ngx_http_mcp_oauth_jwks_parse(ngx_pool_t *pool, ngx_log_t *log,
 
     if (ks->md[0] == NULL || ks->md[1] == NULL || ks->md[2] == NULL) {
         *err = "OpenSSL has no SHA-2";
-        return NULL;
+        return NGX_ERROR;
     }
 
     key = ks->keys.elts;
@@ -206,7 +270,7 @@ ngx_http_mcp_oauth_jwks_parse(ngx_pool_t *pool, ngx_log_t *log,
         ngx_http_mcp_oauth_key_verifiers(ks, &key[i]);
     }
 
-    return ks;
+    return NGX_OK;
 }
 
 
@@ -214,10 +278,8 @@ static ngx_int_t
 ngx_http_mcp_oauth_jwk_parse(ngx_pool_t *pool, json_t *jwk,
     ngx_uint_t allow_oct, ngx_http_mcp_oauth_key_t *key, char **err)
 {
-    const char                      *kty;
-    json_t                          *v;
-    ngx_int_t                        rc;
-    const ngx_http_mcp_oauth_alg_t  *a;
+    const char  *kty;
+    json_t      *v;
 
     if (!json_is_object(jwk)) {
         *err = "not a JSON object";
@@ -231,6 +293,25 @@ ngx_http_mcp_oauth_jwk_parse(ngx_pool_t *pool, json_t *jwk,
     }
 
     kty = json_string_value(v);
+
+    if (ngx_http_mcp_oauth_jwk_purpose(jwk, err) != NGX_OK
+        || ngx_http_mcp_oauth_jwk_kid(pool, jwk, key, err) != NGX_OK
+        || ngx_http_mcp_oauth_jwk_material(pool, jwk, kty, allow_oct, key,
+                                           err)
+           != NGX_OK
+        || ngx_http_mcp_oauth_jwk_alg(jwk, key, err) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_jwk_purpose(json_t *jwk, char **err)
+{
+    json_t  *v;
 
     /* RFC 7517 §4.2: keys for encryption are not for us */
 
@@ -249,70 +330,101 @@ ngx_http_mcp_oauth_jwk_parse(ngx_pool_t *pool, json_t *jwk,
         return NGX_ERROR;
     }
 
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_jwk_kid(ngx_pool_t *pool, json_t *jwk,
+    ngx_http_mcp_oauth_key_t *key, char **err)
+{
+    json_t  *v;
+
     v = json_object_get(jwk, "kid");
-    if (v != NULL) {
-        if (!json_is_string(v)) {
-            *err = "\"kid\" is not a string";
-            return NGX_ERROR;
-        }
-
-        key->kid.len = json_string_length(v);
-        key->kid.data = ngx_pstrdup(pool, &(ngx_str_t) {
-                                        key->kid.len,
-                                        (u_char *) json_string_value(v) });
-        if (key->kid.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        key->has_kid = 1;
+    if (v == NULL) {
+        return NGX_OK;
     }
 
+    if (!json_is_string(v)) {
+        *err = "\"kid\" is not a string";
+        return NGX_ERROR;
+    }
+
+    key->kid.len = json_string_length(v);
+    key->kid.data = ngx_pstrdup(pool, &(ngx_str_t) {
+                                    key->kid.len,
+                                    (u_char *) json_string_value(v) });
+    if (key->kid.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    key->has_kid = 1;
+
+    return NGX_OK;
+}
+
+
+/* the key itself, by its type */
+
+static ngx_int_t
+ngx_http_mcp_oauth_jwk_material(ngx_pool_t *pool, json_t *jwk,
+    const char *kty, ngx_uint_t allow_oct, ngx_http_mcp_oauth_key_t *key,
+    char **err)
+{
     if (ngx_strcmp(kty, "RSA") == 0) {
-        rc = ngx_http_mcp_oauth_jwk_rsa(pool, jwk, key, err);
+        return ngx_http_mcp_oauth_jwk_rsa(pool, jwk, key, err);
+    }
 
-    } else if (ngx_strcmp(kty, "EC") == 0) {
-        rc = ngx_http_mcp_oauth_jwk_ec(pool, jwk, key, err);
+    if (ngx_strcmp(kty, "EC") == 0) {
+        return ngx_http_mcp_oauth_jwk_ec(pool, jwk, key, err);
+    }
 
-    } else if (ngx_strcmp(kty, "OKP") == 0) {
-        rc = ngx_http_mcp_oauth_jwk_okp(pool, jwk, key, err);
+    if (ngx_strcmp(kty, "OKP") == 0) {
+        return ngx_http_mcp_oauth_jwk_okp(pool, jwk, key, err);
+    }
 
-    } else if (ngx_strcmp(kty, "oct") == 0) {
+    if (ngx_strcmp(kty, "oct") == 0) {
         if (!allow_oct) {
             *err = "symmetric keys are accepted only from mcp_oauth_jwks files";
             return NGX_ERROR;
         }
 
-        rc = ngx_http_mcp_oauth_jwk_oct(pool, jwk, key, err);
+        return ngx_http_mcp_oauth_jwk_oct(pool, jwk, key, err);
+    }
 
-    } else {
-        *err = "unsupported \"kty\"";
+    *err = "unsupported \"kty\"";
+    return NGX_ERROR;
+}
+
+
+/* RFC 7517 §4.4: an "alg" on the key restricts what it verifies */
+
+static ngx_int_t
+ngx_http_mcp_oauth_jwk_alg(json_t *jwk, ngx_http_mcp_oauth_key_t *key,
+    char **err)
+{
+    json_t                          *v;
+    const ngx_http_mcp_oauth_alg_t  *a;
+
+    v = json_object_get(jwk, "alg");
+    if (v == NULL) {
+        return NGX_OK;
+    }
+
+    if (!json_is_string(v)) {
+        *err = "\"alg\" is not a string";
         return NGX_ERROR;
     }
 
-    if (rc != NGX_OK) {
-        return rc;
-    }
+    key->alg = ngx_http_mcp_oauth_alg_by_name((u_char *) json_string_value(v),
+                                              json_string_length(v));
+    a = ngx_http_mcp_oauth_alg(key->alg);
 
-    /* RFC 7517 §4.4: an "alg" on the key restricts what it verifies */
-
-    v = json_object_get(jwk, "alg");
-    if (v != NULL) {
-        if (!json_is_string(v)) {
-            *err = "\"alg\" is not a string";
-            return NGX_ERROR;
-        }
-
-        key->alg = ngx_http_mcp_oauth_alg_by_name(
-                                       (u_char *) json_string_value(v),
-                                       json_string_length(v));
-        a = ngx_http_mcp_oauth_alg(key->alg);
-
-        if (a == NULL || a->kty != key->kty
-            || (a->curve && a->curve != key->curve))
-        {
-            *err = "\"alg\" is unsupported or does not fit the key";
-            return NGX_ERROR;
-        }
+    if (a == NULL || a->kty != key->kty
+        || (a->curve && a->curve != key->curve))
+    {
+        *err = "\"alg\" is unsupported or does not fit the key";
+        return NGX_ERROR;
     }
 
     return NGX_OK;

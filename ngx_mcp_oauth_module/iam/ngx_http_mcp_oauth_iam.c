@@ -49,16 +49,35 @@ enum {
 };
 
 
+static ngx_int_t ngx_http_mcp_oauth_iam_document(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_iam_metadata_t *im, ngx_str_t *text);
+static void ngx_http_mcp_oauth_iam_correct(json_t *doc,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_iam_metadata_t *im);
 static ngx_int_t ngx_http_mcp_oauth_iam_cookie(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *value, ngx_uint_t create);
 static ngx_int_t ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a);
+static ngx_int_t ngx_http_mcp_oauth_iam_seal(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a, ngx_str_t *state, ngx_str_t *challenge);
+static ngx_int_t ngx_http_mcp_oauth_iam_url(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *state,
+    ngx_str_t *challenge, ngx_str_t *url);
+static ngx_int_t ngx_http_mcp_oauth_iam_callback(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *callback);
 static ngx_int_t ngx_http_mcp_oauth_iam_refresh(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_str_t *iam_rt, ngx_str_t *resource, ngx_http_mcp_oauth_authz_t *out);
 static ngx_int_t ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_oauth_iam_request(
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a);
+static ngx_int_t ngx_http_mcp_oauth_iam_subject(ngx_http_request_t *r,
+    ngx_str_t *id_token, ngx_http_mcp_oauth_authz_t *a);
+static ngx_int_t ngx_http_mcp_oauth_iam_kept(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_authz_t *a);
 static ngx_int_t ngx_http_mcp_oauth_iam_post(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_str_t *form);
@@ -207,11 +226,10 @@ ngx_int_t
 ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r)
 {
     u_char                              key[32];
-    json_t                             *doc, *scopes;
+    json_t                             *doc;
     ngx_int_t                           rc;
-    ngx_str_t                           text, *s;
-    ngx_uint_t                          i, cached;
-    ngx_http_mcp_oauth_as_ctx_t        *ctx;
+    ngx_str_t                           text;
+    ngx_uint_t                          cached;
     ngx_http_mcp_oauth_loc_conf_t      *mlcf;
     ngx_http_mcp_oauth_srv_conf_t      *ascf;
     ngx_http_mcp_oauth_iam_metadata_t  *im;
@@ -240,32 +258,9 @@ ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r)
               == NGX_OK);
 
     if (!cached) {
-        ctx = ngx_http_mcp_oauth_as_ctx(r);
-        if (ctx == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (!ctx->iam.done) {
-            if (ctx->iam.pending) {
-                return NGX_DONE;
-            }
-
-            rc = ngx_http_discard_request_body(r);
-            if (rc != NGX_OK) {
-                return rc;
-            }
-
-            if (ngx_http_mcp_oauth_fetch(r, &im->uri, &ctx->iam) == NULL) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            return NGX_DONE;
-        }
-
-        text = ctx->iam.body;
-
-        if (ctx->iam.status != NGX_HTTP_OK) {
-            ngx_str_null(&text);
+        rc = ngx_http_mcp_oauth_iam_document(r, im, &text);
+        if (rc != NGX_OK) {
+            return rc;
         }
     }
 
@@ -290,7 +285,73 @@ ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r)
                                             r->connection->log);
     }
 
-    /* ChatGPT asks for every scope listed: only what is granted here */
+    ngx_http_mcp_oauth_iam_correct(doc, ascf, im);
+
+    rc = ngx_http_mcp_oauth_json_out(r->pool, doc, &text);
+    json_decref(doc);
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_OK, "application/json",
+                                      &text);
+}
+
+
+/*
+ * The IAM's document, fetched by subrequest.  NGX_OK: *text, empty when
+ * the fetch failed; NGX_DONE: asked, the handler runs again.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_iam_document(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_iam_metadata_t *im, ngx_str_t *text)
+{
+    ngx_int_t                     rc;
+    ngx_http_mcp_oauth_as_ctx_t  *ctx;
+
+    ctx = ngx_http_mcp_oauth_as_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!ctx->iam.done) {
+        if (ctx->iam.pending) {
+            return NGX_DONE;
+        }
+
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (ngx_http_mcp_oauth_fetch(r, &im->uri, &ctx->iam) == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return NGX_DONE;
+    }
+
+    *text = ctx->iam.body;
+
+    if (ctx->iam.status != NGX_HTTP_OK) {
+        ngx_str_null(text);
+    }
+
+    return NGX_OK;
+}
+
+
+/* ChatGPT asks for every scope listed: only what is granted here */
+
+static void
+ngx_http_mcp_oauth_iam_correct(json_t *doc,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_iam_metadata_t *im)
+{
+    json_t      *scopes;
+    ngx_str_t   *s;
+    ngx_uint_t   i;
 
     if (ascf->scopes) {
         scopes = json_array();
@@ -310,16 +371,6 @@ ngx_http_mcp_oauth_iam_metadata_handler(ngx_http_request_t *r)
         json_object_set_new(doc, "code_challenge_methods_supported",
                             json_pack("[s]", "S256"));
     }
-
-    rc = ngx_http_mcp_oauth_json_out(r->pool, doc, &text);
-    json_decref(doc);
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_mcp_oauth_as_send(r, NGX_HTTP_OK, "application/json",
-                                      &text);
 }
 
 
@@ -408,22 +459,59 @@ ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a)
 {
-    u_char         digest[32], *p, expires[NGX_TIME_T_LEN];
-    size_t         len;
-    ngx_str_t      state, verifier, challenge, rec, f[NGX_HTTP_MCP_OAUTH_B_N];
-    ngx_str_t      callback, url, *v;
-    ngx_uint_t     i;
-    ngx_keyval_t  *kv;
+    ngx_str_t  state, challenge, url;
+
+    if (ngx_http_mcp_oauth_iam_seal(r, ascf, ctx, a, &state, &challenge)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (state.len > NGX_HTTP_MCP_OAUTH_SEALED_MAX) {
+        /* the callback could not unseal it */
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
+                                           "invalid_request", NULL,
+                                           "the request is too large to "
+                                           "sign in through the identity "
+                                           "provider");
+    }
+
+    if (ngx_http_mcp_oauth_iam_url(r, ascf, &state, &challenge, &url)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mcp_oauth: authorize: approved, the user signs in at the "
+                  "IAM");
+
+    return ngx_http_mcp_oauth_location(r, &url);
+}
+
+
+/*
+ * Our verifier for the IAM, its S256 challenge, and the state: the MCP
+ * request and the verifier sealed, with their expiry.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_iam_seal(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a, ngx_str_t *state, ngx_str_t *challenge)
+{
+    u_char     digest[32], expires[NGX_TIME_T_LEN];
+    ngx_str_t  verifier, rec, f[NGX_HTTP_MCP_OAUTH_B_N], *v;
 
     v = ctx->params.v;
 
     if (ngx_http_mcp_oauth_random(r->pool, 32, &verifier) != NGX_OK
         || EVP_Digest(verifier.data, verifier.len, digest, NULL, EVP_sha256(),
                       NULL) != 1
-        || ngx_http_mcp_oauth_b64url(r->pool, digest, 32, &challenge)
+        || ngx_http_mcp_oauth_b64url(r->pool, digest, 32, challenge)
            != NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     f[NGX_HTTP_MCP_OAUTH_B_CLIENT] = ctx->client.id;
@@ -446,35 +534,36 @@ ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
     if (ngx_http_mcp_oauth_record_add(r->pool, &rec, f,
                                       NGX_HTTP_MCP_OAUTH_B_N)
         != NGX_OK
-        || ngx_http_mcp_oauth_seal(r->pool, ascf->signer->seal, &rec, &state)
+        || ngx_http_mcp_oauth_seal(r->pool, ascf->signer->seal, &rec, state)
            != NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
-    if (state.len > NGX_HTTP_MCP_OAUTH_SEALED_MAX) {
-        /* the callback could not unseal it */
-        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
-                                           "invalid_request", NULL,
-                                           "the request is too large to "
-                                           "sign in through the identity "
-                                           "provider");
+    return NGX_OK;
+}
+
+
+/* the IAM's authorization request (RFC 6749 §4.1.1, RFC 7636) */
+
+static ngx_int_t
+ngx_http_mcp_oauth_iam_url(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *state,
+    ngx_str_t *challenge, ngx_str_t *url)
+{
+    u_char        *p;
+    size_t         len;
+    ngx_str_t      callback;
+    ngx_uint_t     i;
+    ngx_keyval_t  *kv;
+
+    if (ngx_http_mcp_oauth_iam_callback(r, ascf, &callback) != NGX_OK) {
+        return NGX_ERROR;
     }
-
-    /* the IAM's authorization request (RFC 6749 §4.1.1, RFC 7636) */
-
-    callback.len = ascf->base.len + sizeof("/callback") - 1;
-    callback.data = ngx_pnalloc(r->pool, callback.len);
-    if (callback.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(ngx_cpymem(callback.data, ascf->base.data, ascf->base.len),
-               "/callback", sizeof("/callback") - 1);
 
     len = ascf->iam_authorize.len + 256
           + 3 * (ascf->iam_client_id.len + callback.len + ascf->iam_scope.len
-                 + state.len + challenge.len);
+                 + state->len + challenge->len);
 
     kv = ascf->iam_params ? ascf->iam_params->elts : NULL;
 
@@ -482,12 +571,13 @@ ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
         len += 2 + 3 * (kv[i].key.len + kv[i].value.len);
     }
 
-    url.data = ngx_pnalloc(r->pool, len);
-    if (url.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    url->data = ngx_pnalloc(r->pool, len);
+    if (url->data == NULL) {
+        return NGX_ERROR;
     }
 
-    p = ngx_cpymem(url.data, ascf->iam_authorize.data, ascf->iam_authorize.len);
+    p = ngx_cpymem(url->data, ascf->iam_authorize.data,
+                   ascf->iam_authorize.len);
     *p++ = ngx_strlchr(ascf->iam_authorize.data,
                        ascf->iam_authorize.data + ascf->iam_authorize.len, '?')
            ? '&' : '?';
@@ -499,9 +589,9 @@ ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
     p = ngx_cpymem(p, "&scope=", sizeof("&scope=") - 1);
     p = ngx_http_mcp_oauth_urlencode(p, &ascf->iam_scope);
     p = ngx_cpymem(p, "&state=", sizeof("&state=") - 1);
-    p = ngx_cpymem(p, state.data, state.len);
+    p = ngx_cpymem(p, state->data, state->len);
     p = ngx_cpymem(p, "&code_challenge=", sizeof("&code_challenge=") - 1);
-    p = ngx_cpymem(p, challenge.data, challenge.len);
+    p = ngx_cpymem(p, challenge->data, challenge->len);
     p = ngx_cpymem(p, "&code_challenge_method=S256",
                    sizeof("&code_challenge_method=S256") - 1);
 
@@ -512,13 +602,28 @@ ngx_http_mcp_oauth_iam_start(ngx_http_request_t *r,
         p = ngx_http_mcp_oauth_urlencode(p, &kv[i].value);
     }
 
-    url.len = p - url.data;
+    url->len = p - url->data;
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "mcp_oauth: authorize: approved, the user signs in at the "
-                  "IAM");
+    return NGX_OK;
+}
 
-    return ngx_http_mcp_oauth_location(r, &url);
+
+/* our callback's URL, the redirect_uri registered at the IAM */
+
+static ngx_int_t
+ngx_http_mcp_oauth_iam_callback(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *callback)
+{
+    callback->len = ascf->base.len + sizeof("/callback") - 1;
+    callback->data = ngx_pnalloc(r->pool, callback->len);
+    if (callback->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(callback->data, ascf->base.data, ascf->base.len),
+               "/callback", sizeof("/callback") - 1);
+
+    return NGX_OK;
 }
 
 
@@ -719,18 +824,16 @@ ngx_http_mcp_oauth_iam_exchange(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    callback.len = ascf->base.len + sizeof("/callback") - 1;
-    /* the literals take 35 bytes; an encoded byte 3 at most */
-    q = ngx_pnalloc(r->pool, form.len + 64
-                             + 3 * (callback.len + code->len + verifier->len));
-    callback.data = ngx_pnalloc(r->pool, callback.len);
-
-    if (q == NULL || callback.data == NULL) {
+    if (ngx_http_mcp_oauth_iam_callback(r, ascf, &callback) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memcpy(ngx_cpymem(callback.data, ascf->base.data, ascf->base.len),
-               "/callback", sizeof("/callback") - 1);
+    /* the literals take 35 bytes; an encoded byte 3 at most */
+    q = ngx_pnalloc(r->pool, form.len + 64
+                             + 3 * (callback.len + code->len + verifier->len));
+    if (q == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     start = q;
     q = ngx_cpymem(q, form.data, form.len);
@@ -760,36 +863,14 @@ static ngx_int_t
 ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
 {
-    ngx_int_t                     rc;
-    ngx_str_t                     f[NGX_HTTP_MCP_OAUTH_B_N], id_token;
-    ngx_str_t                    *params;
-    const char                   *error;
-    ngx_http_mcp_oauth_jwt_t      jwt;
-    ngx_http_mcp_oauth_authz_t    a;
-    ngx_http_mcp_oauth_member_t  *sub;
+    ngx_int_t                   rc;
+    ngx_str_t                   id_token;
+    const char                 *error;
+    ngx_http_mcp_oauth_authz_t  a;
 
-    if (ngx_http_mcp_oauth_record_get(&ctx->bridge, f, NGX_HTTP_MCP_OAUTH_B_N)
-        != NGX_OK)
-    {
+    if (ngx_http_mcp_oauth_iam_request(ascf, ctx, &a) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    /* the MCP client's request, as our other endpoints know it */
-
-    params = ctx->params.v;
-    params[NGX_HTTP_MCP_OAUTH_P_CLIENT_ID] = f[NGX_HTTP_MCP_OAUTH_B_CLIENT];
-    params[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI] =
-                                         f[NGX_HTTP_MCP_OAUTH_B_REDIRECT_PARAM];
-    params[NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE] =
-                                              f[NGX_HTTP_MCP_OAUTH_B_CHALLENGE];
-    params[NGX_HTTP_MCP_OAUTH_P_STATE] = f[NGX_HTTP_MCP_OAUTH_B_STATE];
-    ctx->client.id = f[NGX_HTTP_MCP_OAUTH_B_CLIENT];
-
-    ngx_memzero(&a, sizeof(ngx_http_mcp_oauth_authz_t));
-    a.redirect = f[NGX_HTTP_MCP_OAUTH_B_REDIRECT];
-    a.scope = f[NGX_HTTP_MCP_OAUTH_B_SCOPE];
-    a.resource = ngx_http_mcp_oauth_resource_find(ascf,
-                                            &f[NGX_HTTP_MCP_OAUTH_B_RESOURCE]);
 
     if (ctx->iam_error) {
         return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
@@ -806,30 +887,12 @@ ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
                                            "token endpoint failed");
     }
 
-    /*
-     * The subject: from the id_token, taken from the IAM's token endpoint
-     * over its own connection (OpenID Connect Core §3.1.3.7), else from
-     * its access token when it is a JWT.
-     */
-
-    sub = &jwt.claims[NGX_HTTP_MCP_OAUTH_CLAIM_SUB];
-
-    if (ngx_http_mcp_oauth_jwt_unverified(r->pool,
-                                          id_token.len ? &id_token : &a.iam_at,
-                                          &jwt)
-        != NGX_OK
-        || sub->type != NGX_HTTP_MCP_OAUTH_JSON_STRING || sub->value.len == 0)
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "mcp_oauth: callback: the IAM's answer names no "
-                      "subject (no id_token, and no JWT access token)");
+    if (ngx_http_mcp_oauth_iam_subject(r, &id_token, &a) != NGX_OK) {
         return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
                                            "server_error", NULL,
                                            "the identity provider named no "
                                            "user");
     }
-
-    a.user = sub->value;
 
     /* signed in: now the state is used (a concurrent callback may have won) */
 
@@ -852,15 +915,7 @@ ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
                                            "later");
     }
 
-    if (!ascf->iam_pass) {
-        /* "mint": the IAM's tokens stay here (no token passthrough) */
-        ngx_str_null(&a.iam_at);
-        ngx_str_null(&a.iam_rt);
-        ngx_str_null(&a.iam_exp);
-
-    } else if (ngx_http_mcp_oauth_iam_audience(r, &a.iam_at, a.resource)
-               != NGX_OK)
-    {
+    if (ngx_http_mcp_oauth_iam_kept(r, ascf, &a) != NGX_OK) {
         return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a.redirect,
                                            "server_error", NULL,
                                            "the identity provider's token is "
@@ -871,6 +926,93 @@ ngx_http_mcp_oauth_iam_answer(ngx_http_request_t *r,
                   "mcp_oauth: callback: the IAM signed in \"%V\"", &a.user);
 
     return ngx_http_mcp_oauth_code(r, ascf, ctx, &a);
+}
+
+
+/* the MCP client's request from the bridge's record, as endpoints know it */
+
+static ngx_int_t
+ngx_http_mcp_oauth_iam_request(ngx_http_mcp_oauth_srv_conf_t *ascf,
+    ngx_http_mcp_oauth_as_ctx_t *ctx, ngx_http_mcp_oauth_authz_t *a)
+{
+    ngx_str_t   f[NGX_HTTP_MCP_OAUTH_B_N];
+    ngx_str_t  *params;
+
+    if (ngx_http_mcp_oauth_record_get(&ctx->bridge, f, NGX_HTTP_MCP_OAUTH_B_N)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    params = ctx->params.v;
+    params[NGX_HTTP_MCP_OAUTH_P_CLIENT_ID] = f[NGX_HTTP_MCP_OAUTH_B_CLIENT];
+    params[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI] =
+                                         f[NGX_HTTP_MCP_OAUTH_B_REDIRECT_PARAM];
+    params[NGX_HTTP_MCP_OAUTH_P_CODE_CHALLENGE] =
+                                              f[NGX_HTTP_MCP_OAUTH_B_CHALLENGE];
+    params[NGX_HTTP_MCP_OAUTH_P_STATE] = f[NGX_HTTP_MCP_OAUTH_B_STATE];
+    ctx->client.id = f[NGX_HTTP_MCP_OAUTH_B_CLIENT];
+
+    ngx_memzero(a, sizeof(ngx_http_mcp_oauth_authz_t));
+    a->redirect = f[NGX_HTTP_MCP_OAUTH_B_REDIRECT];
+    a->scope = f[NGX_HTTP_MCP_OAUTH_B_SCOPE];
+    a->resource = ngx_http_mcp_oauth_resource_find(ascf,
+                                            &f[NGX_HTTP_MCP_OAUTH_B_RESOURCE]);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The subject: from the id_token, taken from the IAM's token endpoint
+ * over its own connection (OpenID Connect Core §3.1.3.7), else from
+ * its access token when it is a JWT.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_iam_subject(ngx_http_request_t *r, ngx_str_t *id_token,
+    ngx_http_mcp_oauth_authz_t *a)
+{
+    ngx_http_mcp_oauth_jwt_t      jwt;
+    ngx_http_mcp_oauth_member_t  *sub;
+
+    sub = &jwt.claims[NGX_HTTP_MCP_OAUTH_CLAIM_SUB];
+
+    if (ngx_http_mcp_oauth_jwt_unverified(r->pool,
+                                          id_token->len ? id_token : &a->iam_at,
+                                          &jwt)
+        != NGX_OK
+        || sub->type != NGX_HTTP_MCP_OAUTH_JSON_STRING || sub->value.len == 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "mcp_oauth: callback: the IAM's answer names no "
+                      "subject (no id_token, and no JWT access token)");
+        return NGX_DECLINED;
+    }
+
+    a->user = sub->value;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The IAM's tokens kept with our grant: none with "mint" (no token
+ * passthrough), with "pass" an access token for this resource.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_iam_kept(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_authz_t *a)
+{
+    if (!ascf->iam_pass) {
+        ngx_str_null(&a->iam_at);
+        ngx_str_null(&a->iam_rt);
+        ngx_str_null(&a->iam_exp);
+        return NGX_OK;
+    }
+
+    return ngx_http_mcp_oauth_iam_audience(r, &a->iam_at, a->resource);
 }
 
 

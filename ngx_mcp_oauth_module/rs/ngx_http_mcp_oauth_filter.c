@@ -61,6 +61,12 @@ struct ngx_http_mcp_oauth_filter_s {
 
 static ngx_int_t ngx_http_mcp_oauth_filter_module_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r);
+static ngx_inline ngx_uint_t ngx_http_mcp_oauth_filter_mode(
+    ngx_http_request_t *r);
+static ngx_inline ngx_uint_t ngx_http_mcp_oauth_filter_compressed(
+    ngx_http_request_t *r);
+static ngx_inline ngx_int_t ngx_http_mcp_oauth_filter_headers(
+    ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_oauth_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static ngx_int_t ngx_http_mcp_oauth_json_body(ngx_http_request_t *r,
@@ -167,7 +173,6 @@ static ngx_int_t
 ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
 {
     ngx_uint_t                    mode;
-    ngx_table_elt_t              *h;
     ngx_http_mcp_oauth_ctx_t     *ctx;
     ngx_http_mcp_oauth_filter_t  *f;
 
@@ -195,22 +200,9 @@ ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    if (r->headers_out.content_type.len >= sizeof("application/json") - 1
-        && ngx_strncasecmp(r->headers_out.content_type.data,
-                           (u_char *) "application/json",
-                           sizeof("application/json") - 1) == 0)
-    {
-        mode = NGX_HTTP_MCP_OAUTH_FILTER_JSON;
+    mode = ngx_http_mcp_oauth_filter_mode(r);
 
-    } else if (r->headers_out.content_type.len
-               >= sizeof("text/event-stream") - 1
-               && ngx_strncasecmp(r->headers_out.content_type.data,
-                                  (u_char *) "text/event-stream",
-                                  sizeof("text/event-stream") - 1) == 0)
-    {
-        mode = NGX_HTTP_MCP_OAUTH_FILTER_SSE;
-
-    } else {
+    if (mode == 0) {
         return ngx_http_next_header_filter(r);
     }
 
@@ -227,21 +219,76 @@ ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
 
     ctx->filter = f;
 
-    /*
-     * the upstream was asked for the identity encoding (filter_request);
-     * an answer that still comes compressed cannot be read: refused
-     */
-
-    h = r->headers_out.content_encoding;
-
-    if (h && h->hash && h->value.len
-        && !(h->value.len == sizeof("identity") - 1
-             && ngx_strncasecmp(h->value.data, (u_char *) "identity",
-                                h->value.len) == 0))
-    {
+    if (ngx_http_mcp_oauth_filter_compressed(r)) {
         return ngx_http_mcp_oauth_refuse(r, ctx, "is compressed");
     }
 
+    if (ngx_http_mcp_oauth_filter_headers(r) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (mode == NGX_HTTP_MCP_OAUTH_FILTER_JSON) {
+        /* sent with the new length once the body is filtered */
+        return NGX_OK;
+    }
+
+    /* a stream holds nothing once no tools/list answer is awaited */
+
+    f->passthrough = (f->pending == 0);
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+/* the answer filtered as JSON or as an event stream, by its type; 0: not */
+
+static ngx_inline ngx_uint_t
+ngx_http_mcp_oauth_filter_mode(ngx_http_request_t *r)
+{
+    if (r->headers_out.content_type.len >= sizeof("application/json") - 1
+        && ngx_strncasecmp(r->headers_out.content_type.data,
+                           (u_char *) "application/json",
+                           sizeof("application/json") - 1) == 0)
+    {
+        return NGX_HTTP_MCP_OAUTH_FILTER_JSON;
+    }
+
+    if (r->headers_out.content_type.len >= sizeof("text/event-stream") - 1
+        && ngx_strncasecmp(r->headers_out.content_type.data,
+                           (u_char *) "text/event-stream",
+                           sizeof("text/event-stream") - 1) == 0)
+    {
+        return NGX_HTTP_MCP_OAUTH_FILTER_SSE;
+    }
+
+    return 0;
+}
+
+
+/*
+ * the upstream was asked for the identity encoding (filter_request);
+ * an answer that still comes compressed cannot be read: refused
+ */
+
+static ngx_inline ngx_uint_t
+ngx_http_mcp_oauth_filter_compressed(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    h = r->headers_out.content_encoding;
+
+    return (h && h->hash && h->value.len
+            && !(h->value.len == sizeof("identity") - 1
+                 && ngx_strncasecmp(h->value.data, (u_char *) "identity",
+                                    h->value.len) == 0));
+}
+
+
+/* the headers of an answer rewritten here: its length and ranges are gone */
+
+static ngx_inline ngx_int_t
+ngx_http_mcp_oauth_filter_headers(ngx_http_request_t *r)
+{
     /* the list is the caller's: no shared cache may keep it */
 
     if (ngx_http_mcp_oauth_private(r) != NGX_OK) {
@@ -255,16 +302,7 @@ ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
     ngx_http_clear_accept_ranges(r);
     ngx_http_clear_etag(r);
 
-    if (mode == NGX_HTTP_MCP_OAUTH_FILTER_JSON) {
-        /* sent with the new length once the body is filtered */
-        return NGX_OK;
-    }
-
-    /* a stream holds nothing once no tools/list answer is awaited */
-
-    f->passthrough = (f->pending == 0);
-
-    return ngx_http_next_header_filter(r);
+    return NGX_OK;
 }
 
 

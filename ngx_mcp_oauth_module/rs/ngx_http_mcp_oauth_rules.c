@@ -13,6 +13,13 @@
 #include "ngx_http_mcp_oauth_string.h"
 
 
+static ngx_int_t ngx_http_mcp_oauth_rules_normal(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_rule_t *rule, const char *directive);
+static ngx_http_mcp_oauth_rule_t *ngx_http_mcp_oauth_rules_sort(
+    ngx_http_mcp_oauth_rules_t *rs);
+static void ngx_http_mcp_oauth_rules_lengths(ngx_http_mcp_oauth_rules_t *rs);
+static ngx_http_mcp_oauth_rules_t *ngx_http_mcp_oauth_rules_duplicate(
+    ngx_conf_t *cf, ngx_http_mcp_oauth_rule_t *rule, const char *directive);
 static ngx_int_t ngx_http_mcp_oauth_rule_cmp(const void *one, const void *two);
 static ngx_http_mcp_oauth_rule_t *ngx_http_mcp_oauth_rules_search(
     ngx_http_mcp_oauth_rule_t *rules, ngx_uint_t n, u_char *name, size_t len);
@@ -133,9 +140,7 @@ ngx_http_mcp_oauth_rules_t *
 ngx_http_mcp_oauth_rules_compile(ngx_conf_t *cf, ngx_array_t *rules,
     const char *directive)
 {
-    char                        *why;
-    size_t                      *len;
-    ngx_uint_t                   i, n;
+    ngx_uint_t                   i;
     ngx_http_mcp_oauth_rule_t   *rule, *exact, *prefix;
     ngx_http_mcp_oauth_rules_t  *rs;
 
@@ -148,35 +153,27 @@ ngx_http_mcp_oauth_rules_compile(ngx_conf_t *cf, ngx_array_t *rules,
 
     exact = ngx_palloc(cf->pool, rules->nelts * sizeof(*exact));
     prefix = ngx_palloc(cf->pool, rules->nelts * sizeof(*prefix));
-    len = ngx_palloc(cf->pool, rules->nelts * sizeof(size_t));
+    rs->lengths = ngx_palloc(cf->pool, rules->nelts * sizeof(size_t));
 
-    if (exact == NULL || prefix == NULL || len == NULL) {
+    if (exact == NULL || prefix == NULL || rs->lengths == NULL) {
         return NULL;
     }
 
+    rs->exact = exact;
+    rs->prefix = prefix;
+
     for (i = 0; i < rules->nelts; i++) {
 
-        /* requests must spell URIs in normal form: so must the rules */
-
-        if (!rule[i].dflt && rule[i].name.len
-            && ngx_strcmp(directive, "mcp_oauth_resource_scope") == 0)
+        if (ngx_http_mcp_oauth_rules_normal(cf, &rule[i], directive)
+            != NGX_OK)
         {
-            why = ngx_http_mcp_oauth_uri_abnormal(&rule[i].name);
-
-            if (why) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "\"%s\" rule \"%V%s\" is not a URI in "
-                                   "normal form (%s): no request could "
-                                   "match it", directive, &rule[i].name,
-                                   rule[i].prefix ? "*" : "", why);
-                return NULL;
-            }
+            return NULL;
         }
 
         if (rule[i].dflt) {
             if (rs->dflt) {
-                rule = &rule[i];
-                goto duplicate;
+                return ngx_http_mcp_oauth_rules_duplicate(cf, &rule[i],
+                                                          directive);
             }
 
             rs->dflt = rule[i].scopes;
@@ -189,47 +186,106 @@ ngx_http_mcp_oauth_rules_compile(ngx_conf_t *cf, ngx_array_t *rules,
         }
     }
 
+    rule = ngx_http_mcp_oauth_rules_sort(rs);
+
+    if (rule) {
+        return ngx_http_mcp_oauth_rules_duplicate(cf, rule, directive);
+    }
+
+    ngx_http_mcp_oauth_rules_lengths(rs);
+
+    return rs;
+}
+
+
+/* requests must spell URIs in normal form: so must the rules */
+
+static ngx_int_t
+ngx_http_mcp_oauth_rules_normal(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_rule_t *rule, const char *directive)
+{
+    char  *why;
+
+    if (!rule->dflt && rule->name.len
+        && ngx_strcmp(directive, "mcp_oauth_resource_scope") == 0)
+    {
+        why = ngx_http_mcp_oauth_uri_abnormal(&rule->name);
+
+        if (why) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%s\" rule \"%V%s\" is not a URI in "
+                               "normal form (%s): no request could "
+                               "match it", directive, &rule->name,
+                               rule->prefix ? "*" : "", why);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* the exact and the prefix rules sorted; returns the first one twice */
+
+static ngx_http_mcp_oauth_rule_t *
+ngx_http_mcp_oauth_rules_sort(ngx_http_mcp_oauth_rules_t *rs)
+{
+    ngx_uint_t                  i;
+    ngx_http_mcp_oauth_rule_t  *exact, *prefix;
+
+    exact = rs->exact;
+    prefix = rs->prefix;
+
     ngx_sort(exact, rs->nexact, sizeof(*exact), ngx_http_mcp_oauth_rule_cmp);
     ngx_sort(prefix, rs->nprefix, sizeof(*prefix),
              ngx_http_mcp_oauth_rule_cmp);
 
     for (i = 1; i < rs->nexact; i++) {
         if (ngx_http_mcp_oauth_rule_cmp(&exact[i - 1], &exact[i]) == 0) {
-            rule = &exact[i];
-            goto duplicate;
+            return &exact[i];
         }
     }
 
-    n = 0;
+    for (i = 1; i < rs->nprefix; i++) {
+        if (ngx_http_mcp_oauth_rule_cmp(&prefix[i - 1], &prefix[i]) == 0) {
+            return &prefix[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* the prefix rules' lengths, longest first, each once */
+
+static void
+ngx_http_mcp_oauth_rules_lengths(ngx_http_mcp_oauth_rules_t *rs)
+{
+    size_t      *len;
+    ngx_uint_t   i;
+
+    len = rs->lengths;
 
     for (i = 0; i < rs->nprefix; i++) {
-        if (i && ngx_http_mcp_oauth_rule_cmp(&prefix[i - 1], &prefix[i]) == 0)
-        {
-            rule = &prefix[i];
-            goto duplicate;
-        }
-
-        len[n++] = prefix[i].name.len;
+        len[i] = rs->prefix[i].name.len;
     }
 
-    ngx_sort(len, n, sizeof(size_t), ngx_http_mcp_oauth_len_cmp);
+    ngx_sort(len, rs->nprefix, sizeof(size_t), ngx_http_mcp_oauth_len_cmp);
 
     rs->nlengths = 0;
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < rs->nprefix; i++) {
         if (rs->nlengths == 0 || len[rs->nlengths - 1] != len[i]) {
             len[rs->nlengths++] = len[i];
         }
     }
+}
 
-    rs->exact = exact;
-    rs->prefix = prefix;
-    rs->lengths = len;
 
-    return rs;
-
-duplicate:
-
+static ngx_http_mcp_oauth_rules_t *
+ngx_http_mcp_oauth_rules_duplicate(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_rule_t *rule, const char *directive)
+{
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "duplicate \"%s\" rule for \"%V%s\"", directive,
                        rule->dflt ? &(ngx_str_t) ngx_string("default")

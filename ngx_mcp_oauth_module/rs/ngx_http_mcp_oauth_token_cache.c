@@ -59,6 +59,11 @@ static ngx_int_t ngx_http_mcp_oauth_cache_init(ngx_shm_zone_t *zone,
     void *data);
 static ngx_http_mcp_oauth_cache_node_t *ngx_http_mcp_oauth_cache_find(
     ngx_http_mcp_oauth_cache_t *cache, ngx_str_t *token);
+static ngx_inline u_char *ngx_http_mcp_oauth_cache_claims(
+    ngx_http_mcp_oauth_cache_node_t *cn, u_char *copy,
+    ngx_http_mcp_oauth_claims_t *c);
+static ngx_inline ngx_int_t ngx_http_mcp_oauth_cache_lists(ngx_pool_t *pool,
+    u_char *p, uint32_t n, ngx_http_mcp_oauth_claims_t *c);
 
 
 ngx_shm_zone_t *
@@ -124,9 +129,7 @@ ngx_http_mcp_oauth_cache_get(ngx_shm_zone_t *zone, ngx_pool_t *pool,
     ngx_http_mcp_oauth_claims_t *c)
 {
     u_char                           *p, *copy;
-    uint32_t                          n, len;
-    ngx_str_t                        *s, *f[6];
-    ngx_uint_t                        i;
+    uint32_t                          n;
     ngx_http_mcp_oauth_cache_t       *cache;
     ngx_http_mcp_oauth_cache_node_t  *cn;
 
@@ -156,6 +159,30 @@ ngx_http_mcp_oauth_cache_get(ngx_shm_zone_t *zone, ngx_pool_t *pool,
         return NGX_DECLINED;
     }
 
+    p = ngx_http_mcp_oauth_cache_claims(cn, copy, c);
+    n = cn->naud;
+
+    ngx_http_mcp_oauth_kv_touch(&cache->kv, &cn->kv);
+
+    ngx_shmtx_unlock(&cache->kv.shpool->mutex);
+
+    return ngx_http_mcp_oauth_cache_lists(pool, p, n, c);
+}
+
+
+/*
+ * The claims of the entry, its strings in "copy" (taken under the lock);
+ * returns where the aud list starts.
+ */
+
+static ngx_inline u_char *
+ngx_http_mcp_oauth_cache_claims(ngx_http_mcp_oauth_cache_node_t *cn,
+    u_char *copy, ngx_http_mcp_oauth_claims_t *c)
+{
+    u_char      *p;
+    ngx_str_t   *f[6];
+    ngx_uint_t   i;
+
     ngx_memcpy(copy, cn->data + cn->len[0], cn->size);
 
     ngx_memzero(c, sizeof(ngx_http_mcp_oauth_claims_t));
@@ -182,11 +209,19 @@ ngx_http_mcp_oauth_cache_get(ngx_shm_zone_t *zone, ngx_pool_t *pool,
         p += cn->len[i + 1];
     }
 
-    n = cn->naud;
+    return p;
+}
 
-    ngx_http_mcp_oauth_kv_touch(&cache->kv, &cn->kv);
 
-    ngx_shmtx_unlock(&cache->kv.shpool->mutex);
+/* the aud and scopes arrays, from the copy: its "n" auds, the scope string */
+
+static ngx_inline ngx_int_t
+ngx_http_mcp_oauth_cache_lists(ngx_pool_t *pool, u_char *p, uint32_t n,
+    ngx_http_mcp_oauth_claims_t *c)
+{
+    uint32_t     len;
+    ngx_str_t   *s;
+    ngx_uint_t   i;
 
     if (ngx_array_init(&c->aud, pool, n ? n : 1, sizeof(ngx_str_t)) != NGX_OK
         || ngx_array_init(&c->scopes, pool, 4, sizeof(ngx_str_t)) != NGX_OK)
