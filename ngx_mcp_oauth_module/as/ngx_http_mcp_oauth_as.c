@@ -997,6 +997,9 @@ ngx_http_mcp_oauth_as_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "mcp_oauth: %V: %s: %s", &r->uri, error, description);
 
+    ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_TOKEN_ERRORS, error,
+                             NULL);
+
     body.data = ngx_pnalloc(r->pool, ngx_strlen(error)
                                      + ngx_strlen(description) + 64);
     if (body.data == NULL) {

@@ -551,6 +551,8 @@ ngx_http_mcp_oauth_authorize_decide(ngx_http_request_t *r,
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "mcp_oauth: authorize: the user \"%V\" denied",
                           &a->user);
+            ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_AUTHORIZATIONS,
+                                     "denied", NULL);
             return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
                                                "access_denied", NULL,
                                                "the user denied the request");
@@ -586,6 +588,9 @@ ngx_http_mcp_oauth_authorize_decide(ngx_http_request_t *r,
             return ngx_http_mcp_oauth_code(r, ascf, ctx, a);
         }
     }
+
+    ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_AUTHORIZATIONS,
+                             "consent_asked", NULL);
 
     return ngx_http_mcp_oauth_consent_page(r, ascf, ctx, a);
 }
@@ -765,6 +770,9 @@ ngx_http_mcp_oauth_code(ngx_http_request_t *r,
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "mcp_oauth: authorize: code issued to user \"%V\", "
                   "scope \"%V\"", &a->user, &a->scope);
+
+    ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_AUTHORIZATIONS,
+                             "code_issued", NULL);
 
     return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect, "code",
                                        &ctx->code, NULL);

@@ -461,6 +461,9 @@ ngx_http_mcp_oauth_register_answer(ngx_http_request_t *r,
         json_object_set_new(out, "client_secret_expires_at", json_integer(0));
     }
 
+    ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_REGISTRATIONS, "ok",
+                             NULL);
+
     rc = ngx_http_mcp_oauth_json_out(r->pool, out, body);
     json_decref(out);
 
@@ -593,6 +596,8 @@ ngx_http_mcp_oauth_document(ngx_http_request_t *r,
                           "mcp_oauth: client metadata document \"%V\" could "
                           "not be fetched (status %ui, or too large)", url,
                           ctx->cimd.status);
+            ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_CIMD_FETCHES,
+                                     "failed", NULL);
 
         } else {
             rc = ngx_http_mcp_oauth_document_parse(r->pool, r->connection->log,
@@ -601,6 +606,9 @@ ngx_http_mcp_oauth_document(ngx_http_request_t *r,
             if (rc == NGX_ERROR) {
                 return NGX_ERROR;
             }
+
+            ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_CIMD_FETCHES,
+                                     rc == NGX_OK ? "ok" : "refused", NULL);
         }
 
         /*

@@ -87,6 +87,10 @@ static ngx_int_t ngx_http_mcp_oauth_pkce(ngx_str_t *verifier,
 static ngx_int_t ngx_http_mcp_oauth_same(ngx_str_t *a, ngx_str_t *b);
 
 
+static ngx_int_t ngx_http_mcp_oauth_issued(ngx_http_request_t *r,
+    ngx_str_t *grant_type, ngx_int_t rc);
+
+
 static ngx_str_t  ngx_http_mcp_oauth_code_prefix = ngx_string("code");
 static ngx_str_t  ngx_http_mcp_oauth_refresh_prefix = ngx_string("refresh");
 
@@ -120,20 +124,21 @@ ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r)
     if (ngx_http_mcp_oauth_same(gt, &(ngx_str_t)
                                     ngx_string("authorization_code")))
     {
-        return ngx_http_mcp_oauth_as_done(r,
+        return ngx_http_mcp_oauth_issued(r, gt,
                    ngx_http_mcp_oauth_grant_code(r, ascf, ctx));
     }
 
     if (ngx_http_mcp_oauth_same(gt, &(ngx_str_t) ngx_string("refresh_token")))
     {
-        return ngx_http_mcp_oauth_as_done(r,
+        return ngx_http_mcp_oauth_issued(r, gt,
                    ngx_http_mcp_oauth_grant_refresh(r, ascf, ctx));
     }
 
     if (ngx_http_mcp_oauth_same(gt, &(ngx_str_t)
                                     ngx_string("client_credentials")))
     {
-        return ngx_http_mcp_oauth_grant_client(r, ascf, ctx);
+        return ngx_http_mcp_oauth_issued(r, gt,
+                   ngx_http_mcp_oauth_grant_client(r, ascf, ctx));
     }
 
     if (gt->len == 0) {
@@ -145,6 +150,24 @@ ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r)
     return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                        "unsupported_grant_type",
                                        "grant_type is not supported");
+}
+
+
+/* a grant's answer, and the token it issued counted by grant type */
+
+static ngx_int_t
+ngx_http_mcp_oauth_issued(ngx_http_request_t *r, ngx_str_t *grant_type,
+    ngx_int_t rc)
+{
+    rc = ngx_http_mcp_oauth_as_done(r, rc);
+
+    if (r->header_sent && r->headers_out.status == NGX_HTTP_OK) {
+        ngx_http_mcp_oauth_metric_add(r, NGX_HTTP_MCP_OAUTH_M_TOKENS,
+                                      (char *) grant_type->data,
+                                      grant_type->len, NULL, 0, 1);
+    }
+
+    return rc;
 }
 
 
@@ -1076,6 +1099,11 @@ ngx_http_mcp_oauth_reused(ngx_http_request_t *r,
         return rc;
     }
 
+    ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_REPLAYS,
+                             ngx_strstr(what, "code") ? "code"
+                                                      : "refresh_token",
+                             NULL);
+
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "mcp_oauth: token: %s, grant \"%V\" revoked", what, sid);
 
@@ -1265,6 +1293,8 @@ ngx_http_mcp_oauth_revoke_grant(ngx_http_request_t *r,
     if (rc == NGX_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "mcp_oauth: grant \"%V\" revoked", sid);
+        ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_REVOCATIONS, NULL,
+                                 NULL);
     }
 
     return rc;

@@ -192,6 +192,15 @@ ngx_http_mcp_oauth_metric_add(ngx_http_request_t *r,
 
 
 void
+ngx_http_mcp_oauth_count(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_metric_e m, const char *l1, const char *l2)
+{
+    ngx_http_mcp_oauth_metric_add(r, m, l1, l1 ? ngx_strlen(l1) : 0,
+                                  l2, l2 ? ngx_strlen(l2) : 0, 1);
+}
+
+
+void
 ngx_http_mcp_oauth_metric_set(ngx_http_request_t *r,
     ngx_http_mcp_oauth_metric_e m, ngx_str_t *l1, int64_t value)
 {
@@ -235,8 +244,15 @@ ngx_http_mcp_oauth_series(ngx_http_request_t *r,
 
     key[0] = (u_char) m;
     key[1] = (u_char) len1;
-    ngx_memcpy(key + 2, l1, len1);
-    ngx_memcpy(key + 2 + len1, l2, len2);
+
+    if (len1) {
+        ngx_memcpy(key + 2, l1, len1);
+    }
+
+    if (len2) {
+        ngx_memcpy(key + 2 + len1, l2, len2);
+    }
+
     len = 2 + len1 + len2;
 
     hash = ngx_crc32_short(key, len) | 1;
@@ -278,8 +294,7 @@ ngx_http_mcp_oauth_series(ngx_http_request_t *r,
         s->metric = (u_char) m;
         s->len1 = (u_char) len1;
         s->len2 = (u_char) len2;
-        ngx_memcpy(s->label, l1, len1);
-        ngx_memcpy(s->label + len1, l2, len2);
+        ngx_memcpy(s->label, key + 2, len1 + len2);
         ngx_memory_barrier();
         s->hash = hash;
         sh->used++;

@@ -40,9 +40,9 @@ void ngx_http_mcp_oauth_metric_add(ngx_http_request_t *r,
     ngx_http_mcp_oauth_metric_e m, const char *l1, size_t len1,
     const char *l2, size_t len2, int64_t n);
 
-#define ngx_http_mcp_oauth_count(r, m, l1, l2)                                \
-    ngx_http_mcp_oauth_metric_add(r, m, l1, (l1) ? ngx_strlen(l1) : 0,       \
-                                  l2, (l2) ? ngx_strlen(l2) : 0, 1)
+/* adds one, labels as C strings */
+void ngx_http_mcp_oauth_count(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_metric_e m, const char *l1, const char *l2);
 
 /* sets a gauge (a timestamp) */
 void ngx_http_mcp_oauth_metric_set(ngx_http_request_t *r,

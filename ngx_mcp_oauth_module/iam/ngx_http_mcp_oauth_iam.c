@@ -800,6 +800,9 @@ ngx_http_mcp_oauth_iam_reused(ngx_http_request_t *r)
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "mcp_oauth: callback: the state was already used");
 
+    ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_REPLAYS, "bridge_state",
+                             NULL);
+
     return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,
                                    "Sign-in already used",
                                    "This sign-in answer was already used. "
@@ -1123,6 +1126,8 @@ ngx_http_mcp_oauth_iam_tokens(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "mcp_oauth: the IAM's token endpoint failed (status "
                       "%ui)", ctx->iam.status);
+        ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_IAM_EXCHANGES,
+                                 "unavailable", NULL);
         return NGX_ERROR;
     }
 
@@ -1150,6 +1155,9 @@ ngx_http_mcp_oauth_iam_tokens(ngx_http_request_t *r,
                       "%ui, error \"%s\"", ctx->iam.status,
                       json_is_string(v) ? json_string_value(v) : "(none)");
         json_decref(doc);
+        ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_IAM_EXCHANGES,
+                                 level == NGX_LOG_INFO ? "refused" : "failed",
+                                 NULL);
         return NGX_ERROR;
     }
 
@@ -1190,6 +1198,9 @@ ngx_http_mcp_oauth_iam_tokens(ngx_http_request_t *r,
     }
 
     json_decref(doc);
+
+    ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_IAM_EXCHANGES, "ok",
+                             NULL);
 
     return NGX_OK;
 }

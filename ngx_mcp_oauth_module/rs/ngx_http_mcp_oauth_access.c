@@ -69,7 +69,11 @@ ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r)
 
     rc = ngx_http_mcp_oauth_access(r);
 
-    if (rc != NGX_DECLINED && rc != NGX_AGAIN && rc != NGX_DONE) {
+    if (rc == NGX_DONE && r->header_sent) {
+        /* a refusal answered here (a challenge, a JSON-RPC error) */
+        ngx_http_mcp_oauth_decided(r, r->headers_out.status);
+
+    } else if (rc != NGX_DECLINED && rc != NGX_AGAIN && rc != NGX_DONE) {
         ngx_http_mcp_oauth_decided(r, rc);
     }
 
@@ -394,7 +398,12 @@ ngx_http_mcp_oauth_verify_cached(ngx_http_request_t *r,
     {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "mcp_oauth: token found in the cache");
+        ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_CACHE, "hit", NULL);
         return NGX_OK;
+    }
+
+    if (cache) {
+        ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_CACHE, "miss", NULL);
     }
 
     return NGX_DECLINED;

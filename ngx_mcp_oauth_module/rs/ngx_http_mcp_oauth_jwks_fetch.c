@@ -485,8 +485,17 @@ ngx_http_mcp_oauth_jwks_done(ngx_http_request_t *r, void *data, ngx_int_t rc)
         err = "no 200 response";
 
     } else if (ngx_http_mcp_oauth_jwks_store(r, rm, &err) == NGX_OK) {
+        ngx_http_mcp_oauth_metric_add(r, NGX_HTTP_MCP_OAUTH_M_JWKS_FETCHES,
+                                      (char *) rm->uri.data, rm->uri.len,
+                                      "ok", 2, 1);
+        ngx_http_mcp_oauth_metric_set(r, NGX_HTTP_MCP_OAUTH_M_JWKS_FETCHED,
+                                      &rm->uri, ngx_time());
         return rc;
     }
+
+    ngx_http_mcp_oauth_metric_add(r, NGX_HTTP_MCP_OAUTH_M_JWKS_FETCHES,
+                                  (char *) rm->uri.data, rm->uri.len,
+                                  "failed", 6, 1);
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "mcp_oauth: JWKS fetch from \"%V\" failed (status %ui): "

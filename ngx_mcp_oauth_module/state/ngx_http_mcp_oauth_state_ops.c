@@ -116,8 +116,14 @@ ngx_http_mcp_oauth_state_put(ngx_http_request_t *r,
     rs = run->issued->redis;
 
     if (rs == NULL) {
-        return ngx_http_mcp_oauth_store_put(run->issued->zone, key, type,
-                                            expires, data, r->connection->log);
+        rc = ngx_http_mcp_oauth_store_put(run->issued->zone, key, type,
+                                          expires, data, r->connection->log);
+        if (rc == NGX_DECLINED) {
+            ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_STATE_ERRORS,
+                                     "zone", NULL);
+        }
+
+        return rc;
     }
 
     /* SET key value NX EX seconds */
@@ -452,6 +458,8 @@ ngx_http_mcp_oauth_state_reply(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "mcp_oauth: the state at \"%V\" is unavailable "
                       "(status %ui)", &rs->uri, f->status);
+        ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_STATE_ERRORS,
+                                 "redis", NULL);
         return NGX_ABORT;
     }
 
