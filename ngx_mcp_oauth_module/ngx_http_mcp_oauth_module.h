@@ -164,6 +164,9 @@ ngx_uint_t ngx_http_mcp_oauth_header_count(ngx_http_request_t *r,
     const char *name);
 ngx_int_t ngx_http_mcp_oauth_resource_metadata_url(ngx_pool_t *pool,
     ngx_str_t *resource, ngx_str_t *url);
+ngx_int_t ngx_http_mcp_oauth_deny_answer(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *body);
+void ngx_http_mcp_oauth_decided(ngx_http_request_t *r, ngx_int_t rc);
 ngx_int_t ngx_http_mcp_oauth_send_json(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *json);
 ngx_int_t ngx_http_mcp_oauth_send_body(ngx_http_request_t *r,

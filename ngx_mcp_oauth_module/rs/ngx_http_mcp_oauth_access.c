@@ -34,7 +34,6 @@ static ngx_int_t ngx_http_mcp_oauth_unavailable(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_mcp_oauth_headers_named(ngx_http_request_t *r,
     const char *name, ngx_table_elt_t **first);
 static ngx_int_t ngx_http_mcp_oauth_access(ngx_http_request_t *r);
-static void ngx_http_mcp_oauth_decided(ngx_http_request_t *r, ngx_int_t rc);
 static void ngx_http_mcp_oauth_count_messages(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, const char *decision);
 
@@ -69,11 +68,13 @@ ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r)
 
     rc = ngx_http_mcp_oauth_access(r);
 
-    if (rc == NGX_DONE && r->header_sent) {
-        /* a refusal answered here (a challenge, a JSON-RPC error) */
-        ngx_http_mcp_oauth_decided(r, r->headers_out.status);
+    /*
+     * A refusal answered here (ngx_http_mcp_oauth_deny_answer) was counted
+     * before the request was finalized, which may be gone (NGX_DONE): it is
+     * not touched.
+     */
 
-    } else if (rc != NGX_DECLINED && rc != NGX_AGAIN && rc != NGX_DONE) {
+    if (rc != NGX_DECLINED && rc != NGX_AGAIN && rc != NGX_DONE) {
         ngx_http_mcp_oauth_decided(r, rc);
     }
 
@@ -87,14 +88,15 @@ ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r)
  * and tool.
  */
 
-static void
+void
 ngx_http_mcp_oauth_decided(ngx_http_request_t *r, ngx_int_t rc)
 {
     const char                *decision;
     ngx_http_mcp_oauth_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_oauth_module);
-    if (ctx == NULL) {
+    if (ctx == NULL || ctx->decision) {
+        /* counted once: "satisfy any" asks again after a refusal */
         return;
     }
 
@@ -637,13 +639,8 @@ ngx_http_mcp_oauth_unavailable(ngx_http_request_t *r,
     h->next = NULL;
 #endif
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_finalize_request(r, ngx_http_mcp_oauth_send_json(r,
-                                         NGX_HTTP_SERVICE_UNAVAILABLE, &body));
-    return NGX_DONE;
+    return ngx_http_mcp_oauth_deny_answer(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                          &body);
 }
 
 

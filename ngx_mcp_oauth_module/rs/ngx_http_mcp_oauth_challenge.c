@@ -130,6 +130,21 @@ ngx_http_mcp_oauth_deny(ngx_http_request_t *r, ngx_http_mcp_oauth_ctx_t *ctx,
         body = &json;
     }
 
+    return ngx_http_mcp_oauth_deny_answer(r, status, body);
+}
+
+
+/*
+ * A refusal answered from the access phase: counted (the request may be
+ * freed once finalized), the body discarded, the answer sent.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_deny_answer(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *body)
+{
+    ngx_http_mcp_oauth_decided(r, status);
+
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
