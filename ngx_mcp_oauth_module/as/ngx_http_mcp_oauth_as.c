@@ -939,7 +939,7 @@ ngx_http_mcp_oauth_as_send(ngx_http_request_t *r, ngx_uint_t status,
  */
 
 ngx_int_t
-ngx_http_mcp_oauth_as_fail(ngx_http_mcp_oauth_as_ctx_t *ctx,
+ngx_http_mcp_oauth_as_error_set(ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_uint_t status, const char *error, const char *description)
 {
     ctx->err_status = status;
@@ -980,7 +980,7 @@ ngx_http_mcp_oauth_as_done(ngx_http_request_t *r, ngx_int_t rc)
 
 
 ngx_int_t
-ngx_http_mcp_oauth_as_failed(ngx_http_request_t *r,
+ngx_http_mcp_oauth_as_error_send(ngx_http_request_t *r,
     ngx_http_mcp_oauth_as_ctx_t *ctx)
 {
     return ngx_http_mcp_oauth_as_error(r, ctx->err_status, ctx->err,

@@ -248,12 +248,12 @@ ngx_int_t ngx_http_mcp_oauth_as_send(ngx_http_request_t *r,
     ngx_uint_t status, const char *type, ngx_str_t *body);
 ngx_int_t ngx_http_mcp_oauth_as_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *error, const char *description);
-ngx_int_t ngx_http_mcp_oauth_as_fail(ngx_http_mcp_oauth_as_ctx_t *ctx,
+ngx_int_t ngx_http_mcp_oauth_as_error_set(ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_uint_t status, const char *error, const char *description);
 ngx_int_t ngx_http_mcp_oauth_as_done(ngx_http_request_t *r, ngx_int_t rc);
 ngx_int_t ngx_http_mcp_oauth_authorize_done(ngx_http_request_t *r,
     ngx_int_t rc);
-ngx_int_t ngx_http_mcp_oauth_as_failed(ngx_http_request_t *r,
+ngx_int_t ngx_http_mcp_oauth_as_error_send(ngx_http_request_t *r,
     ngx_http_mcp_oauth_as_ctx_t *ctx);
 ngx_int_t ngx_http_mcp_oauth_json_out(ngx_pool_t *pool, json_t *doc,
     ngx_str_t *out);

@@ -112,7 +112,7 @@ ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r)
     rc = ngx_http_mcp_oauth_client_request(r, ascf, &ctx);
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_mcp_oauth_as_failed(r, ctx);
+        return ngx_http_mcp_oauth_as_error_send(r, ctx);
     }
 
     if (rc != NGX_OK) {
@@ -210,9 +210,9 @@ ngx_http_mcp_oauth_client_request(ngx_http_request_t *r,
     }
 
     if (rc != NGX_OK) {
-        return ngx_http_mcp_oauth_as_fail(*ctx, NGX_HTTP_UNAUTHORIZED,
-                                          "invalid_client",
-                                          "client authentication failed");
+        return ngx_http_mcp_oauth_as_error_set(*ctx, NGX_HTTP_UNAUTHORIZED,
+                                               "invalid_client",
+                                               "client authentication failed");
     }
 
     return NGX_OK;
@@ -249,7 +249,7 @@ ngx_http_mcp_oauth_form(ngx_http_request_t *r,
                            sizeof("application/x-www-form-urlencoded") - 1)
            != 0)
     {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
                                            "invalid_request",
                                            "the body must be "
                                            "application/x-www-form-"
@@ -267,7 +267,7 @@ ngx_http_mcp_oauth_form(ngx_http_request_t *r,
     }
 
     if (rc != NGX_OK || ctx->params.repeated) {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
                                            "invalid_request",
                                            "the parameters are malformed or "
                                            "repeated");
@@ -294,7 +294,7 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
     }
 
     if (rc != NGX_OK || ngx_http_mcp_oauth_code_check(ctx, f) != NGX_OK) {
-        return ngx_http_mcp_oauth_as_failed(r, ctx);
+        return ngx_http_mcp_oauth_as_error_send(r, ctx);
     }
 
     g[NGX_HTTP_MCP_OAUTH_G_CLIENT] = f[NGX_HTTP_MCP_OAUTH_C_CLIENT];
@@ -356,19 +356,19 @@ ngx_http_mcp_oauth_code_find(ngx_http_request_t *r,
     v = ctx->params.v;
 
     if (!(ctx->client.grants & NGX_HTTP_MCP_OAUTH_GRANT_CODE)) {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "unauthorized_client",
-                                          "the client may not use this "
-                                          "grant");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "unauthorized_client",
+                                               "the client may not use this "
+                                               "grant");
     }
 
     if (v[NGX_HTTP_MCP_OAUTH_P_CODE].len == 0
         || v[NGX_HTTP_MCP_OAUTH_P_CODE_VERIFIER].len == 0)
     {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_request",
-                                          "code and code_verifier are "
-                                          "required");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_request",
+                                               "code and code_verifier are "
+                                               "required");
     }
 
     ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_code_prefix,
@@ -385,9 +385,10 @@ ngx_http_mcp_oauth_code_find(ngx_http_request_t *r,
         || ngx_http_mcp_oauth_record_get(&rec, f, NGX_HTTP_MCP_OAUTH_C_N)
            != NGX_OK)
     {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_grant",
-                                          "the code is unknown or expired");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_grant",
+                                               "the code is unknown or "
+                                               "expired");
     }
 
     return NGX_OK;
@@ -406,10 +407,10 @@ ngx_http_mcp_oauth_code_check(ngx_http_mcp_oauth_as_ctx_t *ctx, ngx_str_t *f)
     if (!ngx_http_mcp_oauth_same(&f[NGX_HTTP_MCP_OAUTH_C_CLIENT],
                                  &ctx->client.id))
     {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_grant",
-                                          "the code was issued to another "
-                                          "client");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_grant",
+                                               "the code was issued to another "
+                                               "client");
     }
 
     /* the same redirect_uri as at /authorize, if it was given there */
@@ -417,30 +418,32 @@ ngx_http_mcp_oauth_code_check(ngx_http_mcp_oauth_as_ctx_t *ctx, ngx_str_t *f)
     if (!ngx_http_mcp_oauth_same(&f[NGX_HTTP_MCP_OAUTH_C_REDIRECT],
                                  &v[NGX_HTTP_MCP_OAUTH_P_REDIRECT_URI]))
     {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_grant",
-                                          "redirect_uri does not match the "
-                                          "authorization request");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_grant",
+                                               "redirect_uri does not match "
+                                               "the "
+                                               "authorization request");
     }
 
     if (ngx_http_mcp_oauth_pkce(&v[NGX_HTTP_MCP_OAUTH_P_CODE_VERIFIER],
                                 &f[NGX_HTTP_MCP_OAUTH_C_CHALLENGE])
         != NGX_OK)
     {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_grant",
-                                          "code_verifier does not match the "
-                                          "code_challenge");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_grant",
+                                               "code_verifier does not match "
+                                               "the "
+                                               "code_challenge");
     }
 
     if (v[NGX_HTTP_MCP_OAUTH_P_RESOURCE].len
         && !ngx_http_mcp_oauth_same(&v[NGX_HTTP_MCP_OAUTH_P_RESOURCE],
                                     &f[NGX_HTTP_MCP_OAUTH_C_RESOURCE]))
     {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_target",
-                                          "resource is not the one "
-                                          "authorized");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_target",
+                                               "resource is not the one "
+                                               "authorized");
     }
 
     return NGX_OK;
@@ -476,13 +479,13 @@ ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
     }
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_mcp_oauth_as_failed(r, ctx);
+        return ngx_http_mcp_oauth_as_error_send(r, ctx);
     }
 
     rc = ngx_http_mcp_oauth_refresh_iam(r, ascf, ctx, g, &iam);
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_mcp_oauth_as_failed(r, ctx);
+        return ngx_http_mcp_oauth_as_error_send(r, ctx);
     }
 
     if (rc != NGX_OK) {
@@ -520,16 +523,16 @@ ngx_http_mcp_oauth_refresh_grant(ngx_http_request_t *r,
     v = ctx->params.v;
 
     if (!(ctx->client.grants & NGX_HTTP_MCP_OAUTH_GRANT_REFRESH)) {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "unauthorized_client",
-                                          "the client may not use this "
-                                          "grant");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "unauthorized_client",
+                                               "the client may not use this "
+                                               "grant");
     }
 
     if (v[NGX_HTTP_MCP_OAUTH_P_REFRESH_TOKEN].len == 0) {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_request",
-                                          "refresh_token is required");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_request",
+                                               "refresh_token is required");
     }
 
     rc = ngx_http_mcp_oauth_refresh_find(r, ascf,
@@ -540,10 +543,11 @@ ngx_http_mcp_oauth_refresh_grant(ngx_http_request_t *r,
     }
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_grant",
-                                          "the refresh token is unknown or "
-                                          "expired");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_grant",
+                                               "the refresh token is unknown "
+                                               "or "
+                                               "expired");
     }
 
     if (!ngx_http_mcp_oauth_same(gen, &g[NGX_HTTP_MCP_OAUTH_G_GEN])) {
@@ -553,19 +557,20 @@ ngx_http_mcp_oauth_refresh_grant(ngx_http_request_t *r,
     if (!ngx_http_mcp_oauth_same(&g[NGX_HTTP_MCP_OAUTH_G_CLIENT],
                                  &ctx->client.id))
     {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_grant",
-                                          "the refresh token was issued to "
-                                          "another client");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_grant",
+                                               "the refresh token was issued "
+                                               "to "
+                                               "another client");
     }
 
     if (ngx_http_mcp_oauth_state_revoked(ascf->zone,
                                          &g[NGX_HTTP_MCP_OAUTH_G_SID])
         != NGX_DECLINED)
     {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_grant",
-                                          "the grant was revoked");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_grant",
+                                               "the grant was revoked");
     }
 
     return NGX_OK;
@@ -596,10 +601,11 @@ ngx_http_mcp_oauth_refresh_narrow(ngx_http_request_t *r,
                                                &g[NGX_HTTP_MCP_OAUTH_G_SCOPE])
                != NGX_OK)
         {
-            return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                              "invalid_scope",
-                                              "the scope is wider than the "
-                                              "grant's");
+            return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                                   "invalid_scope",
+                                                   "the scope is wider than "
+                                                   "the "
+                                                   "grant's");
         }
 
         g[NGX_HTTP_MCP_OAUTH_G_SCOPE] = v[NGX_HTTP_MCP_OAUTH_P_SCOPE];
@@ -609,10 +615,10 @@ ngx_http_mcp_oauth_refresh_narrow(ngx_http_request_t *r,
         && !ngx_http_mcp_oauth_same(&v[NGX_HTTP_MCP_OAUTH_P_RESOURCE],
                                     &g[NGX_HTTP_MCP_OAUTH_G_RESOURCE]))
     {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_target",
-                                          "resource is not the one "
-                                          "authorized");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_target",
+                                               "resource is not the one "
+                                               "authorized");
     }
 
     return NGX_OK;
@@ -642,10 +648,10 @@ ngx_http_mcp_oauth_refresh_iam(ngx_http_request_t *r,
 
     if (ascf->bridge == NULL) {
         /* the grant came through a bridge this server no longer has */
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_grant",
-                                          "the grant's IAM is not "
-                                          "configured");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_grant",
+                                               "the grant's IAM is not "
+                                               "configured");
     }
 
     /* the grant's record keeps the IAM's refresh token sealed */
@@ -1182,7 +1188,7 @@ ngx_http_mcp_oauth_revoke_handler(ngx_http_request_t *r)
     rc = ngx_http_mcp_oauth_client_request(r, ascf, &ctx);
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_mcp_oauth_as_failed(r, ctx);
+        return ngx_http_mcp_oauth_as_error_send(r, ctx);
     }
 
     if (rc != NGX_OK) {

@@ -1067,25 +1067,27 @@ ngx_http_mcp_oauth_iam_refresh(ngx_http_request_t *r,
         != NGX_OK)
     {
         if (ngx_strcmp(error, "temporarily_unavailable") == 0) {
-            return ngx_http_mcp_oauth_as_fail(ctx,
-                                              NGX_HTTP_SERVICE_UNAVAILABLE,
-                                              "temporarily_unavailable",
-                                              "the identity provider cannot "
-                                              "be reached");
+            return ngx_http_mcp_oauth_as_error_set(ctx,
+                                                   NGX_HTTP_SERVICE_UNAVAILABLE,
+                                                   "temporarily_unavailable",
+                                                   "the identity provider "
+                                                   "cannot "
+                                                   "be reached");
         }
 
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_grant",
-                                          "the identity provider did not "
-                                          "refresh the grant");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_grant",
+                                               "the identity provider did not "
+                                               "refresh the grant");
     }
 
     if (ngx_http_mcp_oauth_iam_audience(r, &out->iam_at, resource) != NGX_OK)
     {
-        return ngx_http_mcp_oauth_as_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_grant",
-                                          "the identity provider's token is "
-                                          "not for this resource");
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_grant",
+                                               "the identity provider's token "
+                                               "is "
+                                               "not for this resource");
     }
 
     /* an IAM that does not rotate keeps the refresh token it had */
