@@ -238,6 +238,21 @@ http {
             $px proxy_pass http://upstream_mcp;
         }
 
+        # 16 KB and 256 KB bodies: kept in memory (not spilled to a temp
+        # file) by the baseline and the module alike
+        location /plain_big {
+            client_body_buffer_size 512k;
+            $px proxy_pass http://upstream_mcp;
+        }
+
+        location /rules_big {
+            client_body_buffer_size 512k;
+            mcp_oauth on;
+            mcp_oauth_required_scope mcp:tools;
+            include $T/rules.conf;
+            $px proxy_pass http://upstream_mcp;
+        }
+
         location /filter {
             mcp_oauth on;
             mcp_oauth_required_scope mcp:tools;
@@ -298,25 +313,37 @@ start_nginx() {   # [bench|soak]: daemonized master + 1 worker (soak: SOAK_WORKE
 # --------------------------------------------------------------------------
 # cases
 
-CASES=(plain rs256 es256 eddsa plain_body rs256_rules_body rs256_unique plain_tools50 filter50)
+CASES=(plain rs256 es256 eddsa plain_body rs256_rules_body plain_body16k rs256_body16k
+       plain_body256k rs256_body256k rs256_unique plain_tools50 filter50)
 declare -A C_PATH=(
     [plain]=/plain [rs256]=/mcp [es256]=/mcp [eddsa]=/mcp
     [plain_body]=/plain [rs256_rules_body]=/rules [rs256_unique]=/mcp
+    [plain_body16k]=/plain_big [rs256_body16k]=/rules_big
+    [plain_body256k]=/plain_big [rs256_body256k]=/rules_big
     [plain_tools50]=/plain_tools50 [filter50]=/filter)
 declare -A C_METHOD=(
     [plain]=GET [rs256]=GET [es256]=GET [eddsa]=GET
     [plain_body]=POST [rs256_rules_body]=POST [rs256_unique]=GET
+    [plain_body16k]=POST [rs256_body16k]=POST [plain_body256k]=POST [rs256_body256k]=POST
     [plain_tools50]=POST [filter50]=POST)
 declare -A C_TOKEN=(
     [plain]=rs256.jwt [rs256]=rs256.jwt [es256]=es256.jwt [eddsa]=eddsa.jwt
     [plain_body]=rules.jwt [rs256_rules_body]=rules.jwt [rs256_unique]=unique.txt
+    [plain_body16k]=rules.jwt [rs256_body16k]=rules.jwt
+    [plain_body256k]=rules.jwt [rs256_body256k]=rules.jwt
     [plain_tools50]=filter.jwt [filter50]=filter.jwt)
 declare -A C_BODY=(
     [plain_body]=rules_body.json [rs256_rules_body]=rules_body.json
+    [plain_body16k]=body16k.json [rs256_body16k]=body16k.json
+    [plain_body256k]=body256k.json [rs256_body256k]=body256k.json
     [plain_tools50]=tools_list.json [filter50]=tools_list.json)
 declare -A C_BASE=(
     [rs256]=plain [es256]=plain [eddsa]=plain [rs256_unique]=plain
-    [rs256_rules_body]=plain_body [filter50]=plain_tools50)
+    [rs256_rules_body]=plain_body [rs256_body16k]=plain_body16k
+    [rs256_body256k]=plain_body256k [filter50]=plain_tools50)
+# callgrind request counts where the default (CG_WARMUP, CG_REQUESTS) would
+# take too long under valgrind: the counts per request are exact either way
+declare -A C_CG_DIV=([plain_body256k]=10 [rs256_body256k]=10)
 declare -A C_DESC=(
     [plain]='GET, proxy only (baseline)'
     [rs256]='GET, RS256 token (same token)'
@@ -324,6 +351,10 @@ declare -A C_DESC=(
     [eddsa]='GET, EdDSA token (same token)'
     [plain_body]='POST 1 KB tools/call, proxy only (baseline)'
     [rs256_rules_body]='POST 1 KB tools/call, RS256, 100 rules'
+    [plain_body16k]='POST 16 KB tools/call (a file as argument), proxy only (baseline)'
+    [rs256_body16k]='POST 16 KB tools/call (a file as argument), RS256, 100 rules'
+    [plain_body256k]='POST 256 KB tools/call (a file as argument), proxy only (baseline)'
+    [rs256_body256k]='POST 256 KB tools/call (a file as argument), RS256, 100 rules'
     [rs256_unique]='GET, RS256, a new token per request'
     [plain_tools50]='POST tools/list, 50-tool answer, proxy only (baseline)'
     [filter50]='POST tools/list, 50-tool answer filtered to 25')
@@ -734,9 +765,11 @@ mode_callgrind() {
     local W=$CG_WARMUP N=$CG_REQUESTS
     log "callgrind runs: one with 0 requests; per case one with $W (warm-up) and one with $W + $N requests"
     cg_run zero plain 0
+    declare -A CW CN
     for c in "${cases[@]}"; do
-        cg_run "$c-w" "$c" "$W"
-        cg_run "$c-wn" "$c" $((W + N))
+        CW[$c]=$((W / ${C_CG_DIV[$c]:-1})); CN[$c]=$((N / ${C_CG_DIV[$c]:-1}))
+        cg_run "$c-w" "$c" "${CW[$c]}"
+        cg_run "$c-wn" "$c" $((CW[$c] + CN[$c]))
     done
 
     local z report
@@ -748,11 +781,14 @@ mode_callgrind() {
         for c in "${cases[@]}"; do
             local w wn
             w=$(cg_total "$T/cg-$c-w.out"); wn=$(cg_total "$T/cg-$c-wn.out")
-            PER[$c]=$(awk -v a="$wn" -v b="$w" -v n="$N" 'BEGIN { printf "%.0f", (a - b) / n }')
-            PER0[$c]=$(awk -v a="$wn" -v b="$z" -v n=$((W + N)) 'BEGIN { printf "%.0f", (a - b) / n }')
+            PER[$c]=$(awk -v a="$wn" -v b="$w" -v n="${CN[$c]}" 'BEGIN { printf "%.0f", (a - b) / n }')
+            PER0[$c]=$(awk -v a="$wn" -v b="$z" -v n=$((CW[$c] + CN[$c])) 'BEGIN { printf "%.0f", (a - b) / n }')
             printf '%-18s %15s %15s %15s %12s %14s\n' "$c" "$z" "$w" "$wn" "${PER[$c]}" "${PER0[$c]}"
         done
-        echo "W = $W warm-up requests, N = $N measured requests, sequential on one keep-alive connection"
+        echo "W = $W warm-up requests, N = $N measured requests, sequential on one keep-alive connection$(
+            for c in "${cases[@]}"; do
+                [[ -z ${C_CG_DIV[$c]:-} ]] || printf '; %s: W = %d, N = %d' "$c" "${CW[$c]}" "${CN[$c]}"
+            done)"
         for c in "${cases[@]}"; do
             local b=${C_BASE[$c]:-}
             [[ -n $b && -n ${PER[$b]:-} ]] || continue
@@ -760,6 +796,15 @@ mode_callgrind() {
                 "$c" "$c" "$b" $((PER[$c] - PER[$b])) \
                 "$(awk -v a="${PER[$c]}" -v b="${PER[$b]}" 'BEGIN { print a / b }')" "$b" \
                 $((PER0[$c] - PER0[$b]))
+        done
+        # what the module costs per byte of the body: the scanner's share
+        for c in "${cases[@]}"; do
+            local b=${C_BASE[$c]:-} bytes
+            # (filter50's cost is the answer's, not its 58-byte request's)
+            [[ -n $b && -n ${PER[$b]:-} && $c != filter50 && -n ${C_BODY[$c]:-} ]] || continue
+            bytes=$(stat -c %s "$T/${C_BODY[$c]}")
+            printf 'Ir per body byte %-16s ((%s - %s) / %d bytes): %.2f\n' "$c" "$c" "$b" "$bytes" \
+                "$(awk -v a="${PER[$c]}" -v b="${PER[$b]}" -v n="$bytes" 'BEGIN { print (a - b) / n }')"
         done
         echo "token cache: ${TOKEN_CACHE:-module default}; module copy sha256 $MODULE_SHA (built $MODULE_DATE)"
     )
@@ -770,7 +815,7 @@ mode_callgrind() {
         [[ -n ${C_BASE[$c]:-} ]] || continue    # baselines get no annotation
         local ann=$BENCH/callgrind-$c.txt
         {
-            echo "# callgrind, case $c (${C_DESC[$c]}): $((W + N)) requests, startup and shutdown included"
+            echo "# callgrind, case $c (${C_DESC[$c]}): $((CW[$c] + CN[$c])) requests, startup and shutdown included"
             echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'); $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'); $(cpu_model)"
             echo "# command: $(env_cmd)"
             echo "#"
@@ -780,7 +825,7 @@ mode_callgrind() {
             echo
             cg_functions "$T/cg-$c-w.out" >"$T/cg-$c-w.tsv"
             cg_functions "$T/cg-$c-wn.out" >"$T/cg-$c-wn.tsv"
-            cg_diff "$T/cg-$c-w.tsv" "$T/cg-$c-wn.tsv" "$N" >"$T/cg-$c-diff.tsv"
+            cg_diff "$T/cg-$c-w.tsv" "$T/cg-$c-wn.tsv" "${CN[$c]}" >"$T/cg-$c-diff.tsv"
             printf '%12s %7s  %s\n' 'Ir/request' share function
             head -15 "$T/cg-$c-diff.tsv" | awk -F'\t' '{printf "%12.1f %6.2f%%  %s\n", $1, $2, $3}'
             echo

@@ -8,6 +8,9 @@
 //   rules.jwt                      RS256, scope "mcp:tools scope_042" (/rules, plain_body)
 //   filter.jwt                     RS256, mcp:tools + fscope_NN for even NN only (/filter)
 //   rules_body.json                ~1 KB tools/call of tool_042
+//   body16k.json body256k.json     16 KB and 256 KB tools/call of tool_042 whose
+//                                  "content" argument is a text file (lines of
+//                                  ~60 bytes: a \n escape per line, a few \")
 //   tools_list.json                tools/list request
 //   tools50.json                   the upstream's tools/list answer (50 tools)
 //   rules.conf                     100 mcp_oauth_scope rules (90 exact, 10 prefix*)
@@ -84,6 +87,32 @@ call.params.arguments.padding = 'x'.repeat(1024 - base);
 const body = JSON.stringify(call);
 if (body.length !== 1024) throw new Error(`rules body is ${body.length} bytes`);
 w('rules_body.json', body);
+
+// --- /rules_big: the same call carrying a file's contents ----------------
+const fileCall = (size) => {
+    const c = { jsonrpc: '2.0', id: 1, method: 'tools/call',
+                params: { name: 'tool_042', arguments: { path: 'src/bench.c', content: '' } } };
+    const line = (i) => `    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0, "line %d", ${i});`;
+    const lines = [];
+    for (let i = 0, n = JSON.stringify(c).length; n < size; i++) {
+        lines.push(line(i));
+        n += JSON.stringify(line(i)).length - 2 + 2;   // + the \n escape
+    }
+    let text = lines.join('\n');
+    c.params.arguments.content = text;
+    let json = JSON.stringify(c);
+    while (json.length > size) {       // trim to the exact size
+        text = text.slice(0, text.length - (json.length - size));
+        c.params.arguments.content = text.replace(/\\$/, '');
+        json = JSON.stringify(c);
+    }
+    c.params.arguments.content += ' '.repeat(size - json.length);
+    json = JSON.stringify(c);
+    if (json.length !== size) throw new Error(`file body is ${json.length} bytes, not ${size}`);
+    return json;
+};
+w('body16k.json', fileCall(16384));
+w('body256k.json', fileCall(262144));
 
 // --- /filter: 50 tools, token holds the scopes of the even ones ---------
 const frules = [];

@@ -83,6 +83,7 @@ static ngx_int_t ngx_http_mcp_oauth_scan_number(ngx_http_mcp_oauth_scan_t *s);
 static ngx_int_t ngx_http_mcp_oauth_scan_literal(ngx_http_mcp_oauth_scan_t *s,
     const char *lit, size_t len);
 static ngx_int_t ngx_http_mcp_oauth_scan_utf8(ngx_http_mcp_oauth_scan_t *s);
+static u_char *ngx_http_mcp_oauth_plain_span(u_char *p, u_char *last);
 static ngx_int_t ngx_http_mcp_oauth_decode(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str, ngx_str_t *out);
 static ngx_int_t ngx_http_mcp_oauth_scan_decisive(
@@ -1054,11 +1055,7 @@ ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
 
     while (s->p < s->last) {
 
-        /* the common bytes in a tight loop */
-
-        while (s->p < s->last && ngx_http_mcp_oauth_plain[*s->p]) {
-            s->p++;
-        }
+        s->p = ngx_http_mcp_oauth_plain_span(s->p, s->last);
 
         if (s->p == s->last) {
             break;
@@ -1095,12 +1092,22 @@ ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
                 continue;
             }
 
-            if (ngx_strchr("\"\\/bfnrt", c) == NULL || c == '\0') {
-                return NGX_ERROR;
+            /* a switch, not strchr(): file contents escape every line */
+
+            switch (c) {
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't':
+                s->p += 2;
+                continue;
             }
 
-            s->p += 2;
-            continue;
+            return NGX_ERROR;
         }
 
         if (c >= 0x80) {
@@ -1115,6 +1122,52 @@ ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
     }
 
     return NGX_ERROR;
+}
+
+
+/*
+ * Past the bytes a string holds without a closer look (the "plain" table),
+ * 8 at a time: a word goes on only when none of its bytes is '"', '\\',
+ * below 0x20 or 0x80 and above; from the first word with one of them the
+ * table decides byte by byte, so the span ends where the table ends it.
+ */
+
+#define NGX_HTTP_MCP_OAUTH_ONES  0x0101010101010101ULL
+
+static u_char *
+ngx_http_mcp_oauth_plain_span(u_char *p, u_char *last)
+{
+    size_t    n;
+    uint64_t  w, t;
+
+    for (n = (size_t) (last - p) / 8; n; n--) {
+        ngx_memcpy(&w, p, 8);
+
+        /*
+         * A byte >= 0x80 sets its top bit in w itself.  With none, a lane
+         * of a subtraction sets its top bit when that byte is below the
+         * lane's constant, and none below it (less significant) borrows
+         * unless one of them is: "^ 0x02, < 0x21" is "< 0x20 or '"'",
+         * "^ '\\', < 0x01" is "'\\'".
+         */
+
+        t = w
+            | ((w ^ 0x02 * NGX_HTTP_MCP_OAUTH_ONES)
+               - 0x21 * NGX_HTTP_MCP_OAUTH_ONES)
+            | ((w ^ '\\' * NGX_HTTP_MCP_OAUTH_ONES) - NGX_HTTP_MCP_OAUTH_ONES);
+
+        if (t & 0x80 * NGX_HTTP_MCP_OAUTH_ONES) {
+            break;
+        }
+
+        p += 8;
+    }
+
+    while (p < last && ngx_http_mcp_oauth_plain[*p]) {
+        p++;
+    }
+
+    return p;
 }
 
 

@@ -31,7 +31,7 @@ ngx_http_mcp_oauth_token_get(ngx_http_request_t *r, ngx_str_t *token,
 
     /* b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
 
-    static u_char  b64token[256] = {
+    static const u_char  b64token[256] = {
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1,   /* + - . / */
@@ -78,6 +78,16 @@ ngx_http_mcp_oauth_token_get(ngx_http_request_t *r, ngx_str_t *token,
 
     token->data = p;
     token->len = last - p;
+
+    /* a JWT is ~300-1000 bytes: 8 lookups a step, one test for them all */
+
+    while (last - p >= 8
+           && (b64token[p[0]] & b64token[p[1]] & b64token[p[2]]
+               & b64token[p[3]] & b64token[p[4]] & b64token[p[5]]
+               & b64token[p[6]] & b64token[p[7]]))
+    {
+        p += 8;
+    }
 
     while (p < last && b64token[*p]) {
         p++;
