@@ -12,7 +12,8 @@
 #
 # Environment: DURATION (5) seconds per wrk run, ROUNDS (3), CONNS (50),
 # SERVER_CPU (0), CLIENT_CPU (1), NGINX (/usr/sbin/nginx), UNIQUE_TOKENS
-# (default: sized from a calibration run), TOKEN_CACHE (unset: the module's
+# (default: sized from a calibration run), METRICS (on: a mcp_oauth_metrics
+# location, every decision counted), TOKEN_CACHE (unset: the module's
 # default; "off" or a size sets mcp_oauth_token_cache), RSS_REQUESTS (1000000),
 # CG_WARMUP (2000), CG_REQUESTS (10000), CG_CASES ("plain rs256"; "all": every
 # case but rs256_unique), SOAK_REQUESTS (1000000), SOAK_WARMUP (50000),
@@ -27,7 +28,7 @@ set -euo pipefail
 
 # settings given by the caller, for the command line shown in the results
 declare -A ORIG_ENV=()
-for v in DURATION ROUNDS CONNS SERVER_CPU CLIENT_CPU UNIQUE_TOKENS TOKEN_CACHE RSS_REQUESTS CG_WARMUP CG_REQUESTS CG_CASES NGINX \
+for v in DURATION ROUNDS CONNS SERVER_CPU CLIENT_CPU UNIQUE_TOKENS TOKEN_CACHE METRICS RSS_REQUESTS CG_WARMUP CG_REQUESTS CG_CASES NGINX \
          SOAK_REQUESTS SOAK_WARMUP SOAK_RSS_BOUND_KB SOAK_WORKERS SOAK_CONNS SOAK_CONNS_VALID SOAK_SAMPLE SOAK_MAX_SECONDS SOAK_NOCACHE_REQUESTS; do
     if [[ -n ${!v+x} ]]; then ORIG_ENV[$v]=1; fi
 done
@@ -163,6 +164,9 @@ done
 # TOKEN_CACHE=off (or a size) sets mcp_oauth_token_cache; unset: module default
 cache_conf=
 if [[ -n ${TOKEN_CACHE:-} ]]; then cache_conf="mcp_oauth_token_cache $TOKEN_CACHE;"; fi
+# METRICS=on adds a mcp_oauth_metrics location: every decision is counted
+metrics_conf=
+if [[ ${METRICS:-} == on ]]; then metrics_conf="location = /metrics { mcp_oauth_metrics; }"; fi
 
 write_conf() {   # FILE bench|callgrind|soak
     local file=$1 kind=$2 proc soak_loc=
@@ -220,6 +224,8 @@ http {
         mcp_oauth_resource https://mcp.example.com/mcp;
         mcp_oauth_issuer   https://auth.example.com;
         mcp_oauth_jwks     $ROOT/t/data/jwks/main.json;
+
+        $metrics_conf
 
         # baselines: the same proxying without the module
         location /plain         { $px proxy_pass http://upstream_mcp; }
@@ -468,7 +474,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
 
 env_cmd() {   # the command line, with the settings that were given
     local s=() v
-    for v in DURATION ROUNDS CONNS SERVER_CPU CLIENT_CPU UNIQUE_TOKENS TOKEN_CACHE RSS_REQUESTS CG_WARMUP CG_REQUESTS CG_CASES NGINX \
+    for v in DURATION ROUNDS CONNS SERVER_CPU CLIENT_CPU UNIQUE_TOKENS TOKEN_CACHE METRICS RSS_REQUESTS CG_WARMUP CG_REQUESTS CG_CASES NGINX \
          SOAK_REQUESTS SOAK_WARMUP SOAK_RSS_BOUND_KB SOAK_WORKERS SOAK_CONNS SOAK_CONNS_VALID SOAK_SAMPLE SOAK_MAX_SECONDS SOAK_NOCACHE_REQUESTS; do
         if [[ -n ${ORIG_ENV[$v]:-} ]]; then s+=("$v=$(printf '%q' "${!v}")"); fi
     done
