@@ -541,3 +541,20 @@ ngx_http_mcp_oauth_fetch_header(ngx_http_request_t *sr, char *name,
 
     return NGX_OK;
 }
+
+
+/* a directive's URI of a location of ours: "nginx -t" says so otherwise */
+
+ngx_int_t
+ngx_http_mcp_oauth_conf_local_uri(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *uri)
+{
+    if (uri->len == 0 || uri->data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" needs a local URI starting with \"/\", "
+                           "not \"%V\"", &cmd->name, uri);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}

@@ -116,6 +116,30 @@ static ngx_str_t  ngx_http_mcp_oauth_metrics_name =
     ngx_string("mcp_oauth_metrics");
 
 
+/*
+ * This worker's series of labels that stay where they are (literals, the
+ * configuration's rule names): found by their addresses, no hash of their
+ * bytes on the path of every request.  A worker's own, and its cycle's
+ * (the configuration's names move with a reload); the series themselves
+ * stay in the zone.
+ */
+
+#define NGX_HTTP_MCP_OAUTH_SERIES_CACHE  64
+
+typedef struct {
+    const char                   *l1;
+    const char                   *l2;
+    size_t                        len1;
+    size_t                        len2;
+    ngx_uint_t                    metric;
+    volatile ngx_cycle_t         *cycle;
+    ngx_http_mcp_oauth_series_t  *series;
+} ngx_http_mcp_oauth_series_cache_t;
+
+static ngx_http_mcp_oauth_series_cache_t
+    ngx_http_mcp_oauth_series_cache[NGX_HTTP_MCP_OAUTH_SERIES_CACHE];
+
+
 /* postconfiguration, when a location has "mcp_oauth" or is an AS's */
 
 ngx_int_t
@@ -191,6 +215,41 @@ ngx_http_mcp_oauth_metric_add(ngx_http_request_t *r,
 }
 
 
+/* the same, for labels that stay where they are (see the cache above) */
+
+void
+ngx_http_mcp_oauth_metric_add_fixed(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_metric_e m, const char *l1, size_t len1,
+    const char *l2, size_t len2)
+{
+    ngx_uint_t                          i;
+    ngx_http_mcp_oauth_series_cache_t  *c;
+
+    i = (((uintptr_t) l1 >> 3) ^ ((uintptr_t) l2 >> 2) ^ (m << 1) ^ len1)
+        % NGX_HTTP_MCP_OAUTH_SERIES_CACHE;
+    c = &ngx_http_mcp_oauth_series_cache[i];
+
+    if (c->series == NULL || c->l1 != l1 || c->l2 != l2 || c->len1 != len1
+        || c->len2 != len2 || c->metric != (ngx_uint_t) m
+        || c->cycle != ngx_cycle)
+    {
+        c->series = ngx_http_mcp_oauth_series(r, m, l1, len1, l2, len2);
+        c->cycle = ngx_cycle;
+        c->l1 = l1;
+        c->l2 = l2;
+        c->len1 = len1;
+        c->len2 = len2;
+        c->metric = m;
+
+        if (c->series == NULL) {
+            return;
+        }
+    }
+
+    (void) ngx_atomic_fetch_add(&c->series->value, 1);
+}
+
+
 void
 ngx_http_mcp_oauth_count(ngx_http_request_t *r,
     ngx_http_mcp_oauth_metric_e m, const char *l1, const char *l2)
@@ -255,7 +314,7 @@ ngx_http_mcp_oauth_series(ngx_http_request_t *r,
 
     len = 2 + len1 + len2;
 
-    hash = ngx_crc32_short(key, len) | 1;
+    hash = ngx_murmur_hash2(key, len) | 1;
 
     s = ngx_http_mcp_oauth_series_find(sh, hash, key, len, 0);
     if (s) {

@@ -40,6 +40,11 @@ void ngx_http_mcp_oauth_metric_add(ngx_http_request_t *r,
     ngx_http_mcp_oauth_metric_e m, const char *l1, size_t len1,
     const char *l2, size_t len2, int64_t n);
 
+/* adds one; the labels stay where they are (literals, configuration) */
+void ngx_http_mcp_oauth_metric_add_fixed(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_metric_e m, const char *l1, size_t len1,
+    const char *l2, size_t len2);
+
 /* adds one, labels as C strings */
 void ngx_http_mcp_oauth_count(ngx_http_request_t *r,
     ngx_http_mcp_oauth_metric_e m, const char *l1, const char *l2);

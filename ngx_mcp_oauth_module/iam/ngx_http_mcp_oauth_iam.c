@@ -178,10 +178,7 @@ ngx_http_mcp_oauth_iam_metadata(ngx_conf_t *cf, ngx_command_t *cmd,
     im->uri = value[1];
     im->cache = 600;
 
-    if (im->uri.data[0] != '/') {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" needs a local URI starting with \"/\", "
-                           "not \"%V\"", &cmd->name, &im->uri);
+    if (ngx_http_mcp_oauth_conf_local_uri(cf, cmd, &im->uri) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 

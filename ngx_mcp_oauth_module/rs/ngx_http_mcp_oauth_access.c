@@ -133,10 +133,17 @@ ngx_http_mcp_oauth_decided(ngx_http_request_t *r, ngx_int_t rc)
 
     ctx->decision = decision;
 
-    ngx_http_mcp_oauth_metric_add(r, NGX_HTTP_MCP_OAUTH_M_REQUESTS, decision,
-                                  ngx_strlen(decision),
-                                  (char *) ctx->error.data,
-                                  rc == NGX_OK ? 0 : ctx->error.len, 1);
+    if (rc == NGX_OK) {
+        ngx_http_mcp_oauth_metric_add_fixed(r, NGX_HTTP_MCP_OAUTH_M_REQUESTS,
+                                            "allowed", 7, NULL, 0);
+
+    } else {
+        /* a reason may be built for the request: not a fixed label */
+        ngx_http_mcp_oauth_metric_add(r, NGX_HTTP_MCP_OAUTH_M_REQUESTS,
+                                      decision, ngx_strlen(decision),
+                                      (char *) ctx->error.data,
+                                      ctx->error.len, 1);
+    }
 
     ngx_http_mcp_oauth_count_messages(r, ctx, decision);
 }
@@ -174,11 +181,11 @@ ngx_http_mcp_oauth_count_messages(ngx_http_request_t *r,
             }
         }
 
-        ngx_http_mcp_oauth_metric_add(r, NGX_HTTP_MCP_OAUTH_M_METHODS,
-                                      known->len ? (char *) known->data
-                                                 : "other",
-                                      known->len ? known->len : 5,
-                                      NULL, 0, 1);
+        ngx_http_mcp_oauth_metric_add_fixed(r, NGX_HTTP_MCP_OAUTH_M_METHODS,
+                                            known->len ? (char *) known->data
+                                                       : "other",
+                                            known->len ? known->len : 5,
+                                            NULL, 0);
 
         if (known - ngx_http_mcp_oauth_methods != 3 || !msg[i].name_string) {
             continue;
@@ -191,6 +198,15 @@ ngx_http_mcp_oauth_count_messages(ngx_http_request_t *r,
                                                             msg[i].name.len)
                            : NULL;
 
+        if (rule && !rule->prefix) {
+            ngx_http_mcp_oauth_metric_add_fixed(r,
+                                            NGX_HTTP_MCP_OAUTH_M_TOOL_CALLS,
+                                            (char *) rule->name.data,
+                                            rule->name.len, decision,
+                                            ngx_strlen(decision));
+            continue;
+        }
+
         if (rule && rule->name.len < sizeof(label) - 1) {
             ngx_memcpy(label, rule->name.data, rule->name.len);
             label[rule->name.len] = '*';
@@ -202,9 +218,9 @@ ngx_http_mcp_oauth_count_messages(ngx_http_request_t *r,
             continue;
         }
 
-        ngx_http_mcp_oauth_metric_add(r, NGX_HTTP_MCP_OAUTH_M_TOOL_CALLS,
-                                      "other", 5, decision,
-                                      ngx_strlen(decision), 1);
+        ngx_http_mcp_oauth_metric_add_fixed(r, NGX_HTTP_MCP_OAUTH_M_TOOL_CALLS,
+                                            "other", 5, decision,
+                                            ngx_strlen(decision));
     }
 }
 

@@ -773,10 +773,7 @@ ngx_http_mcp_oauth_state_request(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
 
-    if (value[1].len == 0 || value[1].data[0] != '/') {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" needs a local URI starting with \"/\", "
-                           "not \"%V\"", &cmd->name, &value[1]);
+    if (ngx_http_mcp_oauth_conf_local_uri(cf, cmd, &value[1]) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
