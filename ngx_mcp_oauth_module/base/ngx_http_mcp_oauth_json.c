@@ -1156,8 +1156,19 @@ ngx_http_mcp_oauth_plain_span(u_char *p, u_char *last)
                - 0x21 * NGX_HTTP_MCP_OAUTH_ONES)
             | ((w ^ '\\' * NGX_HTTP_MCP_OAUTH_ONES) - NGX_HTTP_MCP_OAUTH_ONES);
 
-        if (t & 0x80 * NGX_HTTP_MCP_OAUTH_ONES) {
+        t &= 0x80 * NGX_HTTP_MCP_OAUTH_ONES;
+
+        if (t) {
+#if (NGX_HAVE_LITTLE_ENDIAN && (defined __GNUC__ || defined __clang__))
+            /*
+             * The lowest flagged lane is a byte that needs attention (a
+             * borrow only comes from a lower flagged lane), and on a
+             * little-endian machine the lowest lane is the first byte.
+             */
+            return p + (__builtin_ctzll(t) >> 3);
+#else
             break;
+#endif
         }
 
         p += 8;
