@@ -145,6 +145,8 @@ extern ngx_module_t  ngx_http_mcp_oauth_filter_module;
 
 ngx_int_t ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_mcp_oauth_preaccess_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_mcp_oauth_answer_refusal(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *json);
 ngx_http_mcp_oauth_ctx_t *ngx_http_mcp_oauth_get_ctx(ngx_http_request_t *r);
 ngx_http_mcp_oauth_ctx_t *ngx_http_mcp_oauth_ctx(ngx_http_request_t *r);
 

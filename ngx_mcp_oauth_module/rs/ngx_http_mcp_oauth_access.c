@@ -69,15 +69,34 @@ ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r)
 
     rc = ngx_http_mcp_oauth_access(r);
 
-    if (rc == NGX_DONE && r->header_sent) {
-        /* a refusal answered here (a challenge, a JSON-RPC error) */
-        ngx_http_mcp_oauth_decided(r, r->headers_out.status);
+    /* NGX_DONE: answered and finalized, r may be freed already */
 
-    } else if (rc != NGX_DECLINED && rc != NGX_AGAIN && rc != NGX_DONE) {
+    if (rc != NGX_DECLINED && rc != NGX_AGAIN && rc != NGX_DONE) {
         ngx_http_mcp_oauth_decided(r, rc);
     }
 
     return rc;
+}
+
+
+/*
+ * A refusal answered here (a challenge, a JSON-RPC error): decided first,
+ * as the request may be freed (and logged) by ngx_http_finalize_request().
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_answer_refusal(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *json)
+{
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_mcp_oauth_decided(r, status);
+    ngx_http_finalize_request(r, ngx_http_mcp_oauth_send_json(r, status,
+                                                              json));
+
+    return NGX_DONE;
 }
 
 
@@ -646,13 +665,8 @@ ngx_http_mcp_oauth_unavailable(ngx_http_request_t *r,
     h->next = NULL;
 #endif
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_finalize_request(r, ngx_http_mcp_oauth_send_json(r,
-                                         NGX_HTTP_SERVICE_UNAVAILABLE, &body));
-    return NGX_DONE;
+    return ngx_http_mcp_oauth_answer_refusal(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                             &body);
 }
 
 

@@ -130,13 +130,7 @@ ngx_http_mcp_oauth_deny(ngx_http_request_t *r, ngx_http_mcp_oauth_ctx_t *ctx,
         body = &json;
     }
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_finalize_request(r, ngx_http_mcp_oauth_send_json(r, status,
-                                                              body));
-    return NGX_DONE;
+    return ngx_http_mcp_oauth_answer_refusal(r, status, body);
 }
 
 
