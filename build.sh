@@ -22,7 +22,7 @@ DEBS=(perl curl nginx nginx-dev libssl-dev libjansson-dev build-essential
       dpkg-dev debhelper nodejs npm tini wrk valgrind clang libclang-rt-14-dev
       libtest-base-perl libtext-diff-perl libtest-longstring-perl
       libwww-perl liburi-perl libipc-run-perl liblist-moreutils-perl chromium
-      redis-server)
+      redis-server prometheus)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -41,8 +41,9 @@ deps() {
         local sudo=; [[ $(id -u) == 0 ]] || sudo=sudo
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-        # the Debian packages start a system nginx and redis; not ours to run
-        for p in nginx redis-server; do
+        # the Debian packages start a system nginx, redis and prometheus;
+        # not ours to run
+        for p in nginx redis-server prometheus; do
             if systemctl is-active --quiet "$p" 2>/dev/null; then
                 $sudo systemctl stop "$p" || true
             fi

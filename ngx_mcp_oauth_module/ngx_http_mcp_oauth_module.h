@@ -129,6 +129,7 @@ typedef struct {
     const char                        *decision;     /* $mcp_oauth_decision */
 
     unsigned                           decoded:1;
+    unsigned                           cache_counted:1;
     unsigned                           verified:1;
     unsigned                           fetching:1;
     unsigned                           fetched:1;

@@ -126,6 +126,12 @@ sub audit {
     }
 }
 
+sub remote_keys {
+    my $t = McpOAuth::token('rs256');
+    say_('statuses', map { McpOAuth::bearer($t)->{status} } 1 .. 3);
+    say_($_) for scrape('token_cache|jwks_fetches');
+}
+
 $ENV{TEST_NGINX_SERVER_ROOT} //= Test::Nginx::Util::server_root()
     if defined &Test::Nginx::Util::server_root;
 $ENV{TEST_NGINX_SERVER_ROOT} //= File::Spec->rel2abs('t/servroot');
@@ -237,3 +243,28 @@ Content-Type: text/plain; version=0.0.4; charset=utf-8
 # TYPE nginx_mcp_oauth_requests_total counter
 (?:.*\n)*# TYPE nginx_mcp_oauth_jwks_last_success_timestamp_seconds gauge
 (?:.*\n)*nginx_mcp_oauth_revocations_total 0
+
+
+
+=== TEST 7: keys fetched by mcp_oauth_jwks_request: the request that waited for them is one cache lookup, not two
+--- config
+    mcp_oauth_resource https://mcp.example.com/mcp;
+    mcp_oauth_issuer https://auth.example.com;
+    location = /metrics { mcp_oauth_metrics; }
+    location = /echo { return 200 "ok\n"; }
+    location = /keys { alias $TEST_NGINX_DATA/jwks/main.json; }
+    location = /_jwks { internal; proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/keys; }
+    location /mcp {
+        mcp_oauth on;
+        mcp_oauth_jwks_request /_jwks;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+--- request
+GET /metrics
+--- response_body_filters eval
+McpOAuth::flow(\&main::remote_keys)
+--- response_body
+statuses 200 200 200
+nginx_mcp_oauth_jwks_fetches_total{source="/_jwks",result="ok"} 1
+nginx_mcp_oauth_token_cache_lookups_total{result="hit"} 2
+nginx_mcp_oauth_token_cache_lookups_total{result="miss"} 1

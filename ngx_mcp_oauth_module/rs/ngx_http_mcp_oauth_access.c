@@ -401,30 +401,40 @@ ngx_http_mcp_oauth_verify_cached(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
     ngx_shm_zone_t *cache, ngx_http_mcp_oauth_cache_keys_t *keys)
 {
+    ngx_int_t  rc;
+
     keys->file = (uintptr_t) mlcf->jwks;
     keys->remote = (uintptr_t) mlcf->jwks_remote;
     keys->generation = 0;
 
-    if (cache
-        && (mlcf->jwks_remote == NULL
-            || ngx_http_mcp_oauth_jwks_remote_generation(r, mlcf->jwks_remote,
-                                                         &keys->generation)
-               == NGX_OK)
+    if (cache == NULL) {
+        return NGX_DECLINED;
+    }
+
+    rc = NGX_DECLINED;
+
+    if ((mlcf->jwks_remote == NULL
+         || ngx_http_mcp_oauth_jwks_remote_generation(r, mlcf->jwks_remote,
+                                                      &keys->generation)
+            == NGX_OK)
         && ngx_http_mcp_oauth_cache_get(cache, r->pool, &ctx->token, keys,
                                         ngx_time(), &ctx->claims)
            == NGX_OK)
     {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "mcp_oauth: token found in the cache");
-        ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_CACHE, "hit", NULL);
-        return NGX_OK;
+        rc = NGX_OK;
     }
 
-    if (cache) {
-        ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_CACHE, "miss", NULL);
+    if (!ctx->cache_counted) {
+        /* once a request: not again when the handler runs after a fetch */
+        ctx->cache_counted = 1;
+        ngx_http_mcp_oauth_metric_add_fixed(r, NGX_HTTP_MCP_OAUTH_M_CACHE,
+                                            (rc == NGX_OK) ? "hit" : "miss",
+                                            (rc == NGX_OK) ? 3 : 4, NULL, 0);
     }
 
-    return NGX_DECLINED;
+    return rc;
 }
 
 

@@ -33,7 +33,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { E2E_DIR, Harness, freePorts, httpConf, MCP_PROXY, recordingFetch } from './lib.mjs';
+import { E2E_DIR, Harness, freePorts, httpConf, AS_ENDPOINTS, MCP_PROXY, recordingFetch } from './lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = join(E2E_DIR, 'artifacts');
@@ -61,16 +61,7 @@ const NGINX_CONF = httpConf(`
         location = /.well-known/oauth-authorization-server   { mcp_oauth_server_metadata; }
         location = /.well-known/openid-configuration         { mcp_oauth_server_metadata; }
 
-        location = /authorize {
-            auth_basic "MCP";
-            auth_basic_user_file {{HTPASSWD}};
-            mcp_oauth_authorize;
-        }
-        location = /token    { mcp_oauth_token; }
-        location = /register { mcp_oauth_register; }
-        location = /revoke   { mcp_oauth_revoke; }
-        location = /jwks     { mcp_oauth_jwks_publish; }
-
+${AS_ENDPOINTS}
         location /mcp {
             mcp_oauth on;
             mcp_oauth_leeway 0;

@@ -37,7 +37,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jose from 'jose';
-import { Harness, T_DIR, freePorts, httpConf } from './lib.mjs';
+import { AS_ENDPOINTS, Harness, T_DIR, freePorts, httpConf } from './lib.mjs';
 
 const USER = 'alice';
 const PASSWORD = 'wonderland';
@@ -68,16 +68,7 @@ const NGINX_CONF = httpConf(`
         location = /.well-known/oauth-authorization-server   { mcp_oauth_server_metadata; }
         location = /.well-known/openid-configuration         { mcp_oauth_server_metadata; }
 
-        location = /authorize {
-            auth_basic "MCP";
-            auth_basic_user_file {{HTPASSWD}};
-            mcp_oauth_authorize;
-        }
-        location = /token    { mcp_oauth_token; }
-        location = /register { mcp_oauth_register; }
-        location = /revoke   { mcp_oauth_revoke; }
-        location = /jwks     { mcp_oauth_jwks_publish; }
-
+${AS_ENDPOINTS}
         # as in examples/demo: tools/list shows what the token may call
         location /mcp {
             mcp_oauth on;

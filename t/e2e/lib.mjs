@@ -18,7 +18,9 @@
 // h.redis({ port }) starts Debian's redis-server (AOF on, no RDB snapshots,
 // its data in a temp dir kept across its own stop()/start()); httpConf(body)
 // is the nginx main and http head the suites share, around `body`;
-// MCP_PROXY the /mcp proxying; recordingFetch() logs requests and answers.
+// h.process({ cmd, args, port }) starts any other server (Prometheus);
+// AS_ENDPOINTS the authorization server's locations, MCP_PROXY the /mcp
+// proxying; recordingFetch() logs requests and answers.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
@@ -133,6 +135,23 @@ ${body}
 }
 `;
 }
+
+/**
+ * The built-in authorization server's endpoints (with mcp_oauth_issuer and
+ * mcp_oauth_signing_key in the server); the user signs in to /authorize
+ * with auth_basic, the users in {{HTPASSWD}}.
+ */
+export const AS_ENDPOINTS = `
+        location = /authorize {
+            auth_basic "MCP";
+            auth_basic_user_file {{HTPASSWD}};
+            mcp_oauth_authorize;
+        }
+        location = /token    { mcp_oauth_token; }
+        location = /register { mcp_oauth_register; }
+        location = /revoke   { mcp_oauth_revoke; }
+        location = /jwks     { mcp_oauth_jwks_publish; }
+`;
 
 /** A /mcp location's proxying to the MCP server on {{UPSTREAM_PORT}}, the verified sub as X-Mcp-User. */
 export const MCP_PROXY = `
@@ -354,6 +373,23 @@ export class Harness {
             throw e;
         }
         return s;
+    }
+
+    /**
+     * Start any program (`cmd` with `args`) that listens on HOST:port, e.g.
+     * Prometheus; stopped with the rest by stop(). Resolves with the child
+     * (`child.out`, `child.err`: what it printed so far).
+     */
+    async process({ label, cmd, args = [], port, cwd, timeoutMs = 15000 }) {
+        const child = track(spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }), label || cmd);
+        this.children.push(child);
+        try {
+            await waitForPort(port, { timeoutMs, child });
+        } catch (e) {
+            e.message += `\n--- ${child.label} stdout:\n${child.out}\n--- stderr:\n${child.err}`;
+            throw e;
+        }
+        return child;
     }
 
     /**
