@@ -41,7 +41,8 @@ sub node {
           "mcp_oauth_zone $o{zone}:1m;\n"
         . "    mcp_oauth_state_request /_mcp_state prefix=$o{prefix} sync=1s;\n"
         . "    location = /_mcp_state { internal; $loc"
-        . "mcp_oauth_redis_pass 127.0.0.1:\$TEST_NGINX_REDIS_PORT; }");
+        . "mcp_oauth_redis_pass 127.0.0.1:\$TEST_NGINX_REDIS_PORT; }\n"
+        . "    location = /metrics { mcp_oauth_metrics; }");
 }
 
 # the block's two nodes, keys under "t190:PID:BLOCK:": (config, http_config)
@@ -86,6 +87,9 @@ sub flow_keys {
     my $rv = revoke($g->{client}, $r->{json}{refresh_token});
     say_('revoke', $rv->{status});
     say_('revocations kept', McpOAuth::Redis::command('ZCARD', prefix() . 'revoked'));
+    my ($counted) = McpOAuth::req(GET => '/metrics')->{content}
+        =~ /^nginx_mcp_oauth_revocations_total (\d+)$/m;
+    say_('revocations counted', $counted // 'none');
     say_('access token', prot($r->{json}{access_token}));
 }
 
@@ -218,6 +222,7 @@ every key is the prefix and a SHA-256 yes
 codes and refresh tokens in clear 0
 revoke 200
 revocations kept 1
+revocations counted 1
 access token 401 invalid_token token revoked
 --- no_error_log
 [error]

@@ -311,10 +311,10 @@ ngx_http_mcp_oauth_state_delete(ngx_http_request_t *r,
 
 
 /*
- * A grant revoked until "expires": in this node's zone at once (its
- * resource server refuses the grant's tokens from now on) and, with Redis,
- * in the fleet's revocations, which the other nodes read.  NGX_BUSY: it
- * was revoked already here.
+ * A grant revoked until "expires": in this node's zone (its resource server
+ * refuses the grant's tokens from now on) and, with Redis, first in the
+ * fleet's revocations, which the other nodes read.  NGX_BUSY: it was
+ * revoked already.
  */
 
 ngx_int_t
@@ -322,17 +322,15 @@ ngx_http_mcp_oauth_state_revoke_grant(ngx_http_request_t *r,
     ngx_http_mcp_oauth_state_run_t *run, ngx_str_t *sid, time_t expires)
 {
     u_char                             key[32], *p;
-    ngx_int_t                          rc, rrc;
+    ngx_int_t                          rc;
     ngx_str_t                          args[6], reply;
     ngx_http_mcp_oauth_redis_state_t  *rs;
 
     rs = run->issued->redis;
 
-    rc = ngx_http_mcp_oauth_state_revoke(run->issued->zone, sid, expires,
-                                         r->connection->log);
-
     if (rs == NULL) {
-        return rc;
+        return ngx_http_mcp_oauth_state_revoke(run->issued->zone, sid,
+                                               expires, r->connection->log);
     }
 
     /* EVAL revoke 1 revocations "<hex of the zone's key>:<expiry>" keep */
@@ -355,10 +353,16 @@ ngx_http_mcp_oauth_state_revoke_grant(ngx_http_request_t *r,
     args[4].data = p;
     args[4].len = ngx_sprintf(ngx_hex_dump(p, key, 32), ":%T", expires) - p;
 
-    rrc = ngx_http_mcp_oauth_state_ask(r, run, NGX_HTTP_MCP_OAUTH_OP_REVOKE,
-                                       key, args, 6, &reply);
+    rc = ngx_http_mcp_oauth_state_ask(r, run, NGX_HTTP_MCP_OAUTH_OP_REVOKE,
+                                      key, args, 6, &reply);
+    if (rc != NGX_OK) {
+        return rc;
+    }
 
-    return (rrc == NGX_OK) ? rc : rrc;
+    /* once the fleet has it (the handler runs once more after the answer) */
+
+    return ngx_http_mcp_oauth_state_revoke(run->issued->zone, sid, expires,
+                                           r->connection->log);
 }
 
 
