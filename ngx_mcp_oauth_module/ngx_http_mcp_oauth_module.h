@@ -60,6 +60,7 @@ typedef struct {
     ssize_t                            token_cache;      /* size, 0: off */
     ngx_shm_zone_t                    *cache;
     ngx_shm_zone_t                    *metrics;
+    ngx_array_t                       *watched;  /* zones, for the metrics */
     ngx_flag_t                         used;   /* a location has mcp_oauth */
 } ngx_http_mcp_oauth_main_conf_t;
 

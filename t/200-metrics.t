@@ -66,7 +66,7 @@ sub mix {
 
 sub known_requests {
     say_('statuses', mix());
-    say_($_) for scrape('requests|jsonrpc|tool_calls');
+    say_($_) for scrape('requests|jsonrpc|tool_calls|token_cache|zone_size');
 }
 
 sub after_reload {
@@ -157,9 +157,12 @@ nginx_mcp_oauth_requests_total{decision="forbidden",reason="insufficient scope"}
 nginx_mcp_oauth_requests_total{decision="unauthorized",reason="malformed token header (not base64url JSON object)"} 1
 nginx_mcp_oauth_requests_total{decision="unauthorized",reason="no bearer token"} 1
 nginx_mcp_oauth_requests_total{decision="unauthorized",reason="token expired"} 1
+nginx_mcp_oauth_token_cache_lookups_total{result="hit"} 8
+nginx_mcp_oauth_token_cache_lookups_total{result="miss"} 3
 nginx_mcp_oauth_tool_calls_total{tool="admin_*",decision="forbidden"} 1
 nginx_mcp_oauth_tool_calls_total{tool="get_weather",decision="allowed"} 2
 nginx_mcp_oauth_tool_calls_total{tool="other",decision="allowed"} 1
+nginx_mcp_oauth_zone_size_bytes{zone="mcp_oauth_token_cache",kind="token_cache"} 4194304
 
 
 

@@ -17,6 +17,7 @@
 
 #include "ngx_http_mcp_oauth_module.h"
 #include "ngx_http_mcp_oauth_metrics.h"
+#include "ngx_http_mcp_oauth_shm_kv.h"
 
 
 #define NGX_HTTP_MCP_OAUTH_SERIES      2048
@@ -65,6 +66,9 @@ static ngx_http_mcp_oauth_metric_t  ngx_http_mcp_oauth_metric_defs[] = {
     { "nginx_mcp_oauth_jwks_last_success_timestamp_seconds",
       "When a JWK Set was last fetched and parsed, by source.",
       "gauge", "source", NULL },
+    { "nginx_mcp_oauth_jwks_keys",
+      "Keys of the JWK Set last fetched, by source.",
+      "gauge", "source", NULL },
     { "nginx_mcp_oauth_token_cache_lookups_total",
       "Verified-token cache lookups by result.",
       "counter", "result", NULL },
@@ -110,6 +114,14 @@ static ngx_http_mcp_oauth_series_t *ngx_http_mcp_oauth_series_find(
 static ngx_int_t ngx_http_mcp_oauth_metrics_handler(ngx_http_request_t *r);
 static u_char *ngx_http_mcp_oauth_label_value(u_char *p, u_char *v,
     size_t len);
+static u_char *ngx_http_mcp_oauth_zones(u_char *p,
+    ngx_http_mcp_oauth_main_conf_t *mmcf);
+
+
+typedef struct {
+    ngx_shm_zone_t               *zone;
+    const char                   *kind;
+} ngx_http_mcp_oauth_watched_t;
 
 
 static ngx_str_t  ngx_http_mcp_oauth_metrics_name =
@@ -396,6 +408,44 @@ ngx_http_mcp_oauth_series_find(ngx_http_mcp_oauth_metrics_sh_t *sh,
 }
 
 
+ngx_int_t
+ngx_http_mcp_oauth_metrics_watch(ngx_conf_t *cf, ngx_shm_zone_t *zone,
+    const char *kind)
+{
+    ngx_uint_t                       i;
+    ngx_http_mcp_oauth_watched_t    *w;
+    ngx_http_mcp_oauth_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_oauth_module);
+
+    if (mmcf->watched == NULL) {
+        mmcf->watched = ngx_array_create(cf->pool, 4,
+                                         sizeof(ngx_http_mcp_oauth_watched_t));
+        if (mmcf->watched == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    w = mmcf->watched->elts;
+
+    for (i = 0; i < mmcf->watched->nelts; i++) {
+        if (w[i].zone == zone) {
+            return NGX_OK;
+        }
+    }
+
+    w = ngx_array_push(mmcf->watched);
+    if (w == NULL) {
+        return NGX_ERROR;
+    }
+
+    w->zone = zone;
+    w->kind = kind;
+
+    return NGX_OK;
+}
+
+
 /* mcp_oauth_metrics: the content handler of a location */
 
 char *
@@ -458,6 +508,9 @@ ngx_http_mcp_oauth_metrics_handler(ngx_http_request_t *r)
     len += NGX_HTTP_MCP_OAUTH_SERIES
            * (64 + 4 * NGX_HTTP_MCP_OAUTH_LABEL_MAX + 32 + NGX_INT64_LEN);
 
+    len += 1024 + (mmcf->watched ? mmcf->watched->nelts : 0)
+                  * 3 * (96 + 2 * 256 + NGX_ATOMIC_T_LEN);
+
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -506,6 +559,8 @@ ngx_http_mcp_oauth_metrics_handler(ngx_http_request_t *r)
         }
     }
 
+    p = ngx_http_mcp_oauth_zones(p, mmcf);
+
     body.len = p - body.data;
 
     return ngx_http_mcp_oauth_send_body(r, NGX_HTTP_OK,
@@ -537,6 +592,64 @@ ngx_http_mcp_oauth_label_value(u_char *p, u_char *v, size_t len)
 
         default:
             *p++ = v[i];
+        }
+    }
+
+    return p;
+}
+
+
+/* the shared zones: their size, what is used of it, what was evicted */
+
+static u_char *
+ngx_http_mcp_oauth_zones(u_char *p, ngx_http_mcp_oauth_main_conf_t *mmcf)
+{
+    size_t                         size, used;
+    ngx_uint_t                     i, k;
+    ngx_slab_pool_t               *shpool;
+    ngx_http_mcp_oauth_kv_t       *kv;
+    ngx_http_mcp_oauth_watched_t  *w;
+
+    static const char  *head[] = {
+        "# HELP nginx_mcp_oauth_zone_size_bytes The size of a shared zone.\n"
+        "# TYPE nginx_mcp_oauth_zone_size_bytes gauge\n",
+        "# HELP nginx_mcp_oauth_zone_used_bytes What is allocated of a shared "
+        "zone (its pages in use).\n"
+        "# TYPE nginx_mcp_oauth_zone_used_bytes gauge\n",
+        "# HELP nginx_mcp_oauth_zone_evictions_total Live entries a shared zone "
+        "gave up to make room.\n"
+        "# TYPE nginx_mcp_oauth_zone_evictions_total counter\n"
+    };
+
+    static const char  *name[] = {
+        "nginx_mcp_oauth_zone_size_bytes",
+        "nginx_mcp_oauth_zone_used_bytes",
+        "nginx_mcp_oauth_zone_evictions_total"
+    };
+
+    w = mmcf->watched ? mmcf->watched->elts : NULL;
+
+    for (k = 0; k < 3; k++) {
+        p = ngx_sprintf(p, "%s", head[k]);
+
+        for (i = 0; w && i < mmcf->watched->nelts; i++) {
+            shpool = (ngx_slab_pool_t *) w[i].zone->shm.addr;
+            kv = w[i].zone->data;
+
+            if (shpool == NULL || kv == NULL || kv->sh == NULL) {
+                continue;
+            }
+
+            size = w[i].zone->shm.size;
+            used = (size_t) (shpool->end - shpool->start)
+                   - shpool->pfree * ngx_pagesize;
+
+            p = ngx_sprintf(p, "%s{zone=\"", name[k]);
+            p = ngx_http_mcp_oauth_label_value(p, w[i].zone->shm.name.data,
+                            ngx_min(w[i].zone->shm.name.len, 256));
+            p = ngx_sprintf(p, "\",kind=\"%s\"} %uz\n", w[i].kind,
+                            k == 0 ? size
+                            : k == 1 ? used : (size_t) kv->sh->evicted);
         }
     }
 

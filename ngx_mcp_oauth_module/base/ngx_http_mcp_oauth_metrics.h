@@ -21,6 +21,7 @@ typedef enum {
     NGX_HTTP_MCP_OAUTH_M_TOOL_CALLS,        /* tool, decision */
     NGX_HTTP_MCP_OAUTH_M_JWKS_FETCHES,      /* source, result */
     NGX_HTTP_MCP_OAUTH_M_JWKS_FETCHED,      /* source: its last good fetch */
+    NGX_HTTP_MCP_OAUTH_M_JWKS_KEYS,         /* source: keys it has */
     NGX_HTTP_MCP_OAUTH_M_CACHE,             /* result: hit, miss */
     NGX_HTTP_MCP_OAUTH_M_AUTHORIZATIONS,    /* result */
     NGX_HTTP_MCP_OAUTH_M_TOKENS,            /* grant_type */
@@ -54,6 +55,13 @@ void ngx_http_mcp_oauth_metric_set(ngx_http_request_t *r,
     ngx_http_mcp_oauth_metric_e m, ngx_str_t *l1, int64_t value);
 
 ngx_int_t ngx_http_mcp_oauth_metrics_zone(ngx_conf_t *cf);
+
+/*
+ * A zone whose size, use and evictions the metrics show; its data begins
+ * with an ngx_http_mcp_oauth_kv_t (the state zone, the token cache).
+ */
+ngx_int_t ngx_http_mcp_oauth_metrics_watch(ngx_conf_t *cf,
+    ngx_shm_zone_t *zone, const char *kind);
 char *ngx_http_mcp_oauth_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 

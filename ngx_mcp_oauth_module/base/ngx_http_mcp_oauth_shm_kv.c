@@ -80,6 +80,7 @@ ngx_http_mcp_oauth_kv_alloc(ngx_http_mcp_oauth_kv_t *kv, size_t size,
         }
 
         q = ngx_queue_last(&kv->sh->queue);
+        kv->sh->evicted++;
         ngx_http_mcp_oauth_kv_remove(kv,
             ngx_queue_data(q, ngx_http_mcp_oauth_kv_node_t, queue));
     }

@@ -33,6 +33,7 @@ typedef struct {
     ngx_rbtree_t                  rbtree;
     ngx_rbtree_node_t             sentinel;
     ngx_queue_t                   queue;
+    ngx_atomic_t                  evicted;    /* live ones, for room */
 } ngx_http_mcp_oauth_kv_sh_t;
 
 

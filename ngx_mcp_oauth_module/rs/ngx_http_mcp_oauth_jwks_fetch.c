@@ -582,6 +582,9 @@ ngx_http_mcp_oauth_jwks_store(ngx_http_request_t *sr,
         return NGX_ERROR;
     }
 
+    ngx_http_mcp_oauth_metric_set(sr, NGX_HTTP_MCP_OAUTH_M_JWKS_KEYS,
+                                  &rm->uri, ks->keys.nelts);
+
     sh = rm->sh;
 
     ngx_shmtx_lock(&rm->shpool->mutex);

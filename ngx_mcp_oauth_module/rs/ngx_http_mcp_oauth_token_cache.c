@@ -15,6 +15,7 @@
 
 #include "ngx_http_mcp_oauth_shm_kv.h"
 #include "ngx_http_mcp_oauth_token_cache.h"
+#include "ngx_http_mcp_oauth_metrics.h"
 
 
 /* kept past exp for locations with a long leeway */
@@ -86,6 +87,10 @@ ngx_http_mcp_oauth_cache_zone(ngx_conf_t *cf, size_t size)
 
     zone->init = ngx_http_mcp_oauth_cache_init;
     zone->data = cache;
+
+    if (ngx_http_mcp_oauth_metrics_watch(cf, zone, "token_cache") != NGX_OK) {
+        return NULL;
+    }
 
     return zone;
 }

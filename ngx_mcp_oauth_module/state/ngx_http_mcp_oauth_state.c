@@ -86,6 +86,10 @@ ngx_http_mcp_oauth_store_zone(ngx_conf_t *cf, ngx_str_t *name, size_t size)
     zone->init = ngx_http_mcp_oauth_store_init;
     zone->data = st;
 
+    if (ngx_http_mcp_oauth_metrics_watch(cf, zone, "state") != NGX_OK) {
+        return NULL;
+    }
+
     return zone;
 }
 
@@ -401,6 +405,7 @@ ngx_http_mcp_oauth_store_alloc(ngx_http_mcp_oauth_store_t *st,
             continue;
         }
 
+        st->sh->kv.evicted++;
         ngx_http_mcp_oauth_kv_remove(&st->kv, &c->kv);
 
         if (type != NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT
