@@ -616,8 +616,8 @@ ngx_http_mcp_oauth_zones(u_char *p, ngx_http_mcp_oauth_main_conf_t *mmcf)
         "# HELP nginx_mcp_oauth_zone_used_bytes What is allocated of a shared "
         "zone (its pages in use).\n"
         "# TYPE nginx_mcp_oauth_zone_used_bytes gauge\n",
-        "# HELP nginx_mcp_oauth_zone_evictions_total Live entries a shared zone "
-        "gave up to make room.\n"
+        "# HELP nginx_mcp_oauth_zone_evictions_total Live entries a shared "
+        "zone gave up to make room.\n"
         "# TYPE nginx_mcp_oauth_zone_evictions_total counter\n"
     };
 
