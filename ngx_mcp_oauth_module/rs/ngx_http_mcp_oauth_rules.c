@@ -299,27 +299,11 @@ ngx_array_t *
 ngx_http_mcp_oauth_rules_find(ngx_http_mcp_oauth_rules_t *rs, u_char *name,
     size_t len)
 {
-    ngx_uint_t                  i;
     ngx_http_mcp_oauth_rule_t  *rule;
 
-    rule = ngx_http_mcp_oauth_rules_search(rs->exact, rs->nexact, name, len);
-    if (rule) {
-        return rule->scopes;
-    }
+    rule = ngx_http_mcp_oauth_rules_match(rs, name, len);
 
-    for (i = 0; i < rs->nlengths; i++) {
-        if (rs->lengths[i] > len) {
-            continue;
-        }
-
-        rule = ngx_http_mcp_oauth_rules_search(rs->prefix, rs->nprefix, name,
-                                               rs->lengths[i]);
-        if (rule) {
-            return rule->scopes;
-        }
-    }
-
-    return rs->dflt;
+    return rule ? rule->scopes : rs->dflt;
 }
 
 
@@ -718,8 +702,8 @@ ngx_http_mcp_oauth_uri_path(u_char *path, u_char *last, ngx_uint_t file)
 
 
 /*
- * The rule "name" matches, for the metrics' label: NULL when none (or only
- * "default") does.
+ * The most specific rule "name" matches: its exact name, else the longest
+ * prefix; NULL when none (or only "default") does.
  */
 
 ngx_http_mcp_oauth_rule_t *
