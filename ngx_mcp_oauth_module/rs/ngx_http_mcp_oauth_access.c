@@ -91,8 +91,9 @@ ngx_http_mcp_oauth_access_handler(ngx_http_request_t *r)
 void
 ngx_http_mcp_oauth_decided(ngx_http_request_t *r, ngx_int_t rc)
 {
-    const char                *decision;
-    ngx_http_mcp_oauth_ctx_t  *ctx;
+    const char                      *decision;
+    ngx_http_mcp_oauth_ctx_t        *ctx;
+    ngx_http_mcp_oauth_main_conf_t  *mmcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_oauth_module);
     if (ctx == NULL || ctx->decision) {
@@ -132,6 +133,13 @@ ngx_http_mcp_oauth_decided(ngx_http_request_t *r, ngx_int_t rc)
     }
 
     ctx->decision = decision;
+
+    /* no mcp_oauth_metrics anywhere: the messages are not walked again */
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_mcp_oauth_module);
+    if (mmcf->metrics == NULL) {
+        return;
+    }
 
     if (rc == NGX_OK) {
         ngx_http_mcp_oauth_metric_add_fixed(r, NGX_HTTP_MCP_OAUTH_M_REQUESTS,
