@@ -710,7 +710,7 @@ cg_run() {   # NAME CASE REQUESTS: nginx under callgrind, REQUESTS sequential ke
     local name=$1 c=$2 n=$3
     local outf=$T/cg-$name.out
     rm -f "$T/nginx-callgrind.pid"
-    taskset -c "$SERVER_CPU" valgrind --tool=callgrind --callgrind-out-file="$outf" \
+    taskset -c "$SERVER_CPU" valgrind --tool=callgrind --callgrind-out-file="$outf" ${CG_VALGRIND_ARGS:-} \
         --log-file="$T/cg-$name.log" \
         "$NGINX" -p "$T/" -e "$T/error-callgrind.log" -c "$T/nginx-cg.conf" &
     NGINX_PID=$!

@@ -113,6 +113,9 @@ typedef struct {
     ngx_str_t                          token;    /* kept across redirects */
     ngx_http_mcp_oauth_jwt_t           jwt;
     ngx_http_mcp_oauth_claims_t        claims;   /* of the verified token */
+    ngx_str_t                        **scope_set;  /* claims.scopes hashed */
+    ngx_uint_t                         scope_mask;
+    void                              *scope_set_of;  /* claims.scopes.elts */
     json_t                            *payload;  /* parsed for claim_* */
     unsigned                           payload_failed:1;
     ngx_str_t                          error;    /* why it was denied */

@@ -21,6 +21,12 @@
 
 #define NGX_HTTP_MCP_OAUTH_JSON_DEPTH  64
 
+/* x86-64 has SSE2 always; elsewhere the scanner goes a word at a time */
+#if (defined __SSE2__ && (defined __GNUC__ || defined __clang__))
+#include <emmintrin.h>
+#define NGX_HTTP_MCP_OAUTH_SSE2  1
+#endif
+
 
 typedef struct {
     u_char                     *p;
@@ -57,6 +63,12 @@ static u_char  ngx_http_mcp_oauth_plain[256] = {
     /* 0x80-0xff: 0 */
 };
 
+/* the letters of the one-letter escapes: \" \\ \/ \b \f \n \r \t */
+static u_char  ngx_http_mcp_oauth_escape1[256] = {
+    ['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1,
+    ['r'] = 1, ['t'] = 1
+};
+
 
 static ngx_int_t ngx_http_mcp_oauth_scan_response(
     ngx_http_mcp_oauth_scan_t *s, ngx_array_t *arrays, ngx_array_t *tools);
@@ -83,6 +95,13 @@ static ngx_int_t ngx_http_mcp_oauth_scan_number(ngx_http_mcp_oauth_scan_t *s);
 static ngx_int_t ngx_http_mcp_oauth_scan_literal(ngx_http_mcp_oauth_scan_t *s,
     const char *lit, size_t len);
 static ngx_int_t ngx_http_mcp_oauth_scan_utf8(ngx_http_mcp_oauth_scan_t *s);
+static ngx_int_t ngx_http_mcp_oauth_string_byte(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *str);
+#if (NGX_HTTP_MCP_OAUTH_SSE2)
+static ngx_int_t ngx_http_mcp_oauth_string_chunks(
+    ngx_http_mcp_oauth_scan_t *s, ngx_http_mcp_oauth_jstr_t *str);
+static ngx_inline uint32_t ngx_http_mcp_oauth_flagged16(u_char *p);
+#endif
 static u_char *ngx_http_mcp_oauth_plain_span(u_char *p, u_char *last);
 static ngx_int_t ngx_http_mcp_oauth_decode(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str, ngx_str_t *out);
@@ -1042,8 +1061,7 @@ static ngx_int_t
 ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str)
 {
-    u_char    c;
-    uint32_t  cp;
+    ngx_int_t  rc;
 
     if (s->p == s->last || *s->p != '"') {
         return NGX_ERROR;
@@ -1053,6 +1071,14 @@ ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
     str->start = s->p;
     str->escaped = 0;
 
+#if (NGX_HTTP_MCP_OAUTH_SSE2)
+    rc = ngx_http_mcp_oauth_string_chunks(s, str);
+
+    if (rc != NGX_AGAIN) {
+        return rc;
+    }
+#endif
+
     while (s->p < s->last) {
 
         s->p = ngx_http_mcp_oauth_plain_span(s->p, s->last);
@@ -1061,68 +1087,161 @@ ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
             break;
         }
 
-        c = *s->p;
+        rc = ngx_http_mcp_oauth_string_byte(s, str);
 
-        if (c == '"') {
-            str->end = s->p++;
-            return NGX_OK;
+        if (rc != NGX_AGAIN) {
+            return rc;
         }
-
-        if (c < 0x20) {
-            return NGX_ERROR;
-        }
-
-        if (c == '\\') {
-            str->escaped = 1;
-
-            if (s->p + 1 == s->last) {
-                return NGX_ERROR;
-            }
-
-            c = s->p[1];
-
-            if (c == 'u') {
-                if (s->last - s->p < 6
-                    || ngx_http_mcp_oauth_hex4(s->p + 2, &cp) != NGX_OK)
-                {
-                    return NGX_ERROR;
-                }
-
-                s->p += 6;
-                continue;
-            }
-
-            /* a switch, not strchr(): file contents escape every line */
-
-            switch (c) {
-            case '"':
-            case '\\':
-            case '/':
-            case 'b':
-            case 'f':
-            case 'n':
-            case 'r':
-            case 't':
-                s->p += 2;
-                continue;
-            }
-
-            return NGX_ERROR;
-        }
-
-        if (c >= 0x80) {
-            if (ngx_http_mcp_oauth_scan_utf8(s) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            continue;
-        }
-
-        s->p++;
     }
 
     return NGX_ERROR;
 }
+
+
+/*
+ * The byte at s->p is not plain: the closing quote (NGX_OK), an escape or a
+ * UTF-8 sequence checked and passed (NGX_AGAIN), or an error.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_string_byte(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *str)
+{
+    u_char    c;
+    uint32_t  cp;
+
+    c = *s->p;
+
+    if (c == '"') {
+        str->end = s->p++;
+        return NGX_OK;
+    }
+
+    if (c < 0x20) {
+        return NGX_ERROR;
+    }
+
+    if (c >= 0x80) {
+        return ngx_http_mcp_oauth_scan_utf8(s) == NGX_OK ? NGX_AGAIN
+                                                         : NGX_ERROR;
+    }
+
+    /* a backslash: plain_span() and the 16-byte steps stop at no other */
+
+    str->escaped = 1;
+
+    if (s->p + 1 == s->last) {
+        return NGX_ERROR;
+    }
+
+    /* a table, not strchr(): file contents escape every line */
+
+    if (ngx_http_mcp_oauth_escape1[s->p[1]]) {
+        s->p += 2;
+        return NGX_AGAIN;
+    }
+
+    if (s->p[1] != 'u'
+        || s->last - s->p < 6
+        || ngx_http_mcp_oauth_hex4(s->p + 2, &cp) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    s->p += 6;
+
+    return NGX_AGAIN;
+}
+
+
+#if (NGX_HTTP_MCP_OAUTH_SSE2)
+
+/*
+ * 16 bytes a step while 17 are left (then NGX_AGAIN: the word-at-a-time
+ * loop takes the rest).  A step finds every byte that is '"', '\\', below
+ * 0x20 or 0x80 and above, and looks at each in order: the closing quote and
+ * the one-letter escapes (one on every line of a file's contents) here,
+ * anything else with the same ngx_http_mcp_oauth_string_byte() the byte
+ * loop uses.  What an escape or a UTF-8 sequence covers leaves the step's
+ * mask with it, so every byte is judged exactly as the byte loop judges it.
+ * The byte after a backslash is in the buffer: one more than the step is.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_string_chunks(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *str)
+{
+    u_char    *p, *base;
+    size_t     n;
+    uint32_t   m;
+    ngx_int_t  rc;
+
+    while (s->last - s->p > 16) {
+        base = s->p;
+        m = ngx_http_mcp_oauth_flagged16(base);
+        n = 0;
+
+        while (m) {
+            p = base + __builtin_ctz(m);
+
+            if (*p == '"') {
+                str->end = p;
+                s->p = p + 1;
+                return NGX_OK;
+            }
+
+            if (*p == '\\' && ngx_http_mcp_oauth_escape1[p[1]]) {
+                str->escaped = 1;
+                n = p + 2 - base;
+
+            } else {
+                s->p = p;
+                rc = ngx_http_mcp_oauth_string_byte(s, str);
+
+                if (rc != NGX_AGAIN) {
+                    return rc;
+                }
+
+                n = s->p - base;
+            }
+
+            if (n >= 16) {
+                break;
+            }
+
+            m &= ~0U << n;
+        }
+
+        s->p = m ? base + n : base + 16;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * The bytes that need a look, as a mask: with "^ 0x02" the quote becomes
+ * 0x20, bytes below 0x20 stay below it, and as signed bytes those from 0x80
+ * are below it too, so one comparison finds the bytes of three kinds that
+ * need none; the backslash is the fourth kind.
+ */
+
+static ngx_inline uint32_t
+ngx_http_mcp_oauth_flagged16(u_char *p)
+{
+    __m128i  v, plain;
+
+    v = _mm_loadu_si128((__m128i *) p);
+
+    plain = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+                             _mm_cmpgt_epi8(_mm_xor_si128(v,
+                                                          _mm_set1_epi8(0x02)),
+                                            _mm_set1_epi8(0x20)));
+
+    return (uint32_t) _mm_movemask_epi8(plain) ^ 0xffff;
+}
+
+#endif
 
 
 /*

@@ -48,6 +48,9 @@ static ngx_int_t ngx_http_mcp_oauth_message_name(ngx_http_request_t *r,
     ngx_http_mcp_oauth_msg_t *msg, ngx_str_t *id, ngx_str_t **name);
 static ngx_int_t ngx_http_mcp_oauth_headers(ngx_http_request_t *r,
     ngx_http_mcp_oauth_headers_t *hdr);
+static ngx_int_t ngx_http_mcp_oauth_scope_set(ngx_http_mcp_oauth_ctx_t *ctx);
+static ngx_uint_t ngx_http_mcp_oauth_scope_held(ngx_http_mcp_oauth_ctx_t *ctx,
+    ngx_str_t *scope);
 static ngx_int_t ngx_http_mcp_oauth_add_scopes(ngx_array_t *need,
     ngx_array_t *scopes);
 static ngx_int_t ngx_http_mcp_oauth_rpc_error(ngx_http_request_t *r,
@@ -534,6 +537,15 @@ ngx_http_mcp_oauth_need(ngx_http_mcp_oauth_loc_conf_t *mlcf,
 }
 
 
+/*
+ * Whether the token holds every scope of "need".  A token with a few scopes
+ * is searched; one with many (a tools/list filter asks once per tool) gets a
+ * hash set of its scopes on the first question, kept in the request's ctx
+ * while the claims are the same.
+ */
+
+#define NGX_HTTP_MCP_OAUTH_SCOPES_SEARCHED  8
+
 ngx_int_t
 ngx_http_mcp_oauth_granted(ngx_http_mcp_oauth_ctx_t *ctx, ngx_array_t *need)
 {
@@ -541,6 +553,19 @@ ngx_http_mcp_oauth_granted(ngx_http_mcp_oauth_ctx_t *ctx, ngx_array_t *need)
     ngx_uint_t   i;
 
     n = need->elts;
+
+    if (ctx->claims.scopes.nelts > NGX_HTTP_MCP_OAUTH_SCOPES_SEARCHED
+        && (ctx->scope_set_of == ctx->claims.scopes.elts
+            || ngx_http_mcp_oauth_scope_set(ctx) == NGX_OK))
+    {
+        for (i = 0; i < need->nelts; i++) {
+            if (!ngx_http_mcp_oauth_scope_held(ctx, &n[i])) {
+                return 0;
+            }
+        }
+
+        return 1;
+    }
 
     for (i = 0; i < need->nelts; i++) {
         if (ngx_http_mcp_oauth_str_find(&ctx->claims.scopes, &n[i])
@@ -551,6 +576,64 @@ ngx_http_mcp_oauth_granted(ngx_http_mcp_oauth_ctx_t *ctx, ngx_array_t *need)
     }
 
     return 1;
+}
+
+
+/* open addressing, at most half full: a power of two slots, NULL is free */
+
+static ngx_int_t
+ngx_http_mcp_oauth_scope_set(ngx_http_mcp_oauth_ctx_t *ctx)
+{
+    ngx_str_t    *s, **slot;
+    ngx_uint_t    i, j, mask;
+
+    for (mask = 15; mask < 2 * ctx->claims.scopes.nelts; mask = 2 * mask + 1) {
+        /* void */
+    }
+
+    slot = ngx_pcalloc(ctx->request->pool, (mask + 1) * sizeof(ngx_str_t *));
+    if (slot == NULL) {
+        return NGX_ERROR;
+    }
+
+    s = ctx->claims.scopes.elts;
+
+    for (i = 0; i < ctx->claims.scopes.nelts; i++) {
+        j = ngx_hash_key(s[i].data, s[i].len) & mask;
+
+        while (slot[j]) {
+            j = (j + 1) & mask;
+        }
+
+        slot[j] = &s[i];
+    }
+
+    ctx->scope_set = slot;
+    ctx->scope_mask = mask;
+    ctx->scope_set_of = ctx->claims.scopes.elts;
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_mcp_oauth_scope_held(ngx_http_mcp_oauth_ctx_t *ctx, ngx_str_t *scope)
+{
+    ngx_str_t   **slot;
+    ngx_uint_t    j;
+
+    slot = ctx->scope_set;
+    j = ngx_hash_key(scope->data, scope->len) & ctx->scope_mask;
+
+    for ( /* void */ ; slot[j]; j = (j + 1) & ctx->scope_mask) {
+        if (slot[j]->len == scope->len
+            && ngx_memcmp(slot[j]->data, scope->data, scope->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
