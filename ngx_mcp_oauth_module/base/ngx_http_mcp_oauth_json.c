@@ -17,14 +17,16 @@
 #include <ngx_core.h>
 
 #include "ngx_http_mcp_oauth_json.h"
+#include "ngx_http_mcp_oauth_string.h"
 
 
 #define NGX_HTTP_MCP_OAUTH_JSON_DEPTH  64
 
-/* x86-64 has SSE2 always; elsewhere the scanner goes a word at a time */
-#if (defined __SSE2__ && (defined __GNUC__ || defined __clang__))
-#include <emmintrin.h>
-#define NGX_HTTP_MCP_OAUTH_SSE2  1
+#if (NGX_HTTP_MCP_OAUTH_SSE2)
+/* the short strings' path keeps no registers for the long strings' loops */
+#define NGX_HTTP_MCP_OAUTH_OUT_OF_LINE  __attribute__((noinline))
+#else
+#define NGX_HTTP_MCP_OAUTH_OUT_OF_LINE
 #endif
 
 
@@ -95,6 +97,9 @@ static ngx_int_t ngx_http_mcp_oauth_scan_number(ngx_http_mcp_oauth_scan_t *s);
 static ngx_int_t ngx_http_mcp_oauth_scan_literal(ngx_http_mcp_oauth_scan_t *s,
     const char *lit, size_t len);
 static ngx_int_t ngx_http_mcp_oauth_scan_utf8(ngx_http_mcp_oauth_scan_t *s);
+static NGX_HTTP_MCP_OAUTH_OUT_OF_LINE ngx_int_t
+    ngx_http_mcp_oauth_string_rest(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *str);
 static ngx_int_t ngx_http_mcp_oauth_string_byte(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str);
 #if (NGX_HTTP_MCP_OAUTH_SSE2)
@@ -1061,7 +1066,10 @@ static ngx_int_t
 ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str)
 {
-    ngx_int_t  rc;
+#if (NGX_HTTP_MCP_OAUTH_SSE2)
+    u_char    *q;
+    uint32_t   m;
+#endif
 
     if (s->p == s->last || *s->p != '"') {
         return NGX_ERROR;
@@ -1070,6 +1078,33 @@ ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
     s->p++;
     str->start = s->p;
     str->escaped = 0;
+
+#if (NGX_HTTP_MCP_OAUTH_SSE2)
+
+    /* most strings are names and keys: the closing quote in the first step */
+
+    if (s->last - s->p > 16) {
+        m = ngx_http_mcp_oauth_flagged16(s->p);
+        q = s->p + __builtin_ctz(m | 0x10000);
+
+        if (q < s->p + 16 && *q == '"') {
+            str->end = q;
+            s->p = q + 1;
+            return NGX_OK;
+        }
+    }
+
+#endif
+
+    return ngx_http_mcp_oauth_string_rest(s, str);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_string_rest(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *str)
+{
+    ngx_int_t  rc;
 
 #if (NGX_HTTP_MCP_OAUTH_SSE2)
     rc = ngx_http_mcp_oauth_string_chunks(s, str);

@@ -13,6 +13,12 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+/* x86-64 has SSE2 always; elsewhere the scanners go a word at a time */
+#if (defined __SSE2__ && (defined __GNUC__ || defined __clang__))
+#include <emmintrin.h>
+#define NGX_HTTP_MCP_OAUTH_SSE2  1
+#endif
+
 
 /* base64url, unpadded, into out from pool */
 ngx_int_t ngx_http_mcp_oauth_b64url(ngx_pool_t *pool, u_char *data,
@@ -27,6 +33,12 @@ ngx_int_t ngx_http_mcp_oauth_b64url_check(ngx_str_t *s, size_t min,
 
 /* a hex digit's value, 16 for anything else */
 ngx_uint_t ngx_http_mcp_oauth_hex(u_char c);
+
+/*
+ * A 32-bit hash of a long key 8 bytes a step, for lookups that compare the
+ * whole key after the hash (an rbtree's equal hashes are ordered by key).
+ */
+uint32_t ngx_http_mcp_oauth_hash(u_char *p, size_t len);
 
 /* NGX_OK: the array of ngx_str_t holds s; NGX_DECLINED: not */
 ngx_int_t ngx_http_mcp_oauth_str_find(ngx_array_t *a, ngx_str_t *s);

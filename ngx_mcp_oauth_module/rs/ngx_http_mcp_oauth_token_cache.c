@@ -14,6 +14,7 @@
 #include <ngx_core.h>
 
 #include "ngx_http_mcp_oauth_shm_kv.h"
+#include "ngx_http_mcp_oauth_string.h"
 #include "ngx_http_mcp_oauth_token_cache.h"
 #include "ngx_http_mcp_oauth_metrics.h"
 
@@ -349,7 +350,8 @@ ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, ngx_str_t *token,
     /* served up to exp + grace */
 
     ngx_http_mcp_oauth_kv_insert(&cache->kv, &cn->kv, cn->data, token->len,
-                                 ngx_murmur_hash2(token->data, token->len),
+                                 ngx_http_mcp_oauth_hash(token->data,
+                                                         token->len),
                                  c->exp + NGX_HTTP_MCP_OAUTH_CACHE_GRACE + 1);
 
     ngx_shmtx_unlock(&cache->kv.shpool->mutex);
@@ -381,6 +383,6 @@ ngx_http_mcp_oauth_cache_find(ngx_http_mcp_oauth_cache_t *cache,
 {
     return (ngx_http_mcp_oauth_cache_node_t *)
                ngx_http_mcp_oauth_kv_find(&cache->kv, token,
-                                          ngx_murmur_hash2(token->data,
-                                                           token->len));
+                                          ngx_http_mcp_oauth_hash(token->data,
+                                                                  token->len));
 }
