@@ -568,7 +568,8 @@ ngx_http_mcp_oauth_client_json(ngx_pool_t *pool, json_t *doc,
     c->auth = json_integer_value(json_object_get(doc, "m"));
     /* a sealed id never carries client_credentials (ids sealed before did) */
     c->grants = json_integer_value(json_object_get(doc, "g"))
-                & NGX_HTTP_MCP_OAUTH_GRANT_USER;
+                & (NGX_HTTP_MCP_OAUTH_GRANT_USER
+                   |NGX_HTTP_MCP_OAUTH_GRANT_DEVICE);
 
     v = json_object_get(doc, "n");
     if (json_is_string(v)) {
