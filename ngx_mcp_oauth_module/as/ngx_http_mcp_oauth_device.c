@@ -86,6 +86,9 @@ static ngx_int_t ngx_http_mcp_oauth_device_keep(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_oauth_device_answer(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_str_t *code);
+static ngx_int_t ngx_http_mcp_oauth_device_code(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    u_char *key, ngx_str_t *rec, ngx_str_t *d);
 static ngx_int_t ngx_http_mcp_oauth_device_pace(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     u_char *key, ngx_str_t *rec, ngx_str_t *d);
@@ -391,67 +394,11 @@ ngx_http_mcp_oauth_device_poll(ngx_http_request_t *r,
     u_char      key[32];
     ngx_int_t   rc;
     ngx_str_t   rec, d[NGX_HTTP_MCP_OAUTH_D_N], u[NGX_HTTP_MCP_OAUTH_U_N];
-    ngx_str_t  *v;
     ngx_uint_t  i;
 
-    v = ctx->params.v;
-
-    if (ascf->device != NGX_HTTP_MCP_OAUTH_DEVICE_ON) {
-        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
-                                               "unsupported_grant_type",
-                                               "grant_type is not supported");
-    }
-
-    if (!(ctx->client.grants & NGX_HTTP_MCP_OAUTH_GRANT_DEVICE)) {
-        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
-                                               "unauthorized_client",
-                                               "the client may not use this "
-                                               "grant");
-    }
-
-    if (v[NGX_HTTP_MCP_OAUTH_P_DEVICE_CODE].len == 0) {
-        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
-                                               "invalid_request",
-                                               "device_code is required");
-    }
-
-    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_device_prefix,
-                              &v[NGX_HTTP_MCP_OAUTH_P_DEVICE_CODE], key);
-
-    rc = ngx_http_mcp_oauth_state_get(r, &ctx->state, key,
-                                      NGX_HTTP_MCP_OAUTH_ENTRY_DEVICE, &rec,
-                                      0);
-    if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+    rc = ngx_http_mcp_oauth_device_code(r, ascf, ctx, key, &rec, d);
+    if (rc != NGX_OK) {
         return rc;
-    }
-
-    if (rc == NGX_DECLINED
-        || ngx_http_mcp_oauth_record_get(&rec, d, NGX_HTTP_MCP_OAUTH_D_N)
-           != NGX_OK
-        || d[NGX_HTTP_MCP_OAUTH_D_USER_CODE].len
-           != NGX_HTTP_MCP_OAUTH_USER_CODE_LEN)
-    {
-        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
-                                               "invalid_grant",
-                                               "the device code is unknown");
-    }
-
-    if (d[NGX_HTTP_MCP_OAUTH_D_CLIENT].len != ctx->client.id.len
-        || ngx_strncmp(d[NGX_HTTP_MCP_OAUTH_D_CLIENT].data,
-                       ctx->client.id.data, ctx->client.id.len) != 0)
-    {
-        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
-                                               "invalid_grant",
-                                               "the device code was issued "
-                                               "to another client");
-    }
-
-    if (ngx_atotm(d[NGX_HTTP_MCP_OAUTH_D_EXPIRES].data,
-                  d[NGX_HTTP_MCP_OAUTH_D_EXPIRES].len) <= ngx_time())
-    {
-        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
-                                               "expired_token",
-                                               "the device code expired");
     }
 
     rc = ngx_http_mcp_oauth_device_pace(r, ascf, ctx, key, &rec, d);
@@ -522,6 +469,82 @@ ngx_http_mcp_oauth_device_poll(ngx_http_request_t *r,
     }
 
     return rc;
+}
+
+
+/*
+ * The record of the device code the client presents (its key, rec and
+ * fields d): the client's, in time.  NGX_DECLINED: the error is in ctx.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_device_code(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    u_char *key, ngx_str_t *rec, ngx_str_t *d)
+{
+    ngx_int_t   rc;
+    ngx_str_t  *v;
+
+    v = ctx->params.v;
+
+    if (ascf->device != NGX_HTTP_MCP_OAUTH_DEVICE_ON) {
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "unsupported_grant_type",
+                                               "grant_type is not supported");
+    }
+
+    if (!(ctx->client.grants & NGX_HTTP_MCP_OAUTH_GRANT_DEVICE)) {
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "unauthorized_client",
+                                               "the client may not use this "
+                                               "grant");
+    }
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_DEVICE_CODE].len == 0) {
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_request",
+                                               "device_code is required");
+    }
+
+    ngx_http_mcp_oauth_sha256(&ngx_http_mcp_oauth_device_prefix,
+                              &v[NGX_HTTP_MCP_OAUTH_P_DEVICE_CODE], key);
+
+    rc = ngx_http_mcp_oauth_state_get(r, &ctx->state, key,
+                                      NGX_HTTP_MCP_OAUTH_ENTRY_DEVICE, rec, 0);
+    if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+        return rc;
+    }
+
+    if (rc == NGX_DECLINED
+        || ngx_http_mcp_oauth_record_get(rec, d, NGX_HTTP_MCP_OAUTH_D_N)
+           != NGX_OK
+        || d[NGX_HTTP_MCP_OAUTH_D_USER_CODE].len
+           != NGX_HTTP_MCP_OAUTH_USER_CODE_LEN)
+    {
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_grant",
+                                               "the device code is unknown");
+    }
+
+    if (d[NGX_HTTP_MCP_OAUTH_D_CLIENT].len != ctx->client.id.len
+        || ngx_strncmp(d[NGX_HTTP_MCP_OAUTH_D_CLIENT].data,
+                       ctx->client.id.data, ctx->client.id.len) != 0)
+    {
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_grant",
+                                               "the device code was issued "
+                                               "to another client");
+    }
+
+    if (ngx_atotm(d[NGX_HTTP_MCP_OAUTH_D_EXPIRES].data,
+                  d[NGX_HTTP_MCP_OAUTH_D_EXPIRES].len) <= ngx_time())
+    {
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "expired_token",
+                                               "the device code expired");
+    }
+
+    return NGX_OK;
 }
 
 

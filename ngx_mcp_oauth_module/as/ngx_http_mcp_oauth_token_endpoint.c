@@ -143,7 +143,7 @@ ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r)
     }
 
     if (ngx_http_mcp_oauth_same(gt, &(ngx_str_t)
-                                    ngx_string(NGX_HTTP_MCP_OAUTH_DEVICE_GRANT)))
+                                ngx_string(NGX_HTTP_MCP_OAUTH_DEVICE_GRANT)))
     {
         return ngx_http_mcp_oauth_issued(r, gt,
                    ngx_http_mcp_oauth_grant_device(r, ascf, ctx));
@@ -180,7 +180,8 @@ ngx_http_mcp_oauth_issued(ngx_http_request_t *r, ngx_str_t *grant_type,
 
 
 /*
- * What /token, /revoke and /device_authorization start with: a POST, its form, and the client's
+ * What /token, /revoke and /device_authorization start with: a POST, its
+ * form, and the client's
  * authentication.  NGX_OK: *ctx has the client;
  * else what the handler returns.
  */
