@@ -291,6 +291,29 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
       offsetof(ngx_http_mcp_oauth_srv_conf_t, consent_ttl),
       NULL },
 
+    /* the device authorization grant (RFC 8628) */
+
+    { ngx_string("mcp_oauth_device_code_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, device_ttl),
+      NULL },
+
+    { ngx_string("mcp_oauth_device_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, device_interval),
+      NULL },
+
+    { ngx_string("mcp_oauth_device_attempts"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE12,
+      ngx_http_mcp_oauth_device_attempts,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mcp_oauth_client_metadata_request"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -425,6 +448,20 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       (void *) ngx_http_mcp_oauth_jwks_publish_handler },
+
+    { ngx_string("mcp_oauth_device_authorization"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mcp_oauth_as_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) ngx_http_mcp_oauth_device_handler },
+
+    { ngx_string("mcp_oauth_device_verify"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mcp_oauth_as_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) ngx_http_mcp_oauth_device_verify_handler },
 
       ngx_null_command
 };

@@ -141,7 +141,9 @@ my @AS_DIRECTIVES = qw(
     mcp_oauth_register mcp_oauth_revoke mcp_oauth_jwks_publish
     mcp_oauth_iam_authorize_url mcp_oauth_iam_token_request mcp_oauth_iam_client
     mcp_oauth_iam_scope mcp_oauth_iam_param mcp_oauth_iam_token
-    mcp_oauth_iam_callback
+    mcp_oauth_iam_callback mcp_oauth_device_authorization
+    mcp_oauth_device_verify mcp_oauth_device_code_ttl mcp_oauth_device_interval
+    mcp_oauth_device_attempts
 );
 
 # lines of a fragment that belong outside http {}, or in http {} and not in

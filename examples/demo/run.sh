@@ -315,6 +315,12 @@ curl -sS -i -X POST $MCP_URL -H 'Content-Type: application/json' -H 'Accept: app
 curl -sS $PRM_URL
 curl -sS $AS_META_URL
 
+# 5. the device flow (RFC 8628), a CLI without a browser: get the codes, open
+#    the verification URL in a browser (sign in as $DEMO_USER / $DEMO_PASSWORD), enter
+#    the user code, Approve; meanwhile poll /token every 2 s until the token comes:
+curl -sS -d client_id=demo-cli $ISSUER/device_authorization
+curl -sS -d grant_type=urn:ietf:params:oauth:grant-type:device_code -d client_id=demo-cli -d device_code=DEVICE_CODE $ISSUER/token
+
 # 4. the MCP Inspector (browser): npx @modelcontextprotocol/inspector
 #    Transport Type "Streamable HTTP", URL $MCP_URL, no token, Connect.
 #    It registers itself (DCR, redirect http://localhost:6274/oauth/callback),
@@ -516,6 +522,49 @@ check_refresh_revoke() {
     [ "$code" = 401 ] && case $(www_auth revoked) in *'token revoked'*) ;; *) false ;; esac
 }
 
+# --- the device flow (RFC 8628) ---
+# the codes; a poll is pending; the user (curl with basic auth) enters the code
+# in lower case without the hyphen and approves the consent with its CSRF token;
+# the next poll, an interval later, has the token; whoami is the user; the code
+# is then spent
+check_device() {
+    local code user_code device_code interval fields user
+    code=$(http device "$ISSUER/device_authorization" -d client_id=demo-cli)
+    [ "$code" = 200 ] || { echo "    /device_authorization: HTTP $code $(cat "$CHECK_DIR/device.body")"; return 1; }
+    user_code=$(rpc_eval "$CHECK_DIR/device.body" 'm.user_code') &&
+        device_code=$(rpc_eval "$CHECK_DIR/device.body" 'm.device_code') &&
+        interval=$(rpc_eval "$CHECK_DIR/device.body" 'm.interval') || return 1
+    echo "    /device_authorization: user_code $user_code, interval $interval s, verification_uri $(rpc_eval "$CHECK_DIR/device.body" 'm.verification_uri')"
+    device_poll() {
+        http "$1" "$ISSUER/token" -d grant_type=urn:ietf:params:oauth:grant-type:device_code \
+            -d client_id=demo-cli --data-urlencode "device_code=$device_code" >/dev/null
+        rpc_eval "$CHECK_DIR/$1.body" 'm.error || "token"'
+    }
+    [ "$(device_poll device-poll1)" = authorization_pending ] || { echo "    first poll: $(cat "$CHECK_DIR/device-poll1.body")"; return 1; }
+    echo "    poll: authorization_pending"
+    code=$(http device-page "$ISSUER/device?user_code=$(echo "${user_code/-/}" | tr A-Z a-z)" -u "$DEMO_USER:$DEMO_PASSWORD")
+    [ "$code" = 200 ] && grep -q "$user_code" "$CHECK_DIR/device-page.body" || { echo "    the consent page: HTTP $code"; return 1; }
+    fields=$(node -e '
+        const t = require("fs").readFileSync(process.argv[1], "utf8");
+        const p = new URLSearchParams();
+        for (const m of t.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) p.append(m[1], m[2].replace(/&amp;/g, "&"));
+        p.append("decision", "approve");
+        console.log(p.toString());' "$CHECK_DIR/device-page.body") || return 1
+    code=$(http device-approve "$ISSUER/device" -u "$DEMO_USER:$DEMO_PASSWORD" --data "$fields")
+    echo "    $DEMO_USER approves on the consent page of /device: HTTP $code"
+    grep -q 'Device connected' "$CHECK_DIR/device-approve.body" || return 1
+    sleep "$interval.2"
+    [ "$(device_poll device-poll2)" = token ] || { echo "    poll: $(cat "$CHECK_DIR/device-poll2.body")"; return 1; }
+    code=$(http_post device-whoami -H "Authorization: Bearer $(rpc_eval "$CHECK_DIR/device-poll2.body" 'm.access_token')" -d "$WHOAMI")
+    user=$(rpc_eval "$CHECK_DIR/device-whoami.body" 'JSON.parse(m.result.content[0].text).user') || return 1
+    echo "    poll: a token; whoami with it: HTTP $code, user=$user"
+    [ "$user" = "$DEMO_USER" ] || return 1
+    sleep "$interval.2"
+    [ "$(device_poll device-poll3)" = invalid_grant ] || { echo "    the spent code: $(cat "$CHECK_DIR/device-poll3.body")"; return 1; }
+    echo "    the code again: invalid_grant"
+}
+# --- end of the device flow ---
+
 check_inspector() {
     local code acao
     code=$(http reg_inspector "$ISSUER/register" -H 'Content-Type: application/json' \
@@ -603,6 +652,7 @@ if [ -n "$NO_WAIT" ]; then
     run_check "wrong password -> 401 at /authorize; $ADMIN_USER with mcp:tools admin sees admin_reset, whoami=$ADMIN_USER" check_other_user
     run_check "refresh token rotates; /revoke -> the access token gets 401 token revoked" check_refresh_revoke
     run_check "MCP Inspector: DCR with its loopback callback, CORS; other redirect URIs refused" check_inspector
+    run_check "device flow (RFC 8628): codes, pending, $DEMO_USER enters the code and approves, the token calls whoami, the code is spent" check_device
     echo "demo: $PASS passed, $FAIL failed"
     if [ "$FAIL" -ne 0 ]; then
         show_logs

@@ -61,6 +61,10 @@ ngx_http_mcp_oauth_create_srv_conf(ngx_conf_t *cf)
     ascf->consent_ttl = NGX_CONF_UNSET;
     ascf->cimd_cache = NGX_CONF_UNSET;
     ascf->cimd_private = NGX_CONF_UNSET;
+    ascf->device_ttl = NGX_CONF_UNSET;
+    ascf->device_interval = NGX_CONF_UNSET;
+    ascf->device_attempts = NGX_CONF_UNSET;
+    ascf->device_window = NGX_CONF_UNSET;
     ascf->iam_params = NGX_CONF_UNSET_PTR;
     ascf->iam_pass = NGX_CONF_UNSET_UINT;
 
@@ -89,6 +93,10 @@ ngx_http_mcp_oauth_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->cimd_cache, prev->cimd_cache, 600);
     ngx_conf_merge_str_value(conf->cimd_uri, prev->cimd_uri, "");
     ngx_conf_merge_value(conf->cimd_private, prev->cimd_private, 0);
+    ngx_conf_merge_sec_value(conf->device_ttl, prev->device_ttl, 600);
+    ngx_conf_merge_sec_value(conf->device_interval, prev->device_interval, 5);
+    ngx_conf_merge_value(conf->device_attempts, prev->device_attempts, 5);
+    ngx_conf_merge_sec_value(conf->device_window, prev->device_window, 900);
     ngx_conf_merge_str_value(conf->iam_authorize, prev->iam_authorize, "");
     ngx_conf_merge_str_value(conf->iam_token_uri, prev->iam_token_uri, "");
     ngx_conf_merge_str_value(conf->iam_scope, prev->iam_scope, "openid");
@@ -192,7 +200,10 @@ ngx_http_mcp_oauth_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* mcp_oauth_client ID [secret=S] ["name=N"] ["scope=A B"] REDIRECT_URI... */
+/*
+ * mcp_oauth_client ID [secret=S] ["name=N"] ["scope=A B"] [device]
+ *     REDIRECT_URI...
+ */
 
 char *
 ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -247,6 +258,12 @@ ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strcmp(value[i].data, "device") == 0) {
+            /* RFC 8628: a client without a browser of its own */
+            c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_DEVICE;
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "name=", 5) == 0) {
             c->name.data = value[i].data + 5;
             c->name.len = value[i].len - 5;
@@ -276,10 +293,12 @@ ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         *uri = value[i];
     }
 
-    if (c->redirect_uris->nelts == 0 && c->secret.len == 0) {
+    if (c->redirect_uris->nelts == 0 && c->secret.len == 0
+        && !(c->grants & NGX_HTTP_MCP_OAUTH_GRANT_DEVICE))
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": client \"%V\" has neither redirect URIs "
-                           "nor a secret", &cmd->name, &c->id);
+                           "\"%V\": client \"%V\" has neither redirect URIs, "
+                           "a secret, nor \"device\"", &cmd->name, &c->id);
         return NGX_CONF_ERROR;
     }
 
@@ -408,6 +427,7 @@ ngx_http_mcp_oauth_as_collect(ngx_conf_t *cf, void *conf)
     ngx_uint_t                      i, j, k;
     ngx_array_t                    *lists[4];
     ngx_http_mcp_oauth_rule_t      *rule;
+    ngx_http_core_loc_conf_t       *clcf;
     ngx_http_mcp_oauth_srv_conf_t  *ascf;
 
     ascf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_mcp_oauth_module);
@@ -421,6 +441,17 @@ ngx_http_mcp_oauth_as_collect(ngx_conf_t *cf, void *conf)
 
     if (mlcf->iam_metadata) {
         ascf->need_zone = 1;
+    }
+
+    if (mlcf->as_endpoint) {
+        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+        if (clcf->handler == ngx_http_mcp_oauth_device_handler) {
+            ascf->device |= NGX_HTTP_MCP_OAUTH_DEVICE_ENDPOINT;
+
+        } else if (clcf->handler == ngx_http_mcp_oauth_device_verify_handler) {
+            ascf->device |= NGX_HTTP_MCP_OAUTH_DEVICE_PAGE;
+        }
     }
 
     if (ascf->signer == NULL) {
@@ -624,6 +655,10 @@ ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
+    if (ngx_http_mcp_oauth_device_init(cf, ascf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_mcp_oauth_as_metadata(cf, ascf);
 }
 
@@ -738,11 +773,21 @@ ngx_http_mcp_oauth_as_endpoints(ngx_conf_t *cf,
         json_object_set_new(doc, endpoints[i][0], json_string(url));
     }
 
+    if (ascf->device == NGX_HTTP_MCP_OAUTH_DEVICE_ON) {
+        *ngx_sprintf((u_char *) url, "%V/device_authorization", &ascf->base)
+            = '\0';
+        json_object_set_new(doc, "device_authorization_endpoint",
+                            json_string(url));
+    }
+
     return NGX_OK;
 }
 
 
-/* client_credentials only when a configured client may use it */
+/*
+ * client_credentials only when a configured client may use it, the device
+ * code when the server offers the device flow
+ */
 
 static json_t *
 ngx_http_mcp_oauth_as_grants(ngx_http_mcp_oauth_srv_conf_t *ascf)
@@ -753,6 +798,11 @@ ngx_http_mcp_oauth_as_grants(ngx_http_mcp_oauth_srv_conf_t *ascf)
 
     grants = json_pack("[ss]", "authorization_code", "refresh_token");
     c = ascf->clients ? ascf->clients->elts : NULL;
+
+    if (ascf->device == NGX_HTTP_MCP_OAUTH_DEVICE_ON) {
+        json_array_append_new(grants,
+                              json_string(NGX_HTTP_MCP_OAUTH_DEVICE_GRANT));
+    }
 
     for (i = 0; c && i < ascf->clients->nelts; i++) {
         if (c[i].grants & NGX_HTTP_MCP_OAUTH_GRANT_CLIENT) {

@@ -36,6 +36,15 @@
 #define NGX_HTTP_MCP_OAUTH_GRANT_CODE     0x01
 #define NGX_HTTP_MCP_OAUTH_GRANT_REFRESH  0x02
 #define NGX_HTTP_MCP_OAUTH_GRANT_CLIENT   0x04  /* mcp_oauth_client only */
+#define NGX_HTTP_MCP_OAUTH_GRANT_DEVICE   0x08  /* RFC 8628 */
+
+#define NGX_HTTP_MCP_OAUTH_DEVICE_GRANT                                      \
+    "urn:ietf:params:oauth:grant-type:device_code"
+
+/* the device flow's locations (srv_conf "device"): both, or it is off */
+#define NGX_HTTP_MCP_OAUTH_DEVICE_ENDPOINT  0x01
+#define NGX_HTTP_MCP_OAUTH_DEVICE_PAGE      0x02
+#define NGX_HTTP_MCP_OAUTH_DEVICE_ON        0x03
 #define NGX_HTTP_MCP_OAUTH_GRANT_USER     (NGX_HTTP_MCP_OAUTH_GRANT_CODE     \
                                            |NGX_HTTP_MCP_OAUTH_GRANT_REFRESH)
 
@@ -89,6 +98,13 @@ typedef struct {
     ngx_str_t                     cimd_uri;
     ngx_flag_t                    cimd_private;
 
+    /* the device authorization grant (RFC 8628, ..._device.c) */
+    time_t                        device_ttl;
+    time_t                        device_interval;
+    ngx_int_t                     device_attempts;
+    time_t                        device_window;
+    ngx_uint_t                    device;      /* its locations seen */
+
     /* the bridge to an IAM (docs/iam-proxy.md) */
     const ngx_http_mcp_oauth_bridge_t  *bridge;   /* iam/: its steps */
     ngx_str_t                     iam_authorize;   /* its URL: bridge on */
@@ -130,6 +146,8 @@ enum {
     NGX_HTTP_MCP_OAUTH_P_TOKEN,
     NGX_HTTP_MCP_OAUTH_P_TOKEN_TYPE_HINT,
     NGX_HTTP_MCP_OAUTH_P_ERROR,
+    NGX_HTTP_MCP_OAUTH_P_DEVICE_CODE,
+    NGX_HTTP_MCP_OAUTH_P_USER_CODE,
     NGX_HTTP_MCP_OAUTH_P_N
 };
 
@@ -330,8 +348,33 @@ ngx_int_t ngx_http_mcp_oauth_redirect(ngx_http_request_t *r,
 ngx_int_t ngx_http_mcp_oauth_page(ngx_http_request_t *r, ngx_uint_t status,
     const char *title, const char *message);
 ngx_int_t ngx_http_mcp_oauth_location(ngx_http_request_t *r, ngx_str_t *url);
+ngx_int_t ngx_http_mcp_oauth_page_params(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_as_ctx_t *ctx);
+ngx_int_t ngx_http_mcp_oauth_page_headers(ngx_http_request_t *r);
+ngx_int_t ngx_http_mcp_oauth_authorize_user(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_authz_t *a,
+    ngx_uint_t *remember);
+ngx_int_t ngx_http_mcp_oauth_csrf_check(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_params_t *p,
+    ngx_str_t *user);
+ngx_int_t ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a);
+
+/* the device authorization grant, RFC 8628 (..._device.c) */
+ngx_int_t ngx_http_mcp_oauth_device_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_mcp_oauth_device_verify_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_mcp_oauth_device_poll(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *f);
+char *ngx_http_mcp_oauth_device_attempts(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_mcp_oauth_device_init(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_srv_conf_t *ascf);
 
 /* the endpoints */
+ngx_int_t ngx_http_mcp_oauth_client_request(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t **ctx);
 ngx_int_t ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_mcp_oauth_revoke_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_mcp_oauth_server_metadata_handler(ngx_http_request_t *r);

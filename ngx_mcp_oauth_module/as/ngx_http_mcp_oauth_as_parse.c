@@ -18,7 +18,8 @@
 static ngx_int_t ngx_http_mcp_oauth_registration_uris(ngx_pool_t *pool,
     ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc,
     ngx_http_mcp_oauth_client_t *c, const char **desc);
-static ngx_int_t ngx_http_mcp_oauth_registration_grants(json_t *doc,
+static ngx_int_t ngx_http_mcp_oauth_registration_grants(
+    ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc,
     ngx_http_mcp_oauth_client_t *c, const char **desc);
 static ngx_int_t ngx_http_mcp_oauth_registration_rest(ngx_pool_t *pool,
     ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc,
@@ -55,6 +56,8 @@ ngx_str_t  ngx_http_mcp_oauth_param_names[] = {
     ngx_string("token"),
     ngx_string("token_type_hint"),
     ngx_string("error"),
+    ngx_string("device_code"),
+    ngx_string("user_code"),
 };
 
 
@@ -565,7 +568,8 @@ ngx_http_mcp_oauth_client_json(ngx_pool_t *pool, json_t *doc,
     c->auth = json_integer_value(json_object_get(doc, "m"));
     /* a sealed id never carries client_credentials (ids sealed before did) */
     c->grants = json_integer_value(json_object_get(doc, "g"))
-                & NGX_HTTP_MCP_OAUTH_GRANT_USER;
+                & (NGX_HTTP_MCP_OAUTH_GRANT_USER
+                   |NGX_HTTP_MCP_OAUTH_GRANT_DEVICE);
 
     v = json_object_get(doc, "n");
     if (json_is_string(v)) {
@@ -970,7 +974,7 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
     }
 
     if (rc == NGX_OK) {
-        rc = ngx_http_mcp_oauth_registration_grants(doc, c, desc);
+        rc = ngx_http_mcp_oauth_registration_grants(ascf, doc, c, desc);
     }
 
     if (rc == NGX_OK) {
@@ -1040,8 +1044,8 @@ ngx_http_mcp_oauth_registration_uris(ngx_pool_t *pool,
 /* token_endpoint_auth_method and grant_types */
 
 static ngx_int_t
-ngx_http_mcp_oauth_registration_grants(json_t *doc,
-    ngx_http_mcp_oauth_client_t *c, const char **desc)
+ngx_http_mcp_oauth_registration_grants(ngx_http_mcp_oauth_srv_conf_t *ascf,
+    json_t *doc, ngx_http_mcp_oauth_client_t *c, const char **desc)
 {
     size_t       i;
     json_t      *v, *e;
@@ -1091,6 +1095,12 @@ ngx_http_mcp_oauth_registration_grants(json_t *doc,
         } else if (ngx_strcmp(json_string_value(e), "refresh_token") == 0) {
             c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_REFRESH;
 
+        } else if (ascf->device == NGX_HTTP_MCP_OAUTH_DEVICE_ON
+                   && ngx_strcmp(json_string_value(e),
+                                 NGX_HTTP_MCP_OAUTH_DEVICE_GRANT) == 0)
+        {
+            c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_DEVICE;
+
         } else if (ngx_strcmp(json_string_value(e), "client_credentials") == 0)
         {
             /* tokens without a user: only for clients the operator named */
@@ -1112,7 +1122,9 @@ ngx_http_mcp_oauth_registration_grants(json_t *doc,
 
 bad_grant:
 
-    *desc = "grant_types may hold authorization_code and refresh_token";
+    *desc = "grant_types may hold authorization_code, refresh_token and, "
+            "where the device flow is offered, "
+            NGX_HTTP_MCP_OAUTH_DEVICE_GRANT;
 
     return NGX_DECLINED;
 }

@@ -35,25 +35,15 @@ static ngx_int_t ngx_http_mcp_oauth_authorize_pkce(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_oauth_authorize_scope(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a);
-static ngx_int_t ngx_http_mcp_oauth_authorize_user(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_authz_t *a,
-    ngx_uint_t *remember);
 static ngx_int_t ngx_http_mcp_oauth_authorize_decide(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a, ngx_uint_t remember);
 static ngx_int_t ngx_http_mcp_oauth_csrf(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_params_t *p,
     ngx_str_t *user, time_t ts, ngx_str_t *token);
-static ngx_int_t ngx_http_mcp_oauth_csrf_check(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_params_t *p,
-    ngx_str_t *user);
 static void ngx_http_mcp_oauth_consent_key(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_client_t *c,
     ngx_http_mcp_oauth_authz_t *a, u_char *key);
-static ngx_int_t ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
-    ngx_http_mcp_oauth_authz_t *a);
-static ngx_int_t ngx_http_mcp_oauth_page_headers(ngx_http_request_t *r);
 
 
 /* hidden fields of the consent form: the request, as it came */
@@ -67,16 +57,16 @@ static ngx_uint_t  ngx_http_mcp_oauth_request_params[] = {
     NGX_HTTP_MCP_OAUTH_P_STATE,
     NGX_HTTP_MCP_OAUTH_P_SCOPE,
     NGX_HTTP_MCP_OAUTH_P_RESOURCE,
+    NGX_HTTP_MCP_OAUTH_P_USER_CODE,     /* the device flow's consent */
 };
 
-#define NGX_HTTP_MCP_OAUTH_REQUEST_N  8
+#define NGX_HTTP_MCP_OAUTH_REQUEST_N  9
 
 
 ngx_int_t
 ngx_http_mcp_oauth_authorize_handler(ngx_http_request_t *r)
 {
     ngx_int_t                       rc;
-    ngx_str_t                       body;
     ngx_http_mcp_oauth_as_ctx_t    *ctx;
     ngx_http_mcp_oauth_srv_conf_t  *ascf;
 
@@ -88,6 +78,29 @@ ngx_http_mcp_oauth_authorize_handler(ngx_http_request_t *r)
     }
 
     ngx_http_mcp_oauth_state_begin(&ctx->state, &ascf->issued);
+
+    rc = ngx_http_mcp_oauth_page_params(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_mcp_oauth_authorize(r, ascf, ctx);
+
+    return ngx_http_mcp_oauth_authorize_done(r, rc);
+}
+
+
+/*
+ * The parameters of a page a browser asks for: the query of a GET, the
+ * form of a POST.  NGX_OK: in ctx->params; else what the handler returns.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_page_params(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_as_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+    ngx_str_t  body;
 
     if (!ctx->parsed) {
         if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
@@ -128,9 +141,7 @@ ngx_http_mcp_oauth_authorize_handler(ngx_http_request_t *r)
         }
     }
 
-    rc = ngx_http_mcp_oauth_authorize(r, ascf, ctx);
-
-    return ngx_http_mcp_oauth_authorize_done(r, rc);
+    return NGX_OK;
 }
 
 
@@ -445,7 +456,7 @@ ngx_http_mcp_oauth_authorize_scope(ngx_http_request_t *r,
 
 /* who approves, and what they may give */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_oauth_authorize_user(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_authz_t *a,
     ngx_uint_t *remember)
@@ -637,7 +648,7 @@ ngx_http_mcp_oauth_csrf(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_oauth_csrf_check(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_params_t *p,
     ngx_str_t *user)
@@ -854,7 +865,7 @@ ngx_http_mcp_oauth_location(ngx_http_request_t *r, ngx_str_t *url)
 
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a)
@@ -956,7 +967,7 @@ ngx_http_mcp_oauth_page(ngx_http_request_t *r, ngx_uint_t status,
 
 /* no framing (clickjacking), no caching, no referrer, nothing loaded */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_oauth_page_headers(ngx_http_request_t *r)
 {
     if (ngx_http_mcp_oauth_add_header(r, "X-Frame-Options", "DENY") != NGX_OK

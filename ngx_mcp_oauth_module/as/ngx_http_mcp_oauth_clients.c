@@ -532,6 +532,11 @@ ngx_http_mcp_oauth_client_record(ngx_http_mcp_oauth_client_t *c,
         json_array_append_new(grants, json_string("client_credentials"));
     }
 
+    if (c->grants & NGX_HTTP_MCP_OAUTH_GRANT_DEVICE) {
+        json_array_append_new(grants,
+                              json_string(NGX_HTTP_MCP_OAUTH_DEVICE_GRANT));
+    }
+
     json_object_set_new(doc, "redirect_uris", uris);
     json_object_set_new(doc, "grant_types", grants);
     json_object_set_new(doc, "response_types", json_pack("[s]", "code"));

@@ -297,6 +297,55 @@ ngx_http_mcp_oauth_message_render(ngx_http_mcp_oauth_out_t *out, void *data)
 }
 
 
+/*
+ * The device flow's code form (RFC 8628 §3.3): a GET to the same page, so
+ * that a code typed in and verification_uri_complete arrive alike.
+ */
+
+void
+ngx_http_mcp_oauth_device_render(ngx_http_mcp_oauth_out_t *out, void *data)
+{
+    ngx_http_mcp_oauth_device_form_t *d = data;
+
+    ngx_http_mcp_oauth_put_text(out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+        "<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, "
+        "initial-scale=1\">\n<title>Connect a device</title>\n<style>\n"
+        "body{font-family:system-ui,sans-serif;line-height:1.5;"
+        "max-width:34rem;margin:3rem auto;padding:0 1rem;color:#111}\n"
+        "input{font:1.6rem ui-monospace,monospace;letter-spacing:.2rem;"
+        "width:11ch;padding:.3rem .5rem;text-transform:uppercase}\n"
+        "button{font-size:1rem;padding:.5rem 1.2rem;margin-left:.8rem}\n"
+        ".error{color:#a00}\n"
+        "</style>\n</head>\n<body>\n<main>\n<h1>Connect a device</h1>\n"
+        "<p>You are signed in as <strong>");
+    ngx_http_mcp_oauth_put_html(out, &d->user);
+    ngx_http_mcp_oauth_put_text(out,
+        "</strong>.</p>\n<p>Enter the code that the application on your "
+        "device shows. Only enter a code you started yourself.</p>\n");
+
+    if (d->message.len) {
+        ngx_http_mcp_oauth_put_text(out, "<p class=\"error\" role=\"alert\">");
+        ngx_http_mcp_oauth_put_html(out, &d->message);
+        ngx_http_mcp_oauth_put_text(out, "</p>\n");
+    }
+
+    ngx_http_mcp_oauth_put_text(out, "<form method=\"get\" action=\"");
+    ngx_http_mcp_oauth_put_html(out, &d->action);
+    ngx_http_mcp_oauth_put_text(out,
+        "\">\n<label for=\"user_code\">Code</label>\n"
+        "<input id=\"user_code\" name=\"user_code\" required "
+        "autocomplete=\"off\" autocapitalize=\"characters\" "
+        "spellcheck=\"false\" maxlength=\"16\" placeholder=\"XXXX-XXXX\" "
+        "value=\"");
+    ngx_http_mcp_oauth_put_html(out, &d->code);
+    ngx_http_mcp_oauth_put_text(out,
+        "\">\n<button type=\"submit\">Continue</button>\n</form>\n"
+        "</main>\n</body>\n</html>\n");
+}
+
+
 /* OAuth 2.1 §4.1.2: state as it came, and iss (RFC 9207) */
 
 void

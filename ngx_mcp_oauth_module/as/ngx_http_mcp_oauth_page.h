@@ -47,6 +47,14 @@ typedef struct {
     ngx_str_t    message;
 } ngx_http_mcp_oauth_message_t;
 
+/* the device flow's page where the user enters the code (RFC 8628 §3.3) */
+typedef struct {
+    ngx_str_t    user;
+    ngx_str_t    action;       /* the form's target */
+    ngx_str_t    code;         /* as entered, when it was not taken */
+    ngx_str_t    message;      /* why not, or empty */
+} ngx_http_mcp_oauth_device_form_t;
+
 /* a redirect to a client: code=..., or error=...&error_description=... */
 typedef struct {
     ngx_str_t    uri;
@@ -78,6 +86,8 @@ void ngx_http_mcp_oauth_consent_render(ngx_http_mcp_oauth_out_t *out,
 void ngx_http_mcp_oauth_message_render(ngx_http_mcp_oauth_out_t *out,
     void *data);
 void ngx_http_mcp_oauth_redirect_render(ngx_http_mcp_oauth_out_t *out,
+    void *data);
+void ngx_http_mcp_oauth_device_render(ngx_http_mcp_oauth_out_t *out,
     void *data);
 
 

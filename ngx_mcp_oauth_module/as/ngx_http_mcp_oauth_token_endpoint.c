@@ -40,8 +40,6 @@ enum {
 };
 
 
-static ngx_int_t ngx_http_mcp_oauth_client_request(ngx_http_request_t *r,
-    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t **ctx);
 static ngx_int_t ngx_http_mcp_oauth_form(ngx_http_request_t *r,
     ngx_http_mcp_oauth_as_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
@@ -51,6 +49,9 @@ static ngx_int_t ngx_http_mcp_oauth_code_find(ngx_http_request_t *r,
     u_char *key, ngx_str_t *f);
 static ngx_int_t ngx_http_mcp_oauth_code_check(
     ngx_http_mcp_oauth_as_ctx_t *ctx, ngx_str_t *f);
+static void ngx_http_mcp_oauth_code_grant(ngx_str_t *f, ngx_str_t *g);
+static ngx_int_t ngx_http_mcp_oauth_grant_device(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_oauth_grant_refresh(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_oauth_refresh_grant(ngx_http_request_t *r,
@@ -141,6 +142,13 @@ ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r)
                    ngx_http_mcp_oauth_grant_client(r, ascf, ctx));
     }
 
+    if (ngx_http_mcp_oauth_same(gt, &(ngx_str_t)
+                                ngx_string(NGX_HTTP_MCP_OAUTH_DEVICE_GRANT)))
+    {
+        return ngx_http_mcp_oauth_issued(r, gt,
+                   ngx_http_mcp_oauth_grant_device(r, ascf, ctx));
+    }
+
     if (gt->len == 0) {
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                            "invalid_request",
@@ -172,12 +180,13 @@ ngx_http_mcp_oauth_issued(ngx_http_request_t *r, ngx_str_t *grant_type,
 
 
 /*
- * What /token and /revoke start with: a POST, its form, and the client's
+ * What /token, /revoke and /device_authorization start with: a POST, its
+ * form, and the client's
  * authentication.  NGX_OK: *ctx has the client;
  * else what the handler returns.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_oauth_client_request(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t **ctx)
 {
@@ -297,13 +306,7 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
         return ngx_http_mcp_oauth_as_error_send(r, ctx);
     }
 
-    g[NGX_HTTP_MCP_OAUTH_G_CLIENT] = f[NGX_HTTP_MCP_OAUTH_C_CLIENT];
-    g[NGX_HTTP_MCP_OAUTH_G_SCOPE] = f[NGX_HTTP_MCP_OAUTH_C_SCOPE];
-    g[NGX_HTTP_MCP_OAUTH_G_RESOURCE] = f[NGX_HTTP_MCP_OAUTH_C_RESOURCE];
-    g[NGX_HTTP_MCP_OAUTH_G_SUB] = f[NGX_HTTP_MCP_OAUTH_C_SUB];
-    g[NGX_HTTP_MCP_OAUTH_G_SID] = f[NGX_HTTP_MCP_OAUTH_C_SID];
-    g[NGX_HTTP_MCP_OAUTH_G_IAM_RT] = f[NGX_HTTP_MCP_OAUTH_C_IAM_RT];
-    ngx_str_set(&g[NGX_HTTP_MCP_OAUTH_G_GEN], "1");
+    ngx_http_mcp_oauth_code_grant(f, g);
 
     rc = ngx_http_mcp_oauth_state_get(r, &ctx->state, key,
                                       NGX_HTTP_MCP_OAUTH_ENTRY_CODE, NULL, 1);
@@ -337,6 +340,58 @@ ngx_http_mcp_oauth_grant_code(ngx_http_request_t *r,
                                     ctx->client.grants
                                     & NGX_HTTP_MCP_OAUTH_GRANT_REFRESH, NULL,
                                     &at, &f[NGX_HTTP_MCP_OAUTH_C_IAM_EXP]);
+}
+
+
+/* the grant a code's record (f) gives (g) */
+
+static void
+ngx_http_mcp_oauth_code_grant(ngx_str_t *f, ngx_str_t *g)
+{
+    g[NGX_HTTP_MCP_OAUTH_G_CLIENT] = f[NGX_HTTP_MCP_OAUTH_C_CLIENT];
+    g[NGX_HTTP_MCP_OAUTH_G_SCOPE] = f[NGX_HTTP_MCP_OAUTH_C_SCOPE];
+    g[NGX_HTTP_MCP_OAUTH_G_RESOURCE] = f[NGX_HTTP_MCP_OAUTH_C_RESOURCE];
+    g[NGX_HTTP_MCP_OAUTH_G_SUB] = f[NGX_HTTP_MCP_OAUTH_C_SUB];
+    g[NGX_HTTP_MCP_OAUTH_G_SID] = f[NGX_HTTP_MCP_OAUTH_C_SID];
+    g[NGX_HTTP_MCP_OAUTH_G_IAM_RT] = f[NGX_HTTP_MCP_OAUTH_C_IAM_RT];
+    ngx_str_set(&g[NGX_HTTP_MCP_OAUTH_G_GEN], "1");
+}
+
+
+/*
+ * RFC 8628 §3.4: the device code, once its user approved
+ * (ngx_http_mcp_oauth_device_poll has the other answers); used twice, it
+ * was stolen, as a code would be.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_grant_device(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+    ngx_str_t  f[NGX_HTTP_MCP_OAUTH_C_N], g[NGX_HTTP_MCP_OAUTH_G_N];
+
+    rc = ngx_http_mcp_oauth_device_poll(r, ascf, ctx, f);
+
+    if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+        return rc;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_oauth_as_error_send(r, ctx);
+    }
+
+    if (rc == NGX_BUSY) {
+        return ngx_http_mcp_oauth_reused(r, ascf, &f[NGX_HTTP_MCP_OAUTH_C_SID],
+                                         "the device code was already used");
+    }
+
+    ngx_http_mcp_oauth_code_grant(f, g);
+
+    return ngx_http_mcp_oauth_issue(r, ascf, g,
+                                    ctx->client.grants
+                                    & NGX_HTTP_MCP_OAUTH_GRANT_REFRESH, NULL,
+                                    NULL, NULL);
 }
 
 
@@ -1106,8 +1161,9 @@ ngx_http_mcp_oauth_reused(ngx_http_request_t *r,
     }
 
     ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_REPLAYS,
-                             ngx_strstr(what, "code") ? "code"
-                                                      : "refresh_token",
+                             ngx_strstr(what, "device") ? "device_code"
+                             : ngx_strstr(what, "code") ? "code"
+                                                        : "refresh_token",
                              NULL);
 
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
