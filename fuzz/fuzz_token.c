@@ -4,7 +4,7 @@
  * with a fake request that holds only what the two functions read:
  *
  *  - ngx_http_mcp_oauth_token_get(): the bearer token out of the header
- *    value;
+ *    value, and ngx_http_mcp_oauth_token_check(): whether it is a b64token;
  *  - ngx_http_mcp_oauth_token_remove(): the header taken out of
  *    r->headers_in.headers (an ngx_list_t of several parts) with every
  *    pointer r->headers_in keeps to a later element of the same part moved
@@ -21,9 +21,11 @@
  * (a missing control byte is 0; an index past the headers means NULL)
  *
  * Checked beyond "no sanitizer report":
- *  - token_get: NGX_OK only for "Bearer" + spaces + b64token, the token
+ *  - token_get: NGX_OK only for "Bearer" + spaces + a token, the token
  *    inside the value without the spaces around it; NGX_DECLINED only for
- *    another scheme;
+ *    another scheme; token_check: NGX_OK exactly when every byte of the
+ *    token is a b64token byte (its 16- and 8-byte steps agree with the
+ *    byte-by-byte definition);
  *  - token_remove: the list is the same minus Authorization, in order, its
  *    elements intact; every pointer still refers to the same header; the
  *    strings in headers_in are untouched.
@@ -98,10 +100,15 @@ check_get(ngx_http_request_t *r, u_char *v, size_t len)
     MCP_FUZZ_CHECK(token.data[0] != ' ' && token.data[token.len - 1] != ' ',
                    "spaces kept around the token");
 
-    for (i = 0; i < token.len; i++) {
-        MCP_FUZZ_CHECK(b64token(token.data[i]),
-                       "token byte 0x%02x is not b64token", token.data[i]);
+    for (i = 0; i < token.len && b64token(token.data[i]); i++) {
+        /* void */
     }
+
+    MCP_FUZZ_CHECK((ngx_http_mcp_oauth_token_check(&token) == NGX_OK)
+                   == (i == token.len),
+                   "token_check says %s, byte %zu of %zu is 0x%02x",
+                   i == token.len ? "malformed" : "b64token", i, token.len,
+                   i < token.len ? token.data[i] : 0);
 
     for (i = 6; v + i < token.data; i++) {
         MCP_FUZZ_CHECK(v[i] == ' ', "token does not follow the scheme");

@@ -155,6 +155,7 @@ ngx_http_mcp_oauth_ctx_t *ngx_http_mcp_oauth_ctx(ngx_http_request_t *r);
 /* Authorization header (RFC 6750 §2.1) */
 ngx_int_t ngx_http_mcp_oauth_token_get(ngx_http_request_t *r,
     ngx_str_t *token, char **err);
+ngx_int_t ngx_http_mcp_oauth_token_check(ngx_str_t *token);
 ngx_int_t ngx_http_mcp_oauth_token_remove(ngx_http_request_t *r);
 ngx_int_t ngx_http_mcp_oauth_header_remove(ngx_http_request_t *r,
     ngx_table_elt_t *elt);

@@ -1192,7 +1192,7 @@ ngx_http_mcp_oauth_string_byte(ngx_http_mcp_oauth_scan_t *s,
 #if (NGX_HTTP_MCP_OAUTH_SSE2)
 
 /*
- * 16 bytes a step while 17 are left (then NGX_AGAIN: the word-at-a-time
+ * 32 bytes a step while 33 are left (then NGX_AGAIN: the word-at-a-time
  * loop takes the rest).  A step finds every byte that is '"', '\\', below
  * 0x20 or 0x80 and above, and looks at each in order: the closing quote and
  * the one-letter escapes (one on every line of a file's contents) here,
@@ -1211,9 +1211,10 @@ ngx_http_mcp_oauth_string_chunks(ngx_http_mcp_oauth_scan_t *s,
     uint32_t   m;
     ngx_int_t  rc;
 
-    while (s->last - s->p > 16) {
+    while (s->last - s->p > 32) {
         base = s->p;
-        m = ngx_http_mcp_oauth_flagged16(base);
+        m = ngx_http_mcp_oauth_flagged16(base)
+            | ngx_http_mcp_oauth_flagged16(base + 16) << 16;
         n = 0;
 
         while (m) {
@@ -1240,14 +1241,14 @@ ngx_http_mcp_oauth_string_chunks(ngx_http_mcp_oauth_scan_t *s,
                 n = s->p - base;
             }
 
-            if (n >= 16) {
+            if (n >= 32) {
                 break;
             }
 
             m &= ~0U << n;
         }
 
-        s->p = m ? base + n : base + 16;
+        s->p = m ? base + n : base + 32;
     }
 
     return NGX_AGAIN;

@@ -355,6 +355,13 @@ ngx_http_mcp_oauth_verify(ngx_http_request_t *r,
     if (ngx_http_mcp_oauth_verify_cached(r, mlcf, ctx, cache, &keys)
         != NGX_OK)
     {
+        if (ngx_http_mcp_oauth_token_check(&ctx->token) != NGX_OK) {
+            return ngx_http_mcp_oauth_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                           "invalid_token",
+                                           "malformed bearer token",
+                                           NULL, NULL);
+        }
+
         rc = ngx_http_mcp_oauth_verify_decode(r, mlcf, ctx, &err);
 
         if (rc == NGX_OK) {
