@@ -51,7 +51,7 @@ ngx_http_mcp_oauth_put(ngx_http_mcp_oauth_out_t *out, u_char *data,
 {
     out->len += len;
 
-    if (out->pos == NULL) {
+    if (out->pos == NULL || len == 0) {
         return;
     }
 
