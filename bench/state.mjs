@@ -146,8 +146,9 @@ async function grant(port) {
     const q = form({ response_type: 'code', client_id: client, redirect_uri: 'https://client.example.com/cb',
                      code_challenge: challenge, code_challenge_method: 'S256', state: 's', scope: 'mcp:tools' });
     const page = await request(port, 'GET', `/authorize?${q}`, { headers: { 'x-test-user': 'alice' } });
+    // what a browser posts: the hidden fields and the ticked scope (one)
     const hidden = {};
-    for (const m of page.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) {
+    for (const m of page.body.matchAll(/<input type="(?:hidden|checkbox)" name="([^"]+)" value="([^"]*)"(?: checked>|>)/g)) {
         hidden[m[1]] = m[2].replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
     }
     const ok = await request(port, 'POST', '/authorize', { headers: { ...FORM, 'x-test-user': 'alice' },

@@ -6,8 +6,10 @@
  *
  * The input is split at 0xff bytes into up to 12 fields: name, user,
  * resource, host, scope, action, csrf, state, issuer, and three form field
- * values; the first byte's low bits choose the bridge form and the error
- * redirect.
+ * values; the first byte's low bits choose the bridge form, the error
+ * redirect, the consent's checkboxes and the client's origin.  The name is
+ * also parsed as an mcp_oauth_page_template and, when it parses, frames a
+ * message page with the user as the product name.
  *
  * Checked beyond "no sanitizer report":
  *  - every render succeeds: it measures what it then writes, exactly
@@ -16,7 +18,10 @@
  *    fields and the page rendered from "skeleton" fields (each byte that
  *    HTML escapes replaced by 'x', spaces kept, so the scopes split the
  *    same) have the same number of '<', '>' and '"';
- *  - the consent page has one list item per non-empty scope;
+ *  - the consent page has one list item per non-empty scope (and one
+ *    checkbox per scope with the choice);
+ *  - a template that parses frames a page: measured and written alike,
+ *    the product name adds no markup;
  *  - redirects: the URI comes first, unchanged, then only
  *    "?"/"&", names, "=" and percent-encoded or unreserved bytes, with
  *    exactly one "iss=" and at most one "state=" parameter.
@@ -113,7 +118,7 @@ render(ngx_pool_t *pool, ngx_http_mcp_oauth_render_pt r, void *data,
 
 
 static void
-check_consent(ngx_pool_t *pool, ngx_str_t *f, ngx_uint_t bridge)
+check_consent(ngx_pool_t *pool, ngx_str_t *f, ngx_uint_t flags)
 {
     size_t                        scopes, i;
     ngx_str_t                     page, plain, values[3], kvalues[3];
@@ -133,7 +138,10 @@ check_consent(ngx_pool_t *pool, ngx_str_t *f, ngx_uint_t bridge)
     c.field_names = field_names;
     c.field_values = values;
     c.nfields = 3;
-    c.bridge = bridge;
+    c.bridge = (flags & 1) != 0;
+    c.choice = (flags & 4) != 0;
+    c.origin = (flags >> 3) % 3;
+    c.verified = f[8];
 
     k = c;
     k.name = skeleton(pool, &c.name);
@@ -143,6 +151,7 @@ check_consent(ngx_pool_t *pool, ngx_str_t *f, ngx_uint_t bridge)
     k.scope = skeleton(pool, &c.scope);
     k.action = skeleton(pool, &c.action);
     k.csrf = skeleton(pool, &c.csrf);
+    k.verified = skeleton(pool, &c.verified);
 
     for (i = 0; i < 3; i++) {
         kvalues[i] = skeleton(pool, &values[i]);
@@ -165,9 +174,53 @@ check_consent(ngx_pool_t *pool, ngx_str_t *f, ngx_uint_t bridge)
         }
     }
 
-    MCP_FUZZ_CHECK(occurrences(&page, "<li>") == scopes,
+    MCP_FUZZ_CHECK(occurrences(&page, "<li class=\"scope\">") == scopes,
                    "consent: %zu list items for %zu scopes",
-                   occurrences(&page, "<li>"), scopes);
+                   occurrences(&page, "<li class=\"scope\">"), scopes);
+
+    MCP_FUZZ_CHECK(occurrences(&page, "type=\"checkbox\"")
+                   == (c.choice ? scopes : 0),
+                   "consent: %zu checkboxes for %zu scopes",
+                   occurrences(&page, "type=\"checkbox\""), scopes);
+}
+
+
+/* any text as a template: refused with a reason, or it frames a page */
+
+static void
+check_template(ngx_pool_t *pool, ngx_str_t *f)
+{
+    ngx_str_t                     page, plain, bad;
+    ngx_http_mcp_oauth_doc_t      doc, kdoc;
+    ngx_http_mcp_oauth_look_t     look, klook;
+    ngx_http_mcp_oauth_message_t  m;
+
+    ngx_memzero(&look, sizeof(ngx_http_mcp_oauth_look_t));
+
+    if (ngx_http_mcp_oauth_template_parse(pool, &f[0], &look, &bad)) {
+        MCP_FUZZ_CHECK(bad.len > 0 && bad.len <= f[0].len + 11,
+                       "template: a bad placeholder of %zu bytes", bad.len);
+        return;
+    }
+
+    m.title = f[2];
+    m.message = f[3];
+    look.product = f[1];
+
+    doc.look = &look;
+    doc.title = m.title;
+    doc.content = ngx_http_mcp_oauth_message_render;
+    doc.data = &m;
+
+    klook = look;
+    klook.product = skeleton(pool, &f[1]);
+    kdoc = doc;
+    kdoc.look = &klook;
+
+    page = render(pool, ngx_http_mcp_oauth_doc_render, &doc, "template");
+    plain = render(pool, ngx_http_mcp_oauth_doc_render, &kdoc, "template");
+
+    check_markup("template", &page, &plain);
 }
 
 
@@ -284,8 +337,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = sep ? sep + 1 : last;
     }
 
-    check_consent(pool, f, (flags & 1) != 0);
+    check_consent(pool, f, flags);
     check_message(pool, f);
+    check_template(pool, f);
     check_redirect(pool, f, (flags & 2) != 0);
 
     ngx_destroy_pool(pool);

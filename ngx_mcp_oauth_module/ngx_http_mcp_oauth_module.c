@@ -260,7 +260,7 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
       ngx_http_mcp_oauth_redirect_allow,
       NGX_HTTP_SRV_CONF_OFFSET,
-      0,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, redirect_allow),
       NULL },
 
     { ngx_string("mcp_oauth_code_ttl"),
@@ -312,6 +312,64 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
       ngx_http_mcp_oauth_device_attempts,
       NGX_HTTP_SRV_CONF_OFFSET,
       0,
+      NULL },
+
+    /* the consent page and the look of the pages (..._look.c) */
+
+    { ngx_string("mcp_oauth_scope_description"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE2,
+      ngx_http_mcp_oauth_scope_description,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_consent_required_scope"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_mcp_oauth_consent_required,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_consent_choice"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, consent_choice),
+      NULL },
+
+    { ngx_string("mcp_oauth_consent_no_choice"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_mcp_oauth_redirect_allow,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, no_choice),
+      NULL },
+
+    { ngx_string("mcp_oauth_page_template"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_oauth_page_file,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_page_stylesheet"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_oauth_page_file,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_page_logo"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_oauth_page_file,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_page_product"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_oauth_srv_conf_t, look.product),
       NULL },
 
     { ngx_string("mcp_oauth_client_metadata_request"),
@@ -932,8 +990,7 @@ ngx_http_mcp_oauth_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     char       *err;
     u_char     *buf;
     ssize_t     n;
-    ngx_str_t  *value, name;
-    ngx_file_t  file;
+    ngx_str_t  *value, name, text;
 
     if (mlcf->jwks != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
@@ -942,47 +999,15 @@ ngx_http_mcp_oauth_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
     name = value[1];
 
-    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.name = name;
-    file.log = cf->log;
-
-    file.fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (file.fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "\"%V\": cannot open JWKS file \"%V\"",
-                           &cmd->name, &name);
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_fd_info(file.fd, &file.info) == NGX_FILE_ERROR
-        || ngx_file_size(&file.info) > 1024 * 1024)
+    if (ngx_http_mcp_oauth_conf_file(cf, cmd, "JWKS", &name, 1024 * 1024,
+                                     &text)
+        != NGX_OK)
     {
-        ngx_close_file(file.fd);
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": JWKS file \"%V\" is unreadable or larger "
-                           "than 1m", &cmd->name, &name);
         return NGX_CONF_ERROR;
     }
 
-    buf = ngx_pnalloc(cf->temp_pool, ngx_file_size(&file.info) + 1);
-    if (buf == NULL) {
-        ngx_close_file(file.fd);
-        return NGX_CONF_ERROR;
-    }
-
-    n = ngx_read_file(&file, buf, ngx_file_size(&file.info), 0);
-    ngx_close_file(file.fd);
-
-    if (n != ngx_file_size(&file.info)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": cannot read JWKS file \"%V\"",
-                           &cmd->name, &name);
-        return NGX_CONF_ERROR;
-    }
+    buf = text.data;
+    n = text.len;
 
     /* an operator's own file may hold symmetric keys (RFC 7518 §3.2) */
 
@@ -996,6 +1021,67 @@ ngx_http_mcp_oauth_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * A file an operator names, read at configuration time: its full name in
+ * "name", its text (NUL-terminated) in "text"; errors name the directive.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_conf_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    const char *what, ngx_str_t *name, size_t max, ngx_str_t *text)
+{
+    ssize_t     n;
+    ngx_file_t  file;
+
+    if (ngx_conf_full_name(cf->cycle, name, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = *name;
+    file.log = cf->log;
+
+    file.fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (file.fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"%V\": cannot open %s file \"%V\"",
+                           &cmd->name, what, name);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(file.fd, &file.info) == NGX_FILE_ERROR
+        || ngx_file_size(&file.info) > (off_t) max)
+    {
+        ngx_close_file(file.fd);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": %s file \"%V\" is unreadable or larger "
+                           "than %uzk", &cmd->name, what, name, max / 1024);
+        return NGX_ERROR;
+    }
+
+    text->data = ngx_pnalloc(cf->pool, ngx_file_size(&file.info) + 1);
+    if (text->data == NULL) {
+        ngx_close_file(file.fd);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_file(&file, text->data, ngx_file_size(&file.info), 0);
+    ngx_close_file(file.fd);
+
+    if (n != ngx_file_size(&file.info)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": cannot read %s file \"%V\"",
+                           &cmd->name, what, name);
+        return NGX_ERROR;
+    }
+
+    text->len = n;
+    text->data[n] = '\0';
+
+    return NGX_OK;
 }
 
 

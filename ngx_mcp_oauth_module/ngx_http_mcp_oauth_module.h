@@ -207,6 +207,8 @@ ngx_http_request_t *ngx_http_mcp_oauth_fetch(ngx_http_request_t *r,
     ngx_str_t *uri, ngx_http_mcp_oauth_fetch_t *f);
 ngx_http_request_t *ngx_http_mcp_oauth_fetch_start(ngx_http_request_t *r,
     ngx_str_t *uri, ngx_http_mcp_oauth_fetch_t *f);
+ngx_int_t ngx_http_mcp_oauth_conf_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    const char *what, ngx_str_t *name, size_t max, ngx_str_t *text);
 ngx_int_t ngx_http_mcp_oauth_conf_local_uri(ngx_conf_t *cf,
     ngx_command_t *cmd, ngx_str_t *uri);
 ngx_int_t ngx_http_mcp_oauth_fetch_post(ngx_http_request_t *sr,

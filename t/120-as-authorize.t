@@ -592,6 +592,6 @@ McpOAuth::as_config()
 X-Test-User: alice
 --- error_code: 200
 --- response_body_like chomp
-\A(?=.*<li><code>mcp:tools</code></li>)(?=.*<li><code>read:application</code></li>)(?!.*<li><code>mcp:tools</code>.*<li><code>mcp:tools</code>)
+\A(?=.*<li class="scope">.*<code>mcp:tools</code>)(?=.*<li class="scope">.*<code>read:application</code>)(?!.*<code>mcp:tools</code>.*<code>mcp:tools</code>)
 --- no_error_log
 [error]

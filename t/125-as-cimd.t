@@ -661,7 +661,7 @@ McpOAuth::pick('client_id_metadata_document_supported')
 X-Test-User: alice
 --- error_code: 200
 --- response_body_like chomp
-\A<!DOCTYPE html>.*<li><code>&amp;1</code></li>.*<li><code>&lt;250</code></li>.*</html>\n\z
+\A<!DOCTYPE html>.*<li class="scope">.*<code>&amp;1</code></label></li>.*<code>&lt;250</code></label></li>.*</html>\n\z
 --- no_error_log
 [alert]
 exited on signal

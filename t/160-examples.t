@@ -72,6 +72,8 @@
 #   mcp_oauth_signing_key FILE                     -> t/data/signing/ec.pem
 #   mcp_oauth_jwks FILE                            -> t/data/jwks/main.json
 #   auth_basic_user_file FILE                      -> t/data/signing/htpasswd
+#   mcp_oauth_page_template / _logo FILE           -> examples/consent.html / consent-logo.svg
+#   mcp_oauth_page_stylesheet FILE                 -> t/data/pages/acme.css
 #   listen [ADDR:]PORT ...      -> listen 127.0.0.1:<a free port> ... (one
 #       free port per distinct original; nginx -t binds its listen sockets)
 #   proxy_pass http(s)://HOST...  -> the same URL with HOST = 127.0.0.1, unless
@@ -120,6 +122,10 @@ my %FILES = (
     signing_key => "$DATA/signing/ec.pem",
     jwks        => "$DATA/jwks/main.json",
     htpasswd    => "$DATA/signing/htpasswd",
+    # the look of the authorization server's pages
+    template    => "$ROOT/examples/consent.html",
+    logo        => "$ROOT/examples/consent-logo.svg",
+    stylesheet  => "$DATA/pages/acme.css",
 );
 for (values %FILES) {
     BAIL_OUT("test data missing: $_") unless -f $_;
@@ -144,6 +150,10 @@ my @AS_DIRECTIVES = qw(
     mcp_oauth_iam_callback mcp_oauth_device_authorization
     mcp_oauth_device_verify mcp_oauth_device_code_ttl mcp_oauth_device_interval
     mcp_oauth_device_attempts
+    mcp_oauth_scope_description mcp_oauth_consent_required_scope
+    mcp_oauth_consent_choice mcp_oauth_consent_no_choice
+    mcp_oauth_page_template mcp_oauth_page_stylesheet mcp_oauth_page_logo
+    mcp_oauth_page_product
 );
 
 # lines of a fragment that belong outside http {}, or in http {} and not in
@@ -444,6 +454,7 @@ sub render {
     $text =~ s{\bmcp_oauth_signing_key\s+[^\s;]+\s*;}{mcp_oauth_signing_key $FILES{signing_key};}g;
     $text =~ s{\bmcp_oauth_jwks\s+[^\s;]+\s*;}{mcp_oauth_jwks $FILES{jwks};}g;
     $text =~ s{\bauth_basic_user_file\s+[^\s;]+\s*;}{auth_basic_user_file $FILES{htpasswd};}g;
+    $text =~ s{\bmcp_oauth_page_(template|logo|stylesheet)\s+[^\s;]+\s*;}{mcp_oauth_page_$1 $FILES{$1};}g;
     $text =~ s{^(\s*listen\s+)([^\s;]+)}{
         my $orig = $2;
         $1 . ($orig =~ /^unix:/ ? $orig : '127.0.0.1:' . ($port{$orig} //= free_port()))

@@ -170,7 +170,7 @@ sub scopes {
     say_('GET', req(GET => '/device_authorization')->{status});
     my $j = codes(scope => 'mcp:tools');
     my $c = page($j->{user_code});
-    say_('consent lists', join ' ', $c->{content} =~ /<li><code>([^<]+)<\/code><\/li>/g);
+    say_('consent lists', join ' ', $c->{content} =~ /name="granted_scope" value="([^"]+)"/g);
     say_('approve', shown(decide($c, 'approve')));
     wait_interval();
     my $t = poll('cli', $j->{device_code});
@@ -254,7 +254,7 @@ poll 400 authorization_pending
 page 200 code-form Connect a device
 code typed 200 consent Authorize Acme CLI?
 consent names the client the code the scopes
-hidden client_id,csrf_token,resource,scope,user_code
+hidden client_id,csrf_token,granted_scope,resource,scope,user_code
 poll 400 authorization_pending
 approve 200 message Device connected
 poll 200 Bearer expires_in=3600 scope=mcp:tools read:application write:application refresh
@@ -440,7 +440,7 @@ McpOAuth::flow(\&main::registered)
 --- response_body
 register 201 authorization_code,urn:ietf:params:oauth:grant-type:device_code
 start 200
-consent 200 consent Authorize Test Client? named
+consent 200 consent Authorize Test Client? <span class="unverified">unverified</span> named
 approve 200 message Device connected
 poll 200 Bearer expires_in=3600 scope=mcp:tools read:application write:application
 without the grant 400 unauthorized_client

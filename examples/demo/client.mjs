@@ -75,7 +75,10 @@ function parseConsentForm(html, pageUrl) {
   const action = new URL(attr(form[0], 'action') || pageUrl.pathname, pageUrl);
   const fields = new URLSearchParams();
   for (const [tag] of html.matchAll(/<input\b[^>]*>/gi)) {
-    if ((attr(tag, 'type') || '').toLowerCase() !== 'hidden') continue;
+    const type = (attr(tag, 'type') || '').toLowerCase();
+    // a browser posts the hidden fields and the ticked checkboxes (scopes)
+    const ticked = type === 'checkbox' && /\schecked\b/i.test(tag) && !/\sdisabled\b/i.test(tag);
+    if (type !== 'hidden' && !ticked) continue;
     const name = attr(tag, 'name');
     if (name) fields.append(name, attr(tag, 'value') ?? '');
   }
@@ -83,7 +86,7 @@ function parseConsentForm(html, pageUrl) {
   if (!/<button\b[^>]*name="decision"[^>]*value="approve"/i.test(html)) {
     throw new Error('consent form has no approve button');
   }
-  const scopes = [...html.matchAll(/<li><code>([^<]*)<\/code><\/li>/g)].map((m) => htmlDecode(m[1]));
+  const scopes = [...html.matchAll(/<li class="scope"><label>(?:<input[^>]*> )?<code>([^<]*)<\/code>/g)].map((m) => htmlDecode(m[1]));
   return { action, fields, scopes };
 }
 

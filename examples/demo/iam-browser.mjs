@@ -32,7 +32,7 @@ function attributes(tag) {
     return attrs;
 }
 
-/** The first form of a page: action (absolute), method, inputs [{name, type, value}]. */
+/** The first form of a page: action (absolute), method, inputs [{name, type, value, ticked}]. */
 function firstForm(html, pageUrl) {
     const form = html.match(/<form\b[^>]*>[\s\S]*?<\/form>/i);
     if (!form) return undefined;
@@ -40,7 +40,8 @@ function firstForm(html, pageUrl) {
     const inputs = [...form[0].matchAll(/<input\b[^>]*>/gi)]
         .map(([t]) => attributes(t))
         .filter((a) => a.name)
-        .map((a) => ({ name: a.name, type: (a.type || 'text').toLowerCase(), value: a.value ?? '' }));
+        .map((a) => ({ name: a.name, type: (a.type || 'text').toLowerCase(), value: a.value ?? '',
+                       ticked: 'checked' in a && !('disabled' in a) }));
     return {
         action: new URL(open.action ?? '', pageUrl).href,
         method: (open.method || 'GET').toUpperCase(),
@@ -108,9 +109,12 @@ export async function bridgeConsent(authorizationUrl, { login, redirectUri, log 
     if (!consent || !consent.inputs.some((x) => x.name === 'csrf_token')) {
         throw new Error('nginx /authorize: no consent form with a csrf_token');
     }
-    const scopes = [...html.matchAll(/<li><code>([^<]*)<\/code><\/li>/g)].map((m) => htmlDecode(m[1]));
+    const scopes = [...html.matchAll(/<li class="scope"><label>(?:<input[^>]*> )?<code>([^<]*)<\/code>/g)].map((m) => htmlDecode(m[1]));
     log(`authorize: nginx's consent page asks for [${scopes.join(', ')}]; Approve`);
-    const body = new URLSearchParams(consent.inputs.filter((x) => x.type === 'hidden').map((x) => [x.name, x.value]));
+    // what a browser posts: the hidden fields and the ticked scopes
+    const body = new URLSearchParams(consent.inputs
+        .filter((x) => x.type === 'hidden' || (x.type === 'checkbox' && x.ticked))
+        .map((x) => [x.name, x.value]));
     body.set('decision', 'approve');
     const approved = await jar.fetch(consent.action, {
         method: 'POST',

@@ -608,6 +608,29 @@ check_iam_other_user() {
     [ "$code" = 400 ]
 }
 
+# ---- the consent page made for people: descriptions, checkboxes, the
+# unverified name, the look (docs/authorization-server.md "The consent page")
+check_consent() {
+    local code cid q page
+    code=$(http reg_consent "$ISSUER/register" -H 'Content-Type: application/json' \
+        -d '{"client_name":"Demo Consent Check","redirect_uris":["http://127.0.0.1:8085/callback"],"token_endpoint_auth_method":"none"}')
+    [ "$code" = 201 ] || { cat "$CHECK_DIR/reg_consent.body"; return 1; }
+    cid=$(rpc_eval "$CHECK_DIR/reg_consent.body" 'm.client_id') || return 1
+    q="response_type=code&client_id=$cid&redirect_uri=http%3A%2F%2F127.0.0.1%3A8085%2Fcallback"
+    q="$q&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+    q="$q&state=s&scope=mcp%3Atools%20write%3Aapplication"
+    code=$(http consent "$ISSUER/authorize?$q" -u "$DEMO_USER:$DEMO_PASSWORD")
+    page="$CHECK_DIR/consent.body"
+    echo "    GET /authorize as $DEMO_USER: HTTP $code"
+    [ "$code" = 200 ] || return 1
+    grep -q 'Create applications' "$page" && echo "    write:application described" || return 1
+    grep -q 'tool <code>create_app</code>' "$page" && echo "    ... and it unlocks create_app" || return 1
+    grep -q 'value="mcp:tools" checked disabled' "$page" && echo "    mcp:tools required" || return 1
+    grep -q 'class="unverified"' "$page" && echo "    the client's own name marked unverified" || return 1
+    grep -q '<span>MCP demo</span>' "$page" && echo "    in the look of examples/consent.html"
+}
+# ---- end of the consent page checks
+
 run_check() {
     local desc=$1; shift
     if "$@"; then
@@ -653,6 +676,7 @@ if [ -n "$NO_WAIT" ]; then
     run_check "refresh token rotates; /revoke -> the access token gets 401 token revoked" check_refresh_revoke
     run_check "MCP Inspector: DCR with its loopback callback, CORS; other redirect URIs refused" check_inspector
     run_check "device flow (RFC 8628): codes, pending, $DEMO_USER enters the code and approves, the token calls whoami, the code is spent" check_device
+    run_check "consent page: descriptions, what a scope unlocks, mcp:tools required, the unverified name, the look" check_consent
     echo "demo: $PASS passed, $FAIL failed"
     if [ "$FAIL" -ne 0 ]; then
         show_logs

@@ -67,6 +67,9 @@ ngx_http_mcp_oauth_create_srv_conf(ngx_conf_t *cf)
     ascf->device_window = NGX_CONF_UNSET;
     ascf->iam_params = NGX_CONF_UNSET_PTR;
     ascf->iam_pass = NGX_CONF_UNSET_UINT;
+    ascf->consent_choice = NGX_CONF_UNSET;
+    ascf->no_choice = NGX_CONF_UNSET_PTR;
+    ascf->look.parts = NGX_CONF_UNSET_PTR;
 
     return ascf;
 }
@@ -102,6 +105,10 @@ ngx_http_mcp_oauth_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->iam_scope, prev->iam_scope, "openid");
     ngx_conf_merge_ptr_value(conf->iam_params, prev->iam_params, NULL);
     ngx_conf_merge_uint_value(conf->iam_pass, prev->iam_pass, 0);
+
+    if (ngx_http_mcp_oauth_look_merge(cf, prev, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->iam_client_id.data == NULL) {
         conf->iam_client_id = prev->iam_client_id;
@@ -317,19 +324,22 @@ char *
 ngx_http_mcp_oauth_redirect_allow(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
-    ngx_http_mcp_oauth_srv_conf_t *ascf = conf;
+    u_char        *p, *last, *slash;
+    ngx_str_t     *value, *s;
+    ngx_uint_t     i;
+    ngx_array_t  **patterns;
 
-    u_char      *p, *last, *slash;
-    ngx_str_t   *value, *s;
-    ngx_uint_t   i;
+    /* mcp_oauth_redirect_uri_allow, mcp_oauth_consent_no_choice */
 
-    if (ascf->redirect_allow != NGX_CONF_UNSET_PTR) {
+    patterns = (ngx_array_t **) ((char *) conf + cmd->offset);
+
+    if (*patterns != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
     }
 
-    ascf->redirect_allow = ngx_array_create(cf->pool, cf->args->nelts,
-                                            sizeof(ngx_str_t));
-    if (ascf->redirect_allow == NULL) {
+    *patterns = ngx_array_create(cf->pool, cf->args->nelts,
+                                 sizeof(ngx_str_t));
+    if (*patterns == NULL) {
         return NGX_CONF_ERROR;
     }
 
@@ -381,7 +391,7 @@ ngx_http_mcp_oauth_redirect_allow(ngx_conf_t *cf, ngx_command_t *cmd,
 
     push:
 
-        s = ngx_array_push(ascf->redirect_allow);
+        s = ngx_array_push(*patterns);
         if (s == NULL) {
             return NGX_CONF_ERROR;
         }
@@ -512,7 +522,11 @@ scopes:
         }
     }
 
-    return NGX_OK;
+    /* and what they unlock, for the consent page */
+
+    return ngx_http_mcp_oauth_unlocks_collect(cf, ascf, lists,
+                                              &mlcf->resource,
+                                              mlcf->required_scopes);
 }
 
 

@@ -104,6 +104,11 @@ typedef struct {
     ngx_int_t                     device_attempts;
     time_t                        device_window;
     ngx_uint_t                    device;      /* its locations seen */
+    /* the consent page and the look of every page (..._look.c) */
+    ngx_array_t                  *scope_info;  /* scope_info_t */
+    ngx_flag_t                    consent_choice;
+    ngx_array_t                  *no_choice;   /* redirect patterns */
+    ngx_http_mcp_oauth_look_t     look;
 
     /* the bridge to an IAM (docs/iam-proxy.md) */
     const ngx_http_mcp_oauth_bridge_t  *bridge;   /* iam/: its steps */
@@ -148,6 +153,7 @@ enum {
     NGX_HTTP_MCP_OAUTH_P_ERROR,
     NGX_HTTP_MCP_OAUTH_P_DEVICE_CODE,
     NGX_HTTP_MCP_OAUTH_P_USER_CODE,
+    NGX_HTTP_MCP_OAUTH_P_GRANTED_SCOPE,    /* repeated: the ticked ones */
     NGX_HTTP_MCP_OAUTH_P_N
 };
 
@@ -285,6 +291,21 @@ ngx_int_t ngx_http_mcp_oauth_scope_intersect(ngx_pool_t *pool,
 ngx_str_t *ngx_http_mcp_oauth_resource_find(ngx_http_mcp_oauth_srv_conf_t *ascf,
     ngx_str_t *resource);
 
+/* the consent page's scopes and the pages' look (..._look.c) */
+char *ngx_http_mcp_oauth_scope_description(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_mcp_oauth_consent_required(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_mcp_oauth_page_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_mcp_oauth_look_merge(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_srv_conf_t *prev, ngx_http_mcp_oauth_srv_conf_t *conf);
+ngx_int_t ngx_http_mcp_oauth_unlocks_collect(ngx_conf_t *cf,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_array_t **lists,
+    ngx_str_t *resource, ngx_array_t *baseline);
+ngx_uint_t ngx_http_mcp_oauth_consent_choice(
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *redirect);
+
 /* the signing key and what is derived from it (..._signer.c) */
 ngx_http_mcp_oauth_signer_t *ngx_http_mcp_oauth_signer_load(ngx_conf_t *cf,
     ngx_str_t *path);
@@ -333,6 +354,8 @@ ngx_int_t ngx_http_mcp_oauth_redirect_check(
 ngx_int_t ngx_http_mcp_oauth_loopback(ngx_str_t *uri, ngx_str_t *rest);
 ngx_int_t ngx_http_mcp_oauth_redirect_match(ngx_http_mcp_oauth_client_t *c,
     ngx_str_t *uri);
+ngx_int_t ngx_http_mcp_oauth_redirect_patterns(ngx_array_t *patterns,
+    ngx_str_t *uri);
 ngx_int_t ngx_http_mcp_oauth_register_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_mcp_oauth_as_add_variables(ngx_conf_t *cf);
 
@@ -347,6 +370,9 @@ ngx_int_t ngx_http_mcp_oauth_redirect(ngx_http_request_t *r,
     const char *description);
 ngx_int_t ngx_http_mcp_oauth_page(ngx_http_request_t *r, ngx_uint_t status,
     const char *title, const char *message);
+ngx_int_t ngx_http_mcp_oauth_page_send(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *title, ngx_http_mcp_oauth_render_pt content,
+    void *data);
 ngx_int_t ngx_http_mcp_oauth_location(ngx_http_request_t *r, ngx_str_t *url);
 ngx_int_t ngx_http_mcp_oauth_page_params(ngx_http_request_t *r,
     ngx_http_mcp_oauth_as_ctx_t *ctx);
@@ -356,7 +382,10 @@ ngx_int_t ngx_http_mcp_oauth_authorize_user(ngx_http_request_t *r,
     ngx_uint_t *remember);
 ngx_int_t ngx_http_mcp_oauth_csrf_check(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_params_t *p,
-    ngx_str_t *user);
+    ngx_http_mcp_oauth_authz_t *a);
+ngx_int_t ngx_http_mcp_oauth_consent_chosen(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a);
 ngx_int_t ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a);

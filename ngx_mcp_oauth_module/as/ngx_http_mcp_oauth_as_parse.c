@@ -24,6 +24,8 @@ static ngx_int_t ngx_http_mcp_oauth_registration_grants(
 static ngx_int_t ngx_http_mcp_oauth_registration_rest(ngx_pool_t *pool,
     ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc,
     ngx_http_mcp_oauth_client_t *c, const char **desc);
+static ngx_int_t ngx_http_mcp_oauth_param_set(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_params_t *p, ngx_uint_t i, ngx_str_t *value);
 static u_char *ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src,
     size_t len);
 static ngx_int_t ngx_http_mcp_oauth_private_host(u_char *host, size_t len);
@@ -58,6 +60,7 @@ ngx_str_t  ngx_http_mcp_oauth_param_names[] = {
     ngx_string("error"),
     ngx_string("device_code"),
     ngx_string("user_code"),
+    ngx_string("granted_scope"),
 };
 
 
@@ -73,6 +76,7 @@ ngx_http_mcp_oauth_params_parse(ngx_pool_t *pool, ngx_str_t *in,
 {
     u_char      *pos, *last, *amp, *eq, *d;
     size_t       nlen;
+    ngx_str_t    value;
     ngx_uint_t   i;
 
     pos = in->data;
@@ -102,20 +106,18 @@ ngx_http_mcp_oauth_params_parse(ngx_pool_t *pool, ngx_str_t *in,
                 return NGX_ERROR;
             }
 
-            p->v[i].data = d;
+            value.data = d;
             d = ngx_http_mcp_oauth_form_decode(d, eq + 1, amp - eq - 1);
 
             if (d == NULL) {
                 return NGX_DECLINED;
             }
 
-            p->v[i].len = d - p->v[i].data;
+            value.len = d - value.data;
 
-            if (p->present & (1u << i)) {
-                p->repeated |= 1u << i;
+            if (ngx_http_mcp_oauth_param_set(pool, p, i, &value) != NGX_OK) {
+                return NGX_ERROR;
             }
-
-            p->present |= 1u << i;
         }
 
         pos = amp + 1;
@@ -123,6 +125,45 @@ ngx_http_mcp_oauth_params_parse(ngx_pool_t *pool, ngx_str_t *in,
 
     return NGX_OK;
 }
+
+/*
+ * A parameter given twice is marked repeated, except granted_scope: one
+ * per ticked checkbox of the consent form, they add up, space-joined.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_param_set(ngx_pool_t *pool, ngx_http_mcp_oauth_params_t *p,
+    ngx_uint_t i, ngx_str_t *value)
+{
+    u_char  *d;
+
+    if (!(p->present & (1u << i))) {
+        p->present |= 1u << i;
+        p->v[i] = *value;
+        return NGX_OK;
+    }
+
+    if (i != NGX_HTTP_MCP_OAUTH_P_GRANTED_SCOPE) {
+        p->repeated |= 1u << i;
+        p->v[i] = *value;
+        return NGX_OK;
+    }
+
+    d = ngx_pnalloc(pool, p->v[i].len + 1 + value->len);
+    if (d == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(d, p->v[i].data, p->v[i].len);
+    d[p->v[i].len] = ' ';
+    ngx_memcpy(d + p->v[i].len + 1, value->data, value->len);
+
+    p->v[i].data = d;
+    p->v[i].len += 1 + value->len;
+
+    return NGX_OK;
+}
+
 
 static u_char *
 ngx_http_mcp_oauth_form_decode(u_char *dst, u_char *src, size_t len)
@@ -377,8 +418,8 @@ ngx_http_mcp_oauth_redirect_check(ngx_http_mcp_oauth_srv_conf_t *ascf,
     ngx_str_t *uri)
 {
     u_char      *p, *last;
-    ngx_str_t   *pat, rest;
-    ngx_uint_t   i, loopback;
+    ngx_str_t    rest;
+    ngx_uint_t   loopback;
 
     last = uri->data + uri->len;
 
@@ -422,12 +463,27 @@ ngx_http_mcp_oauth_redirect_check(ngx_http_mcp_oauth_srv_conf_t *ascf,
         return NGX_OK;
     }
 
-    pat = ascf->redirect_allow->elts;
+    return ngx_http_mcp_oauth_redirect_patterns(ascf->redirect_allow, uri);
+}
 
-    for (i = 0; i < ascf->redirect_allow->nelts; i++) {
+
+/*
+ * NGX_OK: the URI matches one of the patterns of mcp_oauth_redirect_uri_allow
+ * (or a directive like it): a URL, a prefix ending in "*", or "loopback".
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_redirect_patterns(ngx_array_t *patterns, ngx_str_t *uri)
+{
+    ngx_str_t   *pat, rest;
+    ngx_uint_t   i;
+
+    pat = patterns->elts;
+
+    for (i = 0; i < patterns->nelts; i++) {
 
         if (ngx_strcmp(pat[i].data, "loopback") == 0) {
-            if (loopback) {
+            if (ngx_http_mcp_oauth_loopback(uri, &rest) == NGX_OK) {
                 return NGX_OK;
             }
 

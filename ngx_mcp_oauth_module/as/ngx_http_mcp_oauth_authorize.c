@@ -38,12 +38,21 @@ static ngx_int_t ngx_http_mcp_oauth_authorize_scope(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_oauth_authorize_decide(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a, ngx_uint_t remember);
+static ngx_int_t ngx_http_mcp_oauth_authorize_approve(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a, ngx_uint_t remember, u_char *key);
+static ngx_int_t ngx_http_mcp_oauth_authorize_choose(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a);
 static ngx_int_t ngx_http_mcp_oauth_csrf(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_params_t *p,
-    ngx_str_t *user, time_t ts, ngx_str_t *token);
+    ngx_http_mcp_oauth_authz_t *a, time_t ts, ngx_str_t *token);
 static void ngx_http_mcp_oauth_consent_key(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_client_t *c,
     ngx_http_mcp_oauth_authz_t *a, u_char *key);
+static void ngx_http_mcp_oauth_consent_client(ngx_http_mcp_oauth_client_t *c,
+    ngx_http_mcp_oauth_consent_t *page);
+static void ngx_http_mcp_oauth_url_host(ngx_str_t *url, ngx_str_t *host);
 
 
 /* hidden fields of the consent form: the request, as it came */
@@ -532,70 +541,37 @@ ngx_http_mcp_oauth_authorize_decide(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a, ngx_uint_t remember)
 {
-    u_char                          key[32];
-    ngx_int_t                       rc;
-    ngx_str_t                      *v;
-    ngx_http_mcp_oauth_client_t    *c;
-    ngx_http_mcp_oauth_params_t    *p;
+    u_char     key[32];
+    ngx_int_t  rc;
+    ngx_str_t  chosen;
 
-    p = &ctx->params;
-    v = p->v;
-    c = &ctx->client;
+    /* the key is the request's: the value, what the person chose */
 
-
-    ngx_http_mcp_oauth_consent_key(r, ascf, c, a, key);
+    ngx_http_mcp_oauth_consent_key(r, ascf, &ctx->client, a, key);
 
     if (r->method == NGX_HTTP_POST) {
-        if (ngx_http_mcp_oauth_csrf_check(r, ascf, p, &a->user) != NGX_OK) {
-            return ngx_http_mcp_oauth_page(r, NGX_HTTP_FORBIDDEN,
-                                           "Request expired",
-                                           "This consent form is not valid "
-                                           "(changed, expired, or for "
-                                           "another user). Start again from "
-                                           "the application.");
-        }
-
-        if (v[NGX_HTTP_MCP_OAUTH_P_DECISION].len != 7
-            || ngx_strncmp(v[NGX_HTTP_MCP_OAUTH_P_DECISION].data, "approve",
-                           7) != 0)
-        {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "mcp_oauth: authorize: the user \"%V\" denied",
-                          &a->user);
-            ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_AUTHORIZATIONS,
-                                     "denied", NULL);
-            return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
-                                               "access_denied", NULL,
-                                               "the user denied the request");
-        }
-
-        if (ascf->iam_authorize.len) {
-            return ascf->bridge->start(r, ascf, ctx, a);
-        }
-
-        if (remember) {
-            /* not kept (a full zone, one there already): asked again */
-            rc = ngx_http_mcp_oauth_state_put(r, &ctx->state, key,
-                                           NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT,
-                                           ngx_time() + ascf->consent_ttl,
-                                           NULL);
-            if (ngx_http_mcp_oauth_state_unanswered(rc)) {
-                return rc;
-            }
-        }
-
-        return ngx_http_mcp_oauth_code(r, ascf, ctx, a);
+        return ngx_http_mcp_oauth_authorize_approve(r, ascf, ctx, a,
+                                                    remember, key);
     }
 
     if (remember) {
         rc = ngx_http_mcp_oauth_state_get(r, &ctx->state, key,
                                           NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT,
-                                          NULL, 0);
+                                          &chosen, 0);
         if (ngx_http_mcp_oauth_state_unanswered(rc)) {
             return rc;
         }
 
         if (rc == NGX_OK) {
+            /* a consent kept without a choice gave all it was asked */
+            if (chosen.len
+                && ngx_http_mcp_oauth_scope_intersect(r->pool, &a->scope,
+                                                      &chosen)
+                   != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
             return ngx_http_mcp_oauth_code(r, ascf, ctx, a);
         }
     }
@@ -607,27 +583,205 @@ ngx_http_mcp_oauth_authorize_decide(ngx_http_request_t *r,
 }
 
 
-/* "ts.mac": an HMAC over the user and the request's parameters */
+static ngx_int_t
+ngx_http_mcp_oauth_authorize_approve(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a, ngx_uint_t remember, u_char *key)
+{
+    ngx_int_t   rc;
+    ngx_str_t  *v;
+
+    v = ctx->params.v;
+
+    if (ngx_http_mcp_oauth_csrf_check(r, ascf, &ctx->params, a) != NGX_OK) {
+        return ngx_http_mcp_oauth_page(r, NGX_HTTP_FORBIDDEN,
+                                       "Request expired",
+                                       "This consent form is not valid "
+                                       "(changed, expired, or for "
+                                       "another user). Start again from "
+                                       "the application.");
+    }
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_DECISION].len != 7
+        || ngx_strncmp(v[NGX_HTTP_MCP_OAUTH_P_DECISION].data, "approve", 7)
+           != 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp_oauth: authorize: the user \"%V\" denied",
+                      &a->user);
+        ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_AUTHORIZATIONS,
+                                 "denied", NULL);
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
+                                           "access_denied", NULL,
+                                           "the user denied the request");
+    }
+
+    rc = ngx_http_mcp_oauth_authorize_choose(r, ascf, ctx, a);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (ascf->iam_authorize.len) {
+        return ascf->bridge->start(r, ascf, ctx, a);
+    }
+
+    if (remember) {
+        /* not kept (a full zone, one there already): asked again */
+        rc = ngx_http_mcp_oauth_state_put(r, &ctx->state, key,
+                                          NGX_HTTP_MCP_OAUTH_ENTRY_CONSENT,
+                                          ngx_time() + ascf->consent_ttl,
+                                          &a->scope);
+        if (ngx_http_mcp_oauth_state_unanswered(rc)) {
+            return rc;
+        }
+    }
+
+    return ngx_http_mcp_oauth_code(r, ascf, ctx, a);
+}
+
+
+/*
+ * The scopes the person left ticked (RFC 6749 §3.3: the server may grant
+ * less), and the required ones; never one the page did not offer.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_authorize_choose(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_mcp_oauth_consent_chosen(r, ascf, ctx, a);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,
+                                       "Invalid consent",
+                                       "This consent form grants a "
+                                       "permission it did not offer. Start "
+                                       "again from the application.");
+    }
+
+    if (a->scope.len == 0) {
+        ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_AUTHORIZATIONS,
+                                 "denied", NULL);
+        return ngx_http_mcp_oauth_redirect(r, ascf, ctx, &a->redirect,
+                                           "access_denied", NULL,
+                                           "the user granted none of the "
+                                           "requested scopes");
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The scopes the person left ticked (and the required ones) of a->scope,
+ * into a->scope, which is empty when none is left.  NGX_DECLINED: the form
+ * grants a scope it did not offer.  The device flow's consent decides
+ * with it too.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_consent_chosen(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_http_mcp_oauth_authz_t *a)
+{
+    u_char                           *s, *end, *last, *q;
+    ngx_str_t                        *given, one, chosen;
+    ngx_http_mcp_oauth_scope_info_t  *info;
+
+    if (!ngx_http_mcp_oauth_consent_choice(ascf, &a->redirect)) {
+        return NGX_OK;
+    }
+
+    given = &ctx->params.v[NGX_HTTP_MCP_OAUTH_P_GRANTED_SCOPE];
+
+    if (ngx_http_mcp_oauth_scope_subset(given, &a->scope) != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp_oauth: authorize: the consent form grants "
+                      "\"%V\", more than it offered", given);
+        return NGX_DECLINED;
+    }
+
+    chosen.data = ngx_pnalloc(r->pool, a->scope.len + 1);
+    if (chosen.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = chosen.data;
+    s = a->scope.data;
+    last = a->scope.data + a->scope.len;
+
+    for ( /* void */ ; s < last; s = end + 1) {
+        end = ngx_strlchr(s, last, ' ');
+        one.data = s;
+        one.len = (end ? end : last) - s;
+        end = end ? end : last;
+
+        info = ascf->scope_info
+               ? ngx_http_mcp_oauth_scope_info_find(ascf->scope_info->elts,
+                                                    ascf->scope_info->nelts,
+                                                    &one)
+               : NULL;
+
+        if (one.len
+            && ((info && info->required)
+                || ngx_http_mcp_oauth_scope_subset(&one, given) == NGX_OK))
+        {
+            q = (q > chosen.data) ? ngx_cpymem(q, " ", 1) : q;
+            q = ngx_cpymem(q, one.data, one.len);
+        }
+    }
+
+    chosen.len = q - chosen.data;
+
+    if (chosen.len == a->scope.len || chosen.len == 0) {
+        a->scope.len = chosen.len;
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mcp_oauth: authorize: the user \"%V\" granted \"%V\" of "
+                  "\"%V\"", &a->user, &chosen, &a->scope);
+    ngx_http_mcp_oauth_count(r, NGX_HTTP_MCP_OAUTH_M_AUTHORIZATIONS,
+                             "consent_narrowed", NULL);
+
+    a->scope = chosen;
+
+    return NGX_OK;
+}
+
+
+/*
+ * "ts.mac": an HMAC over the user, the request's parameters and the scopes
+ * the page offers (what the person may tick: never more)
+ */
 
 static ngx_int_t
 ngx_http_mcp_oauth_csrf(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_params_t *p,
-    ngx_str_t *user, time_t ts, ngx_str_t *token)
+    ngx_http_mcp_oauth_authz_t *a, time_t ts, ngx_str_t *token)
 {
     u_char      mac[32], tsbuf[NGX_TIME_T_LEN], *q;
-    ngx_str_t   parts[NGX_HTTP_MCP_OAUTH_REQUEST_N + 2], b64;
+    ngx_str_t   parts[NGX_HTTP_MCP_OAUTH_REQUEST_N + 3], b64;
     ngx_uint_t  i;
 
-    parts[0] = *user;
+    parts[0] = a->user;
     parts[1].data = tsbuf;
     parts[1].len = ngx_sprintf(tsbuf, "%T", ts) - tsbuf;
+    parts[2] = a->scope;
 
     for (i = 0; i < NGX_HTTP_MCP_OAUTH_REQUEST_N; i++) {
-        parts[i + 2] = p->v[ngx_http_mcp_oauth_request_params[i]];
+        parts[i + 3] = p->v[ngx_http_mcp_oauth_request_params[i]];
     }
 
     if (ngx_http_mcp_oauth_hmac(ascf->signer->csrf, parts,
-                                NGX_HTTP_MCP_OAUTH_REQUEST_N + 2, mac)
+                                NGX_HTTP_MCP_OAUTH_REQUEST_N + 3, mac)
         != NGX_OK
         || ngx_http_mcp_oauth_b64url(r->pool, mac, 32, &b64) != NGX_OK)
     {
@@ -651,7 +805,7 @@ ngx_http_mcp_oauth_csrf(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_mcp_oauth_csrf_check(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_params_t *p,
-    ngx_str_t *user)
+    ngx_http_mcp_oauth_authz_t *a)
 {
     u_char     *dot;
     time_t      ts, now;
@@ -672,7 +826,7 @@ ngx_http_mcp_oauth_csrf_check(ngx_http_request_t *r,
 
     if (ts == NGX_ERROR || ts > now + 60
         || now - ts > NGX_HTTP_MCP_OAUTH_CSRF_TTL
-        || ngx_http_mcp_oauth_csrf(r, ascf, p, user, ts, &expected) != NGX_OK
+        || ngx_http_mcp_oauth_csrf(r, ascf, p, a, ts, &expected) != NGX_OK
         || expected.len != given->len
         || CRYPTO_memcmp(expected.data, given->data, given->len) != 0)
     {
@@ -870,48 +1024,36 @@ ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a)
 {
-    u_char                        *s, *last;
-    ngx_str_t                      body, names[NGX_HTTP_MCP_OAUTH_REQUEST_N];
+    u_char                        *p;
+    ngx_str_t                      title, names[NGX_HTTP_MCP_OAUTH_REQUEST_N];
     ngx_str_t                      values[NGX_HTTP_MCP_OAUTH_REQUEST_N];
     ngx_uint_t                     i, k;
     ngx_http_mcp_oauth_consent_t   page;
 
     ngx_memzero(&page, sizeof(ngx_http_mcp_oauth_consent_t));
 
-    page.name = ctx->client.name;
-    if (page.name.len == 0) {
-        ngx_str_set(&page.name, "An unnamed application");
-    }
+    ngx_http_mcp_oauth_consent_client(&ctx->client, &page);
 
-    if (ngx_http_mcp_oauth_csrf(r, ascf, &ctx->params, &a->user, ngx_time(),
+    if (ngx_http_mcp_oauth_csrf(r, ascf, &ctx->params, a, ngx_time(),
                                 &page.csrf) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* the host the answer goes to, as the user should judge it */
-
-    page.host = a->redirect;
-    s = ngx_strlchr(page.host.data, page.host.data + page.host.len, ':');
-
-    if (s && page.host.data + page.host.len - s > 3
-        && s[1] == '/' && s[2] == '/')
-    {
-        page.host.data = s + 3;
-        last = a->redirect.data + a->redirect.len;
-
-        for (s = page.host.data; s < last && *s != '/' && *s != '?'; s++) {
-            /* void */
-        }
-
-        page.host.len = s - page.host.data;
-    }
+    ngx_http_mcp_oauth_url_host(&a->redirect, &page.host);
 
     page.bridge = ascf->iam_authorize.len ? 1 : 0;
+    page.choice = ngx_http_mcp_oauth_consent_choice(ascf, &a->redirect);
     page.user = a->user;
     page.resource = *a->resource;
     page.scope = a->scope;
     page.action = r->uri;
+
+    if (ascf->scope_info) {
+        page.info = ascf->scope_info->elts;
+        page.ninfo = ascf->scope_info->nelts;
+    }
 
     for (i = 0, k = 0; i < NGX_HTTP_MCP_OAUTH_REQUEST_N; i++) {
         if (ngx_http_mcp_oauth_has(&ctx->params,
@@ -927,16 +1069,69 @@ ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
     page.field_values = values;
     page.nfields = k;
 
-    if (ngx_http_mcp_oauth_render(r->pool, ngx_http_mcp_oauth_consent_render,
-                                  &page, &body)
-        != NGX_OK
-        || ngx_http_mcp_oauth_page_headers(r) != NGX_OK)
-    {
+    title.len = sizeof("Authorize ") - 1 + page.name.len;
+    title.data = ngx_pnalloc(r->pool, title.len);
+    if (title.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_mcp_oauth_send_body(r, NGX_HTTP_OK,
-                                        "text/html; charset=utf-8", &body);
+    p = ngx_cpymem(title.data, "Authorize ", sizeof("Authorize ") - 1);
+    ngx_memcpy(p, page.name.data, page.name.len);
+
+    return ngx_http_mcp_oauth_page_send(r, NGX_HTTP_OK, &title,
+                                        ngx_http_mcp_oauth_consent_render,
+                                        &page);
+}
+
+
+/*
+ * Who the client is: an operator's mcp_oauth_client, a name it gave itself
+ * (DCR), or the host of its metadata document's URL, which it proved by
+ * serving the document (CIMD).
+ */
+
+static void
+ngx_http_mcp_oauth_consent_client(ngx_http_mcp_oauth_client_t *c,
+    ngx_http_mcp_oauth_consent_t *page)
+{
+    page->name = c->name;
+    if (page->name.len == 0) {
+        ngx_str_set(&page->name, "An unnamed application");
+    }
+
+    if (c->configured) {
+        page->origin = NGX_HTTP_MCP_OAUTH_CLIENT_CONFIGURED;
+
+    } else if (c->document) {
+        page->origin = NGX_HTTP_MCP_OAUTH_CLIENT_DOCUMENT;
+        ngx_http_mcp_oauth_url_host(&c->id, &page->verified);
+
+    } else {
+        page->origin = NGX_HTTP_MCP_OAUTH_CLIENT_REGISTERED;
+    }
+}
+
+
+/* the authority of "scheme://authority/...", else the whole string */
+
+static void
+ngx_http_mcp_oauth_url_host(ngx_str_t *url, ngx_str_t *host)
+{
+    u_char  *s, *last;
+
+    *host = *url;
+    last = url->data + url->len;
+    s = ngx_strlchr(url->data, last, ':');
+
+    if (s && last - s > 3 && s[1] == '/' && s[2] == '/') {
+        host->data = s + 3;
+
+        for (s = host->data; s < last && *s != '/' && *s != '?'; s++) {
+            /* void */
+        }
+
+        host->len = s - host->data;
+    }
 }
 
 
@@ -944,7 +1139,6 @@ ngx_int_t
 ngx_http_mcp_oauth_page(ngx_http_request_t *r, ngx_uint_t status,
     const char *title, const char *message)
 {
-    ngx_str_t                      body;
     ngx_http_mcp_oauth_message_t   page;
 
     page.title.data = (u_char *) title;
@@ -952,8 +1146,34 @@ ngx_http_mcp_oauth_page(ngx_http_request_t *r, ngx_uint_t status,
     page.message.data = (u_char *) message;
     page.message.len = ngx_strlen(message);
 
-    if (ngx_http_mcp_oauth_render(r->pool, ngx_http_mcp_oauth_message_render,
-                                  &page, &body)
+    return ngx_http_mcp_oauth_page_send(r, status, &page.title,
+                                        ngx_http_mcp_oauth_message_render,
+                                        &page);
+}
+
+
+/*
+ * Any page of the authorization server (consent, messages, errors, the
+ * device flow's): its content in the operator's look (mcp_oauth_page_*).
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_page_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *title, ngx_http_mcp_oauth_render_pt content, void *data)
+{
+    ngx_str_t                       body;
+    ngx_http_mcp_oauth_doc_t        doc;
+    ngx_http_mcp_oauth_srv_conf_t  *ascf;
+
+    ascf = ngx_http_get_module_srv_conf(r, ngx_http_mcp_oauth_module);
+
+    doc.look = &ascf->look;
+    doc.title = *title;
+    doc.content = content;
+    doc.data = data;
+
+    if (ngx_http_mcp_oauth_render(r->pool, ngx_http_mcp_oauth_doc_render,
+                                  &doc, &body)
         != NGX_OK
         || ngx_http_mcp_oauth_page_headers(r) != NGX_OK)
     {
@@ -974,6 +1194,7 @@ ngx_http_mcp_oauth_page_headers(ngx_http_request_t *r)
         || ngx_http_mcp_oauth_add_header(r, "Content-Security-Policy",
                                          "default-src 'none'; "
                                          "style-src 'unsafe-inline'; "
+                                         "img-src data:; "
                                          "base-uri 'none'; "
                                          "frame-ancestors 'none'")
            != NGX_OK

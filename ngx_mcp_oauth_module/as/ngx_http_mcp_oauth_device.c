@@ -963,7 +963,7 @@ ngx_http_mcp_oauth_device_decide(ngx_http_request_t *r,
     decision = &ctx->params.v[NGX_HTTP_MCP_OAUTH_P_DECISION];
 
     if (ngx_http_mcp_oauth_device_consent(r, ascf, ctx, dp) != NGX_DECLINED
-        || ngx_http_mcp_oauth_csrf_check(r, ascf, &ctx->params, &dp->a.user)
+        || ngx_http_mcp_oauth_csrf_check(r, ascf, &ctx->params, &dp->a)
            != NGX_OK)
     {
         return ngx_http_mcp_oauth_page(r, NGX_HTTP_FORBIDDEN,
@@ -974,6 +974,26 @@ ngx_http_mcp_oauth_device_decide(ngx_http_request_t *r,
     }
 
     approve = ngx_http_mcp_oauth_device_is(decision, "approve");
+
+    /* the scopes left ticked; none left is a denial */
+
+    if (approve) {
+        rc = ngx_http_mcp_oauth_consent_chosen(r, ascf, ctx, &dp->a);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,
+                                           "Invalid consent",
+                                           "This consent form grants a "
+                                           "permission it did not offer. "
+                                           "Enter the code again.");
+        }
+
+        approve = (dp->a.scope.len != 0);
+    }
 
     if (ctx->sid.len == 0
         && ngx_http_mcp_oauth_random(r->pool, 16, &ctx->sid) != NGX_OK)
@@ -1044,8 +1064,9 @@ static ngx_int_t
 ngx_http_mcp_oauth_device_form(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *user, ngx_str_t *code, const char *message)
 {
-    ngx_str_t                         body;
     ngx_http_mcp_oauth_device_form_t  form;
+
+    static ngx_str_t  title = ngx_string("Connect a device");
 
     ngx_memzero(&form, sizeof(ngx_http_mcp_oauth_device_form_t));
 
@@ -1062,16 +1083,9 @@ ngx_http_mcp_oauth_device_form(ngx_http_request_t *r, ngx_uint_t status,
         form.message.len = ngx_strlen(message);
     }
 
-    if (ngx_http_mcp_oauth_render(r->pool, ngx_http_mcp_oauth_device_render,
-                                  &form, &body)
-        != NGX_OK
-        || ngx_http_mcp_oauth_page_headers(r) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_mcp_oauth_send_body(r, status, "text/html; charset=utf-8",
-                                        &body);
+    return ngx_http_mcp_oauth_page_send(r, status, &title,
+                                        ngx_http_mcp_oauth_device_render,
+                                        &form);
 }
 
 

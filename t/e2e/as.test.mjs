@@ -162,7 +162,7 @@ function attributes(tag) {
 
 /**
  * The consent form of a page: its action (absolute), method, hidden inputs
- * (in order) and the decision buttons' values.
+ * (in order), ticked checkboxes and the decision buttons' values.
  */
 function parseConsentForm(html, pageUrl) {
     const forms = [...html.matchAll(/<form\b[^>]*>[\s\S]*?<\/form>/gi)].map((m) => m[0]);
@@ -170,9 +170,13 @@ function parseConsentForm(html, pageUrl) {
     assert.ok(form, `no form with a "decision" control in the consent page:\n${html}`);
     const open = attributes(form.match(/<form\b[^>]*>/i)[0]);
     const hidden = [];
+    const ticked = [];
     for (const m of form.matchAll(/<input\b[^>]*>/gi)) {
         const a = attributes(m[0]);
-        if ((a.type || '').toLowerCase() === 'hidden' && a.name) hidden.push([a.name, a.value ?? '']);
+        const type = (a.type || '').toLowerCase();
+        if (type === 'hidden' && a.name) hidden.push([a.name, a.value ?? '']);
+        // and what a browser posts with them: the ticked checkboxes
+        if (type === 'checkbox' && a.name && 'checked' in a && !('disabled' in a)) ticked.push([a.name, a.value ?? 'on']);
     }
     const decisions = [];
     for (const m of form.matchAll(/<(?:button|input)\b[^>]*>/gi)) {
@@ -183,6 +187,7 @@ function parseConsentForm(html, pageUrl) {
         action: new URL(open.action ?? '', pageUrl).href,
         method: (open.method || 'GET').toUpperCase(),
         hidden,
+        ticked,
         decisions,
     };
 }
@@ -216,7 +221,7 @@ async function consentOverHttp(authorizationUrl, { issuer, decision = 'approve',
         assert.equal(got[1], v, `hidden ${k}`);
     }
 
-    const body = new URLSearchParams(form.hidden);
+    const body = new URLSearchParams([...form.hidden, ...form.ticked]);
     body.append('decision', decision);
     const res = await fetch(form.action, {
         method: 'POST',

@@ -38,7 +38,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { DATA_DIR, Harness, freePorts, httpConf, MCP_PROXY, recordingFetch } from './lib.mjs';
-import { startOidcProvider, CookieJar, jarFetch, parseForms, browse, LOGIN } from './oidc-provider.mjs';
+import { startOidcProvider, CookieJar, jarFetch, parseForms, posted, browse, LOGIN } from './oidc-provider.mjs';
 
 const NODES = ['a', 'b', 'c'];
 const USER = 'alice';
@@ -233,12 +233,12 @@ async function register(base, redirectUri, name = 'fleet e2e client') {
     return JSON.parse(text);
 }
 
-/** The hidden inputs of the consent form of `html` and its action. */
+/** What a browser posts of the consent form of `html`, and its action. */
 function consentForm(html, pageUrl) {
     const form = parseForms(html, pageUrl).find((f) => f.buttons.some((b) => b.name === 'decision')
         || f.inputs.some((x) => x.name === 'decision'));
     assert.ok(form, `no consent form in:\n${html}`);
-    return { action: form.action, hidden: form.inputs.filter((x) => x.type === 'hidden').map((x) => [x.name, x.value]) };
+    return { action: form.action, hidden: posted(form) };
 }
 
 function authorizeUrl(issuer, client, challenge, state = randomBytes(8).toString('base64url')) {

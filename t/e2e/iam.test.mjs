@@ -40,7 +40,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { Harness, freePorts, httpConf, MCP_PROXY, recordingFetch } from './lib.mjs';
-import { startOidcProvider, CookieJar, jarFetch, parseForms, browse, LOGIN } from './oidc-provider.mjs';
+import { startOidcProvider, CookieJar, jarFetch, parseForms, posted, browse, LOGIN } from './oidc-provider.mjs';
 
 const IAM_CLIENT_ID = 'mcp-gateway';
 const ALL_SCOPES = ['mcp:tools', 'read:application', 'write:application'];
@@ -346,7 +346,7 @@ async function gatewayConsent(env, url, jar, { decision = 'approve', clientName 
     const hidden = form.inputs.filter((x) => x.type === 'hidden').map((x) => [x.name, x.value]);
     assert.ok(hidden.some(([n]) => n === 'csrf_token'), `hidden inputs: ${hidden.map(([n]) => n).join(', ')}`);
 
-    const body = new URLSearchParams(hidden);
+    const body = new URLSearchParams(posted(form));
     body.append('decision', decision);
     const res = await jarFetch(jar, form.action, {
         method: 'POST',
@@ -942,7 +942,7 @@ describe('IAM bridge: the callback\'s state and the IAM\'s failures (HTTP)', { t
         assert.equal(page.status, 200);
         const form = parseForms(html, url.href).find((f) => f.buttons.some((b) => b.name === 'decision')
             || f.inputs.some((x) => x.name === 'decision'));
-        const body = new URLSearchParams(form.inputs.filter((x) => x.type === 'hidden').map((x) => [x.name, x.value]));
+        const body = new URLSearchParams(posted(form));
         body.append('decision', 'approve');
 
         const other = new CookieJar();

@@ -132,7 +132,7 @@ function logTail(env, n = 15) {
 
 /**
  * The user at the consent page: GET the authorization URL with basic auth,
- * post the form's hidden fields back with decision=approve. Resolves with
+ * post the form's hidden fields and ticked boxes back with decision=approve. Resolves with
  * the redirect's Location (not followed).
  */
 async function approve(env, authorizationUrl) {
@@ -143,7 +143,10 @@ async function approve(env, authorizationUrl) {
     assert.ok(form, `a consent form:\n${html}`);
     const fields = new URLSearchParams();
     for (const [tag] of html.matchAll(/<input\b[^>]*>/gi)) {
-        if ((attr(tag, 'type') || '').toLowerCase() === 'hidden' && attr(tag, 'name')) {
+        const type = (attr(tag, 'type') || '').toLowerCase();
+        // what a browser posts: hidden fields and the ticked checkboxes
+        const ticked = type === 'checkbox' && /\schecked\b/i.test(tag) && !/\sdisabled\b/i.test(tag);
+        if ((type === 'hidden' || ticked) && attr(tag, 'name')) {
             fields.append(attr(tag, 'name'), attr(tag, 'value') ?? '');
         }
     }

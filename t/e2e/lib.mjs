@@ -38,8 +38,9 @@ export const MODULE_PATH = process.env.TEST_NGINX_MODULE || join(ROOT, 'build', 
 export const NGINX_BIN = process.env.TEST_NGINX_BINARY || '/usr/sbin/nginx';
 export const MCP_SERVER = join(E2E_DIR, 'mcp-server.mjs');
 
-export const PORT_MIN = 18700;
-export const PORT_MAX = 18799;
+// TEST_E2E_PORT_MIN / _MAX: another range, for runs side by side
+export const PORT_MIN = Number(process.env.TEST_E2E_PORT_MIN || 18700);
+export const PORT_MAX = Number(process.env.TEST_E2E_PORT_MAX || 18799);
 export const HOST = '127.0.0.1';
 
 // ------------------------------------------------------------------ ports --

@@ -188,7 +188,9 @@ async function authorize(issuer, clientId, redirectUri, { scope, challenge, deci
     const html = await page.text();
     assert.equal(page.status, 200, `GET /authorize: the consent page expected:\n${html}`);
     const form = new URLSearchParams();
-    for (const m of html.matchAll(/<input\b[^>]*type="hidden"[^>]*>/gi)) {
+    // what a browser posts: the hidden fields and the ticked scopes
+    for (const m of html.matchAll(/<input\b[^>]*type="(?:hidden|checkbox)"[^>]*>/gi)) {
+        if (/type="checkbox"/.test(m[0]) && !/ checked>$/.test(m[0])) continue;
         const name = /name="([^"]*)"/.exec(m[0])[1];
         const value = /value="([^"]*)"/.exec(m[0])?.[1] ?? '';
         form.append(name, value.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'")

@@ -230,7 +230,7 @@ export function attributes(tag) {
 
 /**
  * The forms of a page: action (absolute), method, inputs [{name, type,
- * value}] in order, and buttons [{name, value}].
+ * value, checked, disabled}] in order, and buttons [{name, value}].
  */
 export function parseForms(html, pageUrl) {
     return [...html.matchAll(/<form\b[^>]*>[\s\S]*?<\/form>/gi)].map(([form]) => {
@@ -238,7 +238,10 @@ export function parseForms(html, pageUrl) {
         const inputs = [];
         for (const m of form.matchAll(/<input\b[^>]*>/gi)) {
             const a = attributes(m[0]);
-            if (a.name) inputs.push({ name: a.name, type: (a.type || 'text').toLowerCase(), value: a.value ?? '' });
+            if (a.name) {
+                inputs.push({ name: a.name, type: (a.type || 'text').toLowerCase(), value: a.value ?? '',
+                              checked: 'checked' in a, disabled: 'disabled' in a });
+            }
         }
         const buttons = [];
         for (const m of form.matchAll(/<button\b[^>]*>/gi)) {
@@ -253,6 +256,17 @@ export function parseForms(html, pageUrl) {
             buttons,
         };
     });
+}
+
+/**
+ * What a browser posts of a form of parseForms(), before the clicked
+ * button: its hidden inputs and its ticked checkboxes that are not
+ * disabled (the consent page's granted_scope), as [name, value] pairs.
+ */
+export function posted(form) {
+    return form.inputs
+        .filter((x) => x.type === 'hidden' || (x.type === 'checkbox' && x.checked && !x.disabled))
+        .map((x) => [x.name, x.value]);
 }
 
 // --------------------------------------------------------------- browsing --

@@ -90,7 +90,8 @@ async function authorize(clientId) {
     });
     if (res.status === 200) {
         const form = new URLSearchParams();
-        for (const m of (await res.text()).matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+        // what a browser posts: the hidden fields and the ticked scopes
+        for (const m of (await res.text()).matchAll(/<input type="(?:hidden|checkbox)" name="([^"]+)" value="([^"]*)"(?: checked)?>/g)) {
             form.append(m[1], m[2].replace(/&quot;/g, '"').replace(/&#39;/g, "'")
                 .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
         }

@@ -228,7 +228,9 @@ sub html_unescape {
     return $s;
 }
 
-# the hidden inputs of an HTML form, attribute order and quoting free
+# what a browser posts of an HTML form, attribute order and quoting free:
+# its hidden inputs, and its ticked checkboxes that are not disabled (the
+# consent page's granted_scope: an array ref of their values)
 sub hidden_inputs {
     my ($html) = @_;
     my %f;
@@ -238,7 +240,15 @@ sub hidden_inputs {
         while ($tag =~ /([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/g) {
             $a{lc $1} = html_unescape($2 // $3 // $4);
         }
-        next unless lc($a{type} // '') eq 'hidden' && defined $a{name};
+        my $type = lc($a{type} // '');
+        next unless defined $a{name};
+        if ($type eq 'checkbox') {
+            my $bare = $tag =~ s/"[^"]*"|'[^']*'//gr;
+            push @{ $f{$a{name}} }, $a{value} // 'on'
+                if $bare =~ /\bchecked\b/i && $bare !~ /\bdisabled\b/i;
+            next;
+        }
+        next unless $type eq 'hidden';
         $f{$a{name}} = $a{value} // '';
     }
     return \%f;
