@@ -11,6 +11,7 @@
 
 #include "ngx_http_mcp_oauth_module.h"
 #include "ngx_http_mcp_oauth_as.h"
+#include "ngx_http_mcp_oauth_assertion.h"
 #include "ngx_http_mcp_oauth_iam.h"
 #include "ngx_http_mcp_oauth_string.h"
 
@@ -252,6 +253,13 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
     { ngx_string("mcp_oauth_client"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_2MORE,
       ngx_http_mcp_oauth_client,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_trusted_idp"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_2MORE,
+      ngx_http_mcp_oauth_trusted_idp,
       NGX_HTTP_SRV_CONF_OFFSET,
       0,
       NULL },
@@ -892,21 +900,39 @@ ngx_http_mcp_oauth_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_mcp_oauth_loc_conf_t *mlcf = conf;
 
-    char       *err;
-    u_char     *buf;
-    ssize_t     n;
-    ngx_str_t  *value, name;
-    ngx_file_t  file;
+    ngx_str_t  *value;
 
     if (mlcf->jwks != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
-    name = value[1];
+
+    /* an operator's own file may hold symmetric keys (RFC 7518 §3.2) */
+
+    mlcf->jwks = ngx_http_mcp_oauth_jwks_load(cf, &cmd->name, &value[1], 1);
+
+    return mlcf->jwks ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+/* a JWK Set file, read and parsed at configuration time */
+
+ngx_http_mcp_oauth_keyset_t *
+ngx_http_mcp_oauth_jwks_load(ngx_conf_t *cf, ngx_str_t *directive,
+    ngx_str_t *path, ngx_uint_t allow_oct)
+{
+    char                         *err;
+    u_char                       *buf;
+    ssize_t                       n;
+    ngx_str_t                     name;
+    ngx_file_t                    file;
+    ngx_http_mcp_oauth_keyset_t  *ks;
+
+    name = *path;
 
     if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     ngx_memzero(&file, sizeof(ngx_file_t));
@@ -917,8 +943,8 @@ ngx_http_mcp_oauth_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (file.fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "\"%V\": cannot open JWKS file \"%V\"",
-                           &cmd->name, &name);
-        return NGX_CONF_ERROR;
+                           directive, &name);
+        return NULL;
     }
 
     if (ngx_fd_info(file.fd, &file.info) == NGX_FILE_ERROR
@@ -927,14 +953,14 @@ ngx_http_mcp_oauth_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_close_file(file.fd);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\": JWKS file \"%V\" is unreadable or larger "
-                           "than 1m", &cmd->name, &name);
-        return NGX_CONF_ERROR;
+                           "than 1m", directive, &name);
+        return NULL;
     }
 
     buf = ngx_pnalloc(cf->temp_pool, ngx_file_size(&file.info) + 1);
     if (buf == NULL) {
         ngx_close_file(file.fd);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     n = ngx_read_file(&file, buf, ngx_file_size(&file.info), 0);
@@ -943,22 +969,19 @@ ngx_http_mcp_oauth_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (n != ngx_file_size(&file.info)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\": cannot read JWKS file \"%V\"",
-                           &cmd->name, &name);
-        return NGX_CONF_ERROR;
+                           directive, &name);
+        return NULL;
     }
 
-    /* an operator's own file may hold symmetric keys (RFC 7518 §3.2) */
-
-    mlcf->jwks = ngx_http_mcp_oauth_jwks_parse(cf->pool, cf->log, NGX_LOG_WARN,
-                                               buf, n, 1, &err);
-    if (mlcf->jwks == NULL) {
+    ks = ngx_http_mcp_oauth_jwks_parse(cf->pool, cf->log, NGX_LOG_WARN, buf,
+                                       n, allow_oct, &err);
+    if (ks == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\": invalid JWKS file \"%V\": %s",
-                           &cmd->name, &name, err);
-        return NGX_CONF_ERROR;
+                           directive, &name, err);
     }
 
-    return NGX_CONF_OK;
+    return ks;
 }
 
 

@@ -178,6 +178,10 @@ ngx_int_t ngx_http_mcp_oauth_add_header(ngx_http_request_t *r,
 ngx_int_t ngx_http_mcp_oauth_preflight(ngx_http_request_t *r,
     char *methods);
 
+/* a JWK Set file, read at configuration time */
+ngx_http_mcp_oauth_keyset_t *ngx_http_mcp_oauth_jwks_load(ngx_conf_t *cf,
+    ngx_str_t *directive, ngx_str_t *path, ngx_uint_t allow_oct);
+
 /* remote JWKS */
 ngx_http_mcp_oauth_jwks_remote_t *ngx_http_mcp_oauth_jwks_remote_add(
     ngx_conf_t *cf, ngx_str_t *uri);

@@ -12,6 +12,7 @@
 
 #include "ngx_http_mcp_oauth_module.h"
 #include "ngx_http_mcp_oauth_as.h"
+#include "ngx_http_mcp_oauth_assertion.h"
 
 
 static ngx_int_t ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
@@ -55,6 +56,7 @@ ngx_http_mcp_oauth_create_srv_conf(ngx_conf_t *cf)
     ascf->zone = NGX_CONF_UNSET_PTR;
     ascf->clients = NGX_CONF_UNSET_PTR;
     ascf->redirect_allow = NGX_CONF_UNSET_PTR;
+    ascf->idps = NGX_CONF_UNSET_PTR;
     ascf->code_ttl = NGX_CONF_UNSET;
     ascf->token_ttl = NGX_CONF_UNSET;
     ascf->refresh_ttl = NGX_CONF_UNSET;
@@ -80,6 +82,7 @@ ngx_http_mcp_oauth_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->clients, prev->clients, NULL);
     ngx_conf_merge_ptr_value(conf->redirect_allow, prev->redirect_allow,
                              NULL);
+    ngx_conf_merge_ptr_value(conf->idps, prev->idps, NULL);
     ngx_conf_merge_sec_value(conf->code_ttl, prev->code_ttl, 60);
     ngx_conf_merge_sec_value(conf->token_ttl, prev->token_ttl, 3600);
     ngx_conf_merge_sec_value(conf->refresh_ttl, prev->refresh_ttl,
@@ -192,7 +195,10 @@ ngx_http_mcp_oauth_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* mcp_oauth_client ID [secret=S] ["name=N"] ["scope=A B"] REDIRECT_URI... */
+/*
+ * mcp_oauth_client ID [secret=S | jwks=PATH] ["name=N"] ["scope=A B"]
+ *     REDIRECT_URI...
+ */
 
 char *
 ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -247,6 +253,20 @@ ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "jwks=", 5) == 0) {
+            /* private_key_jwt (RFC 7523 §2.2): its public keys */
+            c->keys = ngx_http_mcp_oauth_jwks_load(cf, &cmd->name,
+                          &(ngx_str_t) { value[i].len - 5,
+                                         value[i].data + 5 }, 0);
+            if (c->keys == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            c->auth = NGX_HTTP_MCP_OAUTH_AUTH_JWT;
+            c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_CLIENT;
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "name=", 5) == 0) {
             c->name.data = value[i].data + 5;
             c->name.len = value[i].len - 5;
@@ -276,10 +296,20 @@ ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         *uri = value[i];
     }
 
-    if (c->redirect_uris->nelts == 0 && c->secret.len == 0) {
+    if (c->redirect_uris->nelts == 0
+        && c->auth == NGX_HTTP_MCP_OAUTH_AUTH_NONE)
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\": client \"%V\" has neither redirect URIs "
-                           "nor a secret", &cmd->name, &c->id);
+                           "nor a secret or keys", &cmd->name, &c->id);
+        return NGX_CONF_ERROR;
+    }
+
+    if (c->keys && c->secret.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": client \"%V\" has both a secret and "
+                           "keys: one way to authenticate", &cmd->name,
+                           &c->id);
         return NGX_CONF_ERROR;
     }
 
@@ -624,6 +654,10 @@ ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
+    if (ngx_http_mcp_oauth_idps_check(cf, ascf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_mcp_oauth_as_metadata(cf, ascf);
 }
 
@@ -632,14 +666,14 @@ static ngx_int_t
 ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
     ngx_http_mcp_oauth_srv_conf_t *ascf)
 {
-    json_t      *doc, *methods, *scopes;
+    json_t      *doc, *methods, *scopes, *algs;
     ngx_str_t   *s;
     ngx_uint_t   i;
 
     doc = json_object();
     scopes = json_array();
-    methods = json_pack("[sss]", "none", "client_secret_basic",
-                        "client_secret_post");
+    methods = json_pack("[ssss]", "none", "client_secret_basic",
+                        "client_secret_post", "private_key_jwt");
 
     if (doc == NULL || scopes == NULL || methods == NULL
         || ngx_http_mcp_oauth_as_endpoints(cf, ascf, doc) != NGX_OK)
@@ -666,6 +700,16 @@ ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
     json_object_set(doc, "token_endpoint_auth_methods_supported", methods);
     json_object_set_new(doc, "revocation_endpoint_auth_methods_supported",
                         methods);
+
+    /* private_key_jwt: what a client may sign with (RFC 8414 §2) */
+
+    algs = json_pack("[ssssssssss]", "RS256", "RS384", "RS512", "PS256",
+                     "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA");
+    json_object_set(doc, "token_endpoint_auth_signing_alg_values_supported",
+                    algs);
+    json_object_set_new(doc,
+                        "revocation_endpoint_auth_signing_alg_values_supported",
+                        algs);
     json_object_set_new(doc, "code_challenge_methods_supported",
                         json_pack("[s]", "S256"));
     if (ascf->cimd_uri.len) {
@@ -753,6 +797,13 @@ ngx_http_mcp_oauth_as_grants(ngx_http_mcp_oauth_srv_conf_t *ascf)
 
     grants = json_pack("[ss]", "authorization_code", "refresh_token");
     c = ascf->clients ? ascf->clients->elts : NULL;
+
+    /* Enterprise-Managed Authorization: an IdP's ID-JAG (RFC 7523 §2.1) */
+
+    if (ascf->idps) {
+        json_array_append_new(grants,
+                              json_string(NGX_HTTP_MCP_OAUTH_JWT_BEARER));
+    }
 
     for (i = 0; c && i < ascf->clients->nelts; i++) {
         if (c[i].grants & NGX_HTTP_MCP_OAUTH_GRANT_CLIENT) {

@@ -32,6 +32,9 @@ static ngx_int_t ngx_http_mcp_oauth_document_public(ngx_log_t *log,
     ngx_str_t *url, json_t *doc);
 static ngx_int_t ngx_http_mcp_oauth_document_redirects(ngx_log_t *log,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, json_t *doc);
+static ngx_int_t ngx_http_mcp_oauth_document_client(ngx_pool_t *pool,
+    ngx_log_t *log, ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url,
+    json_t *doc, ngx_http_mcp_oauth_client_t *c);
 static ngx_int_t ngx_http_mcp_oauth_document_record(ngx_log_t *log,
     ngx_str_t *url, json_t *doc, json_t **rec);
 
@@ -55,6 +58,9 @@ ngx_str_t  ngx_http_mcp_oauth_param_names[] = {
     ngx_string("token"),
     ngx_string("token_type_hint"),
     ngx_string("error"),
+    ngx_string("assertion"),
+    ngx_string("client_assertion"),
+    ngx_string("client_assertion_type"),
 };
 
 
@@ -587,6 +593,28 @@ ngx_http_mcp_oauth_client_json(ngx_pool_t *pool, json_t *doc,
         }
     }
 
+    /* private_key_jwt: its JWK Set's text, or where it is */
+
+    v = json_object_get(doc, "k");
+    if (json_is_string(v)) {
+        c->jwks.len = json_string_length(v);
+        c->jwks.data = ngx_pstrdup(pool, &(ngx_str_t) { c->jwks.len,
+                                           (u_char *) json_string_value(v) });
+        if (c->jwks.data == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    v = json_object_get(doc, "u");
+    if (json_is_string(v)) {
+        c->jwks_uri.len = json_string_length(v);
+        c->jwks_uri.data = ngx_pstrdup(pool, &(ngx_str_t) { c->jwks_uri.len,
+                                       (u_char *) json_string_value(v) });
+        if (c->jwks_uri.data == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
     return NGX_OK;
 }
 
@@ -595,8 +623,10 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, ngx_str_t *text,
     ngx_http_mcp_oauth_client_t *c)
 {
-    json_t     *doc, *rec;
-    ngx_int_t   rc;
+    json_t      *doc, *v;
+    ngx_int_t    rc;
+    ngx_uint_t   jwt;
+    const char  *desc;
 
     doc = json_loadb((char *) text->data, text->len, JSON_REJECT_DUPLICATES,
                      NULL);
@@ -609,8 +639,15 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
         return NGX_DECLINED;
     }
 
+    /* a client that signs its assertions, else a public one */
+
+    v = json_object_get(doc, "token_endpoint_auth_method");
+    jwt = json_is_string(v)
+          && ngx_strcmp(json_string_value(v), "private_key_jwt") == 0;
+
     if (ngx_http_mcp_oauth_document_self(log, url, doc) != NGX_OK
-        || ngx_http_mcp_oauth_document_public(log, url, doc) != NGX_OK
+        || (!jwt && ngx_http_mcp_oauth_document_public(log, url, doc)
+                    != NGX_OK)
         || ngx_http_mcp_oauth_document_redirects(log, ascf, url, doc)
            != NGX_OK)
     {
@@ -620,8 +657,48 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
 
     ngx_memzero(c, sizeof(ngx_http_mcp_oauth_client_t));
 
-    rc = ngx_http_mcp_oauth_document_record(log, url, doc, &rec);
+    rc = ngx_http_mcp_oauth_document_client(pool, log, ascf, url, doc, c);
+
+    if (rc == NGX_OK && jwt) {
+        rc = ngx_http_mcp_oauth_client_keys(pool, ascf, doc, c, &desc);
+
+        if (rc == NGX_DECLINED) {
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "mcp_oauth: client metadata document \"%V\": %s",
+                          url, desc);
+        }
+    }
+
     json_decref(doc);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    c->id = *url;
+    c->auth = jwt ? NGX_HTTP_MCP_OAUTH_AUTH_JWT : NGX_HTTP_MCP_OAUTH_AUTH_NONE;
+    c->grants = NGX_HTTP_MCP_OAUTH_GRANT_USER;
+    c->document = 1;
+
+    if (c->name.len == 0) {
+        c->name = *url;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the client of a document: its redirect URIs, name and scope */
+
+static ngx_int_t
+ngx_http_mcp_oauth_document_client(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, json_t *doc,
+    ngx_http_mcp_oauth_client_t *c)
+{
+    json_t     *rec;
+    ngx_int_t   rc;
+
+    rc = ngx_http_mcp_oauth_document_record(log, url, doc, &rec);
 
     if (rc != NGX_OK) {
         return rc;
@@ -647,15 +724,6 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
                           "grant", url, &c->scope);
             return NGX_DECLINED;
         }
-    }
-
-    c->id = *url;
-    c->auth = NGX_HTTP_MCP_OAUTH_AUTH_NONE;
-    c->grants = NGX_HTTP_MCP_OAUTH_GRANT_USER;
-    c->document = 1;
-
-    if (c->name.len == 0) {
-        c->name = *url;
     }
 
     return NGX_OK;
@@ -926,15 +994,18 @@ ngx_http_mcp_oauth_private_host(u_char *host, size_t len)
 }
 
 
+/* by NGX_HTTP_MCP_OAUTH_AUTH_*: a static client's secret is basic or post */
 static const char  *ngx_http_mcp_oauth_auth_names[] = {
-    "none", "client_secret_basic", "client_secret_post"
+    "none", "client_secret_basic", "client_secret_post",
+    "client_secret_basic", "private_key_jwt"
 };
 
 
 const char *
 ngx_http_mcp_oauth_auth_name(ngx_uint_t auth)
 {
-    return ngx_http_mcp_oauth_auth_names[auth < 3 ? auth : 1];
+    return ngx_http_mcp_oauth_auth_names[auth <= NGX_HTTP_MCP_OAUTH_AUTH_JWT
+                                         ? auth : 1];
 }
 
 
@@ -977,9 +1048,68 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
         rc = ngx_http_mcp_oauth_registration_rest(pool, ascf, doc, c, desc);
     }
 
+    if (rc == NGX_OK && c->auth == NGX_HTTP_MCP_OAUTH_AUTH_JWT) {
+        rc = ngx_http_mcp_oauth_client_keys(pool, ascf, doc, c, desc);
+    }
+
     json_decref(doc);
 
     return rc;
+}
+
+
+/*
+ * The keys of a private_key_jwt client (RFC 7591 §2): "jwks", a JWK Set
+ * with a key to verify its assertions, or "jwks_uri", fetched like a
+ * metadata document (so only where one can be).  NGX_DECLINED: *desc.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_client_keys(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc,
+    ngx_http_mcp_oauth_client_t *c, const char **desc)
+{
+    char    *err;
+    json_t  *jwks, *uri;
+
+    jwks = json_object_get(doc, "jwks");
+    uri = json_object_get(doc, "jwks_uri");
+
+    if ((jwks == NULL) == (uri == NULL)) {
+        *desc = "private_key_jwt needs either jwks or jwks_uri";
+        return NGX_DECLINED;
+    }
+
+    if (uri) {
+        c->jwks_uri.data = (u_char *) json_string_value(uri);
+        c->jwks_uri.len = json_string_length(uri);
+
+        if (c->jwks_uri.data == NULL || ascf->cimd_uri.len == 0
+            || ngx_http_mcp_oauth_document_url(ascf, &c->jwks_uri) != NGX_OK)
+        {
+            *desc = "jwks_uri must be a public https URL, and this server "
+                    "must fetch metadata documents "
+                    "(mcp_oauth_client_metadata_request); else send jwks";
+            return NGX_DECLINED;
+        }
+
+        c->jwks_uri.data = ngx_pstrdup(pool, &c->jwks_uri);
+
+        return c->jwks_uri.data ? NGX_OK : NGX_ERROR;
+    }
+
+    if (!json_is_object(jwks)
+        || ngx_http_mcp_oauth_json_out(pool, jwks, &c->jwks) != NGX_OK
+        || ngx_http_mcp_oauth_jwks_parse(pool, ngx_cycle->log, NGX_LOG_DEBUG,
+                                         c->jwks.data, c->jwks.len, 0, &err)
+           == NULL)
+    {
+        *desc = "jwks must be a JWK Set with a public key to verify the "
+                "client's assertions";
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -1053,8 +1183,9 @@ ngx_http_mcp_oauth_registration_grants(json_t *doc,
     v = json_object_get(doc, "token_endpoint_auth_method");
 
     if (v) {
-        for (c->auth = 0; c->auth < 3; c->auth++) {
-            if (json_is_string(v)
+        for (c->auth = 0; c->auth <= NGX_HTTP_MCP_OAUTH_AUTH_JWT; c->auth++) {
+            if (c->auth != NGX_HTTP_MCP_OAUTH_AUTH_SECRET
+                && json_is_string(v)
                 && ngx_strcmp(json_string_value(v),
                               ngx_http_mcp_oauth_auth_names[c->auth]) == 0)
             {
@@ -1062,9 +1193,10 @@ ngx_http_mcp_oauth_registration_grants(json_t *doc,
             }
         }
 
-        if (c->auth == 3) {
+        if (c->auth > NGX_HTTP_MCP_OAUTH_AUTH_JWT) {
             *desc = "token_endpoint_auth_method must be none, "
-                    "client_secret_basic or client_secret_post";
+                    "client_secret_basic, client_secret_post or "
+                    "private_key_jwt";
             return NGX_DECLINED;
         }
     }
