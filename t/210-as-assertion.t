@@ -223,6 +223,35 @@ sub registered {
                                                            jwks_uri => 'https://app.example.com/jwks')));
 }
 
+# a metadata document client (ChatGPT's way: "none" and "private_key_jwt"),
+# its document and its jwks_uri fetched through /_cimd (the map is volatile:
+# subrequests share the variables of their request, and here two ask)
+my $DOC = 'https://app.example/oauth/client.json';
+my $DOC_JWKS = 'https://app.example/oauth/jwks.json';
+
+sub cimd_extra {
+    return join "\n    ",
+        'mcp_oauth_client_metadata_request /_cimd;',
+        'location = /_cimd { internal; log_subrequest on; access_log logs/cimd.log; '
+        . 'if ($cimd_doc = "") { return 404; } default_type application/json; return 200 $cimd_doc; }';
+}
+
+sub document {
+    my $cb = 'https://app.example/cb';
+    my $doc = sub { cas(claims => { iss => $DOC, sub => $DOC, @_ }) };
+    my $ja = sub { jag(key => 'rsa2', claims => { iss => 'https://idp2.example.com', client_id => $DOC, @_ }) };
+    my $t = token_req(grant_type => $JB, client_assertion_type => $CAT,
+                      client_assertion => $doc->(), assertion => $ja->());
+    say_('jwt-bearer, private_key_jwt', tok($t));
+    say_('protected', prot($t->{json}{access_token}));
+    say_('again, keys cached', tok(token_req(grant_type => $JB, client_assertion_type => $CAT,
+        client_assertion => $doc->(), assertion => $ja->())));
+    say_('another key', tok(token_req(grant_type => $JB, client_assertion_type => $CAT,
+        client_assertion => cas(key => 'rsa1', claims => { iss => $DOC, sub => $DOC }),
+        assertion => $ja->())));
+    say_('as a public client', tok(token_req(grant_type => $JB, client_id => $DOC, assertion => $ja->())));
+}
+
 run_tests();
 
 __DATA__
@@ -438,3 +467,28 @@ mcp_oauth_trusted_idp https://idp.example.com jwks=$TEST_NGINX_DATA/jwks/oct.jso
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*"mcp_oauth_trusted_idp": invalid JWKS file/
+
+
+
+=== TEST 12: a metadata document client with "none" and "private_key_jwt": its jwks_uri fetched through the metadata location, its assertion verified
+--- http_config
+map $mcp_oauth_client_metadata_url $cimd_doc {
+    volatile;
+    default "";
+    "https://app.example/oauth/client.json" '{"client_id":"https://app.example/oauth/client.json","client_name":"Doc App","redirect_uris":["https://app.example/cb"],"token_endpoint_auth_methods_supported":["none","private_key_jwt"],"jwks_uri":"https://app.example/oauth/jwks.json"}';
+    "https://app.example/oauth/jwks.json" '{"keys":[{"kty":"EC","kid":"ec-256","use":"sig","crv":"P-256","x":"un9bwAT8waiQtxv7abVsTytbPoiKyiZq7uiFCGN-_qw","y":"7Hr3u6Z2tIw2ElMRd3fLZe9Sv5HvixtTVyb7WX9egs4"}]}';
+}
+--- config eval
+main::config(extra => main::cimd_extra())
+--- request
+GET /.well-known/oauth-authorization-server
+--- response_body_filters eval
+McpOAuth::flow(\&main::document)
+--- response_body
+jwt-bearer, private_key_jwt 200 Bearer expires_in=3600 scope=mcp:tools refresh
+protected 200 sub=idp2|u-42 scope=mcp:tools
+again, keys cached 200 Bearer expires_in=3600 scope=mcp:tools refresh
+another key 401 invalid_client
+as a public client 400 unauthorized_client
+--- no_error_log
+[error]

@@ -32,6 +32,7 @@ static ngx_int_t ngx_http_mcp_oauth_document_public(ngx_log_t *log,
     ngx_str_t *url, json_t *doc);
 static ngx_int_t ngx_http_mcp_oauth_document_redirects(ngx_log_t *log,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, json_t *doc);
+static ngx_uint_t ngx_http_mcp_oauth_document_jwt(json_t *doc);
 static ngx_int_t ngx_http_mcp_oauth_document_client(ngx_pool_t *pool,
     ngx_log_t *log, ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url,
     json_t *doc, ngx_http_mcp_oauth_client_t *c);
@@ -623,9 +624,9 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, ngx_str_t *text,
     ngx_http_mcp_oauth_client_t *c)
 {
-    json_t      *doc, *v;
+    json_t      *doc;
     ngx_int_t    rc;
-    ngx_uint_t   jwt;
+    ngx_uint_t   jwt, pub;
     const char  *desc;
 
     doc = json_loadb((char *) text->data, text->len, JSON_REJECT_DUPLICATES,
@@ -639,15 +640,19 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
         return NGX_DECLINED;
     }
 
-    /* a client that signs its assertions, else a public one */
+    /*
+     * A client that signs its assertions (private_key_jwt with jwks or
+     * jwks_uri), a public one ("none" among its methods), or both, as
+     * ChatGPT's document says: then an assertion, if it sends one, is
+     * verified, else it is public.
+     */
 
-    v = json_object_get(doc, "token_endpoint_auth_method");
-    jwt = json_is_string(v)
-          && ngx_strcmp(json_string_value(v), "private_key_jwt") == 0;
+    jwt = ngx_http_mcp_oauth_document_jwt(doc);
+    pub = (ngx_http_mcp_oauth_document_public(jwt ? NULL : log, url, doc)
+           == NGX_OK);
 
     if (ngx_http_mcp_oauth_document_self(log, url, doc) != NGX_OK
-        || (!jwt && ngx_http_mcp_oauth_document_public(log, url, doc)
-                    != NGX_OK)
+        || (!jwt && !pub)
         || ngx_http_mcp_oauth_document_redirects(log, ascf, url, doc)
            != NGX_OK)
     {
@@ -676,7 +681,7 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
     }
 
     c->id = *url;
-    c->auth = jwt ? NGX_HTTP_MCP_OAUTH_AUTH_JWT : NGX_HTTP_MCP_OAUTH_AUTH_NONE;
+    c->auth = pub ? NGX_HTTP_MCP_OAUTH_AUTH_NONE : NGX_HTTP_MCP_OAUTH_AUTH_JWT;
     c->grants = NGX_HTTP_MCP_OAUTH_GRANT_USER;
     c->document = 1;
 
@@ -685,6 +690,42 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
     }
 
     return NGX_OK;
+}
+
+
+/* private_key_jwt, its method or among its methods, and keys */
+
+static ngx_uint_t
+ngx_http_mcp_oauth_document_jwt(json_t *doc)
+{
+    size_t   i;
+    json_t  *v, *e;
+
+    if (json_object_get(doc, "jwks") == NULL
+        && json_object_get(doc, "jwks_uri") == NULL)
+    {
+        return 0;
+    }
+
+    v = json_object_get(doc, "token_endpoint_auth_method");
+
+    if (json_is_string(v)
+        && ngx_strcmp(json_string_value(v), "private_key_jwt") == 0)
+    {
+        return 1;
+    }
+
+    v = json_object_get(doc, "token_endpoint_auth_methods_supported");
+
+    json_array_foreach(v, i, e) {
+        if (json_is_string(e)
+            && ngx_strcmp(json_string_value(e), "private_key_jwt") == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -785,9 +826,13 @@ ngx_http_mcp_oauth_document_public(ngx_log_t *log, ngx_str_t *url,
     }
 
     if (!none) {
-        ngx_log_error(NGX_LOG_INFO, log, 0,
-                      "mcp_oauth: client metadata document \"%V\" does not "
-                      "allow the \"none\" authentication method", url);
+        if (log) {
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "mcp_oauth: client metadata document \"%V\" does "
+                          "not allow the \"none\" authentication method",
+                          url);
+        }
+
         return NGX_DECLINED;
     }
 

@@ -381,7 +381,11 @@ ngx_http_mcp_oauth_assertion_client(ngx_http_request_t *r,
 
     c = &ctx->client;
 
-    if (c->auth != NGX_HTTP_MCP_OAUTH_AUTH_JWT) {
+    /* a metadata document's client may also be public (ChatGPT's) */
+
+    if (c->auth != NGX_HTTP_MCP_OAUTH_AUTH_JWT
+        && !(c->document && (c->jwks.len || c->jwks_uri.len)))
+    {
         a->desc = "the client does not authenticate with private_key_jwt";
         return NGX_DECLINED;
     }
@@ -413,11 +417,17 @@ ngx_http_mcp_oauth_assertion_client(ngx_http_request_t *r,
     }
 
     rc = ngx_http_mcp_oauth_assertion_verify(r, a, keys, id, aud, 3);
-    if (rc != NGX_OK) {
-        return rc;
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_mcp_oauth_assertion_use(r, ctx, a, "client_assertion");
     }
 
-    return ngx_http_mcp_oauth_assertion_use(r, ctx, a, "client_assertion");
+    if (rc == NGX_OK) {
+        /* how it authenticated here: a confidential client */
+        c->auth = NGX_HTTP_MCP_OAUTH_AUTH_JWT;
+    }
+
+    return rc;
 }
 
 
