@@ -141,7 +141,7 @@ my @AS_DIRECTIVES = qw(
     mcp_oauth_register mcp_oauth_revoke mcp_oauth_jwks_publish
     mcp_oauth_iam_authorize_url mcp_oauth_iam_token_request mcp_oauth_iam_client
     mcp_oauth_iam_scope mcp_oauth_iam_param mcp_oauth_iam_token
-    mcp_oauth_iam_callback
+    mcp_oauth_iam_callback mcp_oauth_trusted_idp
 );
 
 # lines of a fragment that belong outside http {}, or in http {} and not in
@@ -441,6 +441,7 @@ sub render {
     $text =~ s{\b((?:proxy_)?ssl_trusted_certificate)\s+[^\s;]+\s*;}{$1 $CERT;}g;
     $text =~ s{\bmcp_oauth_signing_key\s+[^\s;]+\s*;}{mcp_oauth_signing_key $FILES{signing_key};}g;
     $text =~ s{\bmcp_oauth_jwks\s+[^\s;]+\s*;}{mcp_oauth_jwks $FILES{jwks};}g;
+    $text =~ s{(\s)jwks=/[^\s;"]+}{$1jwks=$FILES{jwks}}g;
     $text =~ s{\bauth_basic_user_file\s+[^\s;]+\s*;}{auth_basic_user_file $FILES{htpasswd};}g;
     $text =~ s{^(\s*listen\s+)([^\s;]+)}{
         my $orig = $2;
