@@ -166,6 +166,15 @@ mkdir -p "$RUN_DIR/tmp"
 rm -f "$RUN_DIR/openssl.err"
 say "new EC P-256 signing key: run/signing-key.pem"
 
+# --- Enterprise-Managed Authorization and private_key_jwt (enterprise.mjs)
+# The demo IdP's key pair and the machine client robot's, new on every start.
+if [ -z "$IAM" ]; then
+    node "$DEMO_DIR/enterprise.mjs" keys "$RUN_DIR" \
+        || die "enterprise.mjs keys failed"
+    say "demo IdP key: run/demo-idp.pem; robot's key: run/robot.pem"
+fi
+# --- end of Enterprise-Managed Authorization and private_key_jwt
+
 if [ -n "$IAM" ]; then
     # The secret of nginx's client at the IAM, new on every start.
     IAM_CLIENT_SECRET=$(openssl rand -hex 24)
@@ -315,7 +324,14 @@ curl -sS -i -X POST $MCP_URL -H 'Content-Type: application/json' -H 'Accept: app
 curl -sS $PRM_URL
 curl -sS $AS_META_URL
 
-# 4. the MCP Inspector (browser): npx @modelcontextprotocol/inspector
+# 4. Enterprise-Managed Authorization: the demo IdP (https://idp.demo.example,
+#    a key pair in run/) signs an ID-JAG for alice; enterprise-app trades it at
+#    /token (jwt-bearer grant) for a token whose sub is demo-idp:alice:
+node $DEMO_DIR/enterprise.mjs token alice
+#    and a machine client with private_key_jwt (the SDK's PrivateKeyJwtProvider):
+node $DEMO_DIR/enterprise.mjs robot
+
+# 5. the MCP Inspector (browser): npx @modelcontextprotocol/inspector
 #    Transport Type "Streamable HTTP", URL $MCP_URL, no token, Connect.
 #    It registers itself (DCR, redirect http://localhost:6274/oauth/callback),
 #    opens the consent page: sign in as $DEMO_USER / $DEMO_PASSWORD, Approve; then List Tools.
@@ -559,6 +575,12 @@ check_iam_other_user() {
     [ "$code" = 400 ]
 }
 
+# --- Enterprise-Managed Authorization and private_key_jwt (enterprise.mjs)
+check_enterprise() {
+    RUN_DIR=$RUN_DIR ISSUER=$ISSUER node "$DEMO_DIR/enterprise.mjs" check
+}
+# --- end of Enterprise-Managed Authorization and private_key_jwt
+
 run_check() {
     local desc=$1; shift
     if "$@"; then
@@ -603,6 +625,7 @@ if [ -n "$NO_WAIT" ]; then
     run_check "wrong password -> 401 at /authorize; $ADMIN_USER with mcp:tools admin sees admin_reset, whoami=$ADMIN_USER" check_other_user
     run_check "refresh token rotates; /revoke -> the access token gets 401 token revoked" check_refresh_revoke
     run_check "MCP Inspector: DCR with its loopback callback, CORS; other redirect URIs refused" check_inspector
+    run_check "enterprise: the demo IdP's ID-JAG -> token for demo-idp:alice, once only, scope bounded; robot by private_key_jwt" check_enterprise
     echo "demo: $PASS passed, $FAIL failed"
     if [ "$FAIL" -ne 0 ]; then
         show_logs
