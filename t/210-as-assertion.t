@@ -492,3 +492,12 @@ another key 401 invalid_client
 as a public client 400 unauthorized_client
 --- no_error_log
 [error]
+
+
+
+=== TEST 13: a static client with both a secret and keys is refused (one way to authenticate)
+--- config eval
+McpOAuth::as_config(extra => 'mcp_oauth_client both secret=both-secret-0123456789 jwks=$TEST_NGINX_DATA/jwks/main.json;')
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"mcp_oauth_client": client "both" has both a secret and keys: one way to authenticate/

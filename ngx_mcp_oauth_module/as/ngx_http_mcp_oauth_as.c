@@ -29,6 +29,8 @@ static ngx_int_t ngx_http_mcp_oauth_str_add(ngx_pool_t *pool,
 static ngx_int_t ngx_http_mcp_oauth_as_document(ngx_http_request_t *r,
     const char *type, ngx_str_t *doc);
 static void ngx_http_mcp_oauth_as_body_done(ngx_http_request_t *r);
+static char *ngx_http_mcp_oauth_client_done(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_http_mcp_oauth_client_t *c);
 
 
 void *
@@ -296,6 +298,15 @@ ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         *uri = value[i];
     }
 
+    return ngx_http_mcp_oauth_client_done(cf, cmd, c);
+}
+
+/* a static client's parameters that go together */
+
+static char *
+ngx_http_mcp_oauth_client_done(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_http_mcp_oauth_client_t *c)
+{
     if (c->redirect_uris->nelts == 0
         && c->auth == NGX_HTTP_MCP_OAUTH_AUTH_NONE)
     {
@@ -322,6 +333,7 @@ ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     return NGX_CONF_OK;
 }
+
 
 
 char *

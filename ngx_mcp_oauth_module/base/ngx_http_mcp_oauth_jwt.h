@@ -41,7 +41,7 @@ enum {
 enum {
     NGX_HTTP_MCP_OAUTH_TYP_ACCESS = 0,  /* none, JWT, at+jwt (RFC 9068) */
     NGX_HTTP_MCP_OAUTH_TYP_ID_JAG,      /* oauth-id-jag+jwt */
-    NGX_HTTP_MCP_OAUTH_TYP_CLIENT       /* none, JWT, client-authentication+jwt */
+    NGX_HTTP_MCP_OAUTH_TYP_CLIENT       /* JWT, client-authentication+jwt */
 };
 
 
