@@ -828,33 +828,6 @@ ngx_http_mcp_oauth_as_grants(ngx_http_mcp_oauth_srv_conf_t *ascf)
 }
 
 
-/* a JSON document into the pool: compact, members in insertion order */
-
-ngx_int_t
-ngx_http_mcp_oauth_json_out(ngx_pool_t *pool, json_t *doc, ngx_str_t *out)
-{
-    char  *s;
-
-    s = json_dumps(doc, JSON_COMPACT|JSON_PRESERVE_ORDER);
-    if (s == NULL) {
-        return NGX_ERROR;
-    }
-
-    out->len = ngx_strlen(s);
-    out->data = ngx_pnalloc(pool, out->len);
-
-    if (out->data == NULL) {
-        free(s);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(out->data, s, out->len);
-    free(s);
-
-    return NGX_OK;
-}
-
-
 ngx_int_t
 ngx_http_mcp_oauth_server_metadata_handler(ngx_http_request_t *r)
 {

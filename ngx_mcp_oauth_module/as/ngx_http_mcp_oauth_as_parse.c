@@ -534,6 +534,33 @@ ngx_http_mcp_oauth_redirect_match(ngx_http_mcp_oauth_client_t *c,
     return NGX_DECLINED;
 }
 
+/* a JSON document into the pool: compact, members in insertion order */
+
+ngx_int_t
+ngx_http_mcp_oauth_json_out(ngx_pool_t *pool, json_t *doc, ngx_str_t *out)
+{
+    char  *s;
+
+    s = json_dumps(doc, JSON_COMPACT|JSON_PRESERVE_ORDER);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = ngx_strlen(s);
+    out->data = ngx_pnalloc(pool, out->len);
+
+    if (out->data == NULL) {
+        free(s);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(out->data, s, out->len);
+    free(s);
+
+    return NGX_OK;
+}
+
+
 /* the sealed record: {"r":[uris],"m":auth,"g":grants,"n":name,"s":scope} */
 
 ngx_int_t
@@ -1114,8 +1141,13 @@ ngx_http_mcp_oauth_client_keys(ngx_pool_t *pool,
     ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc,
     ngx_http_mcp_oauth_client_t *c, const char **desc)
 {
-    char    *err;
-    json_t  *jwks, *uri;
+    char       *err;
+    json_t     *jwks, *uri;
+    ngx_log_t   quiet;
+
+    /* the keys a client sends: why one is skipped is not logged */
+
+    ngx_memzero(&quiet, sizeof(ngx_log_t));
 
     jwks = json_object_get(doc, "jwks");
     uri = json_object_get(doc, "jwks_uri");
@@ -1145,7 +1177,7 @@ ngx_http_mcp_oauth_client_keys(ngx_pool_t *pool,
 
     if (!json_is_object(jwks)
         || ngx_http_mcp_oauth_json_out(pool, jwks, &c->jwks) != NGX_OK
-        || ngx_http_mcp_oauth_jwks_parse(pool, ngx_cycle->log, NGX_LOG_DEBUG,
+        || ngx_http_mcp_oauth_jwks_parse(pool, &quiet, NGX_LOG_DEBUG,
                                          c->jwks.data, c->jwks.len, 0, &err)
            == NULL)
     {
