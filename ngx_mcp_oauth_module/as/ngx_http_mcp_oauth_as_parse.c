@@ -696,8 +696,13 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
 
         if (rc == NGX_DECLINED) {
             ngx_log_error(NGX_LOG_INFO, log, 0,
-                          "mcp_oauth: client metadata document \"%V\": %s",
-                          url, desc);
+                          "mcp_oauth: client metadata document \"%V\": %s%s",
+                          url, desc, pub ? " (a public client then)" : "");
+
+            /* "none" too: a public client without keys */
+            ngx_str_null(&c->jwks);
+            ngx_str_null(&c->jwks_uri);
+            rc = pub ? NGX_OK : NGX_DECLINED;
         }
     }
 
