@@ -49,7 +49,7 @@ srcs_for() {
         filter)
             echo "$MOD/base/ngx_http_mcp_oauth_json.c" ;;
         as_params|registration)
-            echo "$MOD/as/ngx_http_mcp_oauth_as_parse.c $MOD/base/ngx_http_mcp_oauth_string.c" ;;
+            echo "$MOD/as/ngx_http_mcp_oauth_as_parse.c $MOD/base/ngx_http_mcp_oauth_string.c $MOD/base/ngx_http_mcp_oauth_jwks.c" ;;
         pages)
             echo "$MOD/as/ngx_http_mcp_oauth_page.c" ;;
         resp)

@@ -63,7 +63,8 @@ static const char  *pnames[] = {
     "response_type", "client_id", "redirect_uri", "code_challenge",
     "code_challenge_method", "state", "scope", "resource", "decision",
     "csrf_token", "grant_type", "code", "code_verifier", "refresh_token",
-    "client_secret", "token", "token_type_hint", "error"
+    "client_secret", "token", "token_type_hint", "error", "assertion",
+    "client_assertion", "client_assertion_type"
 };
 
 _Static_assert(NP <= sizeof(pnames) / sizeof(pnames[0]),

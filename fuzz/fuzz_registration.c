@@ -72,8 +72,10 @@
 
 static ngx_str_t  server_scope = ngx_string("mcp:tools read:application");
 
+/* by NGX_HTTP_MCP_OAUTH_AUTH_*; 3 is a static client's secret */
 static const char  *auth_names[] = {
-    "none", "client_secret_basic", "client_secret_post"
+    "none", "client_secret_basic", "client_secret_post", "",
+    "private_key_jwt"
 };
 
 static const char  *err_uri = "invalid_redirect_uri";
@@ -172,9 +174,11 @@ ref_registration(ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc,
     v = json_object_get(doc, "token_endpoint_auth_method");
 
     if (v) {
-        for (i = 0; i < 3 && !name_eq(v, auth_names[i]); i++) { /* void */ }
+        for (i = 0; i < 5 && !(i != 3 && name_eq(v, auth_names[i])); i++) {
+            /* void */
+        }
 
-        if (i == 3) {
+        if (i == 5) {
             return;
         }
 
@@ -258,6 +262,26 @@ check_registration(ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_pool_t *pool,
     MCP_FUZZ_CHECK(rc == NGX_OK || rc == NGX_DECLINED,
                    "registration_parse returned %ld", (long) rc);
 
+    /*
+     * private_key_jwt: whether its jwks or jwks_uri is usable is the JWK
+     * Set parser's to say; refused as metadata, or kept, one of the two
+     */
+
+    if (ref.error == NULL && ref.auth == NGX_HTTP_MCP_OAUTH_AUTH_JWT) {
+        if (rc == NGX_DECLINED) {
+            MCP_FUZZ_CHECK(error && strcmp(error, err_meta) == 0 && desc,
+                           "private_key_jwt registration: \"%s\"",
+                           error ? error : "NULL");
+            return;
+        }
+
+        MCP_FUZZ_CHECK((c.jwks.len != 0) != (c.jwks_uri.len != 0)
+                       && c.secret.len == 0,
+                       "private_key_jwt registration: jwks %lu, jwks_uri %lu",
+                       (unsigned long) c.jwks.len,
+                       (unsigned long) c.jwks_uri.len);
+    }
+
     if (rc == NGX_DECLINED) {
         MCP_FUZZ_CHECK(ref.error != NULL, "registration refused (%s: %s), "
                        "expected accepted (%s)", error, desc,
@@ -303,7 +327,8 @@ check_registration(ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_pool_t *pool,
                        "redirect_match refused registered URI %zu", i);
     }
 
-    MCP_FUZZ_CHECK(c.auth < 3 && c.auth == ref.auth, "auth %lu, expected %lu",
+    MCP_FUZZ_CHECK((c.auth < 3 || c.auth == NGX_HTTP_MCP_OAUTH_AUTH_JWT)
+                   && c.auth == ref.auth, "auth %lu, expected %lu",
                    (unsigned long) c.auth, (unsigned long) ref.auth);
     MCP_FUZZ_CHECK(strcmp(ngx_http_mcp_oauth_auth_name(c.auth),
                           auth_names[c.auth]) == 0,
@@ -354,7 +379,9 @@ ref_document(ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, json_t *doc)
     size_t     i;
     json_t    *v, *e, *x;
     ngx_str_t  s;
-    int        none;
+    int        none, jwt;
+
+    jwt = 1;
 
     if (!json_is_object(doc)) {
         return 0;
@@ -377,7 +404,22 @@ ref_document(ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, json_t *doc)
         }
 
         if (!none) {
-            return 0;
+            /* private_key_jwt only: accepted if its keys are (2: unsure) */
+            jwt = name_eq(e, "private_key_jwt");
+
+            if (json_is_array(v)) {
+                json_array_foreach(v, i, x) {
+                    jwt |= name_eq(x, "private_key_jwt");
+                }
+            }
+
+            if (!jwt || (json_object_get(doc, "jwks") == NULL
+                         && json_object_get(doc, "jwks_uri") == NULL))
+            {
+                return 0;
+            }
+
+            jwt = 2;
         }
     }
 
@@ -394,7 +436,7 @@ ref_document(ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, json_t *doc)
     }
 
     return ref_uris(ascf->redirect_allow,
-                    json_object_get(doc, "redirect_uris")) == NULL;
+                    json_object_get(doc, "redirect_uris")) == NULL ? jwt : 0;
 }
 
 
@@ -417,7 +459,11 @@ check_document(ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_pool_t *pool,
 
     MCP_FUZZ_CHECK(rc == NGX_OK || rc == NGX_DECLINED,
                    "document_parse returned %ld", (long) rc);
-    MCP_FUZZ_CHECK((rc == NGX_OK) == ref, "document_parse %s, expected %s "
+    if (ref == 2 && rc == NGX_DECLINED) {
+        return;
+    }
+
+    MCP_FUZZ_CHECK((rc == NGX_OK) == (ref != 0), "document_parse %s, expected %s "
                    "(%s)", rc == NGX_OK ? "accepted" : "refused",
                    ref ? "accepted" : "refused",
                    ascf->redirect_allow ? "allow-list" : "no allow-list");
@@ -453,7 +499,8 @@ check_document(ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_pool_t *pool,
 
     MCP_FUZZ_CHECK(c.id.data == url->data && c.id.len == url->len,
                    "document client id is not its URL");
-    MCP_FUZZ_CHECK(c.auth == NGX_HTTP_MCP_OAUTH_AUTH_NONE
+    MCP_FUZZ_CHECK(c.auth == (ref == 2 ? NGX_HTTP_MCP_OAUTH_AUTH_JWT
+                                       : NGX_HTTP_MCP_OAUTH_AUTH_NONE)
                    && c.grants == (NGX_HTTP_MCP_OAUTH_GRANT_CODE
                                    |NGX_HTTP_MCP_OAUTH_GRANT_REFRESH)
                    && c.document && c.secret.len == 0,

@@ -11,6 +11,7 @@
 
 #include "ngx_http_mcp_oauth_module.h"
 #include "ngx_http_mcp_oauth_as.h"
+#include "ngx_http_mcp_oauth_assertion.h"
 #include "ngx_http_mcp_oauth_iam.h"
 #include "ngx_http_mcp_oauth_string.h"
 
@@ -252,6 +253,13 @@ static ngx_command_t  ngx_http_mcp_oauth_commands[] = {
     { ngx_string("mcp_oauth_client"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_2MORE,
       ngx_http_mcp_oauth_client,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_oauth_trusted_idp"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_2MORE,
+      ngx_http_mcp_oauth_trusted_idp,
       NGX_HTTP_SRV_CONF_OFFSET,
       0,
       NULL },
@@ -987,40 +995,50 @@ ngx_http_mcp_oauth_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_mcp_oauth_loc_conf_t *mlcf = conf;
 
-    char       *err;
-    u_char     *buf;
-    ssize_t     n;
-    ngx_str_t  *value, name, text;
+    ngx_str_t  *value;
 
     if (mlcf->jwks != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
-    name = value[1];
-
-    if (ngx_http_mcp_oauth_conf_file(cf, cmd, "JWKS", &name, 1024 * 1024,
-                                     &text)
-        != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    buf = text.data;
-    n = text.len;
 
     /* an operator's own file may hold symmetric keys (RFC 7518 §3.2) */
 
-    mlcf->jwks = ngx_http_mcp_oauth_jwks_parse(cf->pool, cf->log, NGX_LOG_WARN,
-                                               buf, n, 1, &err);
-    if (mlcf->jwks == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": invalid JWKS file \"%V\": %s",
-                           &cmd->name, &name, err);
-        return NGX_CONF_ERROR;
+    mlcf->jwks = ngx_http_mcp_oauth_jwks_load(cf, &cmd->name, &value[1], 1);
+
+    return mlcf->jwks ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+/* a JWK Set file, read and parsed at configuration time */
+
+ngx_http_mcp_oauth_keyset_t *
+ngx_http_mcp_oauth_jwks_load(ngx_conf_t *cf, ngx_str_t *directive,
+    ngx_str_t *path, ngx_uint_t allow_oct)
+{
+    char                         *err;
+    ngx_str_t                     name, text;
+    ngx_http_mcp_oauth_keyset_t  *ks;
+
+    name = *path;
+
+    if (ngx_http_mcp_oauth_conf_file(cf, directive, "JWKS", &name,
+                                     1024 * 1024, &text)
+        != NGX_OK)
+    {
+        return NULL;
     }
 
-    return NGX_CONF_OK;
+    ks = ngx_http_mcp_oauth_jwks_parse(cf->pool, cf->log, NGX_LOG_WARN,
+                                       text.data, text.len, allow_oct, &err);
+    if (ks == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": invalid JWKS file \"%V\": %s",
+                           directive, &name, err);
+    }
+
+    return ks;
 }
 
 
@@ -1030,7 +1048,7 @@ ngx_http_mcp_oauth_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
  */
 
 ngx_int_t
-ngx_http_mcp_oauth_conf_file(ngx_conf_t *cf, ngx_command_t *cmd,
+ngx_http_mcp_oauth_conf_file(ngx_conf_t *cf, ngx_str_t *directive,
     const char *what, ngx_str_t *name, size_t max, ngx_str_t *text)
 {
     ssize_t     n;
@@ -1048,7 +1066,7 @@ ngx_http_mcp_oauth_conf_file(ngx_conf_t *cf, ngx_command_t *cmd,
     if (file.fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "\"%V\": cannot open %s file \"%V\"",
-                           &cmd->name, what, name);
+                           directive, what, name);
         return NGX_ERROR;
     }
 
@@ -1058,7 +1076,7 @@ ngx_http_mcp_oauth_conf_file(ngx_conf_t *cf, ngx_command_t *cmd,
         ngx_close_file(file.fd);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\": %s file \"%V\" is unreadable or larger "
-                           "than %uzk", &cmd->name, what, name, max / 1024);
+                           "than %uzk", directive, what, name, max / 1024);
         return NGX_ERROR;
     }
 
@@ -1074,7 +1092,7 @@ ngx_http_mcp_oauth_conf_file(ngx_conf_t *cf, ngx_command_t *cmd,
     if (n != ngx_file_size(&file.info)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\": cannot read %s file \"%V\"",
-                           &cmd->name, what, name);
+                           directive, what, name);
         return NGX_ERROR;
     }
 

@@ -182,6 +182,10 @@ ngx_int_t ngx_http_mcp_oauth_add_header(ngx_http_request_t *r,
 ngx_int_t ngx_http_mcp_oauth_preflight(ngx_http_request_t *r,
     char *methods);
 
+/* a JWK Set file, read at configuration time */
+ngx_http_mcp_oauth_keyset_t *ngx_http_mcp_oauth_jwks_load(ngx_conf_t *cf,
+    ngx_str_t *directive, ngx_str_t *path, ngx_uint_t allow_oct);
+
 /* remote JWKS */
 ngx_http_mcp_oauth_jwks_remote_t *ngx_http_mcp_oauth_jwks_remote_add(
     ngx_conf_t *cf, ngx_str_t *uri);
@@ -207,7 +211,7 @@ ngx_http_request_t *ngx_http_mcp_oauth_fetch(ngx_http_request_t *r,
     ngx_str_t *uri, ngx_http_mcp_oauth_fetch_t *f);
 ngx_http_request_t *ngx_http_mcp_oauth_fetch_start(ngx_http_request_t *r,
     ngx_str_t *uri, ngx_http_mcp_oauth_fetch_t *f);
-ngx_int_t ngx_http_mcp_oauth_conf_file(ngx_conf_t *cf, ngx_command_t *cmd,
+ngx_int_t ngx_http_mcp_oauth_conf_file(ngx_conf_t *cf, ngx_str_t *directive,
     const char *what, ngx_str_t *name, size_t max, ngx_str_t *text);
 ngx_int_t ngx_http_mcp_oauth_conf_local_uri(ngx_conf_t *cf,
     ngx_command_t *cmd, ngx_str_t *uri);

@@ -94,7 +94,20 @@ Access-Control-Allow-Origin: *
    "revocation_endpoint_auth_methods_supported" : [
       "none",
       "client_secret_basic",
-      "client_secret_post"
+      "client_secret_post",
+      "private_key_jwt"
+   ],
+   "revocation_endpoint_auth_signing_alg_values_supported" : [
+      "RS256",
+      "RS384",
+      "RS512",
+      "PS256",
+      "PS384",
+      "PS512",
+      "ES256",
+      "ES384",
+      "ES512",
+      "EdDSA"
    ],
    "scopes_supported" : [
       "mcp:tools",
@@ -108,7 +121,20 @@ Access-Control-Allow-Origin: *
    "token_endpoint_auth_methods_supported" : [
       "none",
       "client_secret_basic",
-      "client_secret_post"
+      "client_secret_post",
+      "private_key_jwt"
+   ],
+   "token_endpoint_auth_signing_alg_values_supported" : [
+      "RS256",
+      "RS384",
+      "RS512",
+      "PS256",
+      "PS384",
+      "PS512",
+      "ES256",
+      "ES384",
+      "ES512",
+      "EdDSA"
    ]
 }
 --- no_error_log

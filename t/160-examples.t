@@ -147,7 +147,7 @@ my @AS_DIRECTIVES = qw(
     mcp_oauth_register mcp_oauth_revoke mcp_oauth_jwks_publish
     mcp_oauth_iam_authorize_url mcp_oauth_iam_token_request mcp_oauth_iam_client
     mcp_oauth_iam_scope mcp_oauth_iam_param mcp_oauth_iam_token
-    mcp_oauth_iam_callback mcp_oauth_device_authorization
+    mcp_oauth_iam_callback mcp_oauth_trusted_idp mcp_oauth_device_authorization
     mcp_oauth_device_verify mcp_oauth_device_code_ttl mcp_oauth_device_interval
     mcp_oauth_device_attempts
     mcp_oauth_scope_description mcp_oauth_consent_required_scope
@@ -453,6 +453,7 @@ sub render {
     $text =~ s{\b((?:proxy_)?ssl_trusted_certificate)\s+[^\s;]+\s*;}{$1 $CERT;}g;
     $text =~ s{\bmcp_oauth_signing_key\s+[^\s;]+\s*;}{mcp_oauth_signing_key $FILES{signing_key};}g;
     $text =~ s{\bmcp_oauth_jwks\s+[^\s;]+\s*;}{mcp_oauth_jwks $FILES{jwks};}g;
+    $text =~ s{(\s)jwks=/[^\s;"]+}{$1jwks=$FILES{jwks}}g;
     $text =~ s{\bauth_basic_user_file\s+[^\s;]+\s*;}{auth_basic_user_file $FILES{htpasswd};}g;
     $text =~ s{\bmcp_oauth_page_(template|logo|stylesheet)\s+[^\s;]+\s*;}{mcp_oauth_page_$1 $FILES{$1};}g;
     $text =~ s{^(\s*listen\s+)([^\s;]+)}{

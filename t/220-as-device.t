@@ -536,4 +536,4 @@ qr/\[emerg\] .*"mcp_oauth_device_attempts": invalid window "soon"/
 McpOAuth::as_config(extra => $main::Device . 'mcp_oauth_client bare "name=Bare";')
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*client "bare" has neither redirect URIs, a secret, nor "device"/
+qr/\[emerg\] .*client "bare" has neither redirect URIs, a secret, keys, nor "device"/

@@ -166,6 +166,15 @@ mkdir -p "$RUN_DIR/tmp"
 rm -f "$RUN_DIR/openssl.err"
 say "new EC P-256 signing key: run/signing-key.pem"
 
+# --- Enterprise-Managed Authorization and private_key_jwt (enterprise.mjs)
+# The demo IdP's key pair and the machine client robot's, new on every start.
+if [ -z "$IAM" ]; then
+    node "$DEMO_DIR/enterprise.mjs" keys "$RUN_DIR" \
+        || die "enterprise.mjs keys failed"
+    say "demo IdP key: run/demo-idp.pem; robot's key: run/robot.pem"
+fi
+# --- end of Enterprise-Managed Authorization and private_key_jwt
+
 if [ -n "$IAM" ]; then
     # The secret of nginx's client at the IAM, new on every start.
     IAM_CLIENT_SECRET=$(openssl rand -hex 24)
@@ -321,7 +330,14 @@ curl -sS $AS_META_URL
 curl -sS -d client_id=demo-cli $ISSUER/device_authorization
 curl -sS -d grant_type=urn:ietf:params:oauth:grant-type:device_code -d client_id=demo-cli -d device_code=DEVICE_CODE $ISSUER/token
 
-# 4. the MCP Inspector (browser): npx @modelcontextprotocol/inspector
+# 4. Enterprise-Managed Authorization: the demo IdP (https://idp.demo.example,
+#    a key pair in run/) signs an ID-JAG for alice; enterprise-app trades it at
+#    /token (jwt-bearer grant) for a token whose sub is demo-idp:alice:
+node $DEMO_DIR/enterprise.mjs token alice
+#    and a machine client with private_key_jwt (the SDK's PrivateKeyJwtProvider):
+node $DEMO_DIR/enterprise.mjs robot
+
+# 5. the MCP Inspector (browser): npx @modelcontextprotocol/inspector
 #    Transport Type "Streamable HTTP", URL $MCP_URL, no token, Connect.
 #    It registers itself (DCR, redirect http://localhost:6274/oauth/callback),
 #    opens the consent page: sign in as $DEMO_USER / $DEMO_PASSWORD, Approve; then List Tools.
@@ -631,6 +647,12 @@ check_consent() {
 }
 # ---- end of the consent page checks
 
+# --- Enterprise-Managed Authorization and private_key_jwt (enterprise.mjs)
+check_enterprise() {
+    RUN_DIR=$RUN_DIR ISSUER=$ISSUER node "$DEMO_DIR/enterprise.mjs" check
+}
+# --- end of Enterprise-Managed Authorization and private_key_jwt
+
 run_check() {
     local desc=$1; shift
     if "$@"; then
@@ -677,6 +699,7 @@ if [ -n "$NO_WAIT" ]; then
     run_check "MCP Inspector: DCR with its loopback callback, CORS; other redirect URIs refused" check_inspector
     run_check "device flow (RFC 8628): codes, pending, $DEMO_USER enters the code and approves, the token calls whoami, the code is spent" check_device
     run_check "consent page: descriptions, what a scope unlocks, mcp:tools required, the unverified name, the look" check_consent
+    run_check "enterprise: the demo IdP's ID-JAG -> token for demo-idp:alice, once only, scope bounded; robot by private_key_jwt" check_enterprise
     echo "demo: $PASS passed, $FAIL failed"
     if [ "$FAIL" -ne 0 ]; then
         show_logs

@@ -12,6 +12,7 @@
 
 #include "ngx_http_mcp_oauth_module.h"
 #include "ngx_http_mcp_oauth_as.h"
+#include "ngx_http_mcp_oauth_assertion.h"
 
 
 static ngx_int_t ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
@@ -28,6 +29,8 @@ static ngx_int_t ngx_http_mcp_oauth_str_add(ngx_pool_t *pool,
 static ngx_int_t ngx_http_mcp_oauth_as_document(ngx_http_request_t *r,
     const char *type, ngx_str_t *doc);
 static void ngx_http_mcp_oauth_as_body_done(ngx_http_request_t *r);
+static char *ngx_http_mcp_oauth_client_done(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_http_mcp_oauth_client_t *c);
 
 
 void *
@@ -55,6 +58,7 @@ ngx_http_mcp_oauth_create_srv_conf(ngx_conf_t *cf)
     ascf->zone = NGX_CONF_UNSET_PTR;
     ascf->clients = NGX_CONF_UNSET_PTR;
     ascf->redirect_allow = NGX_CONF_UNSET_PTR;
+    ascf->idps = NGX_CONF_UNSET_PTR;
     ascf->code_ttl = NGX_CONF_UNSET;
     ascf->token_ttl = NGX_CONF_UNSET;
     ascf->refresh_ttl = NGX_CONF_UNSET;
@@ -87,6 +91,7 @@ ngx_http_mcp_oauth_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->clients, prev->clients, NULL);
     ngx_conf_merge_ptr_value(conf->redirect_allow, prev->redirect_allow,
                              NULL);
+    ngx_conf_merge_ptr_value(conf->idps, prev->idps, NULL);
     ngx_conf_merge_sec_value(conf->code_ttl, prev->code_ttl, 60);
     ngx_conf_merge_sec_value(conf->token_ttl, prev->token_ttl, 3600);
     ngx_conf_merge_sec_value(conf->refresh_ttl, prev->refresh_ttl,
@@ -208,7 +213,8 @@ ngx_http_mcp_oauth_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 /*
- * mcp_oauth_client ID [secret=S] ["name=N"] ["scope=A B"] [device]
+ * mcp_oauth_client ID [secret=S | jwks=PATH] ["name=N"] ["scope=A B"]
+ *     [device]
  *     REDIRECT_URI...
  */
 
@@ -271,6 +277,20 @@ ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "jwks=", 5) == 0) {
+            /* private_key_jwt (RFC 7523 §2.2): its public keys */
+            c->keys = ngx_http_mcp_oauth_jwks_load(cf, &cmd->name,
+                          &(ngx_str_t) { value[i].len - 5,
+                                         value[i].data + 5 }, 0);
+            if (c->keys == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            c->auth = NGX_HTTP_MCP_OAUTH_AUTH_JWT;
+            c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_CLIENT;
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "name=", 5) == 0) {
             c->name.data = value[i].data + 5;
             c->name.len = value[i].len - 5;
@@ -300,12 +320,31 @@ ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         *uri = value[i];
     }
 
-    if (c->redirect_uris->nelts == 0 && c->secret.len == 0
+    return ngx_http_mcp_oauth_client_done(cf, cmd, c);
+}
+
+/* a static client's parameters that go together */
+
+static char *
+ngx_http_mcp_oauth_client_done(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_http_mcp_oauth_client_t *c)
+{
+    if (c->redirect_uris->nelts == 0
+        && c->auth == NGX_HTTP_MCP_OAUTH_AUTH_NONE
         && !(c->grants & NGX_HTTP_MCP_OAUTH_GRANT_DEVICE))
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\": client \"%V\" has neither redirect URIs, "
-                           "a secret, nor \"device\"", &cmd->name, &c->id);
+                           "a secret, keys, nor \"device\"", &cmd->name,
+                           &c->id);
+        return NGX_CONF_ERROR;
+    }
+
+    if (c->keys && c->secret.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": client \"%V\" has both a secret and "
+                           "keys: one way to authenticate", &cmd->name,
+                           &c->id);
         return NGX_CONF_ERROR;
     }
 
@@ -318,6 +357,7 @@ ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     return NGX_CONF_OK;
 }
+
 
 
 char *
@@ -669,7 +709,9 @@ ngx_http_mcp_oauth_as_server(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    if (ngx_http_mcp_oauth_device_init(cf, ascf) != NGX_OK) {
+    if (ngx_http_mcp_oauth_device_init(cf, ascf) != NGX_OK
+        || ngx_http_mcp_oauth_idps_check(cf, ascf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -681,14 +723,14 @@ static ngx_int_t
 ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
     ngx_http_mcp_oauth_srv_conf_t *ascf)
 {
-    json_t      *doc, *methods, *scopes;
+    json_t      *doc, *methods, *scopes, *algs;
     ngx_str_t   *s;
     ngx_uint_t   i;
 
     doc = json_object();
     scopes = json_array();
-    methods = json_pack("[sss]", "none", "client_secret_basic",
-                        "client_secret_post");
+    methods = json_pack("[ssss]", "none", "client_secret_basic",
+                        "client_secret_post", "private_key_jwt");
 
     if (doc == NULL || scopes == NULL || methods == NULL
         || ngx_http_mcp_oauth_as_endpoints(cf, ascf, doc) != NGX_OK)
@@ -715,6 +757,16 @@ ngx_http_mcp_oauth_as_metadata(ngx_conf_t *cf,
     json_object_set(doc, "token_endpoint_auth_methods_supported", methods);
     json_object_set_new(doc, "revocation_endpoint_auth_methods_supported",
                         methods);
+
+    /* private_key_jwt: what a client may sign with (RFC 8414 §2) */
+
+    algs = json_pack("[ssssssssss]", "RS256", "RS384", "RS512", "PS256",
+                     "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA");
+    json_object_set(doc, "token_endpoint_auth_signing_alg_values_supported",
+                    algs);
+    json_object_set_new(doc,
+                        "revocation_endpoint_auth_signing_alg_values_supported",
+                        algs);
     json_object_set_new(doc, "code_challenge_methods_supported",
                         json_pack("[s]", "S256"));
     if (ascf->cimd_uri.len) {
@@ -818,6 +870,13 @@ ngx_http_mcp_oauth_as_grants(ngx_http_mcp_oauth_srv_conf_t *ascf)
                               json_string(NGX_HTTP_MCP_OAUTH_DEVICE_GRANT));
     }
 
+    /* Enterprise-Managed Authorization: an IdP's ID-JAG (RFC 7523 §2.1) */
+
+    if (ascf->idps) {
+        json_array_append_new(grants,
+                              json_string(NGX_HTTP_MCP_OAUTH_JWT_BEARER));
+    }
+
     for (i = 0; c && i < ascf->clients->nelts; i++) {
         if (c[i].grants & NGX_HTTP_MCP_OAUTH_GRANT_CLIENT) {
             json_array_append_new(grants, json_string("client_credentials"));
@@ -826,33 +885,6 @@ ngx_http_mcp_oauth_as_grants(ngx_http_mcp_oauth_srv_conf_t *ascf)
     }
 
     return grants;
-}
-
-
-/* a JSON document into the pool: compact, members in insertion order */
-
-ngx_int_t
-ngx_http_mcp_oauth_json_out(ngx_pool_t *pool, json_t *doc, ngx_str_t *out)
-{
-    char  *s;
-
-    s = json_dumps(doc, JSON_COMPACT|JSON_PRESERVE_ORDER);
-    if (s == NULL) {
-        return NGX_ERROR;
-    }
-
-    out->len = ngx_strlen(s);
-    out->data = ngx_pnalloc(pool, out->len);
-
-    if (out->data == NULL) {
-        free(s);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(out->data, s, out->len);
-    free(s);
-
-    return NGX_OK;
 }
 
 

@@ -25,6 +25,7 @@
 #define NGX_HTTP_MCP_OAUTH_AUTH_BASIC   1
 #define NGX_HTTP_MCP_OAUTH_AUTH_POST    2
 #define NGX_HTTP_MCP_OAUTH_AUTH_SECRET  3     /* static: basic or post */
+#define NGX_HTTP_MCP_OAUTH_AUTH_JWT     4     /* private_key_jwt */
 
 /* the longest state /authorize takes from a client */
 #define NGX_HTTP_MCP_OAUTH_STATE_MAX    1024
@@ -75,6 +76,9 @@ typedef struct {
     ngx_str_t                     scope;       /* asked when none is */
     ngx_uint_t                    auth;
     ngx_uint_t                    grants;
+    ngx_http_mcp_oauth_keyset_t  *keys;        /* private_key_jwt: jwks= */
+    ngx_str_t                     jwks;        /* or its registration's */
+    ngx_str_t                     jwks_uri;    /* or fetched */
     unsigned                      document:1;  /* a metadata document */
     unsigned                      configured:1; /* mcp_oauth_client */
     unsigned                      limited:1;   /* scope is a limit */
@@ -90,6 +94,7 @@ typedef struct {
     ngx_shm_zone_t               *zone;
     ngx_array_t                  *clients;     /* static, client_t */
     ngx_array_t                  *redirect_allow;  /* ngx_str_t patterns */
+    ngx_array_t                  *idps;        /* trusted, idp_t */
     time_t                        code_ttl;
     time_t                        token_ttl;
     time_t                        refresh_ttl;
@@ -154,6 +159,9 @@ enum {
     NGX_HTTP_MCP_OAUTH_P_DEVICE_CODE,
     NGX_HTTP_MCP_OAUTH_P_USER_CODE,
     NGX_HTTP_MCP_OAUTH_P_GRANTED_SCOPE,    /* repeated: the ticked ones */
+    NGX_HTTP_MCP_OAUTH_P_ASSERTION,
+    NGX_HTTP_MCP_OAUTH_P_CLIENT_ASSERTION,
+    NGX_HTTP_MCP_OAUTH_P_CLIENT_ASSERTION_TYPE,
     NGX_HTTP_MCP_OAUTH_P_N
 };
 
@@ -176,6 +184,7 @@ typedef struct {
     ngx_http_mcp_oauth_client_t   client;
     ngx_str_t                     fetch_url;   /* a metadata document */
     ngx_http_mcp_oauth_fetch_t    cimd;        /* its document */
+    ngx_http_mcp_oauth_fetch_t    keys;        /* an assertion's JWK Set */
     ngx_str_t                     bridge;      /* the bridge's record */
     u_char                        bridge_key[32];  /* its single use */
     time_t                        bridge_expires;
@@ -190,6 +199,7 @@ typedef struct {
     unsigned                      body_read:1;
     unsigned                      parsed:1;
     unsigned                      bridged:1;
+    unsigned                      authed:1;    /* the client, once */
 } ngx_http_mcp_oauth_as_ctx_t;
 
 
@@ -341,6 +351,9 @@ ngx_int_t ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_mcp_oauth_client_t *c);
 ngx_int_t ngx_http_mcp_oauth_document_url(ngx_http_mcp_oauth_srv_conf_t *ascf,
     ngx_str_t *url);
+ngx_int_t ngx_http_mcp_oauth_client_keys(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc,
+    ngx_http_mcp_oauth_client_t *c, const char **desc);
 const char *ngx_http_mcp_oauth_auth_name(ngx_uint_t auth);
 
 /* clients (..._clients.c) */

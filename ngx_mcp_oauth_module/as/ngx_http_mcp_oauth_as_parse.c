@@ -35,6 +35,10 @@ static ngx_int_t ngx_http_mcp_oauth_document_public(ngx_log_t *log,
     ngx_str_t *url, json_t *doc);
 static ngx_int_t ngx_http_mcp_oauth_document_redirects(ngx_log_t *log,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, json_t *doc);
+static ngx_uint_t ngx_http_mcp_oauth_document_jwt(json_t *doc);
+static ngx_int_t ngx_http_mcp_oauth_document_client(ngx_pool_t *pool,
+    ngx_log_t *log, ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url,
+    json_t *doc, ngx_http_mcp_oauth_client_t *c);
 static ngx_int_t ngx_http_mcp_oauth_document_record(ngx_log_t *log,
     ngx_str_t *url, json_t *doc, json_t **rec);
 
@@ -61,6 +65,9 @@ ngx_str_t  ngx_http_mcp_oauth_param_names[] = {
     ngx_string("device_code"),
     ngx_string("user_code"),
     ngx_string("granted_scope"),
+    ngx_string("assertion"),
+    ngx_string("client_assertion"),
+    ngx_string("client_assertion_type"),
 };
 
 
@@ -586,6 +593,33 @@ ngx_http_mcp_oauth_redirect_match(ngx_http_mcp_oauth_client_t *c,
     return NGX_DECLINED;
 }
 
+/* a JSON document into the pool: compact, members in insertion order */
+
+ngx_int_t
+ngx_http_mcp_oauth_json_out(ngx_pool_t *pool, json_t *doc, ngx_str_t *out)
+{
+    char  *s;
+
+    s = json_dumps(doc, JSON_COMPACT|JSON_PRESERVE_ORDER);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = ngx_strlen(s);
+    out->data = ngx_pnalloc(pool, out->len);
+
+    if (out->data == NULL) {
+        free(s);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(out->data, s, out->len);
+    free(s);
+
+    return NGX_OK;
+}
+
+
 /* the sealed record: {"r":[uris],"m":auth,"g":grants,"n":name,"s":scope} */
 
 ngx_int_t
@@ -647,6 +681,28 @@ ngx_http_mcp_oauth_client_json(ngx_pool_t *pool, json_t *doc,
         }
     }
 
+    /* private_key_jwt: its JWK Set's text, or where it is */
+
+    v = json_object_get(doc, "k");
+    if (json_is_string(v)) {
+        c->jwks.len = json_string_length(v);
+        c->jwks.data = ngx_pstrdup(pool, &(ngx_str_t) { c->jwks.len,
+                                           (u_char *) json_string_value(v) });
+        if (c->jwks.data == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    v = json_object_get(doc, "u");
+    if (json_is_string(v)) {
+        c->jwks_uri.len = json_string_length(v);
+        c->jwks_uri.data = ngx_pstrdup(pool, &(ngx_str_t) { c->jwks_uri.len,
+                                       (u_char *) json_string_value(v) });
+        if (c->jwks_uri.data == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
     return NGX_OK;
 }
 
@@ -655,8 +711,10 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, ngx_str_t *text,
     ngx_http_mcp_oauth_client_t *c)
 {
-    json_t     *doc, *rec;
-    ngx_int_t   rc;
+    json_t      *doc;
+    ngx_int_t    rc;
+    ngx_uint_t   jwt, pub;
+    const char  *desc;
 
     doc = json_loadb((char *) text->data, text->len, JSON_REJECT_DUPLICATES,
                      NULL);
@@ -669,8 +727,19 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
         return NGX_DECLINED;
     }
 
+    /*
+     * A client that signs its assertions (private_key_jwt with jwks or
+     * jwks_uri), a public one ("none" among its methods), or both, as
+     * ChatGPT's document says: then an assertion, if it sends one, is
+     * verified, else it is public.
+     */
+
+    jwt = ngx_http_mcp_oauth_document_jwt(doc);
+    pub = (ngx_http_mcp_oauth_document_public(jwt ? NULL : log, url, doc)
+           == NGX_OK);
+
     if (ngx_http_mcp_oauth_document_self(log, url, doc) != NGX_OK
-        || ngx_http_mcp_oauth_document_public(log, url, doc) != NGX_OK
+        || (!jwt && !pub)
         || ngx_http_mcp_oauth_document_redirects(log, ascf, url, doc)
            != NGX_OK)
     {
@@ -680,8 +749,89 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
 
     ngx_memzero(c, sizeof(ngx_http_mcp_oauth_client_t));
 
-    rc = ngx_http_mcp_oauth_document_record(log, url, doc, &rec);
+    rc = ngx_http_mcp_oauth_document_client(pool, log, ascf, url, doc, c);
+
+    if (rc == NGX_OK && jwt) {
+        rc = ngx_http_mcp_oauth_client_keys(pool, ascf, doc, c, &desc);
+
+        if (rc == NGX_DECLINED) {
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "mcp_oauth: client metadata document \"%V\": %s%s",
+                          url, desc, pub ? " (a public client then)" : "");
+
+            /* "none" too: a public client without keys */
+            ngx_str_null(&c->jwks);
+            ngx_str_null(&c->jwks_uri);
+            rc = pub ? NGX_OK : NGX_DECLINED;
+        }
+    }
+
     json_decref(doc);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    c->id = *url;
+    c->auth = pub ? NGX_HTTP_MCP_OAUTH_AUTH_NONE : NGX_HTTP_MCP_OAUTH_AUTH_JWT;
+    c->grants = NGX_HTTP_MCP_OAUTH_GRANT_USER;
+    c->document = 1;
+
+    if (c->name.len == 0) {
+        c->name = *url;
+    }
+
+    return NGX_OK;
+}
+
+
+/* private_key_jwt, its method or among its methods, and keys */
+
+static ngx_uint_t
+ngx_http_mcp_oauth_document_jwt(json_t *doc)
+{
+    size_t   i;
+    json_t  *v, *e;
+
+    if (json_object_get(doc, "jwks") == NULL
+        && json_object_get(doc, "jwks_uri") == NULL)
+    {
+        return 0;
+    }
+
+    v = json_object_get(doc, "token_endpoint_auth_method");
+
+    if (json_is_string(v)
+        && ngx_strcmp(json_string_value(v), "private_key_jwt") == 0)
+    {
+        return 1;
+    }
+
+    v = json_object_get(doc, "token_endpoint_auth_methods_supported");
+
+    json_array_foreach(v, i, e) {
+        if (json_is_string(e)
+            && ngx_strcmp(json_string_value(e), "private_key_jwt") == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* the client of a document: its redirect URIs, name and scope */
+
+static ngx_int_t
+ngx_http_mcp_oauth_document_client(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *url, json_t *doc,
+    ngx_http_mcp_oauth_client_t *c)
+{
+    json_t     *rec;
+    ngx_int_t   rc;
+
+    rc = ngx_http_mcp_oauth_document_record(log, url, doc, &rec);
 
     if (rc != NGX_OK) {
         return rc;
@@ -707,15 +857,6 @@ ngx_http_mcp_oauth_document_parse(ngx_pool_t *pool, ngx_log_t *log,
                           "grant", url, &c->scope);
             return NGX_DECLINED;
         }
-    }
-
-    c->id = *url;
-    c->auth = NGX_HTTP_MCP_OAUTH_AUTH_NONE;
-    c->grants = NGX_HTTP_MCP_OAUTH_GRANT_USER;
-    c->document = 1;
-
-    if (c->name.len == 0) {
-        c->name = *url;
     }
 
     return NGX_OK;
@@ -777,9 +918,13 @@ ngx_http_mcp_oauth_document_public(ngx_log_t *log, ngx_str_t *url,
     }
 
     if (!none) {
-        ngx_log_error(NGX_LOG_INFO, log, 0,
-                      "mcp_oauth: client metadata document \"%V\" does not "
-                      "allow the \"none\" authentication method", url);
+        if (log) {
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "mcp_oauth: client metadata document \"%V\" does "
+                          "not allow the \"none\" authentication method",
+                          url);
+        }
+
         return NGX_DECLINED;
     }
 
@@ -986,15 +1131,18 @@ ngx_http_mcp_oauth_private_host(u_char *host, size_t len)
 }
 
 
+/* by NGX_HTTP_MCP_OAUTH_AUTH_*: a static client's secret is basic or post */
 static const char  *ngx_http_mcp_oauth_auth_names[] = {
-    "none", "client_secret_basic", "client_secret_post"
+    "none", "client_secret_basic", "client_secret_post",
+    "client_secret_basic", "private_key_jwt"
 };
 
 
 const char *
 ngx_http_mcp_oauth_auth_name(ngx_uint_t auth)
 {
-    return ngx_http_mcp_oauth_auth_names[auth < 3 ? auth : 1];
+    return ngx_http_mcp_oauth_auth_names[auth <= NGX_HTTP_MCP_OAUTH_AUTH_JWT
+                                         ? auth : 1];
 }
 
 
@@ -1037,9 +1185,73 @@ ngx_http_mcp_oauth_registration_parse(ngx_pool_t *pool,
         rc = ngx_http_mcp_oauth_registration_rest(pool, ascf, doc, c, desc);
     }
 
+    if (rc == NGX_OK && c->auth == NGX_HTTP_MCP_OAUTH_AUTH_JWT) {
+        rc = ngx_http_mcp_oauth_client_keys(pool, ascf, doc, c, desc);
+    }
+
     json_decref(doc);
 
     return rc;
+}
+
+
+/*
+ * The keys of a private_key_jwt client (RFC 7591 §2): "jwks", a JWK Set
+ * with a key to verify its assertions, or "jwks_uri", fetched like a
+ * metadata document (so only where one can be).  NGX_DECLINED: *desc.
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_client_keys(ngx_pool_t *pool,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, json_t *doc,
+    ngx_http_mcp_oauth_client_t *c, const char **desc)
+{
+    char       *err;
+    json_t     *jwks, *uri;
+    ngx_log_t   quiet;
+
+    /* the keys a client sends: why one is skipped is not logged */
+
+    ngx_memzero(&quiet, sizeof(ngx_log_t));
+
+    jwks = json_object_get(doc, "jwks");
+    uri = json_object_get(doc, "jwks_uri");
+
+    if ((jwks == NULL) == (uri == NULL)) {
+        *desc = "private_key_jwt needs either jwks or jwks_uri";
+        return NGX_DECLINED;
+    }
+
+    if (uri) {
+        c->jwks_uri.data = (u_char *) json_string_value(uri);
+        c->jwks_uri.len = json_string_length(uri);
+
+        if (c->jwks_uri.data == NULL || ascf->cimd_uri.len == 0
+            || ngx_http_mcp_oauth_document_url(ascf, &c->jwks_uri) != NGX_OK)
+        {
+            *desc = "jwks_uri must be a public https URL, and this server "
+                    "must fetch metadata documents "
+                    "(mcp_oauth_client_metadata_request); else send jwks";
+            return NGX_DECLINED;
+        }
+
+        c->jwks_uri.data = ngx_pstrdup(pool, &c->jwks_uri);
+
+        return c->jwks_uri.data ? NGX_OK : NGX_ERROR;
+    }
+
+    if (!json_is_object(jwks)
+        || ngx_http_mcp_oauth_json_out(pool, jwks, &c->jwks) != NGX_OK
+        || ngx_http_mcp_oauth_jwks_parse(pool, &quiet, NGX_LOG_DEBUG,
+                                         c->jwks.data, c->jwks.len, 0, &err)
+           == NULL)
+    {
+        *desc = "jwks must be a JWK Set with a public key to verify the "
+                "client's assertions";
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -1113,8 +1325,9 @@ ngx_http_mcp_oauth_registration_grants(ngx_http_mcp_oauth_srv_conf_t *ascf,
     v = json_object_get(doc, "token_endpoint_auth_method");
 
     if (v) {
-        for (c->auth = 0; c->auth < 3; c->auth++) {
-            if (json_is_string(v)
+        for (c->auth = 0; c->auth <= NGX_HTTP_MCP_OAUTH_AUTH_JWT; c->auth++) {
+            if (c->auth != NGX_HTTP_MCP_OAUTH_AUTH_SECRET
+                && json_is_string(v)
                 && ngx_strcmp(json_string_value(v),
                               ngx_http_mcp_oauth_auth_names[c->auth]) == 0)
             {
@@ -1122,9 +1335,10 @@ ngx_http_mcp_oauth_registration_grants(ngx_http_mcp_oauth_srv_conf_t *ascf,
             }
         }
 
-        if (c->auth == 3) {
+        if (c->auth > NGX_HTTP_MCP_OAUTH_AUTH_JWT) {
             *desc = "token_endpoint_auth_method must be none, "
-                    "client_secret_basic or client_secret_post";
+                    "client_secret_basic, client_secret_post or "
+                    "private_key_jwt";
             return NGX_DECLINED;
         }
     }

@@ -15,6 +15,7 @@
 
 #include "ngx_http_mcp_oauth_module.h"
 #include "ngx_http_mcp_oauth_as.h"
+#include "ngx_http_mcp_oauth_assertion.h"
 
 
 static ngx_int_t ngx_http_mcp_oauth_variable_document_url(
@@ -28,6 +29,8 @@ static ngx_int_t ngx_http_mcp_oauth_variable_document_url(
 static ngx_int_t ngx_http_mcp_oauth_client_unseal(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *id,
     ngx_http_mcp_oauth_client_t *c);
+static ngx_int_t ngx_http_mcp_oauth_client_check(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_oauth_client_basic(ngx_http_request_t *r,
     ngx_http_mcp_oauth_params_t *p, ngx_str_t *value, ngx_str_t *id,
     ngx_str_t *secret);
@@ -127,7 +130,9 @@ ngx_http_mcp_oauth_client_unseal(ngx_http_request_t *r,
 
     c->id = *id;
 
-    if (c->auth != NGX_HTTP_MCP_OAUTH_AUTH_NONE) {
+    if (c->auth == NGX_HTTP_MCP_OAUTH_AUTH_BASIC
+        || c->auth == NGX_HTTP_MCP_OAUTH_AUTH_POST)
+    {
         return ngx_http_mcp_oauth_client_secret(r->pool, ascf, id, &c->secret);
     }
 
@@ -150,13 +155,44 @@ ngx_http_mcp_oauth_client_secret(ngx_pool_t *pool,
 
 
 /*
- * Client authentication at /token and /revoke (RFC 6749 §2.3.1): as the
- * client registered.  NGX_OK: ctx->client is the authenticated client;
- * NGX_DECLINED: invalid_client; NGX_AGAIN: fetching its document.
+ * Client authentication at /token and /revoke (RFC 6749 §2.3.1, RFC 7523
+ * §2.2): as the client registered, once per request (an assertion's jti
+ * is used up).  NGX_OK: ctx->client is the authenticated client;
+ * NGX_DECLINED: invalid_client; NGX_AGAIN: fetching its document or keys,
+ * or asking the state.
  */
 
 ngx_int_t
 ngx_http_mcp_oauth_client_auth(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    if (ctx->authed) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_mcp_oauth_has(&ctx->params,
+                               NGX_HTTP_MCP_OAUTH_P_CLIENT_ASSERTION_TYPE)
+        || ngx_http_mcp_oauth_has(&ctx->params,
+                                  NGX_HTTP_MCP_OAUTH_P_CLIENT_ASSERTION))
+    {
+        rc = ngx_http_mcp_oauth_client_assertion(r, ascf, ctx);
+
+    } else {
+        rc = ngx_http_mcp_oauth_client_check(r, ascf, ctx);
+    }
+
+    ctx->authed = (rc == NGX_OK);
+
+    return rc;
+}
+
+
+/* a client id and secret, or a public client's id alone */
+
+static ngx_int_t
+ngx_http_mcp_oauth_client_check(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
 {
     ngx_int_t                     rc;
@@ -204,6 +240,10 @@ ngx_http_mcp_oauth_client_auth(ngx_http_request_t *r,
     case NGX_HTTP_MCP_OAUTH_AUTH_NONE:
         return (method == NGX_HTTP_MCP_OAUTH_AUTH_NONE) ? NGX_OK
                                                         : NGX_DECLINED;
+
+    case NGX_HTTP_MCP_OAUTH_AUTH_JWT:
+        /* its assertion, never a secret */
+        return NGX_DECLINED;
 
     case NGX_HTTP_MCP_OAUTH_AUTH_SECRET:
         if (method == NGX_HTTP_MCP_OAUTH_AUTH_NONE) {
@@ -448,7 +488,9 @@ ngx_http_mcp_oauth_register_answer(ngx_http_request_t *r,
                         json_stringn((char *) id->data, id->len));
     json_object_set_new(out, "client_id_issued_at", json_integer(ngx_time()));
 
-    if (c->auth != NGX_HTTP_MCP_OAUTH_AUTH_NONE) {
+    if (c->auth == NGX_HTTP_MCP_OAUTH_AUTH_BASIC
+        || c->auth == NGX_HTTP_MCP_OAUTH_AUTH_POST)
+    {
         if (ngx_http_mcp_oauth_client_secret(r->pool, ascf, id, &secret)
             != NGX_OK)
         {
@@ -515,6 +557,17 @@ ngx_http_mcp_oauth_client_record(ngx_http_mcp_oauth_client_t *c,
                                                        c->scope.len));
         }
 
+        if (c->jwks.len) {
+            json_object_set_new(doc, "k", json_stringn((char *) c->jwks.data,
+                                                       c->jwks.len));
+        }
+
+        if (c->jwks_uri.len) {
+            json_object_set_new(doc, "u",
+                                json_stringn((char *) c->jwks_uri.data,
+                                             c->jwks_uri.len));
+        }
+
         return doc;
     }
 
@@ -552,6 +605,18 @@ ngx_http_mcp_oauth_client_record(ngx_http_mcp_oauth_client_t *c,
         json_object_set_new(doc, "scope",
                             json_stringn((char *) c->scope.data,
                                          c->scope.len));
+    }
+
+    if (c->jwks.len) {
+        json_object_set_new(doc, "jwks",
+                            json_loadb((char *) c->jwks.data, c->jwks.len, 0,
+                                       NULL));
+    }
+
+    if (c->jwks_uri.len) {
+        json_object_set_new(doc, "jwks_uri",
+                            json_stringn((char *) c->jwks_uri.data,
+                                         c->jwks_uri.len));
     }
 
     return doc;

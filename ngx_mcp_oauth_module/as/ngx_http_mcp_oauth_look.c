@@ -185,7 +185,7 @@ ngx_http_mcp_oauth_page_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return "is duplicate";
         }
 
-        if (ngx_http_mcp_oauth_conf_file(cf, cmd, "template", &name,
+        if (ngx_http_mcp_oauth_conf_file(cf, &cmd->name, "template", &name,
                                          64 * 1024, &text)
             != NGX_OK)
         {
@@ -199,7 +199,7 @@ ngx_http_mcp_oauth_page_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return "is duplicate";
         }
 
-        if (ngx_http_mcp_oauth_conf_file(cf, cmd, "stylesheet", &name,
+        if (ngx_http_mcp_oauth_conf_file(cf, &cmd->name, "stylesheet", &name,
                                          64 * 1024, &text)
             != NGX_OK)
         {
@@ -228,7 +228,7 @@ ngx_http_mcp_oauth_page_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return "is duplicate";
         }
 
-        if (ngx_http_mcp_oauth_conf_file(cf, cmd, "logo", &name, 256 * 1024,
+        if (ngx_http_mcp_oauth_conf_file(cf, &cmd->name, "logo", &name, 256 * 1024,
                                          &text)
             != NGX_OK)
         {

@@ -19,6 +19,7 @@
 
 #include "ngx_http_mcp_oauth_module.h"
 #include "ngx_http_mcp_oauth_as.h"
+#include "ngx_http_mcp_oauth_assertion.h"
 
 
 #define NGX_HTTP_MCP_OAUTH_FORM_MAX  16384
@@ -66,6 +67,8 @@ static ngx_int_t ngx_http_mcp_oauth_refresh_iam(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_oauth_refresh_next(ngx_pool_t *pool,
     ngx_str_t *gen, ngx_str_t *next);
 static ngx_int_t ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_oauth_grant_jwt(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_oauth_issue(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_str_t *g, ngx_uint_t refresh,
@@ -149,6 +152,13 @@ ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r)
                    ngx_http_mcp_oauth_grant_device(r, ascf, ctx));
     }
 
+    if (ascf->idps && ngx_http_mcp_oauth_same(gt, &(ngx_str_t)
+                                  ngx_string(NGX_HTTP_MCP_OAUTH_JWT_BEARER)))
+    {
+        return ngx_http_mcp_oauth_issued(r, gt,
+                   ngx_http_mcp_oauth_grant_jwt(r, ascf, ctx));
+    }
+
     if (gt->len == 0) {
         return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
                                            "invalid_request",
@@ -216,6 +226,10 @@ ngx_http_mcp_oauth_client_request(ngx_http_request_t *r,
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_ABORT) {
+        return ngx_http_mcp_oauth_as_done(r, rc);
     }
 
     if (rc != NGX_OK) {
@@ -767,7 +781,7 @@ ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
                                            "unauthorized_client",
                                            "client_credentials is only for "
                                            "clients configured with a "
-                                           "secret");
+                                           "secret or keys");
     }
 
     if (v[NGX_HTTP_MCP_OAUTH_P_SCOPE].len) {
@@ -812,6 +826,53 @@ ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
     }
 
     return ngx_http_mcp_oauth_issue(r, ascf, g, 0, NULL, NULL, NULL);
+}
+
+
+/*
+ * The jwt-bearer grant (RFC 7523 §2.1) with an identity provider's ID-JAG:
+ * a grant of its own, a refresh token if the IdP is trusted with one.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_grant_jwt(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
+{
+    ngx_int_t                   rc;
+    ngx_str_t                   g[NGX_HTTP_MCP_OAUTH_G_N];
+    ngx_uint_t                  refresh;
+    ngx_http_mcp_oauth_authz_t  a;
+
+    ngx_memzero(&a, sizeof(ngx_http_mcp_oauth_authz_t));
+    refresh = 0;
+
+    rc = ngx_http_mcp_oauth_id_jag(r, ascf, ctx, &a, &refresh);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_oauth_as_error_send(r, ctx);
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* the same grant id when the handler runs again (the state's answers) */
+
+    if (ctx->sid.len == 0
+        && ngx_http_mcp_oauth_random(r->pool, 16, &ctx->sid) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    g[NGX_HTTP_MCP_OAUTH_G_CLIENT] = ctx->client.id;
+    g[NGX_HTTP_MCP_OAUTH_G_SCOPE] = a.scope;
+    g[NGX_HTTP_MCP_OAUTH_G_RESOURCE] = *a.resource;
+    g[NGX_HTTP_MCP_OAUTH_G_SUB] = a.user;
+    g[NGX_HTTP_MCP_OAUTH_G_SID] = ctx->sid;
+    ngx_str_null(&g[NGX_HTTP_MCP_OAUTH_G_IAM_RT]);
+    ngx_str_set(&g[NGX_HTTP_MCP_OAUTH_G_GEN], "1");
+
+    return ngx_http_mcp_oauth_issue(r, ascf, g, refresh, NULL, NULL, NULL);
 }
 
 

@@ -23,7 +23,10 @@ static ngx_int_t ngx_http_mcp_oauth_jwt_split(ngx_str_t *token,
 static ngx_int_t ngx_http_mcp_oauth_jwt_payload(ngx_pool_t *pool,
     ngx_http_mcp_oauth_jwt_t *jwt, u_char **dot);
 static ngx_int_t ngx_http_mcp_oauth_jwt_header(ngx_pool_t *pool,
-    ngx_http_mcp_oauth_jwt_t *jwt, ngx_str_t *json, char **err);
+    ngx_http_mcp_oauth_jwt_t *jwt, ngx_str_t *json, ngx_uint_t typ,
+    char **err);
+static ngx_int_t ngx_http_mcp_oauth_jwt_typ(ngx_http_mcp_oauth_member_t *h,
+    ngx_uint_t typ);
 static ngx_int_t ngx_http_mcp_oauth_jwt_segment(ngx_pool_t *pool,
     ngx_str_t *src, ngx_str_t *dst);
 static ngx_int_t ngx_http_mcp_oauth_verify_key(ngx_http_mcp_oauth_jwt_t *jwt,
@@ -62,13 +65,25 @@ static ngx_str_t  ngx_http_mcp_oauth_claim_names[] = {
     ngx_string("aud"),
     ngx_string("scope"),
     ngx_string("scp"),
-    ngx_string("sid")
+    ngx_string("sid"),
+    ngx_string("jti"),
+    ngx_string("resource")
 };
 
 
 ngx_int_t
 ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
     ngx_http_mcp_oauth_jwt_t *jwt, char **err)
+{
+    return ngx_http_mcp_oauth_jwt_parse_typed(pool, token,
+                                              NGX_HTTP_MCP_OAUTH_TYP_ACCESS,
+                                              jwt, err);
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_jwt_parse_typed(ngx_pool_t *pool, ngx_str_t *token,
+    ngx_uint_t typ, ngx_http_mcp_oauth_jwt_t *jwt, char **err)
 {
     u_char     *dot[2];
     ngx_str_t   part, json;
@@ -92,7 +107,7 @@ ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
         return NGX_ERROR;
     }
 
-    if (ngx_http_mcp_oauth_jwt_header(pool, jwt, &json, err) != NGX_OK) {
+    if (ngx_http_mcp_oauth_jwt_header(pool, jwt, &json, typ, err) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -254,10 +269,8 @@ ngx_http_mcp_oauth_jwt_payload(ngx_pool_t *pool,
 
 static ngx_int_t
 ngx_http_mcp_oauth_jwt_header(ngx_pool_t *pool, ngx_http_mcp_oauth_jwt_t *jwt,
-    ngx_str_t *json, char **err)
+    ngx_str_t *json, ngx_uint_t typ, char **err)
 {
-    u_char                       *typ;
-    size_t                        len;
     ngx_http_mcp_oauth_member_t   h[4];
 
     ngx_str_set(&h[0].name, "alg");
@@ -294,27 +307,9 @@ ngx_http_mcp_oauth_jwt_header(ngx_pool_t *pool, ngx_http_mcp_oauth_jwt_t *jwt,
         jwt->has_kid = 1;
     }
 
-    /* RFC 9068 §4: "at+jwt"; plain JWTs as many IAMs issue them */
-
-    if (h[2].type) {
-        typ = h[2].value.data;
-        len = (h[2].type == NGX_HTTP_MCP_OAUTH_JSON_STRING) ? h[2].value.len
-                                                            : 0;
-
-        if (len > 12 && ngx_strncasecmp(typ, (u_char *) "application/", 12)
-                        == 0)
-        {
-            typ += 12;
-            len -= 12;
-        }
-
-        if (!((len == 3 && ngx_strncasecmp(typ, (u_char *) "JWT", 3) == 0)
-              || (len == 6
-                  && ngx_strncasecmp(typ, (u_char *) "at+jwt", 6) == 0)))
-        {
-            *err = "unexpected typ in token header";
-            return NGX_ERROR;
-        }
+    if (ngx_http_mcp_oauth_jwt_typ(&h[2], typ) != NGX_OK) {
+        *err = "unexpected typ in token header";
+        return NGX_ERROR;
     }
 
     /* RFC 7515 §4.1.11: no extension is understood here */
@@ -325,6 +320,54 @@ ngx_http_mcp_oauth_jwt_header(ngx_pool_t *pool, ngx_http_mcp_oauth_jwt_t *jwt,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * RFC 9068 §4: "at+jwt", or plain JWTs as many IAMs issue them; an ID-JAG
+ * only "oauth-id-jag+jwt"; a client assertion "JWT" or
+ * "client-authentication+jwt".  Media types: "application/" may lead, and
+ * the case does not matter (RFC 7515 §4.1.9).
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_jwt_typ(ngx_http_mcp_oauth_member_t *h, ngx_uint_t typ)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_uint_t   i;
+
+    static ngx_str_t  allowed[][2] = {
+        { ngx_string("JWT"), ngx_string("at+jwt") },
+        { ngx_string("oauth-id-jag+jwt"), ngx_null_string },
+        { ngx_string("JWT"), ngx_string("client-authentication+jwt") }
+    };
+
+    if (h->type == 0) {
+        return (typ == NGX_HTTP_MCP_OAUTH_TYP_ID_JAG) ? NGX_ERROR : NGX_OK;
+    }
+
+    if (h->type != NGX_HTTP_MCP_OAUTH_JSON_STRING) {
+        return NGX_ERROR;
+    }
+
+    p = h->value.data;
+    len = h->value.len;
+
+    if (len > 12 && ngx_strncasecmp(p, (u_char *) "application/", 12) == 0) {
+        p += 12;
+        len -= 12;
+    }
+
+    for (i = 0; i < 2; i++) {
+        if (len && allowed[typ][i].len == len
+            && ngx_strncasecmp(p, allowed[typ][i].data, len) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    return NGX_ERROR;
 }
 
 

@@ -31,7 +31,17 @@ enum {
     NGX_HTTP_MCP_OAUTH_CLAIM_SCOPE,
     NGX_HTTP_MCP_OAUTH_CLAIM_SCP,
     NGX_HTTP_MCP_OAUTH_CLAIM_SID,
+    NGX_HTTP_MCP_OAUTH_CLAIM_JTI,
+    NGX_HTTP_MCP_OAUTH_CLAIM_RESOURCE,
     NGX_HTTP_MCP_OAUTH_CLAIM_N
+};
+
+
+/* what a token's header "typ" must say (RFC 8725 §3.11: explicit typing) */
+enum {
+    NGX_HTTP_MCP_OAUTH_TYP_ACCESS = 0,  /* none, JWT, at+jwt (RFC 9068) */
+    NGX_HTTP_MCP_OAUTH_TYP_ID_JAG,      /* oauth-id-jag+jwt */
+    NGX_HTTP_MCP_OAUTH_TYP_CLIENT       /* JWT, client-authentication+jwt */
 };
 
 
@@ -80,6 +90,11 @@ typedef struct {
 /* splits, decodes and checks the header; takes the claims out */
 ngx_int_t ngx_http_mcp_oauth_jwt_parse(ngx_pool_t *pool, ngx_str_t *token,
     ngx_http_mcp_oauth_jwt_t *jwt, char **err);
+
+/* the same for a token whose "typ" must be "typ" (NGX_HTTP_MCP_OAUTH_TYP_*) */
+ngx_int_t ngx_http_mcp_oauth_jwt_parse_typed(ngx_pool_t *pool,
+    ngx_str_t *token, ngx_uint_t typ, ngx_http_mcp_oauth_jwt_t *jwt,
+    char **err);
 
 /*
  * NGX_OK: verified; NGX_DECLINED: no key for the token's kid (or, without

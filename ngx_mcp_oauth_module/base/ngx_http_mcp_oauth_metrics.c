@@ -83,7 +83,8 @@ static ngx_http_mcp_oauth_metric_t  ngx_http_mcp_oauth_metric_defs[] = {
       "Token endpoint refusals by OAuth error.",
       "counter", "error", NULL },
     { "nginx_mcp_oauth_replays_total",
-      "Single-use credentials presented again (the grant is revoked).",
+      "Single-use credentials presented again (a code's or refresh "
+      "token's grant is revoked; an assertion is refused).",
       "counter", "credential", NULL },
     { "nginx_mcp_oauth_revocations_total",
       "Grants revoked (RFC 7009, or after a replay).",

@@ -26,7 +26,7 @@ typedef enum {
     NGX_HTTP_MCP_OAUTH_M_AUTHORIZATIONS,    /* result */
     NGX_HTTP_MCP_OAUTH_M_TOKENS,            /* grant_type */
     NGX_HTTP_MCP_OAUTH_M_TOKEN_ERRORS,      /* error */
-    NGX_HTTP_MCP_OAUTH_M_REPLAYS,           /* credential: code, refresh */
+    NGX_HTTP_MCP_OAUTH_M_REPLAYS,           /* credential: code... id_jag */
     NGX_HTTP_MCP_OAUTH_M_REVOCATIONS,
     NGX_HTTP_MCP_OAUTH_M_REGISTRATIONS,     /* result */
     NGX_HTTP_MCP_OAUTH_M_CIMD_FETCHES,      /* result */

@@ -26,7 +26,8 @@ enum {
     NGX_HTTP_MCP_OAUTH_ENTRY_DOCUMENT,
     NGX_HTTP_MCP_OAUTH_ENTRY_DEVICE,       /* a device code (RFC 8628) */
     NGX_HTTP_MCP_OAUTH_ENTRY_USER_CODE,    /* its user code, the decision */
-    NGX_HTTP_MCP_OAUTH_ENTRY_ATTEMPTS      /* verification attempts */
+    NGX_HTTP_MCP_OAUTH_ENTRY_ATTEMPTS,     /* verification attempts */
+    NGX_HTTP_MCP_OAUTH_ENTRY_USED          /* an assertion's jti */
 };
 
 
