@@ -432,6 +432,8 @@ TARGET_CASES=(rs256_rules_body rs256_rules1000_body rs256_body16k rs256_body256k
 declare -A C_TOOLS=([plain_tools50]=50 [filter50]=25 [plain_tools50_sse]=50 [filter50_sse]=25
                     [plain_sse1000]=50 [filter_sse1000]=25)
 declare -A C_EVENTS=([plain_sse1000]=1000 [filter_sse1000]=1000)
+# the filter cases' upstream answer (callgrind: Ir per answer byte)
+declare -A C_ANSWER=([filter50]=tools50.json [filter50_sse]=tools50_sse.txt [filter_sse1000]=sse1000.txt)
 # callgrind request counts where the default (CG_WARMUP, CG_REQUESTS) would
 # take too long under valgrind: the counts per request are exact either way
 declare -A C_CG_DIV=([plain_body256k]=10 [rs256_body256k]=10 [plain_sse1000]=10 [filter_sse1000]=10)
@@ -508,8 +510,12 @@ for c in "${!C_UNIQUE_ALG[@]}"; do U_OFFSET[$c]=1; U_USED[$c]=0; U_WRAPS[$c]=0; 
 run_wrk() {   # CASE DURATION OUTFILE [VAR=VALUE...]
     local c=$1 d=$2 out=$3
     shift 3
-    local envs=(BENCH_METHOD="${C_METHOD[$c]}") script=$BENCH/wrk/static.lua
-    if is_unique "$c"; then
+    local envs=(BENCH_METHOD="${C_METHOD[$c]:-GET}") script=$BENCH/wrk/static.lua
+    local url=http://127.0.0.1:$PORT${C_PATH[$c]:-/}
+    if [[ $c == mixed ]]; then
+        script=$BENCH/wrk/mixed.lua
+        envs+=(BENCH_MIX="$T/mix.txt")
+    elif is_unique "$c"; then
         script=$BENCH/wrk/unique.lua
         envs+=(BENCH_TOKENS="$T/${C_TOKEN[$c]}" BENCH_TOKEN_OFFSET="${U_OFFSET[$c]}")
     else
@@ -517,8 +523,7 @@ run_wrk() {   # CASE DURATION OUTFILE [VAR=VALUE...]
     fi
     [[ -z ${C_BODY[$c]:-} ]] || envs+=(BENCH_BODY="$T/${C_BODY[$c]}")
     local cmd=(env "${envs[@]}" "$@" taskset -c "$CLIENT_CPU"
-               wrk -t1 -c"$CONNS" -d"${d}s" --latency -s "$script"
-               "http://127.0.0.1:$PORT${C_PATH[$c]}")
+               wrk -t1 -c"$CONNS" -d"${d}s" --latency -s "$script" "$url")
     if [[ " $* " == *" BENCH_STOP_AFTER="* ]]; then
         # the Lua script stops its thread after N answers and creates the
         # marker file; wrk's main thread would still sleep until -d is over,
@@ -866,38 +871,71 @@ worker_mem() {   # prints "VmRSS VmHWM" in kB
     awk '/^VmRSS:/ {r = $2} /^VmHWM:/ {h = $2} END {print r, h}' "/proc/$WORKER_PID/status"
 }
 
+worker_mem_split() {   # prints "RssAnon RssShmem" in kB (private memory, the shared zones' touched pages)
+    awk '/^RssAnon:/ {a = $2} /^RssShmem:/ {s = $2} END {print a + 0, s + 0}' "/proc/$WORKER_PID/status"
+}
+
 mode_rss() {
-    local c=rs256_rules_body
+    # the mix: RSS_MIX's cases one after the other (bench/wrk/mixed.lua); a
+    # unique case takes the next of its RSS_UNIQUE tokens each time
+    local mix=() c nuniq=0
+    read -r -a mix <<<"$RSS_MIX"
+    ((${#mix[@]} > 0)) || die "RSS_MIX is empty"
     start_nginx
-    check_case "$c"
+    : >"$T/mix.txt"
+    for c in "${mix[@]}"; do
+        [[ -n ${C_PATH[$c]:-} ]] || die "RSS_MIX: unknown case $c"
+        if is_unique "$c" && [[ ! -s $T/${C_TOKEN[$c]} ]]; then
+            log "$c: generating $RSS_UNIQUE distinct ${C_UNIQUE_ALG[$c]} tokens"
+            node "$BENCH/lib/unique-tokens.mjs" "$T/${C_TOKEN[$c]}" "$RSS_UNIQUE" 0 "${C_UNIQUE_ALG[$c]}" >&2
+        fi
+        is_unique "$c" && nuniq=1
+        check_case "$c"
+        printf '%s %s %s %s %s\n' "${C_METHOD[$c]}" "${C_PATH[$c]}" "$T/${C_TOKEN[$c]}" \
+            "${C_BODY[$c]:+$T/${C_BODY[$c]}}" "$(is_unique "$c" && echo 1 || echo 0)" \
+            | sed 's/  / - /' >>"$T/mix.txt"
+    done
     check_module_active
-    local start warm after rps out n
+    # warm-up: 20,000 requests, or enough for every unique token to have been
+    # used once (the token cache zone filled: its pages are part of the RSS)
+    local warmup=20000
+    ((nuniq == 0 || ${#mix[@]} * RSS_UNIQUE <= warmup)) || warmup=$((${#mix[@]} * RSS_UNIQUE))
+    local start warm after rps out n split0 split1
     read -r -a start < <(worker_mem)
-    log "warm-up: 20000 requests"
-    run_wrk "$c" 120 "$T/wrk-rss-warmup.txt" BENCH_STOP_AFTER=20000
+    log "warm-up: $warmup mixed requests (${mix[*]})"
+    run_wrk mixed 300 "$T/wrk-rss-warmup.txt" BENCH_STOP_AFTER=$warmup
     read -r -a warm < <(worker_mem)
+    read -r -a split0 < <(worker_mem_split)
     rps=$(wrk_rps "$T/wrk-rss-warmup.txt")
-    log "$RSS_REQUESTS requests of $c (~$(awk -v n="$RSS_REQUESTS" -v r="$rps" 'BEGIN{printf "%d", n / r}') s at ${rps%.*} req/s)"
+    log "$RSS_REQUESTS mixed requests (~$(awk -v n="$RSS_REQUESTS" -v r="$rps" 'BEGIN{printf "%d", n / r}') s at ${rps%.*} req/s)"
     out=$T/wrk-rss.txt
-    run_wrk "$c" "$(awk -v n="$RSS_REQUESTS" -v r="$rps" 'BEGIN{printf "%d", n / r * 3 + 60}')" "$out" \
+    run_wrk mixed "$(awk -v n="$RSS_REQUESTS" -v r="$rps" 'BEGIN{printf "%d", n / r * 3 + 60}')" "$out" \
         BENCH_STOP_AFTER="$RSS_REQUESTS"
     read -r -a after < <(worker_mem)
+    read -r -a split1 < <(worker_mem_split)
     n=$(wrk_requests "$out")
     ((n >= RSS_REQUESTS)) || die "only $n requests done (wrk duration too short)"
-    local non2 serr
+    local non2 serr growth met=yes
     non2=$(wrk_non2xx "$out"); serr=$(wrk_sockerr "$out")
+    growth=$((after[0] - warm[0]))
+    ((growth < 1024)) || met=no
 
     local report
     report=$(
-        echo "worker RSS, case $c (POST 1 KB tools/call, RS256, 100 rules), worker pid $WORKER_PID"
+        echo "worker RSS, mixed requests, worker pid $WORKER_PID: ${#mix[@]} kinds one after the other: ${mix[*]}$(
+            ((nuniq == 0)) || printf ' (%s: a new token each time, %d in rotation)' \
+                "$(for c in "${mix[@]}"; do is_unique "$c" && printf '%s ' "$c"; done | sed 's/ $//')" "$RSS_UNIQUE")"
         printf '%-34s %10s %10s\n' '' 'VmRSS kB' 'VmHWM kB'
-        printf '%-34s %10s %10s\n' 'start (after 3 check requests)' "${start[0]}" "${start[1]}"
-        printf '%-34s %10s %10s\n' 'after 20000 warm-up requests' "${warm[0]}" "${warm[1]}"
+        printf '%-34s %10s %10s\n' "start (after ${#mix[@]}+2 check requests)" "${start[0]}" "${start[1]}"
+        printf '%-34s %10s %10s\n' "after $warmup warm-up requests" "${warm[0]}" "${warm[1]}"
         printf '%-34s %10s %10s\n' "after $n more requests" "${after[0]}" "${after[1]}"
         printf 'growth over the %s requests: VmRSS %+d kB, VmHWM %+d kB\n' "$n" \
-            $((after[0] - warm[0])) $((after[1] - warm[1]))
+            "$growth" $((after[1] - warm[1]))
         printf 'growth since start:             VmRSS %+d kB, VmHWM %+d kB\n' \
             $((after[0] - start[0])) $((after[1] - start[1]))
+        printf 'of the growth: private (RssAnon) %+d kB, shared zones touched (RssShmem) %+d kB\n' \
+            $((split1[0] - split0[0])) $((split1[1] - split0[1]))
+        printf 'target (issue 13): VmRSS growth over the %s requests < 1 MB (1024 kB): %+d kB, met: %s\n' "$n" "$growth" "$met"
         echo "wrk: $(wrk_rps "$out") req/s, non-2xx $non2, socket errors $serr"
     )
     echo
@@ -970,15 +1008,54 @@ cg_diff() {   # W.tsv WN.tsv N: "Ir/request<TAB>share %<TAB>function", largest f
         }' "$1" "$2" | sort -t$'\t' -k1,1 -rn
 }
 
+cg_targets() {   # issue 13's instruction targets, from PER (and the cases run)
+    local met=0 count=0 d b100 noise v c
+    cg_verdict() {   # LABEL VALUE OK(0/1)
+        count=$((count + 1))
+        if (($3)); then met=$((met + 1)); printf 'target %s: yes\n' "$1 ($2)"; else printf 'target %s: NO\n' "$1 ($2)"; fi
+    }
+    if [[ -n ${PER[rs256_rules_body]:-} && -n ${PER[plain_body]:-} ]]; then
+        d=$((PER[rs256_rules_body] - PER[plain_body]))
+        cg_verdict "rs256_rules_body: module cost <= 3000 Ir/request" "$d Ir; in module.so itself ${MODSO[rs256_rules_body]}" $((d <= 3000))
+        if [[ -n ${PER[rs256_rules1000_body]:-} ]]; then
+            # "within noise" of the 100-rule case: 1 % of the plain POST's Ir
+            b100=$d
+            d=$((PER[rs256_rules1000_body] - PER[plain_body]))
+            noise=$((PER[plain_body] / 100))
+            cg_verdict "rs256_rules1000_body: module cost within $noise Ir (1 % of plain_body) of the 100-rule case's $b100" \
+                "$d Ir, $(printf '%+d' $((d - b100)))" $((d - b100 <= noise))
+        fi
+    fi
+    for c in rs256_body16k rs256_body256k; do
+        [[ -n ${PER[$c]:-} && -n ${PER[${C_BASE[$c]}]:-} ]] || continue
+        v=$(awk -v a="${PER[$c]}" -v b="${PER[${C_BASE[$c]}]}" -v n="$(stat -c %s "$T/${C_BODY[$c]}")" 'BEGIN { printf "%.2f", (a - b) / n }')
+        cg_verdict "$c: Ir per body byte <= 0.5" "$v" "$(awk -v v="$v" 'BEGIN { print (v <= 0.5) }')"
+    done
+    if ((count)); then
+        echo "callgrind targets met: $met of $count (the ratio targets are bench/run.sh's, the RSS target bench/run.sh rss's)"
+    else
+        echo "callgrind targets: none of their cases run (CG_CASES=targets runs them all)"
+    fi
+}
+
 mode_callgrind() {
     local cases=() c
     if [[ $CG_CASES == all ]]; then
-        for c in "${CASES[@]}"; do [[ $c == rs256_unique ]] || cases+=("$c"); done
+        for c in "${CASES[@]}"; do is_unique "$c" || cases+=("$c"); done
+    elif [[ $CG_CASES == targets ]]; then
+        # the target cases (but the unique ones), each after its baseline
+        for c in "${CASES[@]}"; do
+            is_unique "$c" && continue
+            local t
+            for t in "${TARGET_CASES[@]}"; do
+                if [[ $c == "$t" || $c == "${C_BASE[$t]}" ]]; then cases+=("$c"); break; fi
+            done
+        done
     else
         read -r -a cases <<<"$CG_CASES"
     fi
     for c in "${cases[@]}"; do
-        [[ -n ${C_PATH[$c]:-} && $c != rs256_unique ]] || die "CG_CASES: unknown or unsupported case $c"
+        [[ -n ${C_PATH[$c]:-} ]] && ! is_unique "$c" || die "CG_CASES: unknown or unsupported case $c"
     done
     write_conf "$T/nginx-cg.conf" callgrind
     # the checks run against a normal nginx first (valgrind would count them)
@@ -997,19 +1074,30 @@ mode_callgrind() {
         cg_run "$c-wn" "$c" $((CW[$c] + CN[$c]))
     done
 
+    # steady-state per-function difference of the two runs of every case,
+    # and the module's own share of it (ngx_http_mcp_oauth_module.so)
+    declare -A MODSO
+    for c in "${cases[@]}"; do
+        cg_functions "$T/cg-$c-w.out" >"$T/cg-$c-w.tsv"
+        cg_functions "$T/cg-$c-wn.out" >"$T/cg-$c-wn.tsv"
+        cg_diff "$T/cg-$c-w.tsv" "$T/cg-$c-wn.tsv" "${CN[$c]}" >"$T/cg-$c-diff.tsv"
+        MODSO[$c]=$(awk -F'\t' '$3 ~ /ngx_http_mcp_oauth_module\.so\]$/ { s += $1 } END { printf "%.0f", s }' "$T/cg-$c-diff.tsv")
+    done
+
     local z report
     z=$(cg_total "$T/cg-zero.out")
     declare -A PER PER0
     report=$(
         echo "instructions (Ir) per request: nginx + module + the upstream server block, valgrind --tool=callgrind"
-        printf '%-18s %15s %15s %15s %12s %14s\n' case 'Ir(0 req)' 'Ir(W)' 'Ir(W+N)' '(W+N - W)/N' '(W+N - 0)/(W+N)'
+        printf '%-21s %15s %15s %15s %12s %14s %10s\n' case 'Ir(0 req)' 'Ir(W)' 'Ir(W+N)' '(W+N - W)/N' '(W+N - 0)/(W+N)' 'module.so'
         for c in "${cases[@]}"; do
             local w wn
             w=$(cg_total "$T/cg-$c-w.out"); wn=$(cg_total "$T/cg-$c-wn.out")
             PER[$c]=$(awk -v a="$wn" -v b="$w" -v n="${CN[$c]}" 'BEGIN { printf "%.0f", (a - b) / n }')
             PER0[$c]=$(awk -v a="$wn" -v b="$z" -v n=$((CW[$c] + CN[$c])) 'BEGIN { printf "%.0f", (a - b) / n }')
-            printf '%-18s %15s %15s %15s %12s %14s\n' "$c" "$z" "$w" "$wn" "${PER[$c]}" "${PER0[$c]}"
+            printf '%-21s %15s %15s %15s %12s %14s %10s\n' "$c" "$z" "$w" "$wn" "${PER[$c]}" "${PER0[$c]}" "${MODSO[$c]}"
         done
+        echo "module.so: the steady-state self Ir per request in ngx_http_mcp_oauth_module.so itself (what it calls in nginx, libc, libcrypto not included)"
         echo "W = $W warm-up requests, N = $N measured requests, sequential on one keep-alive connection$(
             for c in "${cases[@]}"; do
                 [[ -z ${C_CG_DIV[$c]:-} ]] || printf '; %s: W = %d, N = %d' "$c" "${CW[$c]}" "${CN[$c]}"
@@ -1025,12 +1113,20 @@ mode_callgrind() {
         # what the module costs per byte of the body: the scanner's share
         for c in "${cases[@]}"; do
             local b=${C_BASE[$c]:-} bytes
-            # (filter50's cost is the answer's, not its 58-byte request's)
-            [[ -n $b && -n ${PER[$b]:-} && $c != filter50 && -n ${C_BODY[$c]:-} ]] || continue
+            # (a filter case's cost is its answer's, not its 58-byte request's)
+            [[ -n $b && -n ${PER[$b]:-} && -z ${C_ANSWER[$c]:-} && -n ${C_BODY[$c]:-} ]] || continue
             bytes=$(stat -c %s "$T/${C_BODY[$c]}")
             printf 'Ir per body byte %-16s ((%s - %s) / %d bytes): %.2f\n' "$c" "$c" "$b" "$bytes" \
                 "$(awk -v a="${PER[$c]}" -v b="${PER[$b]}" -v n="$bytes" 'BEGIN { print (a - b) / n }')"
         done
+        for c in "${cases[@]}"; do
+            local b=${C_BASE[$c]:-} bytes
+            [[ -n $b && -n ${PER[$b]:-} && -n ${C_ANSWER[$c]:-} ]] || continue
+            bytes=$(stat -c %s "$T/${C_ANSWER[$c]}")
+            printf 'Ir per answer byte %-14s ((%s - %s) / %d bytes): %.2f\n' "$c" "$c" "$b" "$bytes" \
+                "$(awk -v a="${PER[$c]}" -v b="${PER[$b]}" -v n="$bytes" 'BEGIN { print (a - b) / n }')"
+        done
+        cg_targets
         echo "token cache: ${TOKEN_CACHE:-module default}; module copy sha256 $MODULE_SHA (built $MODULE_DATE)"
     )
     echo
@@ -1048,9 +1144,6 @@ mode_callgrind() {
             echo
             echo "== Steady state: self Ir per request by function, (Ir(W+N) - Ir(W)) / N, top 15 =="
             echo
-            cg_functions "$T/cg-$c-w.out" >"$T/cg-$c-w.tsv"
-            cg_functions "$T/cg-$c-wn.out" >"$T/cg-$c-wn.tsv"
-            cg_diff "$T/cg-$c-w.tsv" "$T/cg-$c-wn.tsv" "${CN[$c]}" >"$T/cg-$c-diff.tsv"
             printf '%12s %7s  %s\n' 'Ir/request' share function
             head -15 "$T/cg-$c-diff.tsv" | awk -F'\t' '{printf "%12.1f %6.2f%%  %s\n", $1, $2, $3}'
             echo

@@ -19,7 +19,7 @@
 //   tools50.conf                   nginx directives answering tools50.json with `return`
 //                                  (split over `set` variables: one nginx config
 //                                  token is limited to 4 KB)
-//   tools50_sse.conf               the same answer as one SSE event
+//   tools50_sse.txt, .conf         the same answer as one SSE event
 //                                  (`event: message` / `data: {...}`)
 //   sse1000.conf                   an SSE stream: 1,000 notifications/progress
 //                                  events, then the 50-tool answer as the last event
@@ -176,6 +176,7 @@ w('tools50.conf', returnConf(answer, 'bench_t50'));
 
 // --- SSE: the same answer as one event; a stream of 1,000 small events ----
 const sseEvent = (json) => `event: message\ndata: ${json}\n\n`;
+w('tools50_sse.txt', sseEvent(answer));
 w('tools50_sse.conf', returnConf(sseEvent(answer), 'bench_t50s'));
 let stream = '';
 for (let i = 1; i <= 1000; i++) {
