@@ -7,7 +7,8 @@
 //   node bench/lib/client.mjs --port P --path /mcp --n N
 //        [--method GET|POST] [--token-file F] [--body-file F]
 //
-// Answers must carry Content-Length (nginx's return and proxied answers do).
+// Answers carry Content-Length (nginx's return and proxied answers do) or
+// come chunked (an SSE answer the tools/list filter rewrote as it streamed).
 
 import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ if (opt.tokenFile) lines.push(`Authorization: Bearer ${readFileSync(opt.tokenFil
 if (body) lines.push('Content-Type: application/json', `Content-Length: ${body.length}`);
 const req = Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n\r\n'), body ?? Buffer.alloc(0)]);
 
-let sent = 0, done = 0, buf = Buffer.alloc(0), need = -1, status = 0;
+let sent = 0, done = 0, buf = Buffer.alloc(0), need = -1, status = 0, chunked = false;
 const sock = connect({ host: '127.0.0.1', port: Number(opt.port) });
 sock.setNoDelay(true);
 const fail = (msg) => { process.stderr.write(`client.mjs: ${msg}\n`); process.exit(1); };
@@ -46,12 +47,38 @@ sock.on('data', (chunk) => {
             const head = buf.subarray(0, end).toString('latin1');
             status = Number(head.slice(9, 12));
             const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-            if (!m) fail(`answer without Content-Length:\n${head}`);
+            chunked = !m && /\r\ntransfer-encoding:\s*chunked/i.test(head);
+            if (!m && !chunked) fail(`answer without Content-Length or chunked encoding:\n${head}`);
             buf = buf.subarray(end + 4);
-            need = Number(m[1]);
+            need = chunked ? 0 : Number(m[1]);
         }
-        if (buf.length < need) return;
-        buf = buf.subarray(need);
+        if (chunked) {
+            // chunk by chunk: "size\r\n" data "\r\n", up to the 0-size one
+            // and its empty trailer (need: bytes of the current chunk left)
+            let last = false;
+            for (;;) {
+                if (need > 0) {
+                    if (buf.length < need + 2) return;
+                    buf = buf.subarray(need + 2);
+                    need = 0;
+                }
+                const e = buf.indexOf('\r\n');
+                if (e < 0) return;
+                const size = parseInt(buf.subarray(0, e).toString('latin1'), 16);
+                if (size === 0) {
+                    if (buf.length < e + 4) return;
+                    buf = buf.subarray(e + 4);
+                    last = true;
+                    break;
+                }
+                buf = buf.subarray(e + 2);
+                need = size;
+            }
+            if (!last) return;
+        } else {
+            if (buf.length < need) return;
+            buf = buf.subarray(need);
+        }
         need = -1;
         if (status < 200 || status > 299) fail(`answer ${done + 1}: status ${status}`);
         if (++done === n) {

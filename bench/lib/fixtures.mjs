@@ -14,10 +14,16 @@
 //   tools_list.json                tools/list request
 //   tools50.json                   the upstream's tools/list answer (50 tools)
 //   rules.conf                     100 mcp_oauth_scope rules (90 exact, 10 prefix*)
+//   rules1000.conf                 1,050 rules: 1,000 exact (tool_000..tool_999) + 50 prefix*
 //   filter.conf                    50 mcp_oauth_scope rules, one per tool of tools50
 //   tools50.conf                   nginx directives answering tools50.json with `return`
 //                                  (split over `set` variables: one nginx config
 //                                  token is limited to 4 KB)
+//   tools50_sse.txt, .conf         the same answer as one SSE event
+//                                  (`event: message` / `data: {...}`)
+//   sse1000.conf                   an SSE stream: 1,000 notifications/progress
+//                                  events, then the 50-tool answer as the last event
+//   sse1000.txt                    that stream's bytes (for reference)
 //   soak-valid.jwt                 RS256, scope "mcp:tools" (soak: 200)
 //   soak-denied.jwt                RS256, scope "mcp:tools read:application", no
 //                                  write:application (soak: create_app -> 403)
@@ -77,6 +83,23 @@ for (const p of ['admin_', 'billing_', 'db_', 'fs_read_', 'fs_write_', 'git_', '
 }
 if (rules.length !== 100) throw new Error('expected 100 rules');
 w('rules.conf', rules.join('\n') + '\n');
+
+// --- /rules1000: 1,000 exact rules and 50 prefix* rules -----------------
+// tool_042 is among the exact names (scope_042, held by rules.jwt); no prefix
+// matches it: 40 of other namespaces, of 4 to 13 characters, and 10 that start
+// like it ("tool_NNN_", longer than the name) so the prefix check has to look
+const rules1000 = [];
+for (let i = 0; i < 1000; i++) rules1000.push(`mcp_oauth_scope tool_${pad(i, 3)} scope_${pad(i, 3)};`);
+for (let i = 0; i < 40; i++) {
+    const p = `p${pad(i, 2)}_${'x'.repeat(i % 10)}`;
+    rules1000.push(`mcp_oauth_scope ${p}* scope_${p}all;`);
+}
+for (let i = 0; i < 10; i++) {
+    const p = `tool_${pad(i * 97 + 3, 3)}_`;
+    rules1000.push(`mcp_oauth_scope ${p}* scope_${p}all;`);
+}
+if (rules1000.length !== 1050) throw new Error('expected 1050 rules');
+w('rules1000.conf', rules1000.join('\n') + '\n');
 
 const call = {
     jsonrpc: '2.0', id: 1, method: 'tools/call',
@@ -138,10 +161,31 @@ w('tools_list.json', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list
 const answer = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { tools } });
 w('tools50.json', answer);
 if (/['\\$]/.test(answer)) throw new Error('tools50 answer must not contain quote, backslash or $');
-const parts = [];
-for (let i = 0; i < answer.length; i += 3000) parts.push(answer.slice(i, i + 3000));
-const conf = parts.map((p, i) => `set $bench_t50_${i} '${p}';`);
-conf.push(`return 200 '${parts.map((_, i) => `$bench_t50_${i}`).join('')}';`);
-w('tools50.conf', conf.join('\n') + '\n');
+// an nginx `return` of TEXT over `set` variables of 3000 bytes (one config
+// token is limited to 4 KB); newlines written as \n escapes
+const returnConf = (text, v) => {
+    if (/['\\$\r]/.test(text)) throw new Error('return text must not contain quote, backslash, $ or CR');
+    const esc = (t) => t.replace(/\n/g, '\\n');
+    const parts = [];
+    for (let i = 0; i < text.length; i += 3000) parts.push(text.slice(i, i + 3000));
+    const conf = parts.map((p, i) => `set $${v}_${i} '${esc(p)}';`);
+    conf.push(`return 200 '${parts.map((_, i) => `$${v}_${i}`).join('')}';`);
+    return conf.join('\n') + '\n';
+};
+w('tools50.conf', returnConf(answer, 'bench_t50'));
 
-process.stdout.write(`fixtures: rules body ${body.length} B, tools50 answer ${answer.length} B\n`);
+// --- SSE: the same answer as one event; a stream of 1,000 small events ----
+const sseEvent = (json) => `event: message\ndata: ${json}\n\n`;
+w('tools50_sse.txt', sseEvent(answer));
+w('tools50_sse.conf', returnConf(sseEvent(answer), 'bench_t50s'));
+let stream = '';
+for (let i = 1; i <= 1000; i++) {
+    stream += sseEvent(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress',
+        params: { progressToken: 'bench-1', progress: i, total: 1000 } }));
+}
+stream += sseEvent(answer);
+w('sse1000.txt', stream);
+w('sse1000.conf', returnConf(stream, 'bench_s1k'));
+
+process.stdout.write(`fixtures: rules body ${body.length} B, tools50 answer ${answer.length} B, `
+                     + `SSE stream of 1,001 events ${stream.length} B\n`);
