@@ -116,7 +116,7 @@ suites() {
     log "authorization server suites, state in Redis"
     (cd "$ROOT" && TEST_NGINX_STATE=redis tini -s -- prove \
         t/110-as-register.t t/120-as-authorize.t t/125-as-cimd.t \
-        t/130-as-token.t t/140-as-revoke.t t/170-iam.t t/210-as-assertion.t
+        t/130-as-token.t t/140-as-revoke.t t/170-iam.t t/210-as-assertion.t \
         t/220-as-device.t t/230-as-consent.t)
 }
 

@@ -18,6 +18,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_mcp_oauth_module.h"
+#include "ngx_http_mcp_oauth_string.h"
 
 
 #define NGX_HTTP_MCP_OAUTH_FILTER_JSON  1
@@ -75,6 +76,11 @@ static ngx_int_t ngx_http_mcp_oauth_sse_body(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t last, ngx_uint_t flush);
 static ngx_int_t ngx_http_mcp_oauth_sse_scan(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_uint_t last, ngx_chain_t ***ll);
+static void ngx_http_mcp_oauth_sse_names(u_char *p, size_t len,
+    ngx_uint_t *id, ngx_uint_t *tools);
+static ngx_inline void ngx_http_mcp_oauth_sse_name(u_char *q, u_char *end,
+    ngx_uint_t *id, ngx_uint_t *tools);
+static ngx_inline u_char *ngx_http_mcp_oauth_sse_eol(u_char *p, u_char *end);
 static ngx_int_t ngx_http_mcp_oauth_sse_complete(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, u_char *start, u_char *end, u_char **run,
     ngx_chain_t ***ll);
@@ -534,9 +540,10 @@ ngx_http_mcp_oauth_sse_scan(ngx_http_request_t *r,
 
     while (p < end) {
 
-        if (*p != '\r' && *p != '\n') {
-            p++;
-            continue;
+        p = ngx_http_mcp_oauth_sse_eol(p, end);
+
+        if (p == end) {
+            break;
         }
 
         if (*p == '\r') {
@@ -642,6 +649,91 @@ ngx_http_mcp_oauth_sse_complete(ngx_http_request_t *r,
 }
 
 
+/*
+ * Whether the text has the keys (or strings) "id" and "tools": only an
+ * event with "id" can answer a request, only one with "tools" can hold a
+ * tools list.
+ */
+
+static void
+ngx_http_mcp_oauth_sse_names(u_char *p, size_t len, ngx_uint_t *id,
+    ngx_uint_t *tools)
+{
+    u_char    *q, *end;
+#if (NGX_HTTP_MCP_OAUTH_SSE2)
+    uint32_t   m;
+#endif
+
+    end = p + len;
+
+#if (NGX_HTTP_MCP_OAUTH_SSE2)
+
+    /* the quotes of 16 bytes at a time, as a mask */
+
+    for ( /* void */ ; end - p >= 16 && !(*id && *tools); p += 16) {
+        m = _mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128((__m128i *) p), _mm_set1_epi8('"')));
+
+        for ( /* void */ ; m; m &= m - 1) {
+            ngx_http_mcp_oauth_sse_name(p + __builtin_ctz(m), end, id,
+                                        tools);
+        }
+    }
+
+#endif
+
+    for ( /* void */ ; !(*id && *tools) && (q = memchr(p, '"', end - p));
+         p = q + 1)
+    {
+        ngx_http_mcp_oauth_sse_name(q, end, id, tools);
+    }
+}
+
+
+static ngx_inline void
+ngx_http_mcp_oauth_sse_name(u_char *q, u_char *end, ngx_uint_t *id,
+    ngx_uint_t *tools)
+{
+    if (end - q > 3 && q[1] == 'i' && q[2] == 'd' && q[3] == '"') {
+        *id = 1;
+
+    } else if (end - q > 6 && q[1] == 't'
+               && ngx_memcmp(q + 2, "ools\"", 5) == 0)
+    {
+        *tools = 1;
+    }
+}
+
+
+/* the first CR or LF from p, or end */
+
+static ngx_inline u_char *
+ngx_http_mcp_oauth_sse_eol(u_char *p, u_char *end)
+{
+#if (NGX_HTTP_MCP_OAUTH_SSE2)
+    __m128i   v;
+    uint32_t  m;
+
+    for ( /* void */ ; end - p >= 16; p += 16) {
+        v = _mm_loadu_si128((__m128i *) p);
+        m = _mm_movemask_epi8(_mm_or_si128(
+                _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
+                _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+
+        if (m) {
+            return p + __builtin_ctz(m);
+        }
+    }
+#endif
+
+    while (p < end && *p != '\r' && *p != '\n') {
+        p++;
+    }
+
+    return p;
+}
+
+
 /* an empty buffer that passes the end or a flush on */
 
 static ngx_int_t
@@ -688,6 +780,7 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
     size_t                        dlen;
     ngx_int_t                     rc;
     ngx_str_t                     data;
+    ngx_uint_t                    answer, tools;
     ngx_http_mcp_oauth_filter_t  *f;
 
     f = ctx->filter;
@@ -702,22 +795,38 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
 
     d = f->scratch;
 
+    /*
+     * Only an event whose text names an "id" can answer a request, and
+     * only one that names "tools" can hold a tools list (progress
+     * notifications do neither); an escaped key may spell either.
+     */
+
+    answer = 0;
+    tools = 0;
+
+    if (memchr(d, '\\', dlen)) {
+        answer = 1;
+        tools = 1;
+
+    } else {
+        ngx_http_mcp_oauth_sse_names(d, dlen, &answer, &tools);
+    }
+
+    if (!answer && !tools) {
+        return NGX_DECLINED;
+    }
+
     *tmp = ngx_create_pool(4096, r->connection->log);
     if (*tmp == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_http_mcp_oauth_sse_answered(f, *tmp, d, dlen);
-
-    rc = NGX_DECLINED;
-
-    /* only events that may hold a tools list; an escaped key may spell it */
-
-    if (ngx_strlcasestrn(d, d + dlen, (u_char *) "\"tools\"", 6)
-        || ngx_strlchr(d, d + dlen, '\\'))
-    {
-        rc = ngx_http_mcp_oauth_filter_text(r, ctx, *tmp, d, dlen, &data);
+    if (answer) {
+        ngx_http_mcp_oauth_sse_answered(f, *tmp, d, dlen);
     }
+
+    rc = tools ? ngx_http_mcp_oauth_filter_text(r, ctx, *tmp, d, dlen, &data)
+               : NGX_DECLINED;
 
     if (rc != NGX_OK) {
         return rc;
@@ -734,9 +843,7 @@ ngx_http_mcp_oauth_sse_line(u_char *line, u_char *end, size_t *len)
 {
     u_char  *eol;
 
-    for (eol = line; eol < end && *eol != '\r' && *eol != '\n'; eol++) {
-        /* void */
-    }
+    eol = ngx_http_mcp_oauth_sse_eol(line, end);
 
     *len = eol - line;
 
