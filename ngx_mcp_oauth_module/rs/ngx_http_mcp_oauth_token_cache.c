@@ -59,6 +59,7 @@ typedef struct {
 
 static ngx_int_t ngx_http_mcp_oauth_cache_init(ngx_shm_zone_t *zone,
     void *data);
+static uint32_t ngx_http_mcp_oauth_cache_hash(ngx_str_t *token);
 static ngx_http_mcp_oauth_cache_node_t *ngx_http_mcp_oauth_cache_find(
     ngx_http_mcp_oauth_cache_t *cache, ngx_str_t *token);
 static ngx_inline u_char *ngx_http_mcp_oauth_cache_claims(
@@ -350,8 +351,7 @@ ngx_http_mcp_oauth_cache_put(ngx_shm_zone_t *zone, ngx_str_t *token,
     /* served up to exp + grace */
 
     ngx_http_mcp_oauth_kv_insert(&cache->kv, &cn->kv, cn->data, token->len,
-                                 ngx_http_mcp_oauth_hash(token->data,
-                                                         token->len),
+                                 ngx_http_mcp_oauth_cache_hash(token),
                                  c->exp + NGX_HTTP_MCP_OAUTH_CACHE_GRACE + 1);
 
     ngx_shmtx_unlock(&cache->kv.shpool->mutex);
@@ -383,6 +383,24 @@ ngx_http_mcp_oauth_cache_find(ngx_http_mcp_oauth_cache_t *cache,
 {
     return (ngx_http_mcp_oauth_cache_node_t *)
                ngx_http_mcp_oauth_kv_find(&cache->kv, token,
-                                          ngx_http_mcp_oauth_hash(token->data,
-                                                                  token->len));
+                                          ngx_http_mcp_oauth_cache_hash(token));
+}
+
+
+/*
+ * A JWT ends with its signature, the bytes that differ between any two
+ * tokens an issuer signs: the hash of the last 64 bytes (and the length)
+ * spreads tokens as well as one of all of them, in a tenth of the time.
+ * The rbtree compares whole tokens after the hash either way.
+ */
+
+static uint32_t
+ngx_http_mcp_oauth_cache_hash(ngx_str_t *token)
+{
+    size_t  n;
+
+    n = ngx_min(token->len, 64);
+
+    return ngx_http_mcp_oauth_hash(token->data + token->len - n, n)
+           ^ (uint32_t) token->len;
 }
