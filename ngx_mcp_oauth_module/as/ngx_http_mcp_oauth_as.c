@@ -29,6 +29,8 @@ static ngx_int_t ngx_http_mcp_oauth_str_add(ngx_pool_t *pool,
 static ngx_int_t ngx_http_mcp_oauth_as_document(ngx_http_request_t *r,
     const char *type, ngx_str_t *doc);
 static void ngx_http_mcp_oauth_as_body_done(ngx_http_request_t *r);
+static char *ngx_http_mcp_oauth_client_param(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_http_mcp_oauth_client_t *c, ngx_str_t *v);
 static char *ngx_http_mcp_oauth_client_done(ngx_conf_t *cf,
     ngx_command_t *cmd, ngx_http_mcp_oauth_client_t *c);
 
@@ -223,7 +225,7 @@ ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_mcp_oauth_srv_conf_t *ascf = conf;
 
-    ngx_str_t                    *value, *uri;
+    ngx_str_t                    *value;
     ngx_uint_t                    i;
     ngx_http_mcp_oauth_client_t  *c;
 
@@ -262,66 +264,81 @@ ngx_http_mcp_oauth_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "secret=", 7) == 0) {
-            c->secret.data = value[i].data + 7;
-            c->secret.len = value[i].len - 7;
-            c->auth = NGX_HTTP_MCP_OAUTH_AUTH_SECRET;
-            c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_CLIENT;
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "device") == 0) {
-            /* RFC 8628: a client without a browser of its own */
-            c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_DEVICE;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "jwks=", 5) == 0) {
-            /* private_key_jwt (RFC 7523 §2.2): its public keys */
-            c->keys = ngx_http_mcp_oauth_jwks_load(cf, &cmd->name,
-                          &(ngx_str_t) { value[i].len - 5,
-                                         value[i].data + 5 }, 0);
-            if (c->keys == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            c->auth = NGX_HTTP_MCP_OAUTH_AUTH_JWT;
-            c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_CLIENT;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "name=", 5) == 0) {
-            c->name.data = value[i].data + 5;
-            c->name.len = value[i].len - 5;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "scope=", 6) == 0) {
-            c->scope.data = value[i].data + 6;
-            c->scope.len = value[i].len - 6;
-            c->limited = 1;
-            continue;
-        }
-
-        if (ngx_http_mcp_oauth_redirect_check(NULL, &value[i]) != NGX_OK) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"%V\": invalid redirect URI \"%V\" (https, "
-                               "or http on a loopback address)",
-                               &cmd->name, &value[i]);
+        if (ngx_http_mcp_oauth_client_param(cf, cmd, c, &value[i])
+            != NGX_CONF_OK)
+        {
             return NGX_CONF_ERROR;
         }
-
-        uri = ngx_array_push(c->redirect_uris);
-        if (uri == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        *uri = value[i];
     }
 
     return ngx_http_mcp_oauth_client_done(cf, cmd, c);
 }
+
+/* one parameter of mcp_oauth_client: a keyword=value or a redirect URI */
+
+static char *
+ngx_http_mcp_oauth_client_param(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_http_mcp_oauth_client_t *c, ngx_str_t *v)
+{
+    ngx_str_t  *uri;
+
+    if (ngx_strncmp(v->data, "secret=", 7) == 0) {
+        c->secret.data = v->data + 7;
+        c->secret.len = v->len - 7;
+        c->auth = NGX_HTTP_MCP_OAUTH_AUTH_SECRET;
+        c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_CLIENT;
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strcmp(v->data, "device") == 0) {
+        /* RFC 8628: a client without a browser of its own */
+        c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_DEVICE;
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(v->data, "jwks=", 5) == 0) {
+        /* private_key_jwt (RFC 7523 §2.2): its public keys */
+        c->keys = ngx_http_mcp_oauth_jwks_load(cf, &cmd->name,
+                      &(ngx_str_t) { v->len - 5, v->data + 5 }, 0);
+        if (c->keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        c->auth = NGX_HTTP_MCP_OAUTH_AUTH_JWT;
+        c->grants |= NGX_HTTP_MCP_OAUTH_GRANT_CLIENT;
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(v->data, "name=", 5) == 0) {
+        c->name.data = v->data + 5;
+        c->name.len = v->len - 5;
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(v->data, "scope=", 6) == 0) {
+        c->scope.data = v->data + 6;
+        c->scope.len = v->len - 6;
+        c->limited = 1;
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_http_mcp_oauth_redirect_check(NULL, v) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": invalid redirect URI \"%V\" (https, "
+                           "or http on a loopback address)", &cmd->name, v);
+        return NGX_CONF_ERROR;
+    }
+
+    uri = ngx_array_push(c->redirect_uris);
+    if (uri == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *uri = *v;
+
+    return NGX_CONF_OK;
+}
+
 
 /* a static client's parameters that go together */
 

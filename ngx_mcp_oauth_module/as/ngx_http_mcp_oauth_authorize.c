@@ -653,17 +653,8 @@ ngx_http_mcp_oauth_authorize_choose(ngx_http_request_t *r,
     ngx_int_t  rc;
 
     rc = ngx_http_mcp_oauth_consent_chosen(r, ascf, ctx, a);
-
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,
-                                       "Invalid consent",
-                                       "This consent form grants a "
-                                       "permission it did not offer. Start "
-                                       "again from the application.");
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     if (a->scope.len == 0) {
@@ -681,9 +672,9 @@ ngx_http_mcp_oauth_authorize_choose(ngx_http_request_t *r,
 
 /*
  * The scopes the person left ticked (and the required ones) of a->scope,
- * into a->scope, which is empty when none is left.  NGX_DECLINED: the form
- * grants a scope it did not offer.  The device flow's consent decides
- * with it too.
+ * into a->scope, which is empty when none is left: NGX_OK; else what the
+ * handler returns (a form that grants a scope it did not offer gets a
+ * page).  The device flow's consent decides with it too.
  */
 
 ngx_int_t
@@ -705,12 +696,16 @@ ngx_http_mcp_oauth_consent_chosen(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "mcp_oauth: authorize: the consent form grants "
                       "\"%V\", more than it offered", given);
-        return NGX_DECLINED;
+        return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,
+                                       "Invalid consent",
+                                       "This consent form grants a "
+                                       "permission it did not offer. Start "
+                                       "again.");
     }
 
     chosen.data = ngx_pnalloc(r->pool, a->scope.len + 1);
     if (chosen.data == NULL) {
-        return NGX_ERROR;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     q = chosen.data;

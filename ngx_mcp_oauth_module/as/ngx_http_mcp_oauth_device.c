@@ -979,17 +979,8 @@ ngx_http_mcp_oauth_device_decide(ngx_http_request_t *r,
 
     if (approve) {
         rc = ngx_http_mcp_oauth_consent_chosen(r, ascf, ctx, &dp->a);
-
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        if (rc == NGX_DECLINED) {
-            return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,
-                                           "Invalid consent",
-                                           "This consent form grants a "
-                                           "permission it did not offer. "
-                                           "Enter the code again.");
+        if (rc != NGX_OK) {
+            return rc;
         }
 
         approve = (dp->a.scope.len != 0);

@@ -228,8 +228,8 @@ ngx_http_mcp_oauth_page_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return "is duplicate";
         }
 
-        if (ngx_http_mcp_oauth_conf_file(cf, &cmd->name, "logo", &name, 256 * 1024,
-                                         &text)
+        if (ngx_http_mcp_oauth_conf_file(cf, &cmd->name, "logo", &name,
+                                         256 * 1024, &text)
             != NGX_OK)
         {
             return NGX_CONF_ERROR;
