@@ -236,6 +236,8 @@ as offered 302 https://app.example.com/cb code iss state=xyz
 token answer [mcp:tools read:application] jwt [mcp:tools read:application] mcp 200 [mcp:tools read:application]
 --- error_log
 mcp_oauth: authorize: the consent form grants "mcp:tools read:application write:application", more than it offered
+--- no_error_log
+[alert]
 
 
 

@@ -399,6 +399,7 @@ ngx_int_t ngx_http_mcp_oauth_csrf_check(ngx_http_request_t *r,
 ngx_int_t ngx_http_mcp_oauth_consent_chosen(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a);
+ngx_int_t ngx_http_mcp_oauth_consent_invalid(ngx_http_request_t *r);
 ngx_int_t ngx_http_mcp_oauth_consent_page(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
     ngx_http_mcp_oauth_authz_t *a);
@@ -415,6 +416,9 @@ ngx_int_t ngx_http_mcp_oauth_device_init(ngx_conf_t *cf,
     ngx_http_mcp_oauth_srv_conf_t *ascf);
 
 /* the endpoints */
+ngx_int_t ngx_http_mcp_oauth_asked(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *scope, ngx_str_t *resource);
 ngx_int_t ngx_http_mcp_oauth_client_request(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t **ctx);
 ngx_int_t ngx_http_mcp_oauth_token_handler(ngx_http_request_t *r);

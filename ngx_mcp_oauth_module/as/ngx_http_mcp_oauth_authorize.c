@@ -653,8 +653,13 @@ ngx_http_mcp_oauth_authorize_choose(ngx_http_request_t *r,
     ngx_int_t  rc;
 
     rc = ngx_http_mcp_oauth_consent_chosen(r, ascf, ctx, a);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_oauth_consent_invalid(r);
+    }
+
     if (rc != NGX_OK) {
-        return rc;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (a->scope.len == 0) {
@@ -672,9 +677,9 @@ ngx_http_mcp_oauth_authorize_choose(ngx_http_request_t *r,
 
 /*
  * The scopes the person left ticked (and the required ones) of a->scope,
- * into a->scope, which is empty when none is left: NGX_OK; else what the
- * handler returns (a form that grants a scope it did not offer gets a
- * page).  The device flow's consent decides with it too.
+ * into a->scope, which is empty when none is left.  NGX_DECLINED: the form
+ * grants a scope it did not offer (ngx_http_mcp_oauth_consent_invalid()
+ * answers it).  The device flow's consent decides with it too.
  */
 
 ngx_int_t
@@ -696,16 +701,12 @@ ngx_http_mcp_oauth_consent_chosen(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "mcp_oauth: authorize: the consent form grants "
                       "\"%V\", more than it offered", given);
-        return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST,
-                                       "Invalid consent",
-                                       "This consent form grants a "
-                                       "permission it did not offer. Start "
-                                       "again.");
+        return NGX_DECLINED;
     }
 
     chosen.data = ngx_pnalloc(r->pool, a->scope.len + 1);
     if (chosen.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     q = chosen.data;
@@ -749,6 +750,15 @@ ngx_http_mcp_oauth_consent_chosen(ngx_http_request_t *r,
     a->scope = chosen;
 
     return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_consent_invalid(ngx_http_request_t *r)
+{
+    return ngx_http_mcp_oauth_page(r, NGX_HTTP_BAD_REQUEST, "Invalid consent",
+                                   "This consent form grants a permission "
+                                   "it did not offer. Start again.");
 }
 
 

@@ -176,11 +176,9 @@ ngx_http_mcp_oauth_device_start(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
 {
     ngx_int_t                     rc;
-    ngx_str_t                     u[NGX_HTTP_MCP_OAUTH_U_N], *v, *resource;
-    ngx_str_t                     code;
+    ngx_str_t                     u[NGX_HTTP_MCP_OAUTH_U_N], code;
     ngx_http_mcp_oauth_client_t  *c;
 
-    v = ctx->params.v;
     c = &ctx->client;
 
     if (!(c->grants & NGX_HTTP_MCP_OAUTH_GRANT_DEVICE)) {
@@ -190,38 +188,14 @@ ngx_http_mcp_oauth_device_start(ngx_http_request_t *r,
                                            "device flow");
     }
 
-    if (ngx_http_mcp_oauth_has(&ctx->params, NGX_HTTP_MCP_OAUTH_P_SCOPE)) {
-        u[NGX_HTTP_MCP_OAUTH_U_SCOPE] = v[NGX_HTTP_MCP_OAUTH_P_SCOPE];
-
-        rc = ngx_http_mcp_oauth_scope_allowed(r->pool, ascf, c,
-                                              &u[NGX_HTTP_MCP_OAUTH_U_SCOPE]);
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        if (rc != NGX_OK) {
-            return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                               "invalid_scope",
-                                               "a requested scope is not "
-                                               "granted by this server to "
-                                               "this client");
-        }
-
-    } else {
-        u[NGX_HTTP_MCP_OAUTH_U_SCOPE] = c->scope.len ? c->scope : ascf->scope;
-    }
-
-    resource = ngx_http_mcp_oauth_resource_find(ascf,
-                   &v[NGX_HTTP_MCP_OAUTH_P_RESOURCE]);
-    if (resource == NULL) {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_target",
-                                           "resource is not served by this "
-                                           "authorization server");
+    if (ngx_http_mcp_oauth_asked(r, ascf, ctx, &u[NGX_HTTP_MCP_OAUTH_U_SCOPE],
+                                 &u[NGX_HTTP_MCP_OAUTH_U_RESOURCE])
+        != NGX_OK)
+    {
+        return ngx_http_mcp_oauth_as_error_send(r, ctx);
     }
 
     u[NGX_HTTP_MCP_OAUTH_U_CLIENT] = c->id;
-    u[NGX_HTTP_MCP_OAUTH_U_RESOURCE] = *resource;
     ngx_str_set(&u[NGX_HTTP_MCP_OAUTH_U_STATUS], "pending");
     ngx_str_null(&u[NGX_HTTP_MCP_OAUTH_U_SUB]);
     ngx_str_null(&u[NGX_HTTP_MCP_OAUTH_U_SID]);
@@ -979,8 +953,13 @@ ngx_http_mcp_oauth_device_decide(ngx_http_request_t *r,
 
     if (approve) {
         rc = ngx_http_mcp_oauth_consent_chosen(r, ascf, ctx, &dp->a);
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_mcp_oauth_consent_invalid(r);
+        }
+
         if (rc != NGX_OK) {
-            return rc;
+            return NGX_ERROR;
         }
 
         approve = (dp->a.scope.len != 0);

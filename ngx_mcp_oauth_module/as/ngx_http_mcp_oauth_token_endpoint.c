@@ -763,15 +763,71 @@ ngx_http_mcp_oauth_refresh_next(ngx_pool_t *pool, ngx_str_t *gen,
 }
 
 
+/*
+ * The scope and resource a client asks for at the server itself (the
+ * client_credentials and device grants): the scope within what the client
+ * may have (its own, or the server's, when it asks for none), the resource
+ * one of the server's.  NGX_OK; NGX_DECLINED: the error is in ctx, for
+ * ngx_http_mcp_oauth_as_error_send().
+ */
+
+ngx_int_t
+ngx_http_mcp_oauth_asked(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx,
+    ngx_str_t *scope, ngx_str_t *resource)
+{
+    ngx_int_t                     rc;
+    ngx_str_t                    *v, *found;
+    ngx_http_mcp_oauth_client_t  *c;
+
+    v = ctx->params.v;
+    c = &ctx->client;
+
+    if (v[NGX_HTTP_MCP_OAUTH_P_SCOPE].len) {
+        *scope = v[NGX_HTTP_MCP_OAUTH_P_SCOPE];
+
+        rc = ngx_http_mcp_oauth_scope_allowed(r->pool, ascf, c, scope);
+
+        if (rc == NGX_ERROR) {
+            return ngx_http_mcp_oauth_as_error_set(ctx,
+                                               NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                               "server_error",
+                                               "no memory for the scope");
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                                   "invalid_scope",
+                                                   "a requested scope is not "
+                                                   "granted to this client");
+        }
+
+    } else {
+        *scope = c->scope.len ? c->scope : ascf->scope;
+    }
+
+    found = ngx_http_mcp_oauth_resource_find(ascf,
+                                             &v[NGX_HTTP_MCP_OAUTH_P_RESOURCE]);
+    if (found == NULL) {
+        return ngx_http_mcp_oauth_as_error_set(ctx, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_target",
+                                               "resource is not served by "
+                                               "this authorization server");
+    }
+
+    *resource = *found;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
     ngx_http_mcp_oauth_srv_conf_t *ascf, ngx_http_mcp_oauth_as_ctx_t *ctx)
 {
-    ngx_int_t                     rc;
-    ngx_str_t                     g[NGX_HTTP_MCP_OAUTH_G_N], *v, *resource;
+    ngx_str_t                     g[NGX_HTTP_MCP_OAUTH_G_N];
     ngx_http_mcp_oauth_client_t  *c;
 
-    v = ctx->params.v;
     c = &ctx->client;
 
     if (!(c->grants & NGX_HTTP_MCP_OAUTH_GRANT_CLIENT)
@@ -784,37 +840,14 @@ ngx_http_mcp_oauth_grant_client(ngx_http_request_t *r,
                                            "secret or keys");
     }
 
-    if (v[NGX_HTTP_MCP_OAUTH_P_SCOPE].len) {
-        g[NGX_HTTP_MCP_OAUTH_G_SCOPE] = v[NGX_HTTP_MCP_OAUTH_P_SCOPE];
-
-        rc = ngx_http_mcp_oauth_scope_allowed(r->pool, ascf, c,
-                                              &g[NGX_HTTP_MCP_OAUTH_G_SCOPE]);
-        if (rc == NGX_ERROR) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (rc != NGX_OK) {
-            return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                               "invalid_scope",
-                                               "a requested scope is not "
-                                               "granted to this client");
-        }
-
-    } else {
-        g[NGX_HTTP_MCP_OAUTH_G_SCOPE] = c->scope.len ? c->scope : ascf->scope;
-    }
-
-    resource = ngx_http_mcp_oauth_resource_find(ascf,
-                   &v[NGX_HTTP_MCP_OAUTH_P_RESOURCE]);
-    if (resource == NULL) {
-        return ngx_http_mcp_oauth_as_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_target",
-                                           "resource is not served by this "
-                                           "authorization server");
+    if (ngx_http_mcp_oauth_asked(r, ascf, ctx, &g[NGX_HTTP_MCP_OAUTH_G_SCOPE],
+                                 &g[NGX_HTTP_MCP_OAUTH_G_RESOURCE])
+        != NGX_OK)
+    {
+        return ngx_http_mcp_oauth_as_error_send(r, ctx);
     }
 
     g[NGX_HTTP_MCP_OAUTH_G_CLIENT] = c->id;
-    g[NGX_HTTP_MCP_OAUTH_G_RESOURCE] = *resource;
     g[NGX_HTTP_MCP_OAUTH_G_SUB] = c->id;
     ngx_str_null(&g[NGX_HTTP_MCP_OAUTH_G_IAM_RT]);
     ngx_str_null(&g[NGX_HTTP_MCP_OAUTH_G_GEN]);

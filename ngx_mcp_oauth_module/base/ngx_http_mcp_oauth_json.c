@@ -91,8 +91,8 @@ static ngx_int_t ngx_http_mcp_oauth_key_match(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *key, ngx_str_t *name, ngx_int_t *kind);
 static ngx_int_t ngx_http_mcp_oauth_scan_value(ngx_http_mcp_oauth_scan_t *s,
     ngx_uint_t depth);
-static ngx_int_t ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
-    ngx_http_mcp_oauth_jstr_t *str);
+static ngx_inline ngx_int_t ngx_http_mcp_oauth_scan_string(
+    ngx_http_mcp_oauth_scan_t *s, ngx_http_mcp_oauth_jstr_t *str);
 static ngx_int_t ngx_http_mcp_oauth_scan_number(ngx_http_mcp_oauth_scan_t *s);
 static ngx_int_t ngx_http_mcp_oauth_scan_literal(ngx_http_mcp_oauth_scan_t *s,
     const char *lit, size_t len);
@@ -1062,7 +1062,7 @@ ngx_http_mcp_oauth_scan_value(ngx_http_mcp_oauth_scan_t *s, ngx_uint_t depth)
 }
 
 
-static ngx_int_t
+static ngx_inline ngx_int_t
 ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str)
 {
