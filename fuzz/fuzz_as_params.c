@@ -26,7 +26,8 @@
  *  - differential against an independent form parser: the same result, the
  *    same "present" and "repeated" bits (present only for a non-empty
  *    value, repeated only when present), each value the decoding of the
- *    last non-empty occurrence, inside one pool allocation;
+ *    last non-empty occurrence, inside one pool allocation; granted_scope
+ *    (one per ticked checkbox) is never repeated: its values space-joined;
  *  - scope_subset(x, x) is NGX_OK; scope_subset() is the set inclusion of
  *    space-separated tokens, compared byte for byte;
  *  - ngx_http_mcp_oauth_scope_intersect() of every value with the fixed
@@ -63,9 +64,13 @@ static const char  *pnames[] = {
     "response_type", "client_id", "redirect_uri", "code_challenge",
     "code_challenge_method", "state", "scope", "resource", "decision",
     "csrf_token", "grant_type", "code", "code_verifier", "refresh_token",
-    "client_secret", "token", "token_type_hint", "error", "assertion",
-    "client_assertion", "client_assertion_type"
+    "client_secret", "token", "token_type_hint", "error", "device_code",
+    "user_code", "granted_scope", "assertion", "client_assertion",
+    "client_assertion_type"
 };
+
+/* the one parameter whose repeats add up (the consent form's checkboxes) */
+#define GRANTED    NGX_HTTP_MCP_OAUTH_P_GRANTED_SCOPE
 
 _Static_assert(NP <= sizeof(pnames) / sizeof(pnames[0]),
                "a parameter of ngx_http_mcp_oauth_as.h is missing in pnames");
@@ -181,12 +186,26 @@ ref_parse(const u_char *in, size_t size, ref_params_t *rp)
             return NGX_DECLINED;
         }
 
-        free(rp->v[k]);
-        rp->v[k] = buf;
-        rp->len[k] = n;
+        if (k == GRANTED && (rp->present & (1u << k))) {
+            /* space-joined: the earlier values, a space, this one */
+            rp->v[k] = realloc(rp->v[k], rp->len[k] + 1 + n + 1);
+            if (rp->v[k] == NULL) {
+                abort();
+            }
 
-        if (rp->present & (1u << k)) {
-            rp->repeated |= 1u << k;
+            rp->v[k][rp->len[k]] = ' ';
+            memcpy(rp->v[k] + rp->len[k] + 1, buf, n);
+            rp->len[k] += 1 + n;
+            free(buf);
+
+        } else {
+            free(rp->v[k]);
+            rp->v[k] = buf;
+            rp->len[k] = n;
+
+            if (rp->present & (1u << k)) {
+                rp->repeated |= 1u << k;
+            }
         }
 
         rp->present |= 1u << k;
