@@ -1161,7 +1161,7 @@ ngx_http_mcp_oauth_string_byte(ngx_http_mcp_oauth_scan_t *s,
                                                          : NGX_ERROR;
     }
 
-    /* a backslash: plain_span() and the 16-byte steps stop at no other */
+    /* a backslash: plain_span() and the SSE2 steps stop at no other */
 
     str->escaped = 1;
 
