@@ -178,6 +178,27 @@ sub scopes {
     say_('protected', prot($t->{json}{access_token}));
 }
 
+# the person chooses on the device's consent as on /authorize's: unticked
+# scopes are not granted, a form may not add one, nothing ticked denies
+sub choose {
+    my $j = codes(scope => 'mcp:tools read:application write:application');
+    my $c = page($j->{user_code});
+    say_('offered', join ' ', @{ $c->{form}{granted_scope} || [] });
+    say_('widened', shown(decide($c, 'approve', set => { granted_scope =>
+         ['mcp:tools', 'read:application', 'write:application', 'admin'] })));
+    say_('write unticked', shown(decide($c, 'approve', set => { granted_scope =>
+         ['mcp:tools', 'read:application'] })));
+    wait_interval();
+    my $t = poll('cli', $j->{device_code});
+    say_('poll', tok($t));
+    say_('protected', prot($t->{json}{access_token}));
+    my $k = codes(scope => 'read:application');
+    my $d = page($k->{user_code});
+    say_('nothing ticked', shown(decide($d, 'approve', set => { granted_scope => [] })));
+    wait_interval();
+    say_('its poll', tok(poll('cli', $k->{device_code})));
+}
+
 sub csrf {
     my $j = codes(scope => 'mcp:tools');
     my $c = page($j->{user_code});
@@ -537,3 +558,23 @@ McpOAuth::as_config(extra => $main::Device . 'mcp_oauth_client bare "name=Bare";
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*client "bare" has neither redirect URIs, a secret, keys, nor "device"/
+
+
+
+=== TEST 21: the device consent's checkboxes: the token carries only the ticked scopes; a form adding one is refused; nothing ticked is a denial
+--- config eval
+McpOAuth::as_config(extra => $main::Device)
+--- request
+GET /.well-known/oauth-authorization-server
+--- response_body_filters eval
+McpOAuth::flow(\&main::choose)
+--- response_body
+offered mcp:tools read:application write:application
+widened 400 message Invalid consent
+write unticked 200 message Device connected
+poll 200 Bearer expires_in=3600 scope=mcp:tools read:application refresh
+protected 200 sub=alice scope=mcp:tools read:application
+nothing ticked 200 message Request denied
+its poll 400 access_denied
+--- no_error_log
+[alert]
