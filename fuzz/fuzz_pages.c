@@ -14,7 +14,8 @@
  * Checked beyond "no sanitizer report":
  *  - every render succeeds: it measures what it then writes, exactly
  *    (ngx_http_mcp_oauth_render() refuses a disagreement);
- *  - HTML pages: the fields add no markup.  The page rendered from the
+ *  - HTML pages (consent, message, the device flow's code page): the
+ *    fields add no markup.  The page rendered from the
  *    fields and the page rendered from "skeleton" fields (each byte that
  *    HTML escapes replaced by 'x', spaces kept, so the scopes split the
  *    same) have the same number of '<', '>' and '"';
@@ -242,6 +243,30 @@ check_message(ngx_pool_t *pool, ngx_str_t *f)
 }
 
 
+/* the device flow's code page: the user, the action, the code, a message */
+
+static void
+check_device(ngx_pool_t *pool, ngx_str_t *f)
+{
+    ngx_str_t                         page, plain;
+    ngx_http_mcp_oauth_device_form_t  d, k;
+
+    d.user = f[0];
+    d.action = f[1];
+    d.code = f[2];
+    d.message = f[3];
+    k.user = skeleton(pool, &d.user);
+    k.action = skeleton(pool, &d.action);
+    k.code = skeleton(pool, &d.code);
+    k.message = skeleton(pool, &d.message);
+
+    page = render(pool, ngx_http_mcp_oauth_device_render, &d, "device");
+    plain = render(pool, ngx_http_mcp_oauth_device_render, &k, "device");
+
+    check_markup("device", &page, &plain);
+}
+
+
 static int
 query_byte(u_char c)
 {
@@ -339,6 +364,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     check_consent(pool, f, flags);
     check_message(pool, f);
+    check_device(pool, f);
     check_template(pool, f);
     check_redirect(pool, f, (flags & 2) != 0);
 
