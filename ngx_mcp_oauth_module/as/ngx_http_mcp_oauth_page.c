@@ -334,6 +334,7 @@ ngx_http_mcp_oauth_template_parse(ngx_pool_t *pool, ngx_str_t *text,
         n += (*p == '{');
     }
 
+    /* at most a text before each '{' and one after the last */
     part = ngx_palloc(pool, 2 * n * sizeof(ngx_http_mcp_oauth_part_t));
     if (part == NULL) {
         return "cannot be stored";
@@ -387,8 +388,10 @@ ngx_http_mcp_oauth_template_parse(ngx_pool_t *pool, ngx_str_t *text,
             return "has a second placeholder";
         }
 
+        /* ngx_str_null() is two statements: its argument is taken twice */
         part[look->nparts].what = w;
-        ngx_str_null(&part[look->nparts++].text);
+        ngx_str_null(&part[look->nparts].text);
+        look->nparts++;
         p = close + 2;
     }
 
