@@ -120,10 +120,14 @@ sub audit {
     Time::HiRes::sleep(0.3);
     my $log = "$ENV{TEST_NGINX_SERVER_ROOT}/logs/audit.log";
     open my $fh, '<', $log or die "$log: $!";
+    # sorted: nginx logs a request after its answer is sent, so a slow worker
+    # may write a line after the next request's
+    my @lines;
     for my $line (<$fh>) {
         my $j = JSON::PP->new->decode($line);
-        say_(join ' ', map { "$_=" . ($j->{$_} // '') } qw(sub client method tool decision reason status));
+        push @lines, join ' ', map { "$_=" . ($j->{$_} // '') } qw(sub client method tool decision reason status);
     }
+    say_($_) for sort @lines;
 }
 
 sub remote_keys {
@@ -228,9 +232,9 @@ GET /metrics
 --- response_body_filters eval
 McpOAuth::flow(\&main::audit)
 --- response_body
-sub=user-1 client=client-1 method=tools/call tool=get_weather decision=allowed reason= status=200
-sub=user-1 client=client-1 method=tools/call tool=admin_delete decision=forbidden reason=insufficient scope status=403
 sub= client= method= tool= decision=unauthorized reason=no bearer token status=401
+sub=user-1 client=client-1 method=tools/call tool=admin_delete decision=forbidden reason=insufficient scope status=403
+sub=user-1 client=client-1 method=tools/call tool=get_weather decision=allowed reason= status=200
 
 
 
