@@ -15,7 +15,9 @@
  *    cannot represent and \u escapes of lone surrogates in strings the
  *    scanner only skips), jansson-valid JSON is refused only for the
  *    documented reasons (duplicate/ambiguous decisive member, nesting),
- *    and method, params.name, params.uri and id are what jansson reads.
+ *    and method, params.name, params.uri and id are what jansson reads;
+ *  - the long strings' AVX2 path and the SSE2 / word path agree: the same
+ *    verdict and the same messages.
  */
 
 #include "fuzz_common.h"
@@ -176,6 +178,69 @@ scanner_only_refusal(const char *err)
 }
 
 
+
+static ngx_uint_t
+same_str(ngx_str_t *a, ngx_str_t *b)
+{
+    return a->len == b->len
+           && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+
+
+/* the scan again without AVX2 (a CPU without it) sees the same */
+
+static void
+check_without_avx2(ngx_pool_t *pool, u_char *in, size_t size, ngx_int_t rc,
+    ngx_array_t *msgs, ngx_uint_t batch)
+{
+    char                      *err;
+    ngx_int_t                  rc2;
+    ngx_uint_t                 batch2, i;
+    ngx_array_t               *msgs2;
+    ngx_http_mcp_oauth_msg_t  *a, *b;
+
+    msgs2 = ngx_array_create(pool, 1, sizeof(ngx_http_mcp_oauth_msg_t));
+    if (msgs2 == NULL) {
+        abort();
+    }
+
+    ngx_http_mcp_oauth_json_avx2(0);
+    rc2 = ngx_http_mcp_oauth_json_scan(pool, in, size, msgs2, &batch2, &err);
+    ngx_http_mcp_oauth_json_avx2(1);
+
+    MCP_FUZZ_CHECK(rc2 == rc, "rc %ld with AVX2, %ld without", (long) rc,
+                   (long) rc2);
+
+    if (rc != NGX_OK) {
+        return;
+    }
+
+    MCP_FUZZ_CHECK(batch2 == batch && msgs2->nelts == msgs->nelts,
+                   "batch %lu of %lu with AVX2, %lu of %lu without",
+                   (unsigned long) batch, (unsigned long) msgs->nelts,
+                   (unsigned long) batch2, (unsigned long) msgs2->nelts);
+
+    a = msgs->elts;
+    b = msgs2->elts;
+
+    for (i = 0; i < msgs->nelts; i++) {
+        MCP_FUZZ_CHECK(same_str(&a[i].jsonrpc, &b[i].jsonrpc)
+                       && same_str(&a[i].method, &b[i].method)
+                       && same_str(&a[i].id, &b[i].id)
+                       && same_str(&a[i].name, &b[i].name)
+                       && same_str(&a[i].uri, &b[i].uri)
+                       && a[i].method_string == b[i].method_string
+                       && a[i].name_string == b[i].name_string
+                       && a[i].uri_string == b[i].uri_string
+                       && a[i].has_id == b[i].has_id
+                       && a[i].has_params == b[i].has_params
+                       && a[i].params_object == b[i].params_object
+                       && a[i].has_result == b[i].has_result
+                       && a[i].has_error == b[i].has_error,
+                       "message %lu differs without AVX2", (unsigned long) i);
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -203,6 +268,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     batch = 7;
 
     rc = ngx_http_mcp_oauth_json_scan(pool, in, size, msgs, &batch, &err);
+
+    check_without_avx2(pool, in, size, rc, msgs, batch);
 
     j = json_loadb((char *) in, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 

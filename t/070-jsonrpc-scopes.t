@@ -1121,7 +1121,37 @@ a client request body is buffered to a temporary file
 
 
 
-=== TEST 25: mcp_oauth_jsonrpc off: POST bodies are not inspected, the baseline still applies
+=== TEST 25: a body that came partly with the headers is read into one buffer after that part: inspected, pipelined requests after it, the upstream gets it whole
+--- config eval
+$::Std =~ s/mcp_oauth on;/mcp_oauth on;\n        client_body_buffer_size 64k;/r
+--- pipelined_requests eval
+[
+    "POST /mcp\n" . ::rpc(1, 'tools/call', '{"name":"get_weather","arguments":{"pad":"' . ('x' x 20000) . '"}}'),
+    "POST /mcp\n" . ::rpc(2, 'tools/call', '{"name":"admin_db_drop","arguments":{"pad":"' . ('y' x 30000) . '"}}'),
+    "POST /mcp\n" . ::rpc(3, 'tools/call', '{"name":"get_weather","arguments":{"pad":"' . ('z' x 1500) . '\u00e9"}}'),
+]
+--- more_headers eval
+[::bearer('mcp:tools weather:read'), ::bearer('mcp:tools weather:read admin'), ::bearer('mcp:tools weather:read')]
+--- error_code eval
+[200, 403, 200]
+--- response_headers eval
+["", ::step_up('mcp:tools dba'), ""]
+--- response_body eval
+[
+    ::up(::rpc(1, 'tools/call', '{"name":"get_weather","arguments":{"pad":"' . ('x' x 20000) . '"}}')),
+    ::denied(2, 'mcp:tools dba'),
+    ::up(::rpc(3, 'tools/call', '{"name":"get_weather","arguments":{"pad":"' . ('z' x 1500) . '\u00e9"}}')),
+]
+--- grep_error_log eval: $::Lines
+--- grep_error_log_out
+mcp_oauth: insufficient scope
+--- no_error_log
+[error]
+a client request body is buffered to a temporary file
+
+
+
+=== TEST 26: mcp_oauth_jsonrpc off: POST bodies are not inspected, the baseline still applies
 --- config eval
 $::Std =~ s/mcp_oauth on;/mcp_oauth on;\n        mcp_oauth_jsonrpc off;/r
 --- pipelined_requests eval
@@ -1151,7 +1181,7 @@ mcp_oauth: insufficient scope
 
 
 
-=== TEST 26: $mcp_oauth_method and $mcp_oauth_tool; a name with control characters is refused before it reaches a header (-32602)
+=== TEST 27: $mcp_oauth_method and $mcp_oauth_tool; a name with control characters is refused before it reaches a header (-32602)
 --- config eval
 $::Std =~ s/mcp_oauth on;/mcp_oauth on;\n        proxy_set_header X-Method \$mcp_oauth_method;\n        proxy_set_header X-Tool \$mcp_oauth_tool;/r
 --- pipelined_requests eval
@@ -1195,7 +1225,7 @@ mcp_oauth: JSON-RPC Invalid params (control character in name or uri)
 
 
 
-=== TEST 27: limit_req keyed by $mcp_oauth_tool: per tool, before the upstream
+=== TEST 28: limit_req keyed by $mcp_oauth_tool: per tool, before the upstream
 --- http_config
     limit_req_zone $mcp_oauth_tool zone=per_tool:1m rate=1r/m;
 --- config eval
@@ -1235,7 +1265,7 @@ qr/\Alimiting requests\n\z/
 
 
 
-=== TEST 28: a chunked POST without a token, limit_req keyed by $mcp_oauth_tool: 401
+=== TEST 29: a chunked POST without a token, limit_req keyed by $mcp_oauth_tool: 401
 --- http_config
     limit_req_zone $mcp_oauth_tool zone=per_tool:1m rate=1r/m;
 --- config eval
@@ -1263,7 +1293,7 @@ mcp_oauth: no bearer token
 
 
 
-=== TEST 29: rules defined in a location replace the inherited rules of that kind only
+=== TEST 30: rules defined in a location replace the inherited rules of that kind only
 --- config
     mcp_oauth_required_scope mcp:tools;
     mcp_oauth_scope get_weather weather:read;
@@ -1341,7 +1371,7 @@ mcp_oauth: insufficient scope
 
 
 
-=== TEST 30: rules at http level apply to the locations that inherit them
+=== TEST 31: rules at http level apply to the locations that inherit them
 --- http_config
     mcp_oauth_scope get_weather weather:read;
     mcp_oauth_method_scope tools/list listing;
@@ -1375,7 +1405,7 @@ mcp_oauth: insufficient scope
 
 
 
-=== TEST 31: config error: a duplicate exact rule
+=== TEST 32: config error: a duplicate exact rule
 --- config
     location /mcp {
         mcp_oauth on;
@@ -1389,7 +1419,7 @@ qr/\[emerg\] .*duplicate "mcp_oauth_scope" rule for "get_weather"/
 
 
 
-=== TEST 32: config error: two "default" rules
+=== TEST 33: config error: two "default" rules
 --- config
     location /mcp {
         mcp_oauth on;
@@ -1403,7 +1433,7 @@ qr/\[emerg\] .*duplicate "mcp_oauth_scope" rule for "default"/
 
 
 
-=== TEST 33: config error: a duplicate prefix rule (server level)
+=== TEST 34: config error: a duplicate prefix rule (server level)
 --- config
     mcp_oauth_scope admin_* admin;
     mcp_oauth_scope admin_db_* dba;
@@ -1418,7 +1448,7 @@ qr/\[emerg\] .*duplicate "mcp_oauth_scope" rule for "admin_\*"/
 
 
 
-=== TEST 34: config error: a duplicate method rule (prefix)
+=== TEST 35: config error: a duplicate method rule (prefix)
 --- config
     location /mcp {
         mcp_oauth on;
@@ -1432,7 +1462,7 @@ qr/\[emerg\] .*duplicate "mcp_oauth_method_scope" rule for "notifications\/\*"/
 
 
 
-=== TEST 35: config error: a duplicate resource rule
+=== TEST 36: config error: a duplicate resource rule
 --- config
     location /mcp {
         mcp_oauth on;
@@ -1446,7 +1476,7 @@ qr/\[emerg\] .*duplicate "mcp_oauth_resource_scope" rule for "file:\/\/\/etc\/pa
 
 
 
-=== TEST 36: config error: a duplicate prompt rule
+=== TEST 37: config error: a duplicate prompt rule
 --- config
     location /mcp {
         mcp_oauth on;
@@ -1460,7 +1490,7 @@ qr/\[emerg\] .*duplicate "mcp_oauth_prompt_scope" rule for "default"/
 
 
 
-=== TEST 37: config error: "*" inside a name ("a*b")
+=== TEST 38: config error: "*" inside a name ("a*b")
 --- config
     location /mcp {
         mcp_oauth on;
@@ -1473,7 +1503,7 @@ qr/\[emerg\] .*"mcp_oauth_scope": only a trailing "\*" is supported in "a\*b"/
 
 
 
-=== TEST 38: config error: "*" inside a prefix ("a*b*")
+=== TEST 39: config error: "*" inside a prefix ("a*b*")
 --- config
     location /mcp {
         mcp_oauth on;
@@ -1486,7 +1516,7 @@ qr/\[emerg\] .*"mcp_oauth_scope": only a trailing "\*" is supported in "a\*b\*"/
 
 
 
-=== TEST 39: config error: a scope that is not an RFC 6749 scope token
+=== TEST 40: config error: a scope that is not an RFC 6749 scope token
 --- config
     location /mcp {
         mcp_oauth on;
@@ -1499,7 +1529,7 @@ qr/\[emerg\] .*invalid scope "weather read" in "mcp_oauth_scope"/
 
 
 
-=== TEST 40: config error: a bad scope in mcp_oauth_method_scope
+=== TEST 41: config error: a bad scope in mcp_oauth_method_scope
 --- config
     location /mcp {
         mcp_oauth on;
@@ -1512,7 +1542,7 @@ qr/\[emerg\] .*invalid scope "a"b" in "mcp_oauth_method_scope"/
 
 
 
-=== TEST 41: batches are refused (-32600) when MCP-Protocol-Version is 2025-06-18 or later, repeated or malformed; allowed without the header and for 2025-03-26 or 2024-11-05 (issue 18 item 12)
+=== TEST 42: batches are refused (-32600) when MCP-Protocol-Version is 2025-06-18 or later, repeated or malformed; allowed without the header and for 2025-03-26 or 2024-11-05 (issue 18 item 12)
 --- config eval
 $::Std =~ s/mcp_oauth on;/mcp_oauth on;\n        proxy_set_header X-Method \$mcp_oauth_method;\n        proxy_set_header X-Tool \$mcp_oauth_tool;/r
 --- pipelined_requests eval
@@ -1555,7 +1585,7 @@ my $e = ::rpc_error('null', -32600, 'Invalid Request (no batches in this MCP-Pro
 
 
 
-=== TEST 42: mcp_oauth_batch off refuses every batch (-32600), whatever MCP-Protocol-Version says: a limit_req keyed on $mcp_oauth_tool then counts each call (issue 18 item 12)
+=== TEST 43: mcp_oauth_batch off refuses every batch (-32600), whatever MCP-Protocol-Version says: a limit_req keyed on $mcp_oauth_tool then counts each call (issue 18 item 12)
 --- http_config
     limit_req_zone $mcp_oauth_tool zone=per_tool:1m rate=1r/m;
 --- config eval

@@ -225,19 +225,43 @@ ngx_http_mcp_oauth_body(ngx_http_request_t *r, ngx_str_t *body)
         return NGX_OK;
     }
 
-    cl = r->request_body->bufs;
+    /* pieces one right after the other in memory are one already */
 
-    if (cl->next == NULL && ngx_buf_in_memory(cl->buf)
-        && cl->buf->last > cl->buf->pos)
-    {
-        body->data = cl->buf->pos;
-        body->len = cl->buf->last - cl->buf->pos;
+    p = NULL;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!ngx_buf_in_memory(b)) {
+            if (b->in_file && b->file_last > b->file_pos) {
+                break;
+            }
+
+            continue;
+        }
+
+        if (b->last == b->pos) {
+            continue;
+        }
+
+        if (p == NULL) {
+            body->data = b->pos;
+
+        } else if (b->pos != p) {
+            break;
+        }
+
+        p = b->last;
+    }
+
+    if (cl == NULL) {
+        body->len = p ? (size_t) (p - body->data) : 0;
         return NGX_OK;
     }
 
     len = 0;
 
-    for ( /* void */ ; cl; cl = cl->next) {
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
         len += ngx_buf_size(cl->buf);
     }
 

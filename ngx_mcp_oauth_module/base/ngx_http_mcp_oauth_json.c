@@ -65,6 +65,11 @@ static u_char  ngx_http_mcp_oauth_plain[256] = {
     /* 0x80-0xff: 0 */
 };
 
+#if (NGX_HTTP_MCP_OAUTH_AVX2)
+/* -1: not looked at yet; ngx_http_mcp_oauth_json_avx2() sets it too */
+static ngx_int_t  ngx_http_mcp_oauth_avx2 = -1;
+#endif
+
 /* the letters of the one-letter escapes: \" \\ \/ \b \f \n \r \t */
 static u_char  ngx_http_mcp_oauth_escape1[256] = {
     ['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1,
@@ -106,6 +111,12 @@ static ngx_int_t ngx_http_mcp_oauth_string_byte(ngx_http_mcp_oauth_scan_t *s,
 static ngx_int_t ngx_http_mcp_oauth_string_chunks(
     ngx_http_mcp_oauth_scan_t *s, ngx_http_mcp_oauth_jstr_t *str);
 static ngx_inline uint32_t ngx_http_mcp_oauth_flagged16(u_char *p);
+#endif
+#if (NGX_HTTP_MCP_OAUTH_AVX2)
+static ngx_int_t ngx_http_mcp_oauth_string_avx2(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *str);
+static ngx_int_t ngx_http_mcp_oauth_escaped_check(
+    ngx_http_mcp_oauth_scan_t *s, u_char *base, uint64_t escaped);
 #endif
 static u_char *ngx_http_mcp_oauth_plain_span(u_char *p, u_char *last);
 static ngx_int_t ngx_http_mcp_oauth_decode(ngx_http_mcp_oauth_scan_t *s,
@@ -1106,6 +1117,21 @@ ngx_http_mcp_oauth_string_rest(ngx_http_mcp_oauth_scan_t *s,
 {
     ngx_int_t  rc;
 
+#if (NGX_HTTP_MCP_OAUTH_AVX2)
+    if (ngx_http_mcp_oauth_avx2 < 0) {
+        ngx_http_mcp_oauth_avx2 = __builtin_cpu_supports("avx2")
+                                  && __builtin_cpu_supports("bmi");
+    }
+
+    if (ngx_http_mcp_oauth_avx2) {
+        rc = ngx_http_mcp_oauth_string_avx2(s, str);
+
+        if (rc != NGX_AGAIN) {
+            return rc;
+        }
+    }
+#endif
+
 #if (NGX_HTTP_MCP_OAUTH_SSE2)
     rc = ngx_http_mcp_oauth_string_chunks(s, str);
 
@@ -1278,6 +1304,144 @@ ngx_http_mcp_oauth_flagged16(u_char *p)
 }
 
 #endif
+
+
+#if (NGX_HTTP_MCP_OAUTH_AVX2)
+
+/*
+ * 64 bytes a step while 65 are left, with no backslash pending at a step's
+ * start.  Two masks: the backslashes, and the bytes that end the plain run
+ * ('"', below 0x20, 0x80 and above).  Which bytes a run of backslashes
+ * escapes is arithmetic on the first (simdjson's way: a run starting on an
+ * even bit escapes what follows it when its length is odd, and the carry
+ * of "(b << 1 | odd bits) - b" finds the runs' ends), so the escaped bytes
+ * leave the second mask and the first byte still in it ends the step: the
+ * closing quote, an error, or UTF-8 for ngx_http_mcp_oauth_string_byte().
+ * The escaped bytes before it must be escape letters.  A step whose last
+ * byte escapes the next one ends a byte early, so that the next step starts
+ * at that backslash.  Every byte is judged as the byte loop judges it.
+ */
+
+#define NGX_HTTP_MCP_OAUTH_ODD_BITS  0xaaaaaaaaaaaaaaaaULL
+
+static __attribute__((target("avx2,bmi"))) ngx_int_t
+ngx_http_mcp_oauth_string_avx2(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *str)
+{
+    u_char     *p;
+    uint64_t    bs, stop, code, escaped, before;
+    ngx_int_t   rc;
+    __m256i     lo, hi, backslash, flip, space;
+
+    backslash = _mm256_set1_epi8('\\');
+    flip = _mm256_set1_epi8(0x02);
+    space = _mm256_set1_epi8(0x20);
+
+    while (s->last - s->p > 64) {
+        p = s->p;
+        lo = _mm256_loadu_si256((__m256i *) p);
+        hi = _mm256_loadu_si256((__m256i *) (p + 32));
+
+        bs = (uint32_t) _mm256_movemask_epi8(
+                 _mm256_cmpeq_epi8(lo, backslash))
+             | (uint64_t) _mm256_movemask_epi8(
+                 _mm256_cmpeq_epi8(hi, backslash))
+               << 32;
+
+        /* as in ngx_http_mcp_oauth_flagged16(): not '"', < 0x20, >= 0x80 */
+
+        stop = ~((uint32_t) _mm256_movemask_epi8(
+                     _mm256_cmpgt_epi8(_mm256_xor_si256(lo, flip), space))
+                 | (uint64_t) _mm256_movemask_epi8(
+                     _mm256_cmpgt_epi8(_mm256_xor_si256(hi, flip), space))
+                   << 32);
+
+        if ((bs | stop) == 0) {
+            s->p = p + 64;
+            continue;
+        }
+
+        code = (((bs << 1) | NGX_HTTP_MCP_OAUTH_ODD_BITS) - bs)
+               ^ NGX_HTTP_MCP_OAUTH_ODD_BITS;
+        escaped = code ^ bs;
+
+        stop &= ~escaped;
+        before = (stop - 1) & ~stop;
+
+        if (bs & before) {
+            str->escaped = 1;
+
+            if (ngx_http_mcp_oauth_escaped_check(s, p, escaped & before)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        if (stop == 0) {
+            s->p = p + 64 - ((code & bs) >> 63);
+            continue;
+        }
+
+        p += __builtin_ctzll(stop);
+
+        if (*p == '"') {
+            str->end = p;
+            s->p = p + 1;
+            return NGX_OK;
+        }
+
+        s->p = p;
+        rc = ngx_http_mcp_oauth_string_byte(s, str);
+
+        if (rc != NGX_AGAIN) {
+            return rc;
+        }
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/* the bytes backslashes escape, each a bit after base: escape letters */
+
+static ngx_int_t
+ngx_http_mcp_oauth_escaped_check(ngx_http_mcp_oauth_scan_t *s, u_char *base,
+    uint64_t escaped)
+{
+    u_char    *p;
+    uint32_t   cp;
+
+    while (escaped) {
+        p = base + __builtin_ctzll(escaped);
+        escaped &= escaped - 1;
+
+        if (ngx_http_mcp_oauth_escape1[*p]) {
+            continue;
+        }
+
+        if (*p != 'u'
+            || s->last - p < 5
+            || ngx_http_mcp_oauth_hex4(p + 1, &cp) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+#endif
+
+
+void
+ngx_http_mcp_oauth_json_avx2(ngx_uint_t on)
+{
+#if (NGX_HTTP_MCP_OAUTH_AVX2)
+    ngx_http_mcp_oauth_avx2 = on && __builtin_cpu_supports("avx2")
+                              && __builtin_cpu_supports("bmi");
+#endif
+}
 
 
 /*

@@ -48,6 +48,12 @@ typedef struct {
 ngx_int_t ngx_http_mcp_oauth_json_scan(ngx_pool_t *pool, u_char *data,
     size_t len, ngx_array_t *msgs, ngx_uint_t *batch, char **err);
 
+/*
+ * Long strings are scanned with AVX2 when the CPU has it; off, with SSE2
+ * or a word at a time (the fuzzers compare the two).
+ */
+void ngx_http_mcp_oauth_json_avx2(ngx_uint_t on);
+
 
 /* members of one JSON object, taken out by name (JWT header, claims) */
 

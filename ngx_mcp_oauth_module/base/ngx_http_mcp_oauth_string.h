@@ -17,6 +17,13 @@
 #if (defined __SSE2__ && (defined __GNUC__ || defined __clang__))
 #include <emmintrin.h>
 #define NGX_HTTP_MCP_OAUTH_SSE2  1
+
+/* and AVX2 where the CPU has it, chosen when the module runs */
+#if (defined __x86_64__                                                     \
+     && (defined __clang__ || __GNUC__ > 4 || __GNUC_MINOR__ >= 9))
+#include <immintrin.h>
+#define NGX_HTTP_MCP_OAUTH_AVX2  1
+#endif
 #endif
 
 

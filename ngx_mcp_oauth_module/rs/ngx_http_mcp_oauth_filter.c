@@ -229,6 +229,19 @@ ngx_http_mcp_oauth_header_filter(ngx_http_request_t *r)
         return ngx_http_mcp_oauth_refuse(r, ctx, "is compressed");
     }
 
+    /* the whole answer is held: room for all of it when its length is sent */
+
+    if (mode == NGX_HTTP_MCP_OAUTH_FILTER_JSON
+        && r->headers_out.content_length_n > 0
+        && r->headers_out.content_length_n <= NGX_HTTP_MCP_OAUTH_FILTER_MAX)
+    {
+        f->size = (size_t) r->headers_out.content_length_n;
+        f->data = ngx_pnalloc(r->pool, f->size);
+        if (f->data == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
     if (ngx_http_mcp_oauth_filter_headers(r) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -914,14 +927,17 @@ static ngx_int_t
 ngx_http_mcp_oauth_sse_rewrite(ngx_pool_t *pool, u_char *start, u_char *end,
     ngx_str_t *data, ngx_str_t *out)
 {
-    u_char      *p, *q, *line, *eol;
+    u_char      *p, *q, *line, *eol, *last;
     size_t       len;
     ngx_uint_t   n;
 
+    /* memchr(), not a byte loop: a tools list is kilobytes on one line */
+
+    last = data->data + data->len;
     n = 0;
 
-    for (q = data->data; q < data->data + data->len; q++) {
-        n += (*q == '\n');
+    for (q = data->data; (q = memchr(q, '\n', last - q)); q++) {
+        n++;
     }
 
     p = ngx_pnalloc(pool, (end - start) + data->len
@@ -942,10 +958,10 @@ ngx_http_mcp_oauth_sse_rewrite(ngx_pool_t *pool, u_char *start, u_char *end,
         q = ngx_cpymem(q, line, eol - line);
     }
 
-    for (line = data->data; line <= data->data + data->len; line = eol + 1) {
-        eol = ngx_strlchr(line, data->data + data->len, '\n');
+    for (line = data->data; line <= last; line = eol + 1) {
+        eol = memchr(line, '\n', last - line);
         if (eol == NULL) {
-            eol = data->data + data->len;
+            eol = last;
         }
 
         q = ngx_cpymem(q, "data: ", 6);
@@ -1575,7 +1591,7 @@ ngx_http_mcp_oauth_append(ngx_http_request_t *r,
 }
 
 
-/* a chain link with a copy of the bytes (f->data is reused) */
+/* a chain link with a buffer over the bytes, which the pool keeps */
 
 static ngx_chain_t *
 ngx_http_mcp_oauth_chain(ngx_http_request_t *r, u_char *p, size_t len)
@@ -1584,23 +1600,16 @@ ngx_http_mcp_oauth_chain(ngx_http_request_t *r, u_char *p, size_t len)
     ngx_chain_t  *cl;
 
     cl = ngx_alloc_chain_link(r->pool);
-    if (cl == NULL) {
+    b = ngx_calloc_buf(r->pool);
+
+    if (cl == NULL || b == NULL) {
         return NULL;
     }
 
     if (len) {
-        b = ngx_create_temp_buf(r->pool, len);
-        if (b == NULL) {
-            return NULL;
-        }
-
-        b->last = ngx_cpymem(b->pos, p, len);
-
-    } else {
-        b = ngx_calloc_buf(r->pool);
-        if (b == NULL) {
-            return NULL;
-        }
+        b->pos = p;
+        b->last = p + len;
+        b->temporary = 1;
     }
 
     cl->buf = b;

@@ -35,6 +35,7 @@ typedef struct {
 } ngx_http_mcp_oauth_headers_t;
 
 
+static ngx_int_t ngx_http_mcp_oauth_body_buffer(ngx_http_request_t *r);
 static void ngx_http_mcp_oauth_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_oauth_message(ngx_http_request_t *r,
     ngx_http_mcp_oauth_loc_conf_t *mlcf, ngx_http_mcp_oauth_ctx_t *ctx,
@@ -103,6 +104,10 @@ ngx_http_mcp_oauth_read_body(ngx_http_request_t *r,
         return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
 
+    if (ngx_http_mcp_oauth_body_buffer(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     rc = ngx_http_read_client_request_body(r, ngx_http_mcp_oauth_body_handler);
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
@@ -111,6 +116,59 @@ ngx_http_mcp_oauth_read_body(ngx_http_request_t *r,
 
     ngx_http_finalize_request(r, NGX_DONE);
     return NGX_DONE;
+}
+
+
+/*
+ * HTTP/1.x: a body that came partly with the headers is read by nginx into
+ * a buffer of its own after that part, which stays in the headers' buffer:
+ * two pieces, and the scanner would copy them into one.  When nginx would
+ * keep the whole body in memory anyway, the part already here is moved into
+ * a buffer that has room for the rest, and that buffer is made the request's
+ * header_in: nginx then reads the rest right after it (its own way for a
+ * body that fits after the headers), and the pieces are one run of memory.
+ * The headers stay where they are: only the body's bytes move.
+ */
+
+static ngx_int_t
+ngx_http_mcp_oauth_body_buffer(ngx_http_request_t *r)
+{
+    off_t                      len;
+    size_t                     preread;
+    ngx_buf_t                 *b;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    len = r->headers_in.content_length_n;
+    preread = r->header_in->last - r->header_in->pos;
+
+    if (r != r->main
+        || r->http_version >= NGX_HTTP_VERSION_20
+        || r->request_body
+        || r->request_body_in_file_only
+        || r->headers_in.chunked
+        || preread == 0
+        || len <= (off_t) preread
+        || len <= r->header_in->end - r->header_in->pos)
+    {
+        return NGX_OK;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (len > (off_t) clcf->client_body_buffer_size) {
+        return NGX_OK;
+    }
+
+    b = ngx_create_temp_buf(r->pool, (size_t) len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->pos, r->header_in->pos, preread);
+    r->header_in->pos = r->header_in->last;
+    r->header_in = b;
+
+    return NGX_OK;
 }
 
 
