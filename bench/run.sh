@@ -17,8 +17,8 @@
 # default; "off" or a size sets mcp_oauth_token_cache), RSS_REQUESTS (1000000),
 # RSS_MIX (the cases rss rotates through), RSS_UNIQUE (5000 tokens per unique case
 # of the mix), CG_WARMUP (2000), CG_REQUESTS (10000), CG_CASES ("plain rs256";
-# "all": every case but the *_unique ones; "targets": the issue-13 target cases
-# and their baselines), VERIFY_SPEED (on: openssl speed of the three verifies),
+# "all": every case but the *_unique ones, which can be named; "targets": the
+# issue-13 target cases and their baselines), VERIFY_SPEED (on: openssl speed of the three verifies),
 # SOAK_REQUESTS (1000000), SOAK_WARMUP (50000),
 # SOAK_RSS_BOUND_KB (2048), SOAK_WORKERS (2), SOAK_CONNS (16: invalid, denied),
 # SOAK_CONNS_VALID (48),
@@ -985,8 +985,12 @@ cg_run() {   # NAME CASE REQUESTS: nginx under callgrind, REQUESTS sequential ke
         sleep 0.1
     done
     ss -Htln "sport = :$PORT" | grep -q . || die "nginx under valgrind did not listen in 120 s"
-    local args=(--port "$PORT" --path "${C_PATH[$c]}" --n "$n" --method "${C_METHOD[$c]}"
-                --token-file "$T/${C_TOKEN[$c]}")
+    local args=(--port "$PORT" --path "${C_PATH[$c]}" --n "$n" --method "${C_METHOD[$c]}")
+    if is_unique "$c"; then
+        args+=(--token-lines "$T/${C_TOKEN[$c]}")
+    else
+        args+=(--token-file "$T/${C_TOKEN[$c]}")
+    fi
     [[ -z ${C_BODY[$c]:-} ]] || args+=(--body-file "$T/${C_BODY[$c]}")
     local t0=$SECONDS
     taskset -c "$CLIENT_CPU" node "$BENCH/lib/client.mjs" "${args[@]}" >/dev/null \
@@ -1063,7 +1067,15 @@ mode_callgrind() {
         read -r -a cases <<<"$CG_CASES"
     fi
     for c in "${cases[@]}"; do
-        [[ -n ${C_PATH[$c]:-} ]] && ! is_unique "$c" || die "CG_CASES: unknown or unsupported case $c"
+        [[ -n ${C_PATH[$c]:-} ]] || die "CG_CASES: unknown case $c"
+    done
+    local W=$CG_WARMUP N=$CG_REQUESTS
+    for c in "${cases[@]}"; do
+        # a new token per request: as many as the longer run sends, each
+        # used once (the cache starts empty in every run)
+        is_unique "$c" || continue
+        log "$c: generating $((W + N)) distinct ${C_UNIQUE_ALG[$c]} tokens"
+        node "$BENCH/lib/unique-tokens.mjs" "$T/${C_TOKEN[$c]}" $((W + N)) 0 "${C_UNIQUE_ALG[$c]}" >&2
     done
     write_conf "$T/nginx-cg.conf" callgrind
     # the checks run against a normal nginx first (valgrind would count them)
@@ -1072,7 +1084,6 @@ mode_callgrind() {
     check_module_active
     stop_nginx
 
-    local W=$CG_WARMUP N=$CG_REQUESTS
     log "callgrind runs: one with 0 requests; per case one with $W (warm-up) and one with $W + $N requests"
     cg_run zero plain 0
     declare -A CW CN

@@ -5,7 +5,10 @@
 // an exact number of requests.)
 //
 //   node bench/lib/client.mjs --port P --path /mcp --n N
-//        [--method GET|POST] [--token-file F] [--body-file F]
+//        [--method GET|POST] [--token-file F] [--token-lines F] [--body-file F]
+//
+// --token-lines: a file of tokens, one a line, each request the next one
+// (the cases with a new token per request).
 //
 // Answers carry Content-Length (nginx's return and proxied answers do) or
 // come chunked (an SSE answer the tools/list filter rewrote as it streamed).
@@ -28,13 +31,18 @@ const lines = [`${opt.method} ${opt.path} HTTP/1.1`, `Host: 127.0.0.1:${opt.port
                'Accept: application/json, text/event-stream'];
 if (opt.tokenFile) lines.push(`Authorization: Bearer ${readFileSync(opt.tokenFile, 'utf8').trim()}`);
 if (body) lines.push('Content-Type: application/json', `Content-Length: ${body.length}`);
-const req = Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n\r\n'), body ?? Buffer.alloc(0)]);
+const tokens = opt.tokenLines ? readFileSync(opt.tokenLines, 'utf8').split('\n').filter(Boolean) : null;
+const request = (i) => Buffer.concat([
+    Buffer.from([...lines, ...(tokens ? [`Authorization: Bearer ${tokens[i]}`] : [])].join('\r\n') + '\r\n\r\n'),
+    body ?? Buffer.alloc(0)]);
+const req = tokens ? null : request(0);
 
 let sent = 0, done = 0, buf = Buffer.alloc(0), need = -1, status = 0, chunked = false;
 const sock = connect({ host: '127.0.0.1', port: Number(opt.port) });
 sock.setNoDelay(true);
 const fail = (msg) => { process.stderr.write(`client.mjs: ${msg}\n`); process.exit(1); };
-const send = () => { sent++; sock.write(req); };
+if (tokens && tokens.length < n) fail(`${opt.tokenLines}: ${tokens.length} tokens for ${n} requests`);
+const send = () => { sock.write(req ?? request(sent)); sent++; };
 sock.on('connect', send);
 sock.on('error', (e) => fail(e.message));
 sock.on('close', () => { if (done < n) fail(`connection closed after ${done} of ${n} answers`); });
