@@ -76,6 +76,7 @@ ngx_http_mcp_oauth_read_body(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx)
 {
     ngx_int_t                       rc;
+    ngx_buf_t                      *header_in;
     ngx_http_mcp_oauth_loc_conf_t  *mlcf;
 
     if (r->method != NGX_HTTP_POST) {
@@ -104,11 +105,21 @@ ngx_http_mcp_oauth_read_body(ngx_http_request_t *r,
         return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
 
+    header_in = r->header_in;
+
     if (ngx_http_mcp_oauth_body_buffer(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     rc = ngx_http_read_client_request_body(r, ngx_http_mcp_oauth_body_handler);
+
+    /*
+     * nginx reads on into its own buffer structure over that memory; the
+     * headers' buffer is the connection's again (keep-alive looks at it
+     * after the request's pool is gone)
+     */
+
+    r->header_in = header_in;
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return rc;
@@ -127,7 +138,8 @@ ngx_http_mcp_oauth_read_body(ngx_http_request_t *r,
  * a buffer that has room for the rest, and that buffer is made the request's
  * header_in: nginx then reads the rest right after it (its own way for a
  * body that fits after the headers), and the pieces are one run of memory.
- * The headers stay where they are: only the body's bytes move.
+ * The headers stay where they are: only the body's bytes move, and the
+ * caller gives header_in back once nginx has taken the buffer.
  */
 
 static ngx_int_t
