@@ -665,7 +665,7 @@ ngx_http_mcp_oauth_sse_complete(ngx_http_request_t *r,
 /*
  * Whether the text has the keys (or strings) "id" and "tools": only an
  * event with "id" can answer a request, only one with "tools" can hold a
- * tools list.
+ * tools list.  With a backslash anywhere, an escape may spell either: both.
  */
 
 static void
@@ -675,17 +675,44 @@ ngx_http_mcp_oauth_sse_names(u_char *p, size_t len, ngx_uint_t *id,
     u_char    *q, *end;
 #if (NGX_HTTP_MCP_OAUTH_SSE2)
     uint32_t   m;
+    __m128i    quote, c1, c2, c3;
 #endif
 
     end = p + len;
 
 #if (NGX_HTTP_MCP_OAUTH_SSE2)
 
-    /* the quotes of 16 bytes at a time, as a mask */
+    /*
+     * 16 places at a time: where '"' is followed by "id\"" and where by
+     * "too" (then "ls\"" is looked at), as masks of the four loads
+     */
 
-    for ( /* void */ ; end - p >= 16 && !(*id && *tools); p += 16) {
-        m = _mm_movemask_epi8(_mm_cmpeq_epi8(
-                _mm_loadu_si128((__m128i *) p), _mm_set1_epi8('"')));
+    for ( /* void */ ; end - p >= 19 && !(*id && *tools); p += 16) {
+        c1 = _mm_loadu_si128((__m128i *) p);
+
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(c1, _mm_set1_epi8('\\')))) {
+            *id = 1;
+            *tools = 1;
+            return;
+        }
+
+        quote = _mm_cmpeq_epi8(c1, _mm_set1_epi8('"'));
+        c1 = _mm_loadu_si128((__m128i *) (p + 1));
+        c2 = _mm_loadu_si128((__m128i *) (p + 2));
+        c3 = _mm_loadu_si128((__m128i *) (p + 3));
+
+        if (_mm_movemask_epi8(_mm_and_si128(quote, _mm_and_si128(
+                _mm_cmpeq_epi8(c1, _mm_set1_epi8('i')),
+                _mm_and_si128(_mm_cmpeq_epi8(c2, _mm_set1_epi8('d')),
+                              _mm_cmpeq_epi8(c3, _mm_set1_epi8('"')))))))
+        {
+            *id = 1;
+        }
+
+        m = _mm_movemask_epi8(_mm_and_si128(quote, _mm_and_si128(
+                _mm_cmpeq_epi8(c1, _mm_set1_epi8('t')),
+                _mm_and_si128(_mm_cmpeq_epi8(c2, _mm_set1_epi8('o')),
+                              _mm_cmpeq_epi8(c3, _mm_set1_epi8('o'))))));
 
         for ( /* void */ ; m; m &= m - 1) {
             ngx_http_mcp_oauth_sse_name(p + __builtin_ctz(m), end, id,
@@ -694,6 +721,12 @@ ngx_http_mcp_oauth_sse_names(u_char *p, size_t len, ngx_uint_t *id,
     }
 
 #endif
+
+    if ((*id && *tools) || memchr(p, '\\', end - p)) {
+        *id = 1;
+        *tools = 1;
+        return;
+    }
 
     for ( /* void */ ; !(*id && *tools) && (q = memchr(p, '"', end - p));
          p = q + 1)
@@ -798,6 +831,24 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
 
     f = ctx->filter;
 
+    /*
+     * Only an event whose text names an "id" can answer a request, and
+     * only one that names "tools" can hold a tools list (progress
+     * notifications do neither); an escaped key may spell either.  The
+     * event as it came is looked at, before its data is put together: the
+     * data lines are in it, and neither a name nor a backslash spans two of
+     * them.
+     */
+
+    answer = 0;
+    tools = 0;
+
+    ngx_http_mcp_oauth_sse_names(start, end - start, &answer, &tools);
+
+    if (!answer && !tools) {
+        return NGX_DECLINED;
+    }
+
     if (ngx_http_mcp_oauth_sse_data(r, f, start, end, &dlen) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -807,27 +858,6 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
     }
 
     d = f->scratch;
-
-    /*
-     * Only an event whose text names an "id" can answer a request, and
-     * only one that names "tools" can hold a tools list (progress
-     * notifications do neither); an escaped key may spell either.
-     */
-
-    answer = 0;
-    tools = 0;
-
-    if (memchr(d, '\\', dlen)) {
-        answer = 1;
-        tools = 1;
-
-    } else {
-        ngx_http_mcp_oauth_sse_names(d, dlen, &answer, &tools);
-    }
-
-    if (!answer && !tools) {
-        return NGX_DECLINED;
-    }
 
     *tmp = ngx_create_pool(4096, r->connection->log);
     if (*tmp == NULL) {
