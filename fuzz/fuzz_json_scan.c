@@ -17,7 +17,10 @@
  *    documented reasons (duplicate/ambiguous decisive member, nesting),
  *    and method, params.name, params.uri and id are what jansson reads;
  *  - the long strings' AVX2 path and the SSE2 / word path agree: the same
- *    verdict and the same messages.
+ *    verdict and the same messages;
+ *  - json_scan_tools() (the SSE filter's one scan) accepts only what
+ *    json_scan() accepts, and json_tools() accepts it too and finds the
+ *    same result.tools arrays and tools.
  */
 
 #include "fuzz_common.h"
@@ -241,6 +244,85 @@ check_without_avx2(ngx_pool_t *pool, u_char *in, size_t size, ngx_int_t rc,
     }
 }
 
+
+static void
+check_tools_too(ngx_pool_t *pool, u_char *in, size_t size, ngx_int_t rc,
+    ngx_array_t *scanned)
+{
+    char                        *err;
+    ngx_int_t                    rc2;
+    ngx_uint_t                   batch, i;
+    ngx_array_t                 *msgs, *arrays[2], *tools[2];
+    ngx_http_mcp_oauth_tool_t   *t0, *t1;
+    ngx_http_mcp_oauth_tools_t  *a0, *a1;
+
+    msgs = ngx_array_create(pool, 1, sizeof(ngx_http_mcp_oauth_msg_t));
+
+    for (i = 0; i < 2; i++) {
+        arrays[i] = ngx_array_create(pool, 1,
+                                     sizeof(ngx_http_mcp_oauth_tools_t));
+        tools[i] = ngx_array_create(pool, 1,
+                                    sizeof(ngx_http_mcp_oauth_tool_t));
+        if (arrays[i] == NULL || tools[i] == NULL) {
+            abort();
+        }
+    }
+
+    if (msgs == NULL) {
+        abort();
+    }
+
+    rc2 = ngx_http_mcp_oauth_json_scan_tools(pool, in, size, msgs, &batch,
+                                             &err, arrays[0], tools[0]);
+
+    /* it may refuse more: json_tools decodes the keys inside a result */
+
+    MCP_FUZZ_CHECK(rc2 != NGX_OK || rc == NGX_OK,
+                   "json_scan_tools accepts what json_scan refuses");
+
+    if (rc2 != NGX_OK) {
+        return;
+    }
+
+    MCP_FUZZ_CHECK(msgs->nelts == scanned->nelts,
+                   "json_scan_tools: %lu messages, json_scan %lu",
+                   (unsigned long) msgs->nelts,
+                   (unsigned long) scanned->nelts);
+
+    MCP_FUZZ_CHECK(ngx_http_mcp_oauth_json_tools(pool, in, size, arrays[1],
+                                                 tools[1])
+                   == NGX_OK,
+                   "json_scan_tools accepts what json_tools refuses");
+
+    MCP_FUZZ_CHECK(arrays[0]->nelts == arrays[1]->nelts
+                   && tools[0]->nelts == tools[1]->nelts,
+                   "%lu arrays, %lu tools; json_tools %lu, %lu",
+                   (unsigned long) arrays[0]->nelts,
+                   (unsigned long) tools[0]->nelts,
+                   (unsigned long) arrays[1]->nelts,
+                   (unsigned long) tools[1]->nelts);
+
+    a0 = arrays[0]->elts;
+    a1 = arrays[1]->elts;
+
+    for (i = 0; i < arrays[0]->nelts; i++) {
+        MCP_FUZZ_CHECK(memcmp(&a0[i], &a1[i], sizeof(a0[i])) == 0,
+                       "array %lu differs from json_tools'",
+                       (unsigned long) i);
+    }
+
+    t0 = tools[0]->elts;
+    t1 = tools[1]->elts;
+
+    for (i = 0; i < tools[0]->nelts; i++) {
+        MCP_FUZZ_CHECK(t0[i].start == t1[i].start && t0[i].end == t1[i].end
+                       && t0[i].named == t1[i].named
+                       && same_str(&t0[i].name, &t1[i].name),
+                       "tool %lu differs from json_tools'",
+                       (unsigned long) i);
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -270,6 +352,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = ngx_http_mcp_oauth_json_scan(pool, in, size, msgs, &batch, &err);
 
     check_without_avx2(pool, in, size, rc, msgs, batch);
+    check_tools_too(pool, in, size, rc, msgs);
 
     j = json_loadb((char *) in, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 

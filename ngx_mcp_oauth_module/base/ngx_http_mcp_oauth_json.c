@@ -35,6 +35,8 @@ typedef struct {
     u_char                     *last;
     ngx_pool_t                 *pool;
     char                       *err;
+    ngx_array_t                *arrays;  /* json_scan: result.tools too */
+    ngx_array_t                *tools;
 } ngx_http_mcp_oauth_scan_t;
 
 
@@ -141,6 +143,16 @@ ngx_int_t
 ngx_http_mcp_oauth_json_scan(ngx_pool_t *pool, u_char *data, size_t len,
     ngx_array_t *msgs, ngx_uint_t *batch, char **err)
 {
+    return ngx_http_mcp_oauth_json_scan_tools(pool, data, len, msgs, batch,
+                                              err, NULL, NULL);
+}
+
+
+ngx_int_t
+ngx_http_mcp_oauth_json_scan_tools(ngx_pool_t *pool, u_char *data,
+    size_t len, ngx_array_t *msgs, ngx_uint_t *batch, char **err,
+    ngx_array_t *arrays, ngx_array_t *tools)
+{
     ngx_http_mcp_oauth_msg_t   *msg, extra;
     ngx_http_mcp_oauth_scan_t   s;
 
@@ -148,6 +160,8 @@ ngx_http_mcp_oauth_json_scan(ngx_pool_t *pool, u_char *data, size_t len,
     s.last = data + len;
     s.pool = pool;
     s.err = "Parse error";
+    s.arrays = arrays;
+    s.tools = tools;
 
     *batch = 0;
 
@@ -354,6 +368,11 @@ ngx_http_mcp_oauth_message_member(ngx_http_mcp_oauth_scan_t *s,
 
     case NGX_HTTP_MCP_OAUTH_M_RESULT:
         msg->has_result = 1;
+
+        if (s->tools && *s->p == '{') {
+            return ngx_http_mcp_oauth_scan_result(s, s->arrays, s->tools);
+        }
+
         break;
 
     case NGX_HTTP_MCP_OAUTH_M_ERROR:

@@ -49,6 +49,15 @@ ngx_int_t ngx_http_mcp_oauth_json_scan(ngx_pool_t *pool, u_char *data,
     size_t len, ngx_array_t *msgs, ngx_uint_t *batch, char **err);
 
 /*
+ * The same, and each result's "tools" arrays into arrays and tools as
+ * ngx_http_mcp_oauth_json_tools() finds them (a text both accept has the
+ * same arrays for both: json_scan refuses a second "result").
+ */
+ngx_int_t ngx_http_mcp_oauth_json_scan_tools(ngx_pool_t *pool, u_char *data,
+    size_t len, ngx_array_t *msgs, ngx_uint_t *batch, char **err,
+    ngx_array_t *arrays, ngx_array_t *tools);
+
+/*
  * Long strings are scanned with AVX2 when the CPU has it; off, with SSE2
  * or a word at a time (the fuzzers compare the two).
  */

@@ -96,8 +96,9 @@ static ngx_int_t ngx_http_mcp_oauth_sse_data(ngx_http_request_t *r,
     ngx_http_mcp_oauth_filter_t *f, u_char *start, u_char *end, size_t *dlen);
 static ngx_int_t ngx_http_mcp_oauth_sse_rewrite(ngx_pool_t *pool,
     u_char *start, u_char *end, ngx_str_t *data, ngx_str_t *out);
-static void ngx_http_mcp_oauth_sse_answered(ngx_http_mcp_oauth_filter_t *f,
-    ngx_pool_t *pool, u_char *data, size_t len);
+static ngx_int_t ngx_http_mcp_oauth_sse_answered(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_pool_t *pool, u_char *data,
+    size_t len, ngx_uint_t tools, ngx_str_t *out);
 static ngx_int_t ngx_http_mcp_oauth_list_ids(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_http_mcp_oauth_filter_t *f);
 static ngx_int_t ngx_http_mcp_oauth_out(ngx_http_request_t *r,
@@ -113,6 +114,9 @@ static ngx_chain_t *ngx_http_mcp_oauth_refusal(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_pool_t *pool, u_char *data, size_t len,
     ngx_str_t *out);
+static ngx_int_t ngx_http_mcp_oauth_filter_found(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_pool_t *pool, u_char *data, size_t len,
+    ngx_array_t *arrays, ngx_array_t *tools, ngx_str_t *out);
 static ngx_int_t ngx_http_mcp_oauth_filter_drop(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_pool_t *pool, ngx_array_t *tools,
     u_char **drop);
@@ -865,11 +869,14 @@ ngx_http_mcp_oauth_sse_event(ngx_http_request_t *r,
     }
 
     if (answer) {
-        ngx_http_mcp_oauth_sse_answered(f, *tmp, d, dlen);
-    }
+        rc = ngx_http_mcp_oauth_sse_answered(r, ctx, *tmp, d, dlen, tools,
+                                             &data);
 
-    rc = tools ? ngx_http_mcp_oauth_filter_text(r, ctx, *tmp, d, dlen, &data)
-               : NGX_DECLINED;
+    } else {
+        rc = tools ? ngx_http_mcp_oauth_filter_text(r, ctx, *tmp, d, dlen,
+                                                    &data)
+                   : NGX_DECLINED;
+    }
 
     if (rc != NGX_OK) {
         return rc;
@@ -1008,27 +1015,56 @@ ngx_http_mcp_oauth_sse_rewrite(ngx_pool_t *pool, u_char *start, u_char *end,
 }
 
 
-/* the responses (result or error) an event's data holds, by id */
+/*
+ * The responses (result or error) an event's data holds, by id; with
+ * tools, its tools lists filtered into *out from the same scan (as
+ * ngx_http_mcp_oauth_filter_text() answers).
+ */
 
-static void
-ngx_http_mcp_oauth_sse_answered(ngx_http_mcp_oauth_filter_t *f,
-    ngx_pool_t *pool, u_char *data, size_t len)
+static ngx_int_t
+ngx_http_mcp_oauth_sse_answered(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_pool_t *pool, u_char *data,
+    size_t len, ngx_uint_t tools, ngx_str_t *out)
 {
     char                          *err;
+    ngx_int_t                      rc;
     ngx_uint_t                     i, k, batch;
-    ngx_array_t                   *msgs;
+    ngx_array_t                   *msgs, *arrays, *list;
+    ngx_http_mcp_oauth_filter_t   *f;
     ngx_http_mcp_oauth_msg_t      *msg;
     ngx_http_mcp_oauth_list_id_t  *id;
 
+    f = ctx->filter;
     msgs = ngx_array_create(pool, 1, sizeof(ngx_http_mcp_oauth_msg_t));
-    if (msgs == NULL) {
-        return;
+    arrays = NULL;
+    list = NULL;
+
+    if (tools) {
+        arrays = ngx_array_create(pool, 1,
+                                  sizeof(ngx_http_mcp_oauth_tools_t));
+        list = ngx_array_create(pool, 16, sizeof(ngx_http_mcp_oauth_tool_t));
     }
 
-    if (ngx_http_mcp_oauth_json_scan(pool, data, len, msgs, &batch, &err)
-        != NGX_OK)
-    {
-        return;
+    if (msgs == NULL || (tools && (arrays == NULL || list == NULL))) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_mcp_oauth_json_scan_tools(pool, data, len, msgs, &batch,
+                                            &err, arrays, list);
+
+    if (rc != NGX_OK && tools) {
+        /*
+         * the tools scanner decodes the keys inside a result, which the
+         * message scanner only skips: each on its own, as they were
+         */
+
+        msgs->nelts = 0;
+        list = NULL;
+        rc = ngx_http_mcp_oauth_json_scan(pool, data, len, msgs, &batch, &err);
+    }
+
+    if (rc != NGX_OK) {
+        msgs->nelts = 0;
     }
 
     msg = msgs->elts;
@@ -1052,6 +1088,14 @@ ngx_http_mcp_oauth_sse_answered(ngx_http_mcp_oauth_filter_t *f,
             }
         }
     }
+
+    if (!tools) {
+        return NGX_DECLINED;
+    }
+
+    return list ? ngx_http_mcp_oauth_filter_found(r, ctx, pool, data, len,
+                                                  arrays, list, out)
+                : ngx_http_mcp_oauth_filter_text(r, ctx, pool, data, len, out);
 }
 
 
@@ -1405,8 +1449,6 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
     ngx_http_mcp_oauth_ctx_t *ctx, ngx_pool_t *pool, u_char *data, size_t len,
     ngx_str_t *out)
 {
-    u_char       *drop;
-    ngx_int_t     rc;
     ngx_array_t  *arrays, *tools;
 
     arrays = ngx_array_create(pool, 1, sizeof(ngx_http_mcp_oauth_tools_t));
@@ -1417,9 +1459,27 @@ ngx_http_mcp_oauth_filter_text(ngx_http_request_t *r,
     }
 
     if (ngx_http_mcp_oauth_json_tools(pool, data, len, arrays, tools)
-        != NGX_OK
-        || tools->nelts == 0)
+        != NGX_OK)
     {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_mcp_oauth_filter_found(r, ctx, pool, data, len, arrays,
+                                           tools, out);
+}
+
+
+/* the same, with the tools arrays of the text already found */
+
+static ngx_int_t
+ngx_http_mcp_oauth_filter_found(ngx_http_request_t *r,
+    ngx_http_mcp_oauth_ctx_t *ctx, ngx_pool_t *pool, u_char *data, size_t len,
+    ngx_array_t *arrays, ngx_array_t *tools, ngx_str_t *out)
+{
+    u_char     *drop;
+    ngx_int_t   rc;
+
+    if (tools->nelts == 0) {
         return NGX_DECLINED;
     }
 
