@@ -185,8 +185,7 @@ scanner_only_refusal(const char *err)
 static ngx_uint_t
 same_str(ngx_str_t *a, ngx_str_t *b)
 {
-    return a->len == b->len
-           && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+    return mcp_fuzz_str_eq(a, (const char *) b->data, b->len);
 }
 
 

@@ -109,6 +109,8 @@ static NGX_HTTP_MCP_OAUTH_OUT_OF_LINE ngx_int_t
     ngx_http_mcp_oauth_jstr_t *str);
 static ngx_int_t ngx_http_mcp_oauth_string_byte(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str);
+static ngx_inline size_t ngx_http_mcp_oauth_escape_len(u_char *p,
+    u_char *last);
 #if (NGX_HTTP_MCP_OAUTH_SSE2)
 static ngx_int_t ngx_http_mcp_oauth_string_chunks(
     ngx_http_mcp_oauth_scan_t *s, ngx_http_mcp_oauth_jstr_t *str);
@@ -1138,8 +1140,7 @@ ngx_http_mcp_oauth_string_rest(ngx_http_mcp_oauth_scan_t *s,
 
 #if (NGX_HTTP_MCP_OAUTH_AVX2)
     if (ngx_http_mcp_oauth_avx2 < 0) {
-        ngx_http_mcp_oauth_avx2 = __builtin_cpu_supports("avx2")
-                                  && __builtin_cpu_supports("bmi");
+        ngx_http_mcp_oauth_json_avx2(1);
     }
 
     if (ngx_http_mcp_oauth_avx2) {
@@ -1187,8 +1188,8 @@ static ngx_int_t
 ngx_http_mcp_oauth_string_byte(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str)
 {
-    u_char    c;
-    uint32_t  cp;
+    u_char  c;
+    size_t  n;
 
     c = *s->p;
 
@@ -1214,23 +1215,37 @@ ngx_http_mcp_oauth_string_byte(ngx_http_mcp_oauth_scan_t *s,
         return NGX_ERROR;
     }
 
-    /* a table, not strchr(): file contents escape every line */
+    n = ngx_http_mcp_oauth_escape_len(s->p + 1, s->last);
 
-    if (ngx_http_mcp_oauth_escape1[s->p[1]]) {
-        s->p += 2;
-        return NGX_AGAIN;
-    }
-
-    if (s->p[1] != 'u'
-        || s->last - s->p < 6
-        || ngx_http_mcp_oauth_hex4(s->p + 2, &cp) != NGX_OK)
-    {
+    if (n == 0) {
         return NGX_ERROR;
     }
 
-    s->p += 6;
+    s->p += 1 + n;
 
     return NGX_AGAIN;
+}
+
+
+/*
+ * The escape whose letter is at p: how many bytes its letter and digits
+ * take (1, or 5 for \uXXXX), 0 when it is none.
+ */
+
+static ngx_inline size_t
+ngx_http_mcp_oauth_escape_len(u_char *p, u_char *last)
+{
+    uint32_t  cp;
+
+    /* a table, not strchr(): file contents escape every line */
+
+    if (ngx_http_mcp_oauth_escape1[*p]) {
+        return 1;
+    }
+
+    return (*p == 'u' && last - p >= 5
+            && ngx_http_mcp_oauth_hex4(p + 1, &cp) == NGX_OK)
+           ? 5 : 0;
 }
 
 
@@ -1428,23 +1443,15 @@ static ngx_int_t
 ngx_http_mcp_oauth_escaped_check(ngx_http_mcp_oauth_scan_t *s, u_char *base,
     uint64_t escaped)
 {
-    u_char    *p;
-    uint32_t   cp;
-
     while (escaped) {
-        p = base + __builtin_ctzll(escaped);
-        escaped &= escaped - 1;
-
-        if (ngx_http_mcp_oauth_escape1[*p]) {
-            continue;
-        }
-
-        if (*p != 'u'
-            || s->last - p < 5
-            || ngx_http_mcp_oauth_hex4(p + 1, &cp) != NGX_OK)
+        if (ngx_http_mcp_oauth_escape_len(base + __builtin_ctzll(escaped),
+                                          s->last)
+            == 0)
         {
             return NGX_ERROR;
         }
+
+        escaped &= escaped - 1;
     }
 
     return NGX_OK;
