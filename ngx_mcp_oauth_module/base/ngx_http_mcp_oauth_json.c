@@ -100,8 +100,8 @@ static ngx_int_t ngx_http_mcp_oauth_scan_value(ngx_http_mcp_oauth_scan_t *s,
     ngx_uint_t depth);
 static ngx_inline ngx_int_t ngx_http_mcp_oauth_scan_string(
     ngx_http_mcp_oauth_scan_t *s, ngx_http_mcp_oauth_jstr_t *str);
-static ngx_int_t ngx_http_mcp_oauth_scan_number(ngx_http_mcp_oauth_scan_t *s);
-static ngx_int_t ngx_http_mcp_oauth_scan_literal(ngx_http_mcp_oauth_scan_t *s,
+static u_char *ngx_http_mcp_oauth_number(u_char *p, u_char *last);
+static ngx_inline u_char *ngx_http_mcp_oauth_literal(u_char *p, u_char *last,
     const char *lit, size_t len);
 static ngx_int_t ngx_http_mcp_oauth_scan_utf8(ngx_http_mcp_oauth_scan_t *s);
 static NGX_HTTP_MCP_OAUTH_OUT_OF_LINE ngx_int_t
@@ -138,7 +138,9 @@ static ngx_int_t ngx_http_mcp_oauth_key_kind(ngx_http_mcp_oauth_scan_t *s,
 static ngx_int_t ngx_http_mcp_oauth_hex4(u_char *p, uint32_t *cp);
 static ngx_int_t ngx_http_mcp_oauth_scan_open(ngx_http_mcp_oauth_scan_t *s,
     u_char close);
-static void ngx_http_mcp_oauth_skip_ws(ngx_http_mcp_oauth_scan_t *s);
+static ngx_inline void ngx_http_mcp_oauth_skip_ws(
+    ngx_http_mcp_oauth_scan_t *s);
+static ngx_inline u_char *ngx_http_mcp_oauth_ws(u_char *p, u_char *last);
 
 
 ngx_int_t
@@ -1021,76 +1023,148 @@ ngx_http_mcp_oauth_key_match(ngx_http_mcp_oauth_scan_t *s,
 }
 
 
-/* any value, validated and skipped */
+/*
+ * Any value, validated and skipped.  One loop with the pointer in a
+ * register and the open containers as bits (set: an object), not a call per
+ * value: a value is entered at depth + level and refused past the depth
+ * limit at the same point of the text, with the same message, as a call per
+ * level refused it, and every other error is the same error at the same
+ * byte.  depth is 1 or more, so 64 bits hold every level the limit allows.
+ */
 
 static ngx_int_t
 ngx_http_mcp_oauth_scan_value(ngx_http_mcp_oauth_scan_t *s, ngx_uint_t depth)
 {
-    ngx_http_mcp_oauth_jstr_t  str;
+    u_char                     *p, *last;
+    uint64_t                    objects;
+    ngx_uint_t                  level;
+    ngx_http_mcp_oauth_jstr_t   str;
 
-    if (depth > NGX_HTTP_MCP_OAUTH_JSON_DEPTH) {
+    p = s->p;
+    last = s->last;
+    objects = 0;
+    level = 0;
+
+value:
+
+    if (depth + level > NGX_HTTP_MCP_OAUTH_JSON_DEPTH) {
         s->err = "Parse error (nested too deep)";
         return NGX_ERROR;
     }
 
-    ngx_http_mcp_oauth_skip_ws(s);
+    p = ngx_http_mcp_oauth_ws(p, last);
 
-    if (s->p == s->last) {
+    if (p == last) {
         return NGX_ERROR;
     }
 
-    switch (*s->p) {
+    switch (*p) {
 
     case '"':
-        return ngx_http_mcp_oauth_scan_string(s, &str);
+        s->p = p;
+
+        if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        p = s->p;
+        break;
 
     case '{':
-        if (ngx_http_mcp_oauth_scan_open(s, '}') == NGX_DONE) {
-            return NGX_OK;
-        }
-
-        for ( ;; ) {
-            if (ngx_http_mcp_oauth_scan_member(s, &str) != NGX_OK
-                || ngx_http_mcp_oauth_scan_value(s, depth + 1) != NGX_OK
-                || ngx_http_mcp_oauth_scan_next(s, '}') != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            if (s->p[-1] == '}') {
-                return NGX_OK;
-            }
-        }
-
     case '[':
-        if (ngx_http_mcp_oauth_scan_open(s, ']') == NGX_DONE) {
-            return NGX_OK;
+        if (*p == '{') {
+            objects |= (uint64_t) 1 << level;
+
+        } else {
+            objects &= ~((uint64_t) 1 << level);
         }
 
-        for ( ;; ) {
-            if (ngx_http_mcp_oauth_scan_value(s, depth + 1) != NGX_OK
-                || ngx_http_mcp_oauth_scan_next(s, ']') != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
+        p = ngx_http_mcp_oauth_ws(p + 1, last);
 
-            if (s->p[-1] == ']') {
-                return NGX_OK;
-            }
+        if (p < last && *p == (objects >> level & 1 ? '}' : ']')) {
+            p++;
+            break;
         }
+
+        if (objects >> level++ & 1) {
+            goto member;
+        }
+
+        goto value;
 
     case 't':
-        return ngx_http_mcp_oauth_scan_literal(s, "true", 4);
+        p = ngx_http_mcp_oauth_literal(p, last, "true", 4);
+        break;
 
     case 'f':
-        return ngx_http_mcp_oauth_scan_literal(s, "false", 5);
+        p = ngx_http_mcp_oauth_literal(p, last, "false", 5);
+        break;
 
     case 'n':
-        return ngx_http_mcp_oauth_scan_literal(s, "null", 4);
+        p = ngx_http_mcp_oauth_literal(p, last, "null", 4);
+        break;
 
     default:
-        return ngx_http_mcp_oauth_scan_number(s);
+        p = ngx_http_mcp_oauth_number(p, last);
     }
+
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* after a value: the next one in its container, or the container's end */
+
+    while (level) {
+        p = ngx_http_mcp_oauth_ws(p, last);
+
+        if (p == last) {
+            return NGX_ERROR;
+        }
+
+        if (*p == ',') {
+            p++;
+
+            if (objects >> (level - 1) & 1) {
+                goto member;
+            }
+
+            goto value;
+        }
+
+        if (*p++ != (objects >> (level - 1) & 1 ? '}' : ']')) {
+            return NGX_ERROR;
+        }
+
+        level--;
+    }
+
+    s->p = p;
+
+    return NGX_OK;
+
+member:
+
+    /* a key and its colon, as in ngx_http_mcp_oauth_scan_member() */
+
+    s->p = ngx_http_mcp_oauth_ws(p, last);
+
+    if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_http_mcp_oauth_ws(s->p, last);
+
+    if (p == last || *p++ != ':') {
+        return NGX_ERROR;
+    }
+
+    p = ngx_http_mcp_oauth_ws(p, last);
+
+    if (p == last) {
+        return NGX_ERROR;
+    }
+
+    goto value;
 }
 
 
@@ -1584,22 +1658,17 @@ ngx_http_mcp_oauth_scan_utf8(ngx_http_mcp_oauth_scan_t *s)
 }
 
 
-/* RFC 8259 §6: -? int frac? exp? */
+/* RFC 8259 §6: -? int frac? exp?  The end of the number, NULL if none */
 
-static ngx_int_t
-ngx_http_mcp_oauth_scan_number(ngx_http_mcp_oauth_scan_t *s)
+static u_char *
+ngx_http_mcp_oauth_number(u_char *p, u_char *last)
 {
-    u_char  *p, *last;
-
-    p = s->p;
-    last = s->last;
-
     if (p < last && *p == '-') {
         p++;
     }
 
     if (p == last || *p < '0' || *p > '9') {
-        return NGX_ERROR;
+        return NULL;
     }
 
     if (*p == '0') {
@@ -1615,7 +1684,7 @@ ngx_http_mcp_oauth_scan_number(ngx_http_mcp_oauth_scan_t *s)
         p++;
 
         if (p == last || *p < '0' || *p > '9') {
-            return NGX_ERROR;
+            return NULL;
         }
 
         while (p < last && *p >= '0' && *p <= '9') {
@@ -1631,7 +1700,7 @@ ngx_http_mcp_oauth_scan_number(ngx_http_mcp_oauth_scan_t *s)
         }
 
         if (p == last || *p < '0' || *p > '9') {
-            return NGX_ERROR;
+            return NULL;
         }
 
         while (p < last && *p >= '0' && *p <= '9') {
@@ -1639,25 +1708,19 @@ ngx_http_mcp_oauth_scan_number(ngx_http_mcp_oauth_scan_t *s)
         }
     }
 
-    s->p = p;
-
-    return NGX_OK;
+    return p;
 }
 
 
-static ngx_int_t
-ngx_http_mcp_oauth_scan_literal(ngx_http_mcp_oauth_scan_t *s,
-    const char *lit, size_t len)
+static ngx_inline u_char *
+ngx_http_mcp_oauth_literal(u_char *p, u_char *last, const char *lit,
+    size_t len)
 {
-    if ((size_t) (s->last - s->p) < len
-        || ngx_strncmp(s->p, lit, len) != 0)
-    {
-        return NGX_ERROR;
+    if ((size_t) (last - p) < len || ngx_memcmp(p, lit, len) != 0) {
+        return NULL;
     }
 
-    s->p += len;
-
-    return NGX_OK;
+    return p + len;
 }
 
 
@@ -1874,13 +1937,23 @@ ngx_http_mcp_oauth_scan_open(ngx_http_mcp_oauth_scan_t *s, u_char close)
 }
 
 
-static void
+static ngx_inline void
 ngx_http_mcp_oauth_skip_ws(ngx_http_mcp_oauth_scan_t *s)
 {
-    while (s->p < s->last
-           && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n'
-               || *s->p == '\r'))
+    s->p = ngx_http_mcp_oauth_ws(s->p, s->last);
+}
+
+
+/* past RFC 8259's whitespace; one comparison when there is none */
+
+static ngx_inline u_char *
+ngx_http_mcp_oauth_ws(u_char *p, u_char *last)
+{
+    while (p < last && *p <= ' '
+           && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
     {
-        s->p++;
+        p++;
     }
+
+    return p;
 }
