@@ -1173,8 +1173,9 @@ ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str)
 {
 #if (NGX_HTTP_MCP_OAUTH_SSE2)
-    u_char    *q;
-    uint32_t   m;
+    u_char      *p, *q;
+    uint32_t     m;
+    ngx_uint_t   i;
 #endif
 
     if (s->p == s->last || *s->p != '"') {
@@ -1187,18 +1188,34 @@ ngx_http_mcp_oauth_scan_string(ngx_http_mcp_oauth_scan_t *s,
 
 #if (NGX_HTTP_MCP_OAUTH_SSE2)
 
-    /* most strings are names and keys: the closing quote in the first step */
+    /*
+     * Most strings are names, keys and short descriptions: the closing
+     * quote within four steps of 16 bytes.  Only steps with no byte to look
+     * at are passed, so the rest starts where no escape is pending.
+     */
 
-    if (s->last - s->p > 16) {
-        m = ngx_http_mcp_oauth_flagged16(s->p);
-        q = s->p + __builtin_ctz(m | 0x10000);
+    p = s->p;
 
-        if (q < s->p + 16 && *q == '"') {
+    for (i = 0; i < 4 && s->last - p > 16; i++) {
+        m = ngx_http_mcp_oauth_flagged16(p);
+
+        if (m == 0) {
+            p += 16;
+            continue;
+        }
+
+        q = p + __builtin_ctz(m);
+
+        if (*q == '"') {
             str->end = q;
             s->p = q + 1;
             return NGX_OK;
         }
+
+        break;
     }
+
+    s->p = p;
 
 #endif
 
