@@ -128,8 +128,8 @@ static ngx_int_t ngx_http_mcp_oauth_decode(ngx_http_mcp_oauth_scan_t *s,
 static ngx_int_t ngx_http_mcp_oauth_scan_decisive(
     ngx_http_mcp_oauth_scan_t *s, ngx_str_t *names, ngx_int_t n,
     ngx_uint_t *seen, ngx_int_t *kind);
-static ngx_int_t ngx_http_mcp_oauth_scan_member(ngx_http_mcp_oauth_scan_t *s,
-    ngx_http_mcp_oauth_jstr_t *key);
+static ngx_inline ngx_int_t ngx_http_mcp_oauth_scan_member(
+    ngx_http_mcp_oauth_scan_t *s, ngx_http_mcp_oauth_jstr_t *key);
 static ngx_int_t ngx_http_mcp_oauth_scan_next(ngx_http_mcp_oauth_scan_t *s,
     u_char close);
 static ngx_int_t ngx_http_mcp_oauth_key_kind(ngx_http_mcp_oauth_scan_t *s,
@@ -478,7 +478,7 @@ ngx_http_mcp_oauth_scan_decisive(ngx_http_mcp_oauth_scan_t *s,
 
 /* a member's key and its colon; s->p is left at the value */
 
-static ngx_int_t
+static ngx_inline ngx_int_t
 ngx_http_mcp_oauth_scan_member(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *key)
 {
@@ -1144,25 +1144,13 @@ value:
 
 member:
 
-    /* a key and its colon, as in ngx_http_mcp_oauth_scan_member() */
+    s->p = p;
 
-    s->p = ngx_http_mcp_oauth_ws(p, last);
-
-    if (ngx_http_mcp_oauth_scan_string(s, &str) != NGX_OK) {
+    if (ngx_http_mcp_oauth_scan_member(s, &str) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    p = ngx_http_mcp_oauth_ws(s->p, last);
-
-    if (p == last || *p++ != ':') {
-        return NGX_ERROR;
-    }
-
-    p = ngx_http_mcp_oauth_ws(p, last);
-
-    if (p == last) {
-        return NGX_ERROR;
-    }
+    p = s->p;
 
     goto value;
 }
