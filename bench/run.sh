@@ -245,6 +245,7 @@ http {
         # baselines: the same proxying without the module
         location /plain         { $px proxy_pass http://upstream_mcp; }
         location /plain_tools50 { $px proxy_pass http://upstream_mcp/tools50; }
+        location /plain_tools50_vary { $px proxy_pass http://upstream_mcp/tools50_vary; }
 
         location /mcp {
             mcp_oauth on;
@@ -280,6 +281,15 @@ http {
             mcp_oauth_filter_tools on;
             include $T/filter.conf;
             $px proxy_pass http://upstream_mcp/tools50;
+        }
+
+        # the same, the upstream's result different every time
+        location /filter_vary {
+            mcp_oauth on;
+            mcp_oauth_required_scope mcp:tools;
+            mcp_oauth_filter_tools on;
+            include $T/filter.conf;
+            $px proxy_pass http://upstream_mcp/tools50_vary;
         }
 
         # 1,000 exact rules and 50 prefix* rules
@@ -335,6 +345,10 @@ http {
             default_type application/json;
             include $T/tools50.conf;
         }
+        location /tools50_vary {
+            default_type application/json;
+            include $T/tools50_vary.conf;
+        }
         location /tools50_sse {
             default_type text/event-stream;
             include $T/tools50_sse.conf;
@@ -383,7 +397,7 @@ start_nginx() {   # [bench|soak]: daemonized master + 1 worker (soak: SOAK_WORKE
 
 CASES=(plain rs256 es256 eddsa rs256_unique es256_unique eddsa_unique
        plain_body rs256_rules_body rs256_rules1000_body plain_body16k rs256_body16k
-       plain_body256k rs256_body256k plain_tools50 filter50
+       plain_body256k rs256_body256k plain_tools50 filter50 plain_tools50_vary filter50_vary
        plain_tools50_sse filter50_sse plain_sse1000 filter_sse1000)
 declare -A C_PATH=(
     [plain]=/plain [rs256]=/mcp [es256]=/mcp [eddsa]=/mcp
@@ -392,6 +406,7 @@ declare -A C_PATH=(
     [plain_body16k]=/plain_big [rs256_body16k]=/rules_big
     [plain_body256k]=/plain_big [rs256_body256k]=/rules_big
     [plain_tools50]=/plain_tools50 [filter50]=/filter
+    [plain_tools50_vary]=/plain_tools50_vary [filter50_vary]=/filter_vary
     [plain_tools50_sse]=/plain_tools50_sse [filter50_sse]=/filter_sse
     [plain_sse1000]=/plain_sse1000 [filter_sse1000]=/filter_sse1000)
 declare -A C_METHOD=(
@@ -400,6 +415,7 @@ declare -A C_METHOD=(
     [plain_body]=POST [rs256_rules_body]=POST [rs256_rules1000_body]=POST
     [plain_body16k]=POST [rs256_body16k]=POST [plain_body256k]=POST [rs256_body256k]=POST
     [plain_tools50]=POST [filter50]=POST [plain_tools50_sse]=POST [filter50_sse]=POST
+    [plain_tools50_vary]=POST [filter50_vary]=POST
     [plain_sse1000]=POST [filter_sse1000]=POST)
 declare -A C_TOKEN=(
     [plain]=rs256.jwt [rs256]=rs256.jwt [es256]=es256.jwt [eddsa]=eddsa.jwt
@@ -408,6 +424,7 @@ declare -A C_TOKEN=(
     [plain_body16k]=rules.jwt [rs256_body16k]=rules.jwt
     [plain_body256k]=rules.jwt [rs256_body256k]=rules.jwt
     [plain_tools50]=filter.jwt [filter50]=filter.jwt
+    [plain_tools50_vary]=filter.jwt [filter50_vary]=filter.jwt
     [plain_tools50_sse]=filter.jwt [filter50_sse]=filter.jwt
     [plain_sse1000]=filter.jwt [filter_sse1000]=filter.jwt)
 declare -A C_BODY=(
@@ -416,6 +433,7 @@ declare -A C_BODY=(
     [plain_body16k]=body16k.json [rs256_body16k]=body16k.json
     [plain_body256k]=body256k.json [rs256_body256k]=body256k.json
     [plain_tools50]=tools_list.json [filter50]=tools_list.json
+    [plain_tools50_vary]=tools_list.json [filter50_vary]=tools_list.json
     [plain_tools50_sse]=tools_list.json [filter50_sse]=tools_list.json
     [plain_sse1000]=tools_list.json [filter_sse1000]=tools_list.json)
 declare -A C_BASE=(
@@ -423,7 +441,7 @@ declare -A C_BASE=(
     [rs256_unique]=plain [es256_unique]=plain [eddsa_unique]=plain
     [rs256_rules_body]=plain_body [rs256_rules1000_body]=plain_body
     [rs256_body16k]=plain_body16k [rs256_body256k]=plain_body256k
-    [filter50]=plain_tools50 [filter50_sse]=plain_tools50_sse [filter_sse1000]=plain_sse1000)
+    [filter50]=plain_tools50 [filter50_vary]=plain_tools50_vary [filter50_sse]=plain_tools50_sse [filter_sse1000]=plain_sse1000)
 # the cases whose token changes on every request, and its algorithm
 declare -A C_UNIQUE_ALG=([rs256_unique]=RS256 [es256_unique]=ES256 [eddsa_unique]=EdDSA)
 is_unique() { [[ -n ${C_UNIQUE_ALG[$1]:-} ]]; }
@@ -431,15 +449,16 @@ is_unique() { [[ -n ${C_UNIQUE_ALG[$1]:-} ]]; }
 declare -A C_TARGET=(
     [rs256_rules_body]=0.95 [rs256_rules1000_body]=0.95 [rs256_body16k]=0.95 [rs256_body256k]=0.95
     [rs256_unique]=0.55 [es256_unique]=measured [eddsa_unique]=measured
-    [filter50]=0.85 [filter50_sse]=0.85 [filter_sse1000]=0.85)
+    [filter50]=0.85 [filter50_vary]=measured [filter50_sse]=0.85 [filter_sse1000]=0.85)
 TARGET_CASES=(rs256_rules_body rs256_rules1000_body rs256_body16k rs256_body256k
-              rs256_unique es256_unique eddsa_unique filter50 filter50_sse filter_sse1000)
+              rs256_unique es256_unique eddsa_unique filter50 filter50_vary filter50_sse filter_sse1000)
 # the answers' tools (ftool_NN) and notifications/progress events expected
-declare -A C_TOOLS=([plain_tools50]=50 [filter50]=25 [plain_tools50_sse]=50 [filter50_sse]=25
+declare -A C_TOOLS=([plain_tools50]=50 [filter50]=25 [plain_tools50_vary]=50 [filter50_vary]=25
+                    [plain_tools50_sse]=50 [filter50_sse]=25
                     [plain_sse1000]=50 [filter_sse1000]=25)
 declare -A C_EVENTS=([plain_sse1000]=1000 [filter_sse1000]=1000)
 # the filter cases' upstream answer (callgrind: Ir per answer byte)
-declare -A C_ANSWER=([filter50]=tools50.json [filter50_sse]=tools50_sse.txt [filter_sse1000]=sse1000.txt)
+declare -A C_ANSWER=([filter50]=tools50.json [filter50_vary]=tools50_vary.json [filter50_sse]=tools50_sse.txt [filter_sse1000]=sse1000.txt)
 # callgrind request counts where the default (CG_WARMUP, CG_REQUESTS) would
 # take too long under valgrind: the counts per request are exact either way
 declare -A C_CG_DIV=([plain_body256k]=10 [rs256_body256k]=10 [plain_sse1000]=10 [filter_sse1000]=10)
@@ -460,6 +479,8 @@ declare -A C_DESC=(
     [rs256_rules1000_body]='POST 1 KB tools/call, RS256, 1,000 rules + 50 prefix* rules'
     [plain_tools50]='POST tools/list, 50-tool answer, proxy only (baseline)'
     [filter50]='POST tools/list, 50-tool answer filtered to 25'
+    [plain_tools50_vary]='POST tools/list, 50-tool answer, its result different every time, proxy only (baseline)'
+    [filter50_vary]='POST tools/list, 50-tool answer, its result different every time, filtered to 25'
     [plain_tools50_sse]='POST tools/list, 50-tool answer as one SSE event, proxy only (baseline)'
     [filter50_sse]='POST tools/list, 50-tool answer as one SSE event, filtered to 25'
     [plain_sse1000]='POST tools/list, SSE: 1,000 progress events + the 50-tool answer, proxy only (baseline)'

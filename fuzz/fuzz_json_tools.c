@@ -15,7 +15,12 @@
  *  - differential against jansson: accepted text is JSON for jansson (up to
  *    numbers it cannot hold and lone surrogate escapes); JSON jansson reads
  *    is accepted unless nested deeper than the scanner's limit; without
- *    duplicate keys, the arrays, tools and names are the ones jansson finds.
+ *    duplicate keys, the arrays, tools and names are the ones jansson finds;
+ *  - with the results kept per process (ngx_http_mcp_oauth_json_results),
+ *    the verdict, arrays, tools and names are the ones found without them,
+ *    both when an earlier input left a result with the same bytes or none
+ *    (the first call) and when this input's own result is found (the
+ *    second).
  */
 
 #include "fuzz_common.h"
@@ -53,6 +58,74 @@ json_depth(json_t *j)
     }
 
     return 0;
+}
+
+
+static void
+check_results(ngx_pool_t *pool, u_char *in, size_t size, ngx_int_t rc,
+    ngx_array_t *arrays, ngx_array_t *tools)
+{
+    ngx_int_t                    rc2;
+    ngx_uint_t                   pass, i;
+    ngx_array_t                 *arrays2, *tools2;
+    ngx_http_mcp_oauth_tool_t   *t, *t2;
+    ngx_http_mcp_oauth_tools_t  *a, *a2;
+
+    ngx_http_mcp_oauth_json_results(1);
+
+    for (pass = 0; pass < 2; pass++) {
+        arrays2 = ngx_array_create(pool, 1,
+                                   sizeof(ngx_http_mcp_oauth_tools_t));
+        tools2 = ngx_array_create(pool, 16,
+                                  sizeof(ngx_http_mcp_oauth_tool_t));
+        if (arrays2 == NULL || tools2 == NULL) {
+            abort();
+        }
+
+        rc2 = ngx_http_mcp_oauth_json_tools(pool, in, size, arrays2, tools2);
+
+        MCP_FUZZ_CHECK(rc2 == rc, "pass %lu: rc %ld with kept results, %ld "
+                       "without", pass, (long) rc2, (long) rc);
+
+        if (rc != NGX_OK) {
+            continue;
+        }
+
+        MCP_FUZZ_CHECK(arrays2->nelts == arrays->nelts
+                       && tools2->nelts == tools->nelts,
+                       "pass %lu: %lu arrays, %lu tools with kept results, "
+                       "%lu, %lu without", pass, arrays2->nelts,
+                       tools2->nelts, arrays->nelts, tools->nelts);
+
+        a = arrays->elts;
+        a2 = arrays2->elts;
+
+        for (i = 0; i < arrays->nelts; i++) {
+            MCP_FUZZ_CHECK(a2[i].start == a[i].start && a2[i].end == a[i].end
+                           && a2[i].first == a[i].first && a2[i].n == a[i].n
+                           && a2[i].tail == a[i].tail
+                           && a2[i].scope_start == a[i].scope_start
+                           && a2[i].scope_end == a[i].scope_end,
+                           "pass %lu: array %lu differs with kept results",
+                           pass, i);
+        }
+
+        t = tools->elts;
+        t2 = tools2->elts;
+
+        for (i = 0; i < tools->nelts; i++) {
+            MCP_FUZZ_CHECK(t2[i].start == t[i].start && t2[i].end == t[i].end
+                           && t2[i].named == t[i].named
+                           && t2[i].name.len == t[i].name.len
+                           && (t[i].name.len == 0
+                               || memcmp(t2[i].name.data, t[i].name.data,
+                                         t[i].name.len) == 0),
+                           "pass %lu: tool %lu differs with kept results",
+                           pass, i);
+        }
+    }
+
+    ngx_http_mcp_oauth_json_results(0);
 }
 
 
@@ -348,7 +421,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
 
+    ngx_http_mcp_oauth_json_results(0);
     rc = ngx_http_mcp_oauth_json_tools(pool, in, size, arrays, tools);
+    check_results(pool, in, size, rc, arrays, tools);
 
     j = json_loadb((char *) in, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 

@@ -142,6 +142,20 @@ our $Batch = "[$ToolsLine,\n"
 our $ToolsEscaped = '{"jsonrpc":"2.0","id":1,"result":{"tools":['
     . '{"name":"get_\u0077eather"},{"name":"admin\u005fdrop"},{"name":"echo"}]}}';
 
+# the same names with a description: long enough to be kept by the worker
+our $ToolsEscapedLong = $ToolsEscaped
+    =~ s/\{"name":"echo"\}/{"name":"echo","description":"${\ ('x' x 300)}"}/r;
+
+# $Tools but for the last tool's name, near the end of the text
+our $ToolsTail = $Tools =~ s/"admin_drop"/"echo_2"/r;
+
+# a batch answering three tools/list requests: a list of two tools, then
+# one answer twice (the second result as the first one's text)
+our $BatchThree = '[{"jsonrpc":"2.0","id":1,"result":{"tools":'
+    . '[{"name":"admin_drop"},{"name":"echo"}]}},'
+    . ($ToolsLine =~ s/"id": 1/"id": 2/r) . ','
+    . ($ToolsLine =~ s/"id": 1/"id": 3/r) . ']';
+
 # "JSON" the module cannot parse
 our $NotJson = '{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"admin_drop"}]}';
 
@@ -220,6 +234,9 @@ my %Reply = (
     'sse-cl'       => ['text/event-stream', [$Sse], 'Content-Length' => length($Sse)],
     'json-escaped' => ['application/json', [$ToolsEscaped]],
     'json-bad'     => ['application/json', [$NotJson]],
+    'json-escaped-long' => ['application/json', [$ToolsEscapedLong]],
+    'json-tail'    => ['application/json', [$ToolsTail]],
+    'batch-three'  => ['application/json', [$BatchThree]],
     # compressed only for a request that accepts gzip
     'gzip-if-asked' => sub {
         my ($r) = @_;
@@ -821,6 +838,90 @@ qr/\[error\] .*mcp_oauth: the upstream's tools\/list answer is too large to filt
 ::sse_tools($::LineEcho)
     . "data: " . ::kept($::ToolsLineB, 'echo') . "\n\n"
     . "data: " . ($::ToolsLine =~ s/"id": 1/"id": 9/r) . "\n\n"
+--- no_error_log
+[error]
+[warn]
+
+
+
+=== TEST 23: JSON: answers the worker scanned before (it keeps their results) are filtered for each caller: the same answer for other scopes, an answer that differs near its end in between, names with escapes
+--- config eval: $::Std
+--- pipelined_requests eval
+[
+    "POST /mcp/json\n$::List",
+    "POST /mcp/json\n$::List",
+    "POST /mcp/json-tail\n$::List",
+    "POST /mcp/json\n$::List",
+    "POST /mcp/json-escaped-long\n$::List",
+    "POST /mcp/json-escaped-long\n$::List",
+    "POST /mcp/json-escaped-long\n$::List",
+]
+--- more_headers eval
+[
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools weather:read'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools'),
+    ::bearer('mcp:tools weather:read'),
+    ::bearer('mcp:tools'),
+]
+--- error_code eval
+[200, 200, 200, 200, 200, 200, 200]
+--- response_body eval
+my $desc = '"description":"' . ('x' x 300) . '"';
+[
+    $::ToolsEcho,
+    $::ToolsEchoWeather,
+    ::kept($::ToolsTail, 'echo', 'echo_2'),
+    $::ToolsEcho,
+    qq({"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"echo",$desc}],"cacheScope":"private"}}),
+    qq({"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"get_\\u0077eather"},{"name":"echo",$desc}],"cacheScope":"private"}}),
+    qq({"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"echo",$desc}],"cacheScope":"private"}}),
+]
+--- no_error_log
+[error]
+[warn]
+
+
+
+=== TEST 24: SSE: the same tools/list event in two streams is filtered for each caller
+--- config eval: $::Std
+--- pipelined_requests eval
+[
+    "POST /stream/sse\n$::List",
+    "POST /stream/sse\n$::List",
+]
+--- more_headers eval
+[
+    ::bearer('mcp:tools weather:read'),
+    ::bearer('mcp:tools'),
+]
+--- error_code eval
+[200, 200]
+--- response_body eval
+[
+    $::SseBefore . ::sse_tools($::LineEchoWeather) . $::SseAfter,
+    $::SseBefore . ::sse_tools($::LineEcho) . $::SseAfter,
+]
+--- no_error_log
+[error]
+[warn]
+
+
+
+=== TEST 25: JSON: a batch answer with the same result twice after another one: each result keeps its own tools
+--- config eval: $::Std
+--- request eval
+"POST /mcp/batch-three\n[" . ::rpc(1, 'tools/list') . "," . ::rpc(2, 'tools/list')
+    . "," . ::rpc(3, 'tools/list') . "]"
+--- more_headers eval
+::bearer('mcp:tools')
+--- error_code: 200
+--- response_body eval
+'[{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"echo"}],"cacheScope":"private"}},'
+    . ($::LineEcho =~ s/"id": 1/"id": 2/r) . ','
+    . ($::LineEcho =~ s/"id": 1/"id": 3/r) . ']'
 --- no_error_log
 [error]
 [warn]

@@ -19,6 +19,8 @@
 //   tools50.conf                   nginx directives answering tools50.json with `return`
 //                                  (split over `set` variables: one nginx config
 //                                  token is limited to 4 KB)
+//   tools50_vary.json, .conf       the same with "_meta":{"request":$request_id}
+//                                  at the end of the result (.json: 32 zeros)
 //   tools50_sse.txt, .conf         the same answer as one SSE event
 //                                  (`event: message` / `data: {...}`)
 //   sse1000.conf                   an SSE stream: 1,000 notifications/progress
@@ -173,6 +175,13 @@ const returnConf = (text, v) => {
     return conf.join('\n') + '\n';
 };
 w('tools50.conf', returnConf(answer, 'bench_t50'));
+
+// the same answer with a result that differs on every request (the
+// request's $request_id at its end): the filter cannot reuse a result
+const varyHead = answer.slice(0, -2) + ',"_meta":{"request":"';
+w('tools50_vary.json', varyHead + '0'.repeat(32) + '"}}}');
+w('tools50_vary.conf', returnConf(varyHead, 'bench_t50v')
+    .replace(/';\n$/, '$request_id"}}}\';\n'));
 
 // --- SSE: the same answer as one event; a stream of 1,000 small events ----
 const sseEvent = (json) => `event: message\ndata: ${json}\n\n`;

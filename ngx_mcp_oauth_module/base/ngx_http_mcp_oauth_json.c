@@ -83,6 +83,13 @@ static ngx_int_t ngx_http_mcp_oauth_scan_response(
     ngx_http_mcp_oauth_scan_t *s, ngx_array_t *arrays, ngx_array_t *tools);
 static ngx_int_t ngx_http_mcp_oauth_scan_result(ngx_http_mcp_oauth_scan_t *s,
     ngx_array_t *arrays, ngx_array_t *tools);
+static ngx_int_t ngx_http_mcp_oauth_result_members(
+    ngx_http_mcp_oauth_scan_t *s, ngx_array_t *arrays, ngx_array_t *tools);
+static ngx_int_t ngx_http_mcp_oauth_result_replay(
+    ngx_http_mcp_oauth_scan_t *s, ngx_array_t *arrays, ngx_array_t *tools);
+static void ngx_http_mcp_oauth_result_store(ngx_http_mcp_oauth_scan_t *s,
+    u_char *start, ngx_array_t *arrays, ngx_uint_t first_array,
+    ngx_array_t *tools, ngx_uint_t first_tool);
 static ngx_int_t ngx_http_mcp_oauth_scan_list(ngx_http_mcp_oauth_scan_t *s,
     ngx_array_t *arrays, ngx_array_t *tools);
 static ngx_int_t ngx_http_mcp_oauth_scan_tools(ngx_http_mcp_oauth_scan_t *s,
@@ -803,12 +810,92 @@ ngx_http_mcp_oauth_scan_response(ngx_http_mcp_oauth_scan_t *s,
 
 
 /*
+ * Results scanned before.  A tools/list answer is the same text for every
+ * caller until the server's tools change, and an object's scan reads
+ * nothing past its closing brace, at depths of its own: the same bytes from
+ * the "{" on give the same verdict, arrays and tools.  An earlier result's
+ * text is compared with memcmp() instead of scanned again.  Per worker, a
+ * few entries (only results scanned without error), replaced in turn but
+ * for one found since it was last passed (a clock); each holds a copy of
+ * the text, its arrays and tools pointing into that copy, and the names
+ * that had escapes.  An upstream whose results differ every time would pay
+ * the comparisons and the copy on every answer: after 8 such results in a
+ * row, only every 8th is looked up and kept, until one is found again.
+ */
+
+#define NGX_HTTP_MCP_OAUTH_RESULTS     4
+#define NGX_HTTP_MCP_OAUTH_RESULT_MIN  256
+#define NGX_HTTP_MCP_OAUTH_RESULT_MAX  (256 * 1024)   /* an entry's memory */
+#define NGX_HTTP_MCP_OAUTH_RESULT_MISSES  8
+
+typedef struct {
+    u_char                      *text;
+    size_t                       len;       /* 0: empty */
+    ngx_uint_t                   narrays;
+    ngx_uint_t                   ntools;
+    ngx_http_mcp_oauth_tools_t  *arrays;    /* first: from the entry's 0 */
+    ngx_http_mcp_oauth_tool_t   *tools;
+    void                        *mem;
+    size_t                       size;
+    ngx_uint_t                   found;     /* since the clock passed it */
+} ngx_http_mcp_oauth_result_t;
+
+static ngx_http_mcp_oauth_result_t
+    ngx_http_mcp_oauth_results[NGX_HTTP_MCP_OAUTH_RESULTS];
+static ngx_uint_t  ngx_http_mcp_oauth_result_next;
+static ngx_uint_t  ngx_http_mcp_oauth_result_misses;  /* kept, not found */
+static ngx_uint_t  ngx_http_mcp_oauth_result_on = 1;
+
+
+/*
  * A result object: its "tools" arrays, each with the end of the object's
  * last member and its "cacheScope" value, for a filter to set.
  */
 
 static ngx_int_t
 ngx_http_mcp_oauth_scan_result(ngx_http_mcp_oauth_scan_t *s,
+    ngx_array_t *arrays, ngx_array_t *tools)
+{
+    u_char      *start;
+    ngx_int_t    rc;
+    ngx_uint_t   first_array, first_tool, look;
+
+    look = ngx_http_mcp_oauth_result_on
+           && (ngx_http_mcp_oauth_result_misses
+               < NGX_HTTP_MCP_OAUTH_RESULT_MISSES
+               || ngx_http_mcp_oauth_result_misses
+                  % NGX_HTTP_MCP_OAUTH_RESULT_MISSES == 0);
+
+    if (look) {
+        rc = ngx_http_mcp_oauth_result_replay(s, arrays, tools);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
+    start = s->p;
+    first_array = arrays->nelts;
+    first_tool = tools->nelts;
+
+    if (ngx_http_mcp_oauth_result_members(s, arrays, tools) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (look) {
+        ngx_http_mcp_oauth_result_store(s, start, arrays, first_array, tools,
+                                        first_tool);
+
+    } else if (s->p - start >= NGX_HTTP_MCP_OAUTH_RESULT_MIN) {
+        ngx_http_mcp_oauth_result_misses++;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_oauth_result_members(ngx_http_mcp_oauth_scan_t *s,
     ngx_array_t *arrays, ngx_array_t *tools)
 {
     u_char                      *scope_start, *scope_end, *tail;
@@ -888,6 +975,219 @@ ngx_http_mcp_oauth_scan_result(ngx_http_mcp_oauth_scan_t *s,
     }
 
     return NGX_OK;
+}
+
+
+/* an earlier result with the same text: its arrays and tools, moved here */
+
+static ngx_int_t
+ngx_http_mcp_oauth_result_replay(ngx_http_mcp_oauth_scan_t *s,
+    ngx_array_t *arrays, ngx_array_t *tools)
+{
+    u_char                       *p, *d;
+    size_t                        left;
+    ngx_uint_t                    i, k, first;
+    ngx_http_mcp_oauth_tool_t    *t;
+    ngx_http_mcp_oauth_tools_t   *a;
+    ngx_http_mcp_oauth_result_t  *e;
+
+    p = s->p;
+    left = s->last - p;
+
+    for (k = 0; k < NGX_HTTP_MCP_OAUTH_RESULTS; k++) {
+        e = &ngx_http_mcp_oauth_results[k];
+
+        if (e->len != 0 && e->len <= left
+            && p[e->len - 1] == '}'
+            && ngx_memcmp(p, e->text, e->len) == 0)
+        {
+            goto found;
+        }
+    }
+
+    return NGX_DECLINED;
+
+found:
+
+    e->found = 1;
+    ngx_http_mcp_oauth_result_misses = 0;
+    first = tools->nelts;
+
+    if (e->ntools) {
+        t = ngx_array_push_n(tools, e->ntools);
+        if (t == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < e->ntools; i++) {
+            t[i] = e->tools[i];
+            t[i].start = p + (e->tools[i].start - e->text);
+            t[i].end = p + (e->tools[i].end - e->text);
+
+            if (!t[i].named) {
+                continue;
+            }
+
+            if (t[i].name.data >= e->text
+                && t[i].name.data < e->text + e->len)
+            {
+                t[i].name.data = p + (t[i].name.data - e->text);
+                continue;
+            }
+
+            /* decoded: the entry may be replaced before the name is used */
+
+            d = ngx_pnalloc(s->pool, t[i].name.len);
+            if (d == NULL) {
+                return NGX_ERROR;
+            }
+
+            t[i].name.data = ngx_cpymem(d, t[i].name.data, t[i].name.len)
+                             - t[i].name.len;
+        }
+    }
+
+    if (e->narrays) {
+        a = ngx_array_push_n(arrays, e->narrays);
+        if (a == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < e->narrays; i++) {
+            a[i] = e->arrays[i];
+            a[i].start = p + (a[i].start - e->text);
+            a[i].end = p + (a[i].end - e->text);
+            a[i].tail = p + (a[i].tail - e->text);
+            a[i].first += first;
+
+            if (a[i].scope_start) {
+                a[i].scope_start = p + (a[i].scope_start - e->text);
+                a[i].scope_end = p + (a[i].scope_end - e->text);
+            }
+        }
+    }
+
+    s->p = p + e->len;
+
+    return NGX_OK;
+}
+
+
+/* a result just scanned, from start to s->p, kept for the next one */
+
+static void
+ngx_http_mcp_oauth_result_store(ngx_http_mcp_oauth_scan_t *s, u_char *start,
+    ngx_array_t *arrays, ngx_uint_t first_array, ngx_array_t *tools,
+    ngx_uint_t first_tool)
+{
+    u_char                       *text, *names;
+    size_t                        len, size;
+    ngx_uint_t                    i, na, nt;
+    ngx_http_mcp_oauth_tool_t    *t;
+    ngx_http_mcp_oauth_tools_t   *a;
+    ngx_http_mcp_oauth_result_t  *e;
+
+    len = s->p - start;
+
+    if (len < NGX_HTTP_MCP_OAUTH_RESULT_MIN) {
+        return;
+    }
+
+    ngx_http_mcp_oauth_result_misses++;
+
+    na = arrays->nelts - first_array;
+    nt = tools->nelts - first_tool;
+    t = (ngx_http_mcp_oauth_tool_t *) tools->elts + first_tool;
+
+    size = na * sizeof(ngx_http_mcp_oauth_tools_t)
+           + nt * sizeof(ngx_http_mcp_oauth_tool_t) + len;
+
+    for (i = 0; i < nt; i++) {
+        if (t[i].named
+            && (t[i].name.data < start || t[i].name.data >= s->p))
+        {
+            size += t[i].name.len;
+        }
+    }
+
+    if (size > NGX_HTTP_MCP_OAUTH_RESULT_MAX) {
+        return;
+    }
+
+    for ( ;; ) {
+        e = &ngx_http_mcp_oauth_results[ngx_http_mcp_oauth_result_next];
+        ngx_http_mcp_oauth_result_next = (ngx_http_mcp_oauth_result_next + 1)
+                                         % NGX_HTTP_MCP_OAUTH_RESULTS;
+        if (!e->found) {
+            break;
+        }
+
+        e->found = 0;
+    }
+
+    e->len = 0;
+
+    if (e->size < size) {
+        ngx_free(e->mem);
+
+        e->mem = ngx_alloc(size, s->pool->log);
+        e->size = e->mem ? size : 0;
+
+        if (e->mem == NULL) {
+            return;
+        }
+    }
+
+    e->arrays = e->mem;
+    e->tools = (ngx_http_mcp_oauth_tool_t *) (e->arrays + na);
+    text = (u_char *) (e->tools + nt);
+    names = ngx_cpymem(text, start, len);
+
+    e->text = text;
+    e->narrays = na;
+    e->ntools = nt;
+
+    for (i = 0; i < nt; i++) {
+        e->tools[i] = t[i];
+        e->tools[i].start = text + (t[i].start - start);
+        e->tools[i].end = text + (t[i].end - start);
+
+        if (!t[i].named) {
+            continue;
+        }
+
+        if (t[i].name.data >= start && t[i].name.data < s->p) {
+            e->tools[i].name.data = text + (t[i].name.data - start);
+
+        } else {
+            e->tools[i].name.data = names;
+            names = ngx_cpymem(names, t[i].name.data, t[i].name.len);
+        }
+    }
+
+    a = (ngx_http_mcp_oauth_tools_t *) arrays->elts + first_array;
+
+    for (i = 0; i < na; i++) {
+        e->arrays[i] = a[i];
+        e->arrays[i].start = text + (a[i].start - start);
+        e->arrays[i].end = text + (a[i].end - start);
+        e->arrays[i].tail = text + (a[i].tail - start);
+        e->arrays[i].first -= first_tool;
+
+        if (a[i].scope_start) {
+            e->arrays[i].scope_start = text + (a[i].scope_start - start);
+            e->arrays[i].scope_end = text + (a[i].scope_end - start);
+        }
+    }
+
+    e->len = len;
+}
+
+
+void
+ngx_http_mcp_oauth_json_results(ngx_uint_t on)
+{
+    ngx_http_mcp_oauth_result_on = on;
 }
 
 

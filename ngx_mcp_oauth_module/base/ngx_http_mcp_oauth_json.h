@@ -117,5 +117,12 @@ typedef struct {
 ngx_int_t ngx_http_mcp_oauth_json_tools(ngx_pool_t *pool, u_char *data,
     size_t len, ngx_array_t *arrays, ngx_array_t *tools);
 
+/*
+ * Results of 256 bytes or more are kept per process (four, 256 KB each at
+ * most) and an identical text is not scanned again; off (the fuzzers
+ * compare the two), they are neither looked at nor kept.
+ */
+void ngx_http_mcp_oauth_json_results(ngx_uint_t on);
+
 
 #endif /* _NGX_HTTP_MCP_OAUTH_JSON_H_INCLUDED_ */
