@@ -212,15 +212,16 @@ ngx_http_mcp_oauth_jwt_split(ngx_str_t *token, ngx_http_mcp_oauth_jwt_t *jwt,
     n = 0;
     last = token->data + token->len;
 
-    for (p = token->data; p < last; p++) {
-        if (*p == '.') {
-            if (n == 4) {
-                *err = "malformed token";
-                return NGX_ERROR;
-            }
-
-            dot[n++] = p;
+    for (p = token->data;
+         p < last && (p = memchr(p, '.', last - p)) != NULL;
+         p++)
+    {
+        if (n == 4) {
+            *err = "malformed token";
+            return NGX_ERROR;
         }
+
+        dot[n++] = p;
     }
 
     if (n == 4) {
