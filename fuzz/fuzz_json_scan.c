@@ -16,8 +16,8 @@
  *    scanner only skips), jansson-valid JSON is refused only for the
  *    documented reasons (duplicate/ambiguous decisive member, nesting),
  *    and method, params.name, params.uri and id are what jansson reads;
- *  - the long strings' AVX2 path and the SSE2 / word path agree: the same
- *    verdict and the same messages;
+ *  - the long strings' AVX-512 path (on a CPU with it), AVX2 path and SSE2 /
+ *    word path agree: the same verdict and the same messages;
  *  - json_scan_tools() (the SSE filter's one scan) accepts only what
  *    json_scan() accepts, and json_tools() accepts it too and finds the
  *    same result.tools arrays and tools.
@@ -189,11 +189,14 @@ same_str(ngx_str_t *a, ngx_str_t *b)
 }
 
 
-/* the scan again without AVX2 (a CPU without it) sees the same */
+/*
+ * the scan again with narrower vectors (a CPU without AVX-512, without
+ * AVX2) sees the same
+ */
 
 static void
-check_without_avx2(ngx_pool_t *pool, u_char *in, size_t size, ngx_int_t rc,
-    ngx_array_t *msgs, ngx_uint_t batch)
+check_narrower(ngx_pool_t *pool, u_char *in, size_t size, ngx_int_t rc,
+    ngx_array_t *msgs, ngx_uint_t batch, ngx_uint_t widest)
 {
     char                      *err;
     ngx_int_t                  rc2;
@@ -206,21 +209,22 @@ check_without_avx2(ngx_pool_t *pool, u_char *in, size_t size, ngx_int_t rc,
         abort();
     }
 
-    ngx_http_mcp_oauth_json_avx2(0);
+    ngx_http_mcp_oauth_json_simd(widest);
     rc2 = ngx_http_mcp_oauth_json_scan(pool, in, size, msgs2, &batch2, &err);
-    ngx_http_mcp_oauth_json_avx2(1);
+    ngx_http_mcp_oauth_json_simd(NGX_HTTP_MCP_OAUTH_SIMD_AVX512);
 
-    MCP_FUZZ_CHECK(rc2 == rc, "rc %ld with AVX2, %ld without", (long) rc,
-                   (long) rc2);
+    MCP_FUZZ_CHECK(rc2 == rc, "rc %ld with the widest vectors, %ld with at "
+                   "most %lu", (long) rc, (long) rc2, (unsigned long) widest);
 
     if (rc != NGX_OK) {
         return;
     }
 
     MCP_FUZZ_CHECK(batch2 == batch && msgs2->nelts == msgs->nelts,
-                   "batch %lu of %lu with AVX2, %lu of %lu without",
-                   (unsigned long) batch, (unsigned long) msgs->nelts,
-                   (unsigned long) batch2, (unsigned long) msgs2->nelts);
+                   "batch %lu of %lu with the widest vectors, %lu of %lu "
+                   "with at most %lu", (unsigned long) batch,
+                   (unsigned long) msgs->nelts, (unsigned long) batch2,
+                   (unsigned long) msgs2->nelts, (unsigned long) widest);
 
     a = msgs->elts;
     b = msgs2->elts;
@@ -239,7 +243,8 @@ check_without_avx2(ngx_pool_t *pool, u_char *in, size_t size, ngx_int_t rc,
                        && a[i].params_object == b[i].params_object
                        && a[i].has_result == b[i].has_result
                        && a[i].has_error == b[i].has_error,
-                       "message %lu differs without AVX2", (unsigned long) i);
+                       "message %lu differs with at most %lu", (unsigned long) i,
+                       (unsigned long) widest);
     }
 }
 
@@ -353,7 +358,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     rc = ngx_http_mcp_oauth_json_scan(pool, in, size, msgs, &batch, &err);
 
-    check_without_avx2(pool, in, size, rc, msgs, batch);
+    check_narrower(pool, in, size, rc, msgs, batch,
+                   NGX_HTTP_MCP_OAUTH_SIMD_AVX2);
+    check_narrower(pool, in, size, rc, msgs, batch,
+                   NGX_HTTP_MCP_OAUTH_SIMD_WORDS);
     check_tools_too(pool, in, size, rc, msgs);
 
     j = json_loadb((char *) in, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);

@@ -68,8 +68,8 @@ static u_char  ngx_http_mcp_oauth_plain[256] = {
 };
 
 #if (NGX_HTTP_MCP_OAUTH_AVX2)
-/* -1: not looked at yet; ngx_http_mcp_oauth_json_avx2() sets it too */
-static ngx_int_t  ngx_http_mcp_oauth_avx2 = -1;
+/* NGX_HTTP_MCP_OAUTH_SIMD_*; -1: not looked at yet */
+static ngx_int_t  ngx_http_mcp_oauth_simd = -1;
 #endif
 
 /* the letters of the one-letter escapes: \" \\ \/ \b \f \n \r \t */
@@ -126,6 +126,10 @@ static ngx_inline uint32_t ngx_http_mcp_oauth_flagged16(u_char *p);
 #if (NGX_HTTP_MCP_OAUTH_AVX2)
 static ngx_int_t ngx_http_mcp_oauth_string_avx2(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str);
+#if (NGX_HTTP_MCP_OAUTH_AVX512)
+static ngx_int_t ngx_http_mcp_oauth_string_avx512(
+    ngx_http_mcp_oauth_scan_t *s, ngx_http_mcp_oauth_jstr_t *str);
+#endif
 static ngx_int_t ngx_http_mcp_oauth_escaped_check(
     ngx_http_mcp_oauth_scan_t *s, u_char *base, uint64_t escaped);
 #endif
@@ -1518,12 +1522,17 @@ ngx_http_mcp_oauth_string_rest(ngx_http_mcp_oauth_scan_t *s,
     ngx_int_t  rc;
 
 #if (NGX_HTTP_MCP_OAUTH_AVX2)
-    if (ngx_http_mcp_oauth_avx2 < 0) {
-        ngx_http_mcp_oauth_json_avx2(1);
+    if (ngx_http_mcp_oauth_simd < 0) {
+        ngx_http_mcp_oauth_json_simd(NGX_HTTP_MCP_OAUTH_SIMD_AVX512);
     }
 
-    if (ngx_http_mcp_oauth_avx2) {
-        rc = ngx_http_mcp_oauth_string_avx2(s, str);
+    if (ngx_http_mcp_oauth_simd != NGX_HTTP_MCP_OAUTH_SIMD_WORDS) {
+        rc =
+#if (NGX_HTTP_MCP_OAUTH_AVX512)
+            (ngx_http_mcp_oauth_simd == NGX_HTTP_MCP_OAUTH_SIMD_AVX512)
+            ? ngx_http_mcp_oauth_string_avx512(s, str) :
+#endif
+            ngx_http_mcp_oauth_string_avx2(s, str);
 
         if (rc != NGX_AGAIN) {
             return rc;
@@ -1722,36 +1731,96 @@ ngx_http_mcp_oauth_flagged16(u_char *p)
 #if (NGX_HTTP_MCP_OAUTH_AVX2)
 
 /*
- * 64 bytes a step while 65 are left, with no backslash pending at a step's
- * start.  Two masks: the backslashes, and the bytes that end the plain run
- * ('"', below 0x20, 0x80 and above).  Which bytes a run of backslashes
- * escapes is arithmetic on the first (simdjson's way: a run starting on an
- * even bit escapes what follows it when its length is odd, and the carry
- * of "(b << 1 | odd bits) - b" finds the runs' ends), so the escaped bytes
- * leave the second mask and the first byte still in it ends the step: the
- * closing quote, an error, or UTF-8 for ngx_http_mcp_oauth_string_byte().
- * The escaped bytes before it must be escape letters.  A step whose last
- * byte escapes the next one ends a byte early, so that the next step starts
- * at that backslash.  Every byte is judged as the byte loop judges it.
+ * 64 bytes a step while 65 are left.  Two masks: the backslashes, and the
+ * bytes that end the plain run ('"', below 0x20, 0x80 and above).  Which
+ * bytes the backslashes escape is arithmetic on the first
+ * (ngx_http_mcp_oauth_escaped_bits()), so the escaped bytes leave the
+ * second mask and the first byte still in it ends the step: the closing
+ * quote, an error, or UTF-8 for ngx_http_mcp_oauth_string_byte(), after
+ * which the steps go on with no escape pending.  The escaped bytes before
+ * it must be escape letters.  An escape pending at a step's end is a bit
+ * carried into the next step, so that a step starts 64 bytes after the one
+ * before without waiting for its arithmetic; the byte loop that takes the
+ * last bytes starts at the pending escape's backslash.  Every byte is
+ * judged as the byte loop judges it.
  */
 
-#define NGX_HTTP_MCP_OAUTH_ODD_BITS  0xaaaaaaaaaaaaaaaaULL
+#define NGX_HTTP_MCP_OAUTH_EVEN_BITS  0x5555555555555555ULL
+
+
+/*
+ * The bytes a step's backslashes escape, escaped backslashes included
+ * (simdjson's find_escaped): a run of backslashes escapes the byte after it
+ * when its length is odd; adding the runs that start on odd bits to the
+ * backslashes carries each run's start to its end, and the carry out of
+ * the last bit is the escape pending for the next step (*pending, 0 or 1,
+ * which also escapes this step's first byte).
+ */
+
+static ngx_inline uint64_t
+ngx_http_mcp_oauth_escaped_bits(uint64_t bs, uint64_t *pending)
+{
+    uint64_t  follows, odd_starts, ends;
+
+    bs &= ~*pending;
+    follows = (bs << 1) | *pending;
+    odd_starts = bs & ~NGX_HTTP_MCP_OAUTH_EVEN_BITS & ~follows;
+    *pending = __builtin_add_overflow(odd_starts, bs, &ends);
+
+    return (NGX_HTTP_MCP_OAUTH_EVEN_BITS ^ (ends << 1)) & follows;
+}
+
+
+static __attribute__((target("avx2"))) ngx_inline uint64_t
+ngx_http_mcp_oauth_letters32(__m256i v, __m256i nibble, __m256i by_low,
+    __m256i by_high)
+{
+    __m256i  l, h;
+
+    l = _mm256_shuffle_epi8(by_low, _mm256_and_si256(v, nibble));
+    h = _mm256_shuffle_epi8(by_high,
+                            _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
+
+    return (uint32_t) ~_mm256_movemask_epi8(
+               _mm256_cmpeq_epi8(_mm256_and_si256(l, h),
+                                 _mm256_setzero_si256()));
+}
+
 
 static __attribute__((target("avx2,bmi"))) ngx_int_t
 ngx_http_mcp_oauth_string_avx2(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str)
 {
     u_char     *p;
-    uint64_t    bs, stop, code, escaped, before;
+    uint64_t    bs, stop, escaped, before, pending, other;
     ngx_int_t   rc;
-    __m256i     lo, hi, backslash, flip, space;
+    __m256i     lo, hi, backslash, flip, space, nibble, by_low, by_high;
 
     backslash = _mm256_set1_epi8('\\');
     flip = _mm256_set1_epi8(0x02);
     space = _mm256_set1_epi8(0x20);
 
-    while (s->last - s->p > 64) {
-        p = s->p;
+    /*
+     * The eight escape letters by nibbles: a bit per high nibble that has
+     * some (2: '"' '/', 5: '\\', 6: 'b' 'f' 'n', 7: 'r' 't'), set in the
+     * low nibbles' table for the low nibbles of that row's letters; a byte
+     * is a letter when its two entries share a bit (from 0x80: none).
+     */
+
+    nibble = _mm256_set1_epi8(0x0f);
+    by_low = _mm256_setr_epi8(0, 0, 0x0d, 0, 0x08, 0, 0x04, 0,
+                              0, 0, 0, 0, 0x02, 0, 0x04, 0x01,
+                              0, 0, 0x0d, 0, 0x08, 0, 0x04, 0,
+                              0, 0, 0, 0, 0x02, 0, 0x04, 0x01);
+    by_high = _mm256_setr_epi8(0, 0, 0x01, 0, 0, 0x02, 0x04, 0x08,
+                               0, 0, 0, 0, 0, 0, 0, 0,
+                               0, 0, 0x01, 0, 0, 0x02, 0x04, 0x08,
+                               0, 0, 0, 0, 0, 0, 0, 0);
+
+    p = s->p;
+    pending = 0;
+
+    while (s->last - p > 64) {
         lo = _mm256_loadu_si256((__m256i *) p);
         hi = _mm256_loadu_si256((__m256i *) (p + 32));
 
@@ -1769,30 +1838,34 @@ ngx_http_mcp_oauth_string_avx2(ngx_http_mcp_oauth_scan_t *s,
                      _mm256_cmpgt_epi8(_mm256_xor_si256(hi, flip), space))
                    << 32);
 
-        if ((bs | stop) == 0) {
-            s->p = p + 64;
+        if ((bs | stop | pending) == 0) {
+            p += 64;
             continue;
         }
 
-        code = (((bs << 1) | NGX_HTTP_MCP_OAUTH_ODD_BITS) - bs)
-               ^ NGX_HTTP_MCP_OAUTH_ODD_BITS;
-        escaped = code ^ bs;
+        escaped = ngx_http_mcp_oauth_escaped_bits(bs, &pending);
 
         stop &= ~escaped;
         before = (stop - 1) & ~stop;
 
-        if (bs & before) {
+        if (escaped & before) {
             str->escaped = 1;
 
-            if (ngx_http_mcp_oauth_escaped_check(s, p, escaped & before)
-                != NGX_OK)
+            other = escaped & before
+                    & ~(ngx_http_mcp_oauth_letters32(lo, nibble, by_low,
+                                                     by_high)
+                        | ngx_http_mcp_oauth_letters32(hi, nibble, by_low,
+                                                       by_high) << 32);
+
+            if (other
+                && ngx_http_mcp_oauth_escaped_check(s, p, other) != NGX_OK)
             {
                 return NGX_ERROR;
             }
         }
 
         if (stop == 0) {
-            s->p = p + 64 - ((code & bs) >> 63);
+            p += 64;
             continue;
         }
 
@@ -1810,7 +1883,12 @@ ngx_http_mcp_oauth_string_avx2(ngx_http_mcp_oauth_scan_t *s,
         if (rc != NGX_AGAIN) {
             return rc;
         }
+
+        p = s->p;
+        pending = 0;
     }
+
+    s->p = p - pending;
 
     return NGX_AGAIN;
 }
@@ -1839,12 +1917,126 @@ ngx_http_mcp_oauth_escaped_check(ngx_http_mcp_oauth_scan_t *s, u_char *base,
 #endif
 
 
+#if (NGX_HTTP_MCP_OAUTH_AVX512)
+
+/*
+ * The same step with AVX-512: one 64-byte load and the two masks straight
+ * from comparisons (BW), and the escaped bytes' letters looked up in the
+ * step, 64 at once in the first half of ngx_http_mcp_oauth_escape1 (VBMI's
+ * 128-byte table lookup, which reads 7 bits of a byte: bytes from 0x80 are
+ * taken out with their top bit).  Only the escapes that are not one of the
+ * eight letters, a \u or an error, are looked at one by one, by the same
+ * function as in the byte loop.  VBMI leaves out the first CPUs with
+ * AVX-512, whose clock drops while it runs.
+ */
+
+static __attribute__((target("avx512f,avx512bw,avx512vbmi,bmi"))) ngx_int_t
+ngx_http_mcp_oauth_string_avx512(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *str)
+{
+    u_char     *p;
+    uint64_t    bs, stop, escaped, before, pending, other;
+    ngx_int_t   rc;
+    __m512i     v, backslash, flip, space, letters_lo, letters_hi;
+
+    backslash = _mm512_set1_epi8('\\');
+    flip = _mm512_set1_epi8(0x02);
+    space = _mm512_set1_epi8(0x20);
+    letters_lo = _mm512_loadu_si512(ngx_http_mcp_oauth_escape1);
+    letters_hi = _mm512_loadu_si512(ngx_http_mcp_oauth_escape1 + 64);
+
+    p = s->p;
+    pending = 0;
+
+    while (s->last - p > 64) {
+        v = _mm512_loadu_si512(p);
+
+        bs = _mm512_cmpeq_epi8_mask(v, backslash);
+
+        /* as in ngx_http_mcp_oauth_flagged16(): not '"', < 0x20, >= 0x80 */
+
+        stop = ~_mm512_cmpgt_epi8_mask(_mm512_xor_si512(v, flip), space);
+
+        if ((bs | stop | pending) == 0) {
+            p += 64;
+            continue;
+        }
+
+        escaped = ngx_http_mcp_oauth_escaped_bits(bs, &pending);
+
+        stop &= ~escaped;
+        before = (stop - 1) & ~stop;
+
+        if (escaped & before) {
+            str->escaped = 1;
+
+            other = escaped & before
+                    & ~(_mm512_test_epi8_mask(
+                            _mm512_permutex2var_epi8(letters_lo, v,
+                                                     letters_hi),
+                            _mm512_set1_epi8(1))
+                        & ~_mm512_movepi8_mask(v));
+
+            if (other
+                && ngx_http_mcp_oauth_escaped_check(s, p, other) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        if (stop == 0) {
+            p += 64;
+            continue;
+        }
+
+        p += __builtin_ctzll(stop);
+
+        if (*p == '"') {
+            str->end = p;
+            s->p = p + 1;
+            return NGX_OK;
+        }
+
+        s->p = p;
+        rc = ngx_http_mcp_oauth_string_byte(s, str);
+
+        if (rc != NGX_AGAIN) {
+            return rc;
+        }
+
+        p = s->p;
+        pending = 0;
+    }
+
+    s->p = p - pending;
+
+    return NGX_AGAIN;
+}
+
+#endif
+
+
 void
-ngx_http_mcp_oauth_json_avx2(ngx_uint_t on)
+ngx_http_mcp_oauth_json_simd(ngx_uint_t widest)
 {
 #if (NGX_HTTP_MCP_OAUTH_AVX2)
-    ngx_http_mcp_oauth_avx2 = on && __builtin_cpu_supports("avx2")
-                              && __builtin_cpu_supports("bmi");
+    ngx_http_mcp_oauth_simd = NGX_HTTP_MCP_OAUTH_SIMD_WORDS;
+
+    if (widest >= NGX_HTTP_MCP_OAUTH_SIMD_AVX2
+        && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi"))
+    {
+        ngx_http_mcp_oauth_simd = NGX_HTTP_MCP_OAUTH_SIMD_AVX2;
+    }
+
+#if (NGX_HTTP_MCP_OAUTH_AVX512)
+    if (widest >= NGX_HTTP_MCP_OAUTH_SIMD_AVX512
+        && ngx_http_mcp_oauth_simd == NGX_HTTP_MCP_OAUTH_SIMD_AVX2
+        && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vbmi"))
+    {
+        ngx_http_mcp_oauth_simd = NGX_HTTP_MCP_OAUTH_SIMD_AVX512;
+    }
+#endif
 #endif
 }
 

@@ -58,10 +58,15 @@ ngx_int_t ngx_http_mcp_oauth_json_scan_tools(ngx_pool_t *pool, u_char *data,
     ngx_array_t *arrays, ngx_array_t *tools);
 
 /*
- * Long strings are scanned with AVX2 when the CPU has it; off, with SSE2
- * or a word at a time (the fuzzers compare the two).
+ * Long strings are scanned with the widest vectors the CPU has, up to
+ * widest: 2 AVX-512 (BW and VBMI), 1 AVX2, 0 SSE2 or a word at a time (the
+ * fuzzers compare them).
  */
-void ngx_http_mcp_oauth_json_avx2(ngx_uint_t on);
+#define NGX_HTTP_MCP_OAUTH_SIMD_WORDS   0
+#define NGX_HTTP_MCP_OAUTH_SIMD_AVX2    1
+#define NGX_HTTP_MCP_OAUTH_SIMD_AVX512  2
+
+void ngx_http_mcp_oauth_json_simd(ngx_uint_t widest);
 
 
 /* members of one JSON object, taken out by name (JWT header, claims) */

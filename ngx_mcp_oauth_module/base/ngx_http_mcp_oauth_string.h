@@ -18,11 +18,14 @@
 #include <emmintrin.h>
 #define NGX_HTTP_MCP_OAUTH_SSE2  1
 
-/* and AVX2 where the CPU has it, chosen when the module runs */
+/* and AVX2 or AVX-512 where the CPU has it, chosen when the module runs */
 #if (defined __x86_64__                                                     \
      && (defined __clang__ || __GNUC__ > 4 || __GNUC_MINOR__ >= 9))
 #include <immintrin.h>
 #define NGX_HTTP_MCP_OAUTH_AVX2  1
+#if (defined __clang__ || __GNUC__ >= 5)
+#define NGX_HTTP_MCP_OAUTH_AVX512  1
+#endif
 #endif
 #endif
 
