@@ -1771,6 +1771,61 @@ ngx_http_mcp_oauth_escaped_bits(uint64_t bs, uint64_t *pending)
 }
 
 
+/*
+ * A step's masks, whatever the width: the backslashes, the bytes that end
+ * the plain run and the escape letters.  NGX_AGAIN: the next step is at *p
+ * (64 bytes on, or after a UTF-8 sequence with no escape pending).
+ */
+
+static ngx_inline ngx_int_t
+ngx_http_mcp_oauth_string_step(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *str, u_char **p, uint64_t bs, uint64_t stop,
+    uint64_t letters, uint64_t *pending)
+{
+    u_char     *q;
+    uint64_t    escaped, before, other;
+    ngx_int_t   rc;
+
+    escaped = ngx_http_mcp_oauth_escaped_bits(bs, pending);
+
+    stop &= ~escaped;
+    before = (stop - 1) & ~stop;
+
+    if (escaped & before) {
+        str->escaped = 1;
+
+        other = escaped & before & ~letters;
+
+        if (other
+            && ngx_http_mcp_oauth_escaped_check(s, *p, other) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (stop == 0) {
+        *p += 64;
+        return NGX_AGAIN;
+    }
+
+    q = *p + __builtin_ctzll(stop);
+
+    if (*q == '"') {
+        str->end = q;
+        s->p = q + 1;
+        return NGX_OK;
+    }
+
+    s->p = q;
+    rc = ngx_http_mcp_oauth_string_byte(s, str);
+
+    *p = s->p;
+    *pending = 0;
+
+    return rc;
+}
+
+
 static __attribute__((target("avx2"))) ngx_inline uint64_t
 ngx_http_mcp_oauth_letters32(__m256i v, __m256i nibble, __m256i by_low,
     __m256i by_high)
@@ -1792,7 +1847,7 @@ ngx_http_mcp_oauth_string_avx2(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str)
 {
     u_char     *p;
-    uint64_t    bs, stop, escaped, before, pending, other;
+    uint64_t    bs, stop, letters, pending;
     ngx_int_t   rc;
     __m256i     lo, hi, backslash, flip, space, nibble, by_low, by_high;
 
@@ -1843,49 +1898,18 @@ ngx_http_mcp_oauth_string_avx2(ngx_http_mcp_oauth_scan_t *s,
             continue;
         }
 
-        escaped = ngx_http_mcp_oauth_escaped_bits(bs, &pending);
+        letters = (bs | pending)
+                  ? ngx_http_mcp_oauth_letters32(lo, nibble, by_low, by_high)
+                    | ngx_http_mcp_oauth_letters32(hi, nibble, by_low, by_high)
+                      << 32
+                  : 0;
 
-        stop &= ~escaped;
-        before = (stop - 1) & ~stop;
-
-        if (escaped & before) {
-            str->escaped = 1;
-
-            other = escaped & before
-                    & ~(ngx_http_mcp_oauth_letters32(lo, nibble, by_low,
-                                                     by_high)
-                        | ngx_http_mcp_oauth_letters32(hi, nibble, by_low,
-                                                       by_high) << 32);
-
-            if (other
-                && ngx_http_mcp_oauth_escaped_check(s, p, other) != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-        }
-
-        if (stop == 0) {
-            p += 64;
-            continue;
-        }
-
-        p += __builtin_ctzll(stop);
-
-        if (*p == '"') {
-            str->end = p;
-            s->p = p + 1;
-            return NGX_OK;
-        }
-
-        s->p = p;
-        rc = ngx_http_mcp_oauth_string_byte(s, str);
+        rc = ngx_http_mcp_oauth_string_step(s, str, &p, bs, stop, letters,
+                                            &pending);
 
         if (rc != NGX_AGAIN) {
             return rc;
         }
-
-        p = s->p;
-        pending = 0;
     }
 
     s->p = p - pending;
@@ -1935,13 +1959,14 @@ ngx_http_mcp_oauth_string_avx512(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str)
 {
     u_char     *p;
-    uint64_t    bs, stop, escaped, before, pending, other;
+    uint64_t    bs, stop, letters, pending;
     ngx_int_t   rc;
-    __m512i     v, backslash, flip, space, letters_lo, letters_hi;
+    __m512i     v, backslash, flip, space, one, letters_lo, letters_hi;
 
     backslash = _mm512_set1_epi8('\\');
     flip = _mm512_set1_epi8(0x02);
     space = _mm512_set1_epi8(0x20);
+    one = _mm512_set1_epi8(1);
     letters_lo = _mm512_loadu_si512(ngx_http_mcp_oauth_escape1);
     letters_hi = _mm512_loadu_si512(ngx_http_mcp_oauth_escape1 + 64);
 
@@ -1962,50 +1987,19 @@ ngx_http_mcp_oauth_string_avx512(ngx_http_mcp_oauth_scan_t *s,
             continue;
         }
 
-        escaped = ngx_http_mcp_oauth_escaped_bits(bs, &pending);
+        letters = (bs | pending)
+                  ? _mm512_test_epi8_mask(
+                        _mm512_permutex2var_epi8(letters_lo, v, letters_hi),
+                        one)
+                    & ~_mm512_movepi8_mask(v)
+                  : 0;
 
-        stop &= ~escaped;
-        before = (stop - 1) & ~stop;
-
-        if (escaped & before) {
-            str->escaped = 1;
-
-            other = escaped & before
-                    & ~(_mm512_test_epi8_mask(
-                            _mm512_permutex2var_epi8(letters_lo, v,
-                                                     letters_hi),
-                            _mm512_set1_epi8(1))
-                        & ~_mm512_movepi8_mask(v));
-
-            if (other
-                && ngx_http_mcp_oauth_escaped_check(s, p, other) != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-        }
-
-        if (stop == 0) {
-            p += 64;
-            continue;
-        }
-
-        p += __builtin_ctzll(stop);
-
-        if (*p == '"') {
-            str->end = p;
-            s->p = p + 1;
-            return NGX_OK;
-        }
-
-        s->p = p;
-        rc = ngx_http_mcp_oauth_string_byte(s, str);
+        rc = ngx_http_mcp_oauth_string_step(s, str, &p, bs, stop, letters,
+                                            &pending);
 
         if (rc != NGX_AGAIN) {
             return rc;
         }
-
-        p = s->p;
-        pending = 0;
     }
 
     s->p = p - pending;
