@@ -19,8 +19,9 @@
  *  - with the results kept per process (ngx_http_mcp_oauth_json_results),
  *    the verdict, arrays, tools and names are the ones found without them,
  *    both when an earlier input left a result with the same bytes or none
- *    (the first call) and when this input's own result is found (the
- *    second).
+ *    (the first call) and when this input's own result is kept (the second
+ *    call finds it, unless lookups are being skipped after results that
+ *    were never found).
  */
 
 #include "fuzz_common.h"
