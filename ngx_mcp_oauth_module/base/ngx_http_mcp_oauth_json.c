@@ -832,13 +832,20 @@ ngx_http_mcp_oauth_scan_response(ngx_http_mcp_oauth_scan_t *s,
 #define NGX_HTTP_MCP_OAUTH_RESULT_MAX  (256 * 1024)   /* an entry's memory */
 #define NGX_HTTP_MCP_OAUTH_RESULT_MISSES  8
 
+/* a result's text and what was found in it */
+
 typedef struct {
     u_char                      *text;
-    size_t                       len;       /* 0: empty */
+    size_t                       len;
+    ngx_http_mcp_oauth_tools_t  *arrays;
     ngx_uint_t                   narrays;
-    ngx_uint_t                   ntools;
-    ngx_http_mcp_oauth_tools_t  *arrays;    /* first: from the entry's 0 */
     ngx_http_mcp_oauth_tool_t   *tools;
+    ngx_uint_t                   ntools;
+    ngx_uint_t                   first;     /* the index of its first tool */
+} ngx_http_mcp_oauth_spans_t;
+
+typedef struct {
+    ngx_http_mcp_oauth_spans_t   kept;      /* len 0: empty; first 0 */
     void                        *mem;
     size_t                       size;
     ngx_uint_t                   found;     /* since the clock passed it */
@@ -849,6 +856,9 @@ static ngx_http_mcp_oauth_result_t
 static ngx_uint_t  ngx_http_mcp_oauth_result_next;
 static ngx_uint_t  ngx_http_mcp_oauth_result_misses;  /* kept, not found */
 static ngx_uint_t  ngx_http_mcp_oauth_result_on = 1;
+
+static void ngx_http_mcp_oauth_result_move(ngx_http_mcp_oauth_spans_t *dst,
+    ngx_http_mcp_oauth_spans_t *src);
 
 
 /*
@@ -988,22 +998,20 @@ static ngx_int_t
 ngx_http_mcp_oauth_result_replay(ngx_http_mcp_oauth_scan_t *s,
     ngx_array_t *arrays, ngx_array_t *tools)
 {
-    u_char                       *p, *d;
+    u_char                       *d;
     size_t                        left;
-    ngx_uint_t                    i, k, first;
+    ngx_uint_t                    i, k;
     ngx_http_mcp_oauth_tool_t    *t;
-    ngx_http_mcp_oauth_tools_t   *a;
-    ngx_http_mcp_oauth_result_t  *e;
+    ngx_http_mcp_oauth_spans_t   *kept, here;
 
-    p = s->p;
-    left = s->last - p;
+    left = s->last - s->p;
 
     for (k = 0; k < NGX_HTTP_MCP_OAUTH_RESULTS; k++) {
-        e = &ngx_http_mcp_oauth_results[k];
+        kept = &ngx_http_mcp_oauth_results[k].kept;
 
-        if (e->len != 0 && e->len <= left
-            && p[e->len - 1] == '}'
-            && ngx_memcmp(p, e->text, e->len) == 0)
+        if (kept->len != 0 && kept->len <= left
+            && s->p[kept->len - 1] == '}'
+            && ngx_memcmp(s->p, kept->text, kept->len) == 0)
         {
             goto found;
         }
@@ -1013,65 +1021,41 @@ ngx_http_mcp_oauth_result_replay(ngx_http_mcp_oauth_scan_t *s,
 
 found:
 
-    e->found = 1;
+    ngx_http_mcp_oauth_results[k].found = 1;
     ngx_http_mcp_oauth_result_misses = 0;
-    first = tools->nelts;
 
-    if (e->ntools) {
-        t = ngx_array_push_n(tools, e->ntools);
-        if (t == NULL) {
-            return NGX_ERROR;
-        }
+    here = *kept;
+    here.text = s->p;
+    here.first = tools->nelts;
 
-        for (i = 0; i < e->ntools; i++) {
-            t[i] = e->tools[i];
-            t[i].start = p + (e->tools[i].start - e->text);
-            t[i].end = p + (e->tools[i].end - e->text);
+    here.arrays = ngx_array_push_n(arrays, kept->narrays);
+    here.tools = ngx_array_push_n(tools, kept->ntools);
 
-            if (!t[i].named) {
-                continue;
-            }
+    if (here.arrays == NULL || here.tools == NULL) {
+        return NGX_ERROR;
+    }
 
-            if (t[i].name.data >= e->text
-                && t[i].name.data < e->text + e->len)
-            {
-                t[i].name.data = p + (t[i].name.data - e->text);
-                continue;
-            }
+    ngx_http_mcp_oauth_result_move(&here, kept);
 
-            /* decoded: the entry may be replaced before the name is used */
+    /* decoded: the entry may be replaced before the name is used */
 
-            d = ngx_pnalloc(s->pool, t[i].name.len);
+    for (i = 0; i < here.ntools; i++) {
+        t = &here.tools[i];
+
+        if (t->named
+            && (t->name.data < here.text || t->name.data >= s->p + here.len))
+        {
+            d = ngx_pnalloc(s->pool, t->name.len);
             if (d == NULL) {
                 return NGX_ERROR;
             }
 
-            t[i].name.data = ngx_cpymem(d, t[i].name.data, t[i].name.len)
-                             - t[i].name.len;
+            ngx_memcpy(d, t->name.data, t->name.len);
+            t->name.data = d;
         }
     }
 
-    if (e->narrays) {
-        a = ngx_array_push_n(arrays, e->narrays);
-        if (a == NULL) {
-            return NGX_ERROR;
-        }
-
-        for (i = 0; i < e->narrays; i++) {
-            a[i] = e->arrays[i];
-            a[i].start = p + (a[i].start - e->text);
-            a[i].end = p + (a[i].end - e->text);
-            a[i].tail = p + (a[i].tail - e->text);
-            a[i].first += first;
-
-            if (a[i].scope_start) {
-                a[i].scope_start = p + (a[i].scope_start - e->text);
-                a[i].scope_end = p + (a[i].scope_end - e->text);
-            }
-        }
-    }
-
-    s->p = p + e->len;
+    s->p += here.len;
 
     return NGX_OK;
 }
@@ -1084,33 +1068,36 @@ ngx_http_mcp_oauth_result_store(ngx_http_mcp_oauth_scan_t *s, u_char *start,
     ngx_array_t *arrays, ngx_uint_t first_array, ngx_array_t *tools,
     ngx_uint_t first_tool)
 {
-    u_char                       *text, *names;
-    size_t                        len, size;
-    ngx_uint_t                    i, na, nt;
+    u_char                       *names;
+    size_t                        size;
+    ngx_uint_t                    i;
     ngx_http_mcp_oauth_tool_t    *t;
-    ngx_http_mcp_oauth_tools_t   *a;
+    ngx_http_mcp_oauth_spans_t    found, *kept;
     ngx_http_mcp_oauth_result_t  *e;
 
-    len = s->p - start;
+    found.text = start;
+    found.len = s->p - start;
 
-    if (len < NGX_HTTP_MCP_OAUTH_RESULT_MIN) {
+    if (found.len < NGX_HTTP_MCP_OAUTH_RESULT_MIN) {
         return;
     }
 
     ngx_http_mcp_oauth_result_misses++;
 
-    na = arrays->nelts - first_array;
-    nt = tools->nelts - first_tool;
-    t = (ngx_http_mcp_oauth_tool_t *) tools->elts + first_tool;
+    found.arrays = (ngx_http_mcp_oauth_tools_t *) arrays->elts + first_array;
+    found.narrays = arrays->nelts - first_array;
+    found.tools = (ngx_http_mcp_oauth_tool_t *) tools->elts + first_tool;
+    found.ntools = tools->nelts - first_tool;
+    found.first = first_tool;
 
-    size = na * sizeof(ngx_http_mcp_oauth_tools_t)
-           + nt * sizeof(ngx_http_mcp_oauth_tool_t) + len;
+    size = found.narrays * sizeof(ngx_http_mcp_oauth_tools_t)
+           + found.ntools * sizeof(ngx_http_mcp_oauth_tool_t) + found.len;
 
-    for (i = 0; i < nt; i++) {
-        if (t[i].named
-            && (t[i].name.data < start || t[i].name.data >= s->p))
-        {
-            size += t[i].name.len;
+    for (i = 0; i < found.ntools; i++) {
+        t = &found.tools[i];
+
+        if (t->named && (t->name.data < start || t->name.data >= s->p)) {
+            size += t->name.len;
         }
     }
 
@@ -1129,7 +1116,8 @@ ngx_http_mcp_oauth_result_store(ngx_http_mcp_oauth_scan_t *s, u_char *start,
         e->found = 0;
     }
 
-    e->len = 0;
+    kept = &e->kept;
+    kept->len = 0;
 
     if (e->size < size) {
         ngx_free(e->mem);
@@ -1142,49 +1130,76 @@ ngx_http_mcp_oauth_result_store(ngx_http_mcp_oauth_scan_t *s, u_char *start,
         }
     }
 
-    e->arrays = e->mem;
-    e->tools = (ngx_http_mcp_oauth_tool_t *) (e->arrays + na);
-    text = (u_char *) (e->tools + nt);
-    names = ngx_cpymem(text, start, len);
+    /* the arrays, the tools, the text, the decoded names */
 
-    e->text = text;
-    e->narrays = na;
-    e->ntools = nt;
+    kept->arrays = e->mem;
+    kept->narrays = found.narrays;
+    kept->tools = (ngx_http_mcp_oauth_tool_t *) (kept->arrays + found.narrays);
+    kept->ntools = found.ntools;
+    kept->text = (u_char *) (kept->tools + found.ntools);
+    kept->first = 0;
 
-    for (i = 0; i < nt; i++) {
-        e->tools[i] = t[i];
-        e->tools[i].start = text + (t[i].start - start);
-        e->tools[i].end = text + (t[i].end - start);
+    names = ngx_cpymem(kept->text, start, found.len);
 
-        if (!t[i].named) {
-            continue;
-        }
+    ngx_http_mcp_oauth_result_move(kept, &found);
 
-        if (t[i].name.data >= start && t[i].name.data < s->p) {
-            e->tools[i].name.data = text + (t[i].name.data - start);
+    for (i = 0; i < kept->ntools; i++) {
+        t = &kept->tools[i];
 
-        } else {
-            e->tools[i].name.data = names;
-            names = ngx_cpymem(names, t[i].name.data, t[i].name.len);
-        }
-    }
-
-    a = (ngx_http_mcp_oauth_tools_t *) arrays->elts + first_array;
-
-    for (i = 0; i < na; i++) {
-        e->arrays[i] = a[i];
-        e->arrays[i].start = text + (a[i].start - start);
-        e->arrays[i].end = text + (a[i].end - start);
-        e->arrays[i].tail = text + (a[i].tail - start);
-        e->arrays[i].first -= first_tool;
-
-        if (a[i].scope_start) {
-            e->arrays[i].scope_start = text + (a[i].scope_start - start);
-            e->arrays[i].scope_end = text + (a[i].scope_end - start);
+        if (t->named
+            && (t->name.data < kept->text
+                || t->name.data >= kept->text + found.len))
+        {
+            ngx_memcpy(names, t->name.data, t->name.len);
+            t->name.data = names;
+            names += t->name.len;
         }
     }
 
-    e->len = len;
+    kept->len = found.len;
+}
+
+
+/*
+ * The arrays and tools of src into dst, whose text is a copy of src's:
+ * the spans move with the text, and the tool indexes from src's first tool
+ * to dst's; a name outside the text (decoded) is left for the caller.
+ */
+
+static void
+ngx_http_mcp_oauth_result_move(ngx_http_mcp_oauth_spans_t *dst,
+    ngx_http_mcp_oauth_spans_t *src)
+{
+    ngx_uint_t                   i;
+    ngx_http_mcp_oauth_tool_t   *t;
+    ngx_http_mcp_oauth_tools_t  *a;
+
+    for (i = 0; i < src->ntools; i++) {
+        t = &dst->tools[i];
+        *t = src->tools[i];
+        t->start = dst->text + (t->start - src->text);
+        t->end = dst->text + (t->end - src->text);
+
+        if (t->named && t->name.data >= src->text
+            && t->name.data < src->text + src->len)
+        {
+            t->name.data = dst->text + (t->name.data - src->text);
+        }
+    }
+
+    for (i = 0; i < src->narrays; i++) {
+        a = &dst->arrays[i];
+        *a = src->arrays[i];
+        a->start = dst->text + (a->start - src->text);
+        a->end = dst->text + (a->end - src->text);
+        a->tail = dst->text + (a->tail - src->text);
+        a->first = a->first - src->first + dst->first;
+
+        if (a->scope_start) {
+            a->scope_start = dst->text + (a->scope_start - src->text);
+            a->scope_end = dst->text + (a->scope_end - src->text);
+        }
+    }
 }
 
 
