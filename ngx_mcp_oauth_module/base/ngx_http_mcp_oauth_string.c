@@ -30,16 +30,15 @@ ngx_http_mcp_oauth_b64url(ngx_pool_t *pool, u_char *data, size_t len,
 
 
 /*
- * nginx's decoder refuses every byte outside the base64url alphabet but
- * takes "=" for the end: unpadded base64url (RFC 7515, section 2) has none
+ * nginx's decoder refuses every byte outside the base64url alphabet and a
+ * length of 4n + 1, but takes "=" for the end: unpadded base64url (RFC
+ * 7515, section 2) has none
  */
 
 ngx_int_t
 ngx_http_mcp_oauth_b64url_decode(ngx_str_t *dst, ngx_str_t *src)
 {
-    if (src->len % 4 == 1
-        || (src->len && memchr(src->data, '=', src->len) != NULL))
-    {
+    if (src->len && memchr(src->data, '=', src->len) != NULL) {
         return NGX_ERROR;
     }
 
