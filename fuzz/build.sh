@@ -32,7 +32,7 @@ CFLAGS_COMMON="-g -O1 -fno-omit-frame-pointer $SANITIZE -DNGX_DEBUG_PALLOC=1"
 CC=${CC:-clang}
 
 TARGETS=(json_scan json_tools json_members jwt_parse jwks_parse token filter
-         as_params registration pages resp)
+         as_params registration pages resp rsa)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -43,17 +43,19 @@ srcs_for() {
         json_scan|json_tools|json_members)
             echo "$MOD/base/ngx_http_mcp_oauth_json.c" ;;
         jwt_parse|jwks_parse)
-            echo "$MOD/base/ngx_http_mcp_oauth_json.c $MOD/base/ngx_http_mcp_oauth_jwt.c $MOD/base/ngx_http_mcp_oauth_jwks.c $MOD/base/ngx_http_mcp_oauth_string.c" ;;
+            echo "$MOD/base/ngx_http_mcp_oauth_json.c $MOD/base/ngx_http_mcp_oauth_jwt.c $MOD/base/ngx_http_mcp_oauth_jwks.c $MOD/base/ngx_http_mcp_oauth_rsa.c $MOD/base/ngx_http_mcp_oauth_string.c" ;;
         token)
             echo "$MOD/rs/ngx_http_mcp_oauth_bearer.c" ;;
         filter)
             echo "$MOD/base/ngx_http_mcp_oauth_json.c" ;;
         as_params|registration)
-            echo "$MOD/as/ngx_http_mcp_oauth_as_parse.c $MOD/base/ngx_http_mcp_oauth_string.c $MOD/base/ngx_http_mcp_oauth_jwks.c" ;;
+            echo "$MOD/as/ngx_http_mcp_oauth_as_parse.c $MOD/base/ngx_http_mcp_oauth_string.c $MOD/base/ngx_http_mcp_oauth_jwks.c $MOD/base/ngx_http_mcp_oauth_rsa.c" ;;
         pages)
             echo "$MOD/as/ngx_http_mcp_oauth_page.c" ;;
         resp)
             echo "$MOD/state/ngx_http_mcp_oauth_resp.c" ;;
+        rsa)
+            echo "$MOD/base/ngx_http_mcp_oauth_rsa.c" ;;
         *)
             echo "unknown target $1" >&2; return 1 ;;
     esac
@@ -330,6 +332,7 @@ build_target() {
     # shellcheck disable=SC2086,SC2206
     local flags=($CFLAGS_COMMON -fsanitize=fuzzer
                  -DMCP_FUZZ_UBSAN_SUPP="\"$FUZZ/ubsan.supp\""
+                 -DMCP_FUZZ_KEYS="\"$DATA/keys\""
                  -Wall -Wno-unused-parameter -Wno-unused-function ${FUZZ_CFLAGS:-})
     log "fuzz_$t"
     # shellcheck disable=SC2086

@@ -23,7 +23,7 @@ SECS=${1:-5}
 shift || true
 TARGETS=("$@")
 ((${#TARGETS[@]})) || TARGETS=(json_scan json_tools json_members jwt_parse jwks_parse token filter
-    as_params registration pages resp)
+    as_params registration pages resp rsa)
 JOBS=${FUZZ_JOBS:-1}
 
 [[ $SECS =~ ^[0-9]+$ ]] || { echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2; }

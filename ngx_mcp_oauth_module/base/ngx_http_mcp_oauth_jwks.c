@@ -775,6 +775,10 @@ ngx_http_mcp_oauth_key_verifiers(ngx_http_mcp_oauth_keyset_t *ks,
     EVP_PKEY_CTX                    *ctx;
     const ngx_http_mcp_oauth_alg_t  *a;
 
+    if (key->kty == NGX_HTTP_MCP_OAUTH_KTY_RSA) {
+        key->rsa = ngx_http_mcp_oauth_rsa_prepare(ks->pool, key->pkey);
+    }
+
     for (alg = 1; alg < NGX_HTTP_MCP_OAUTH_ALG_N; alg++) {
         a = ngx_http_mcp_oauth_alg(alg);
 

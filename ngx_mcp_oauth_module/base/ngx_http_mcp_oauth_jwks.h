@@ -12,6 +12,8 @@
 #include <ngx_core.h>
 #include <openssl/evp.h>
 
+#include "ngx_http_mcp_oauth_rsa.h"
+
 
 typedef enum {
     NGX_HTTP_MCP_OAUTH_KTY_RSA = 1,
@@ -68,6 +70,7 @@ typedef struct {
     ngx_uint_t                  alg;     /* JWK "alg", 0: any alg of kty */
     EVP_PKEY                   *pkey;    /* RSA, EC, OKP */
     ngx_str_t                   secret;  /* oct */
+    ngx_http_mcp_oauth_rsa_t   *rsa;     /* RSA-2048 with AVX-512 IFMA */
     ngx_http_mcp_oauth_verifier_t  verifier[NGX_HTTP_MCP_OAUTH_ALG_N];
 } ngx_http_mcp_oauth_key_t;
 

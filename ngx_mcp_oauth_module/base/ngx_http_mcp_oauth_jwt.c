@@ -34,7 +34,8 @@ static ngx_int_t ngx_http_mcp_oauth_verify_key(ngx_http_mcp_oauth_jwt_t *jwt,
 static ngx_int_t ngx_http_mcp_oauth_verify_ecdsa(ngx_http_mcp_oauth_jwt_t *jwt,
     const ngx_http_mcp_oauth_alg_t *a, ngx_http_mcp_oauth_key_t *key);
 static ngx_int_t ngx_http_mcp_oauth_verify_ctx(ngx_http_mcp_oauth_verifier_t *v,
-    u_char *sig, size_t siglen, ngx_str_t *tbs);
+    ngx_http_mcp_oauth_rsa_t *rsa, const char *md, u_char *sig, size_t siglen,
+    ngx_str_t *tbs);
 static ngx_int_t ngx_http_mcp_oauth_verify_evp(EVP_PKEY *pkey,
     const char *md, unsigned pss, u_char *sig, size_t siglen, ngx_str_t *tbs);
 static ngx_int_t ngx_http_mcp_oauth_claim_str(ngx_http_mcp_oauth_member_t *m,
@@ -471,6 +472,8 @@ ngx_http_mcp_oauth_verify_key(ngx_http_mcp_oauth_jwt_t *jwt,
     case NGX_HTTP_MCP_OAUTH_KTY_RSA:
         if (key->verifier[jwt->alg].ctx) {
             return ngx_http_mcp_oauth_verify_ctx(&key->verifier[jwt->alg],
+                                                 a->pss ? NULL : key->rsa,
+                                                 a->md,
                                                  jwt->signature.data,
                                                  jwt->signature.len,
                                                  &jwt->signing_input);
@@ -551,7 +554,8 @@ ngx_http_mcp_oauth_verify_ecdsa(ngx_http_mcp_oauth_jwt_t *jwt,
     }
 
     if (key->verifier[jwt->alg].ctx) {
-        return ngx_http_mcp_oauth_verify_ctx(&key->verifier[jwt->alg], buf, len,
+        return ngx_http_mcp_oauth_verify_ctx(&key->verifier[jwt->alg], NULL,
+                                             NULL, buf, len,
                                              &jwt->signing_input);
     }
 
@@ -562,15 +566,27 @@ ngx_http_mcp_oauth_verify_ecdsa(ngx_http_mcp_oauth_jwt_t *jwt,
 }
 
 
+/* rsa: the key's IFMA verifier for PKCS #1 v1.5, if it has one */
+
 static ngx_int_t
-ngx_http_mcp_oauth_verify_ctx(ngx_http_mcp_oauth_verifier_t *v, u_char *sig,
-    size_t siglen, ngx_str_t *tbs)
+ngx_http_mcp_oauth_verify_ctx(ngx_http_mcp_oauth_verifier_t *v,
+    ngx_http_mcp_oauth_rsa_t *rsa, const char *md, u_char *sig, size_t siglen,
+    ngx_str_t *tbs)
 {
     u_char        digest[EVP_MAX_MD_SIZE];
+    ngx_int_t     rc;
     unsigned int  len;
 
     if (EVP_Digest(tbs->data, tbs->len, digest, &len, v->md, NULL) != 1) {
         return NGX_ERROR;
+    }
+
+    if (rsa) {
+        rc = ngx_http_mcp_oauth_rsa_verify(rsa, md, digest, len, sig, siglen);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
     }
 
     return (EVP_PKEY_verify(v->ctx, sig, siglen, digest, len) == 1)
