@@ -72,10 +72,13 @@ static u_char  ngx_http_mcp_oauth_plain[256] = {
 static ngx_int_t  ngx_http_mcp_oauth_simd = -1;
 #endif
 
-/* the letters of the one-letter escapes: \" \\ \/ \b \f \n \r \t */
+/*
+ * the letters of the one-letter escapes: \" \\ \/ \b \f \n \r \t; 0x80, the
+ * bit that AVX-512 turns into a mask without a comparison
+ */
 static u_char  ngx_http_mcp_oauth_escape1[256] = {
-    ['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1,
-    ['r'] = 1, ['t'] = 1
+    ['"'] = 0x80, ['\\'] = 0x80, ['/'] = 0x80, ['b'] = 0x80, ['f'] = 0x80,
+    ['n'] = 0x80, ['r'] = 0x80, ['t'] = 0x80
 };
 
 
@@ -1777,6 +1780,16 @@ ngx_http_mcp_oauth_escaped_bits(uint64_t bs, uint64_t *pending)
 {
     uint64_t  follows, odd_starts, ends;
 
+    follows = (bs << 1) | *pending;
+
+    /* the usual case: no backslash right after another, so each escapes
+     * the byte after it */
+
+    if ((follows & bs) == 0) {
+        *pending = bs >> 63;
+        return follows;
+    }
+
     bs &= ~*pending;
     follows = (bs << 1) | *pending;
     odd_starts = bs & ~NGX_HTTP_MCP_OAUTH_EVEN_BITS & ~follows;
@@ -1962,8 +1975,9 @@ ngx_http_mcp_oauth_escaped_check(ngx_http_mcp_oauth_scan_t *s, u_char *base,
  * The same step with AVX-512: one 64-byte load and the two masks straight
  * from comparisons (BW), and the escaped bytes' letters looked up in the
  * step, 64 at once in the first half of ngx_http_mcp_oauth_escape1 (VBMI's
- * 128-byte table lookup, which reads 7 bits of a byte: bytes from 0x80 are
- * taken out with their top bit).  Only the escapes that are not one of the
+ * 128-byte table lookup, which reads 7 bits of a byte: a letter's entry
+ * has its top bit set, and a byte from 0x80, whose own top bit is set, is
+ * taken out with it).  Only the escapes that are not one of the
  * eight letters, a \u or an error, are looked at one by one, by the same
  * function as in the byte loop.  VBMI leaves out the first CPUs with
  * AVX-512, whose clock drops while it runs.
@@ -1976,12 +1990,11 @@ ngx_http_mcp_oauth_string_avx512(ngx_http_mcp_oauth_scan_t *s,
     u_char     *p;
     uint64_t    bs, stop, letters, pending;
     ngx_int_t   rc;
-    __m512i     v, backslash, flip, space, one, letters_lo, letters_hi;
+    __m512i     v, backslash, flip, space, letters_lo, letters_hi;
 
     backslash = _mm512_set1_epi8('\\');
     flip = _mm512_set1_epi8(0x02);
     space = _mm512_set1_epi8(0x20);
-    one = _mm512_set1_epi8(1);
     letters_lo = _mm512_loadu_si512(ngx_http_mcp_oauth_escape1);
     letters_hi = _mm512_loadu_si512(ngx_http_mcp_oauth_escape1 + 64);
 
@@ -1995,7 +2008,7 @@ ngx_http_mcp_oauth_string_avx512(ngx_http_mcp_oauth_scan_t *s,
 
         /* as in ngx_http_mcp_oauth_flagged16(): not '"', < 0x20, >= 0x80 */
 
-        stop = ~_mm512_cmpgt_epi8_mask(_mm512_xor_si512(v, flip), space);
+        stop = _mm512_cmple_epi8_mask(_mm512_xor_si512(v, flip), space);
 
         if ((bs | stop | pending) == 0) {
             p += 64;
@@ -2003,10 +2016,8 @@ ngx_http_mcp_oauth_string_avx512(ngx_http_mcp_oauth_scan_t *s,
         }
 
         letters = (bs | pending)
-                  ? _mm512_test_epi8_mask(
-                        _mm512_permutex2var_epi8(letters_lo, v, letters_hi),
-                        one)
-                    & ~_mm512_movepi8_mask(v)
+                  ? _mm512_movepi8_mask(_mm512_andnot_si512(v,
+                        _mm512_permutex2var_epi8(letters_lo, v, letters_hi)))
                   : 0;
 
         rc = ngx_http_mcp_oauth_string_step(s, str, &p, bs, stop, letters,
