@@ -29,8 +29,13 @@
 
 #define NL        NGX_HTTP_MCP_OAUTH_RSA_LIMBS
 #define NB        NGX_HTTP_MCP_OAUTH_RSA_BYTES
-#define NV        (NL / 8)
 #define M52       0xfffffffffffffULL
+
+
+#if (NGX_HTTP_MCP_OAUTH_AVX512)
+
+/* -1: the CPU not asked yet */
+static ngx_int_t  ngx_http_mcp_oauth_rsa_ifma = -1;
 
 
 /* RFC 8017 §9.2 note 1: the DER DigestInfo before each digest */
@@ -55,12 +60,6 @@ static ngx_http_mcp_oauth_rsa_digest_t  ngx_http_mcp_oauth_rsa_digests[] = {
 };
 
 
-/* -1: the CPU not asked yet */
-static ngx_int_t  ngx_http_mcp_oauth_rsa_ifma = -1;
-
-
-#if (NGX_HTTP_MCP_OAUTH_AVX512)
-
 static void ngx_http_mcp_oauth_rsa_amm(uint64_t *r, const uint64_t *a,
     const uint64_t *b, const uint64_t *n, uint64_t k0);
 static void ngx_http_mcp_oauth_rsa_exp(ngx_http_mcp_oauth_rsa_t *rsa,
@@ -69,21 +68,6 @@ static void ngx_http_mcp_oauth_rsa_limbs(const u_char *be, uint64_t *x);
 static void ngx_http_mcp_oauth_rsa_bytes(const uint64_t *x, u_char *be);
 
 #endif
-
-
-void
-ngx_http_mcp_oauth_rsa_enable(ngx_uint_t on)
-{
-    ngx_http_mcp_oauth_rsa_ifma = 0;
-
-#if (NGX_HTTP_MCP_OAUTH_AVX512)
-    if (on) {
-        __builtin_cpu_init();
-        ngx_http_mcp_oauth_rsa_ifma = __builtin_cpu_supports("avx512f")
-                                      && __builtin_cpu_supports("avx512ifma");
-    }
-#endif
-}
 
 
 ngx_http_mcp_oauth_rsa_t *
@@ -98,7 +82,8 @@ ngx_http_mcp_oauth_rsa_prepare(ngx_pool_t *pool, EVP_PKEY *pkey)
     ngx_http_mcp_oauth_rsa_t  *rsa;
 
     if (ngx_http_mcp_oauth_rsa_ifma == -1) {
-        ngx_http_mcp_oauth_rsa_enable(1);
+        ngx_http_mcp_oauth_rsa_ifma = __builtin_cpu_supports("avx512f")
+                                      && __builtin_cpu_supports("avx512ifma");
     }
 
     if (!ngx_http_mcp_oauth_rsa_ifma) {

@@ -47,8 +47,5 @@ ngx_int_t ngx_http_mcp_oauth_rsa_verify(ngx_http_mcp_oauth_rsa_t *rsa,
 void ngx_http_mcp_oauth_rsa_public(ngx_http_mcp_oauth_rsa_t *rsa,
     const u_char *in, u_char *out);
 
-/* the CPU check, 0 forces OpenSSL's path (the fuzzer compares the two) */
-void ngx_http_mcp_oauth_rsa_enable(ngx_uint_t on);
-
 
 #endif /* _NGX_HTTP_MCP_OAUTH_RSA_H_INCLUDED_ */
