@@ -634,3 +634,23 @@ sub=[user-1] auth=[]
 --- no_error_log
 skipped
 [error]
+
+
+
+=== TEST 29: RS256 signatures at the edges of PKCS #1 v1.5 (the module's RSA-2048 code on a CPU with AVX-512 IFMA, OpenSSL's elsewhere): a signature with a leading zero byte verifies; a wrong padding or DigestInfo, the modulus, zero and a signature a byte short do not
+--- request eval
+[("GET /mcp") x 8]
+--- more_headers eval
+[map { "Authorization: Bearer " . McpOAuth::token($_) }
+ qw(rs256-leading-zero rs256-padding-fe rs256-padding-short rs256-digestinfo-nonull
+    rs256-digestinfo-sha384 rs256-sig-n rs256-sig-zero rs256-sig-short)]
+--- error_code eval
+[200, (401) x 7]
+--- response_headers eval
+['!WWW-Authenticate',
+ ('WWW-Authenticate: Bearer error="invalid_token", error_description="signature verification failed", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp"') x 7]
+--- response_body eval
+["sub=[user-1] auth=[]\n",
+ ('{"error":"invalid_token","error_description":"signature verification failed"}') x 7]
+--- no_error_log
+[error]

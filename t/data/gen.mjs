@@ -359,6 +359,8 @@ writeFileSync(join(TOKENS, 'README.md'), md);
 
 // JWK validation fixtures derived from the new rsa1/ec256 (gen-jwk-checks.mjs)
 await import('./gen-jwk-checks.mjs');
+// RS256 signatures at the edges of PKCS #1 v1.5 (gen-rsa-edges.mjs)
+await import('./gen-rsa-edges.mjs');
 
 // ---------------------------------------------------------------- self-check
 const failures = await runChecks({ quiet: process.argv.includes('--quiet') });
