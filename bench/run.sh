@@ -10,7 +10,8 @@
 #                           to bench/results-soak.md; fails on a wrong status
 #                           or RSS growth above SOAK_RSS_BOUND_KB
 #
-# Environment: DURATION (5) seconds per wrk run, ROUNDS (5), CONNS (50),
+# Environment: DURATION (5) seconds per wrk run, ROUNDS (5), SLICES (1: a
+# round runs each case in SLICES turns of DURATION / SLICES s), CONNS (50),
 # SERVER_CPU (0), CLIENT_CPU (1), NGINX (/usr/sbin/nginx), UNIQUE_TOKENS
 # (default: sized from a calibration run), METRICS (on: a mcp_oauth_metrics
 # location, every decision counted), TOKEN_CACHE (unset: the module's
@@ -31,7 +32,7 @@ set -euo pipefail
 
 # settings given by the caller, for the command line shown in the results
 declare -A ORIG_ENV=()
-for v in DURATION ROUNDS CONNS SERVER_CPU CLIENT_CPU UNIQUE_TOKENS TOKEN_CACHE METRICS RSS_REQUESTS RSS_MIX RSS_UNIQUE CG_WARMUP CG_REQUESTS CG_CASES VERIFY_SPEED NGINX \
+for v in DURATION ROUNDS SLICES CONNS SERVER_CPU CLIENT_CPU UNIQUE_TOKENS TOKEN_CACHE METRICS RSS_REQUESTS RSS_MIX RSS_UNIQUE CG_WARMUP CG_REQUESTS CG_CASES VERIFY_SPEED NGINX \
          SOAK_REQUESTS SOAK_WARMUP SOAK_RSS_BOUND_KB SOAK_WORKERS SOAK_CONNS SOAK_CONNS_VALID SOAK_SAMPLE SOAK_MAX_SECONDS SOAK_NOCACHE_REQUESTS; do
     if [[ -n ${!v+x} ]]; then ORIG_ENV[$v]=1; fi
 done
@@ -42,6 +43,7 @@ MODULE=$ROOT/build/ngx_http_mcp_oauth_module.so
 NGINX=${NGINX:-/usr/sbin/nginx}
 DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-5}
+SLICES=${SLICES:-1}
 CONNS=${CONNS:-50}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -62,6 +64,8 @@ SOAK_CONNS_VALID=${SOAK_CONNS_VALID:-48}
 SOAK_SAMPLE=${SOAK_SAMPLE:-2}
 SOAK_MAX_SECONDS=${SOAK_MAX_SECONDS:-1800}
 SOAK_NOCACHE_REQUESTS=${SOAK_NOCACHE_REQUESTS:-200000}
+[[ $SLICES =~ ^[1-9][0-9]*$ ]] && ((DURATION % SLICES == 0)) \
+    || { echo "bench: SLICES ($SLICES) must divide DURATION ($DURATION)" >&2; exit 2; }
 MODE=${1:-bench}
 MODE_ARG=${1:-}
 
@@ -70,7 +74,7 @@ case $MODE in
     rss)       PORT=18602 ;;
     callgrind) PORT=18604 ;;
     soak)      PORT=18602 ;;   # shares the rss ports: run the two one after the other
-    -h|--help|help) sed -n '2,29p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help|help) sed -n '2,30p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "usage: $0 [bench|rss|callgrind|soak]" >&2; exit 2 ;;
 esac
 UPORT=$((PORT + 1))
@@ -583,6 +587,9 @@ run_wrk() {   # CASE DURATION OUTFILE [VAR=VALUE...]
 
 wrk_rps()      { awk '/^Requests\/sec:/ {print $2}' "$1"; }
 wrk_requests() { awk '/ requests in / {print $1}' "$1"; }
+wrk_seconds()  { awk '/ requests in / {t = $4; sub(/,$/, "", t); f = 1
+                   if (t ~ /ms$/) f = 0.001; else if (t ~ /m$/) f = 60
+                   sub(/[a-z]+$/, "", t); print t * f}' "$1"; }
 wrk_non2xx()   { awk '/Non-2xx or 3xx responses:/ {n = $NF} END {print n + 0}' "$1"; }
 wrk_sockerr()  {
     awk '/Socket errors:/ {gsub(/,/, ""); n = $4 + $6 + $8 + $10} END {print n + 0}' "$1"
@@ -599,7 +606,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
 
 env_cmd() {   # the command line, with the settings that were given
     local s=() v
-    for v in DURATION ROUNDS CONNS SERVER_CPU CLIENT_CPU UNIQUE_TOKENS TOKEN_CACHE METRICS RSS_REQUESTS RSS_MIX RSS_UNIQUE CG_WARMUP CG_REQUESTS CG_CASES VERIFY_SPEED NGINX \
+    for v in DURATION ROUNDS SLICES CONNS SERVER_CPU CLIENT_CPU UNIQUE_TOKENS TOKEN_CACHE METRICS RSS_REQUESTS RSS_MIX RSS_UNIQUE CG_WARMUP CG_REQUESTS CG_CASES VERIFY_SPEED NGINX \
          SOAK_REQUESTS SOAK_WARMUP SOAK_RSS_BOUND_KB SOAK_WORKERS SOAK_CONNS SOAK_CONNS_VALID SOAK_SAMPLE SOAK_MAX_SECONDS SOAK_NOCACHE_REQUESTS; do
         if [[ -n ${ORIG_ENV[$v]:-} ]]; then s+=("$v=$(printf '%q' "${!v}")"); fi
     done
@@ -742,26 +749,48 @@ mode_bench() {
         run_wrk "$c" 1 "$T/wrk-warmup-$c.txt"
     done
 
+    # A round runs every case for DURATION seconds. With SLICES > 1 it runs
+    # them SLICES times in turn, DURATION / SLICES seconds each, so that a
+    # case and its baseline share the same stretches of the machine's load;
+    # a case's figures for the round are then its slices' sums (p99: their
+    # median). Unique-token cases run whole in the first pass: wrk reads
+    # their token file at every start.
     declare -gA RPS P99 NON2XX SOCKERR USREQ CPUPCT
-    local r out t0 t1 e0 e1
+    local r out t0 t1 e0 e1 sl d
+    local -A n_req n_sec n_tick n_ns n_non2 n_serr p99_list
     for ((r = 1; r <= ROUNDS; r++)); do
         log "round $r/$ROUNDS"
+        n_req=() n_sec=() n_tick=() n_ns=() n_non2=() n_serr=() p99_list=()
+        for ((sl = 1; sl <= SLICES; sl++)); do
+            for c in "${CASES[@]}"; do
+                d=$((DURATION / SLICES))
+                if is_unique "$c"; then ((sl == 1)) || continue; d=$DURATION; fi
+                out=$T/wrk-$c-$r-$sl.txt
+                t0=$(worker_ticks); e0=$(date +%s%N)
+                run_wrk "$c" "$d" "$out"
+                t1=$(worker_ticks); e1=$(date +%s%N)
+                n_req[$c]=$(( ${n_req[$c]:-0} + $(wrk_requests "$out") ))
+                n_sec[$c]=$(awk -v a="${n_sec[$c]:-0}" -v b="$(wrk_seconds "$out")" 'BEGIN { print a + b }')
+                n_tick[$c]=$(( ${n_tick[$c]:-0} + t1 - t0 ))
+                n_ns[$c]=$(( ${n_ns[$c]:-0} + e1 - e0 ))
+                n_non2[$c]=$(( ${n_non2[$c]:-0} + $(wrk_non2xx "$out") ))
+                n_serr[$c]=$(( ${n_serr[$c]:-0} + $(wrk_sockerr "$out") ))
+                p99_list[$c]="${p99_list[$c]:-} $(wrk_p99_ms "$out")"
+            done
+        done
         for c in "${CASES[@]}"; do
-            out=$T/wrk-$c-$r.txt
-            t0=$(worker_ticks); e0=$(date +%s%N)
-            run_wrk "$c" "$DURATION" "$out"
-            t1=$(worker_ticks); e1=$(date +%s%N)
-            RPS[$c,$r]=$(wrk_rps "$out")
+            RPS[$c,$r]=$(awk -v n="${n_req[$c]}" -v t="${n_sec[$c]}" 'BEGIN { printf "%.2f", n / t }')
             # worker CPU time (utime + stime) per answered request, and the
             # share of the wall time the worker was on a CPU: with other load
             # on the machine req/s drops, CPU time per request much less
-            USREQ[$c,$r]=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$(wrk_requests "$out")" \
+            USREQ[$c,$r]=$(awk -v t="${n_tick[$c]}" -v hz="$CLK_TCK" -v n="${n_req[$c]}" \
                 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
-            CPUPCT[$c,$r]=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v ns=$((e1 - e0)) \
+            CPUPCT[$c,$r]=$(awk -v t="${n_tick[$c]}" -v hz="$CLK_TCK" -v ns="${n_ns[$c]}" \
                 'BEGIN { printf "%.0f", 100 * t / hz / (ns / 1e9) }')
-            P99[$c,$r]=$(wrk_p99_ms "$out")
-            NON2XX[$c,$r]=$(wrk_non2xx "$out")
-            SOCKERR[$c,$r]=$(wrk_sockerr "$out")
+            # shellcheck disable=SC2086
+            P99[$c,$r]=$(printf '%.2f' "$(median ${p99_list[$c]})")
+            NON2XX[$c,$r]=${n_non2[$c]}
+            SOCKERR[$c,$r]=${n_serr[$c]}
             printf '    %-18s %10s req/s  p99 %8s ms  worker %3s%% CPU %7s us/req  non-2xx %s  socket errors %s\n' \
                 "$c" "${RPS[$c,$r]}" "${P99[$c,$r]}" "${CPUPCT[$c,$r]}" "${USREQ[$c,$r]}" \
                 "${NON2XX[$c,$r]}" "${SOCKERR[$c,$r]}" >&2
@@ -844,7 +873,7 @@ mode_bench() {
         echo "- CPU: $cpu, $ncpu CPUs (lscpu); loopback"
         echo "- command: \`$cmd\`"
         echo "- nginx: 1 worker pinned to CPU $SERVER_CPU; client: \`taskset -c $CLIENT_CPU wrk -t1 -c$CONNS -d${DURATION}s --latency\`;" \
-             "$ROUNDS rounds, each running every case once, in the order of the table"
+             "$ROUNDS rounds, each running every case once, in the order of the table$( ((SLICES == 1)) || echo " and in $SLICES turns of $((DURATION / SLICES)) s (the new-token cases: one turn of $DURATION s)")"
         echo "- unique tokens: $(unique_summary)"
         echo "- module: sha256 $MODULE_SHA..., built $MODULE_DATE; token cache: ${TOKEN_CACHE:-module default}"
         echo "- load average before / after: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg) (other processes share the 2 CPUs)"
