@@ -1046,7 +1046,8 @@ found:
         t = &here.tools[i];
 
         if (t->named
-            && (t->name.data < here.text || t->name.data >= s->p + here.len))
+            && (t->name.data < here.text
+                || t->name.data >= here.text + here.len))
         {
             d = ngx_pnalloc(s->pool, t->name.len);
             if (d == NULL) {
