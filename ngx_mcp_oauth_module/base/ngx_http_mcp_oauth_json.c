@@ -1801,6 +1801,34 @@ ngx_http_mcp_oauth_escaped_bits(uint64_t bs, uint64_t *pending)
 
 
 /*
+ * The usual step inside a text with escapes, taken as
+ * ngx_http_mcp_oauth_string_step() would, in fewer instructions: no
+ * backslash right after another
+ * (each escapes the byte after it), every escaped byte one of the eight
+ * letters, and every byte that would end the plain run escaped: the string
+ * goes on in the next step, the escape pending there this step's last
+ * backslash's.  Such a step has an escape (without one a stop byte is left).
+ */
+
+static ngx_inline ngx_uint_t
+ngx_http_mcp_oauth_escapes_only(uint64_t bs, uint64_t stop, uint64_t letters,
+    uint64_t *pending)
+{
+    uint64_t  follows;
+
+    follows = (bs << 1) | *pending;
+
+    if ((follows & bs) | (stop & ~follows) | (follows & ~letters)) {
+        return 0;
+    }
+
+    *pending = bs >> 63;
+
+    return 1;
+}
+
+
+/*
  * A step's masks, whatever the width: the backslashes, the bytes that end
  * the plain run and the escape letters.  NGX_AGAIN: the next step is at *p
  * (64 bytes on, or after a UTF-8 sequence with no escape pending).
@@ -1855,19 +1883,25 @@ ngx_http_mcp_oauth_string_step(ngx_http_mcp_oauth_scan_t *s,
 }
 
 
+/*
+ * The eight escape letters by a hash of their bits 1-4 and 3-6: a byte is a
+ * letter when it is the letter in its hash's slot (the slots no letter has
+ * hold '"', whose own slot is another; from 0x80: no letter's value).
+ * Byte shifts are 16-bit ones here, whose bits from the next byte do not
+ * reach the sum's four low bits.
+ */
+
 static __attribute__((target("avx2"))) ngx_inline uint64_t
-ngx_http_mcp_oauth_letters32(__m256i v, __m256i nibble, __m256i by_low,
-    __m256i by_high)
+ngx_http_mcp_oauth_letters32(__m256i v, __m256i nibble, __m256i by_hash)
 {
-    __m256i  l, h;
+    __m256i  h;
 
-    l = _mm256_shuffle_epi8(by_low, _mm256_and_si256(v, nibble));
-    h = _mm256_shuffle_epi8(by_high,
-                            _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
+    h = _mm256_and_si256(_mm256_add_epi8(_mm256_srli_epi16(v, 1),
+                                         _mm256_srli_epi16(v, 3)),
+                         nibble);
 
-    return (uint32_t) ~_mm256_movemask_epi8(
-               _mm256_cmpeq_epi8(_mm256_and_si256(l, h),
-                                 _mm256_setzero_si256()));
+    return (uint32_t) _mm256_movemask_epi8(
+               _mm256_cmpeq_epi8(_mm256_shuffle_epi8(by_hash, h), v));
 }
 
 
@@ -1878,28 +1912,17 @@ ngx_http_mcp_oauth_string_avx2(ngx_http_mcp_oauth_scan_t *s,
     u_char     *p;
     uint64_t    bs, stop, letters, pending;
     ngx_int_t   rc;
-    __m256i     lo, hi, backslash, flip, space, nibble, by_low, by_high;
+    __m256i     lo, hi, backslash, flip, space, nibble, by_hash;
 
     backslash = _mm256_set1_epi8('\\');
     flip = _mm256_set1_epi8(0x02);
     space = _mm256_set1_epi8(0x20);
 
-    /*
-     * The eight escape letters by nibbles: a bit per high nibble that has
-     * some (2: '"' '/', 5: '\\', 6: 'b' 'f' 'n', 7: 'r' 't'), set in the
-     * low nibbles' table for the low nibbles of that row's letters; a byte
-     * is a letter when its two entries share a bit (from 0x80: none).
-     */
-
     nibble = _mm256_set1_epi8(0x0f);
-    by_low = _mm256_setr_epi8(0, 0, 0x0d, 0, 0x08, 0, 0x04, 0,
-                              0, 0, 0, 0, 0x02, 0, 0x04, 0x01,
-                              0, 0, 0x0d, 0, 0x08, 0, 0x04, 0,
-                              0, 0, 0, 0, 0x02, 0, 0x04, 0x01);
-    by_high = _mm256_setr_epi8(0, 0, 0x01, 0, 0, 0x02, 0x04, 0x08,
-                               0, 0, 0, 0, 0, 0, 0, 0,
-                               0, 0, 0x01, 0, 0, 0x02, 0x04, 0x08,
-                               0, 0, 0, 0, 0, 0, 0, 0);
+    by_hash = _mm256_setr_epi8('"', '"', '"', '"', 'n', '"', '"', 'r',
+                               't', '\\', '"', '"', '/', 'b', '"', 'f',
+                               '"', '"', '"', '"', 'n', '"', '"', 'r',
+                               't', '\\', '"', '"', '/', 'b', '"', 'f');
 
     p = s->p;
     pending = 0;
@@ -1928,10 +1951,15 @@ ngx_http_mcp_oauth_string_avx2(ngx_http_mcp_oauth_scan_t *s,
         }
 
         letters = (bs | pending)
-                  ? ngx_http_mcp_oauth_letters32(lo, nibble, by_low, by_high)
-                    | ngx_http_mcp_oauth_letters32(hi, nibble, by_low, by_high)
-                      << 32
+                  ? ngx_http_mcp_oauth_letters32(lo, nibble, by_hash)
+                    | ngx_http_mcp_oauth_letters32(hi, nibble, by_hash) << 32
                   : 0;
+
+        if (ngx_http_mcp_oauth_escapes_only(bs, stop, letters, &pending)) {
+            str->escaped = 1;
+            p += 64;
+            continue;
+        }
 
         rc = ngx_http_mcp_oauth_string_step(s, str, &p, bs, stop, letters,
                                             &pending);
@@ -2020,6 +2048,12 @@ ngx_http_mcp_oauth_string_avx512(ngx_http_mcp_oauth_scan_t *s,
                   ? _mm512_movepi8_mask(_mm512_andnot_si512(v,
                         _mm512_permutex2var_epi8(letters_lo, v, letters_hi)))
                   : 0;
+
+        if (ngx_http_mcp_oauth_escapes_only(bs, stop, letters, &pending)) {
+            str->escaped = 1;
+            p += 64;
+            continue;
+        }
 
         rc = ngx_http_mcp_oauth_string_step(s, str, &p, bs, stop, letters,
                                             &pending);
