@@ -98,6 +98,15 @@ sub padded {
     return $short =~ s/"pad":""/'"pad":"' . ('a' x ($len - length $short)) . '"'/er;
 }
 
+# a tools/call of get_weather whose "arguments" come before its "name" and
+# hold one string, 'a' x N . TEXT: the name is seen only when the string's
+# end is found where it is
+sub long_call {
+    my ($id, $n, $text) = @_;
+    return rpc($id, 'tools/call', '{"arguments":{"t":"' . ('a' x $n) . $text
+                                  . '"},"name":"get_weather"}');
+}
+
 # what the echo upstream answers to BODY (see above)
 sub up { McpOAuth::Server::echoed(\@Reflected, @_) }
 
@@ -1620,3 +1629,35 @@ mcp_oauth: JSON-RPC Invalid Request (batches are not accepted here)
 limiting requests
 --- no_error_log
 [error]
+
+
+
+=== TEST 44: long strings: an escape on either side of a 64-byte step's edge is judged as anywhere else
+# The vector loops take 64 bytes a step from the string's 65th byte on
+# (after four steps of 16): each escape below is put at offsets 125-130 and
+# 189-194, across the second and third steps' edges.  An escaped backslash
+# right before the closing quote or before another escape must not be
+# taken for one that escapes the byte after it.
+--- config eval: $::Std
+--- pipelined_requests eval
+my @r;
+for my $n (125 .. 130, 189 .. 194) {
+    push @r, map { "POST /mcp\n" . ::long_call($n, $n, $_) }
+        '\"' . 'b' x 80, '\\\\', '\\\\\"' . 'b' x 80, '\u00e9\n' . 'b' x 80,
+        '\x' . 'b' x 80;
+}
+\@r
+--- more_headers eval
+[(::bearer('mcp:tools')) x 60]
+--- error_code eval
+[(403, 403, 403, 403, 400) x 12]
+--- response_body eval
+my @r;
+for my $n (125 .. 130, 189 .. 194) {
+    push @r, (::denied($n, 'mcp:tools weather:read')) x 4,
+        ::rpc_error('null', -32700, 'Parse error');
+}
+\@r
+--- no_error_log
+[error]
+[warn]

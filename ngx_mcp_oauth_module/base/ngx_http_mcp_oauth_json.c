@@ -72,13 +72,10 @@ static u_char  ngx_http_mcp_oauth_plain[256] = {
 static ngx_int_t  ngx_http_mcp_oauth_simd = -1;
 #endif
 
-/*
- * the letters of the one-letter escapes: \" \\ \/ \b \f \n \r \t; 0x80, the
- * bit that AVX-512 turns into a mask without a comparison
- */
+/* the letters of the one-letter escapes: \" \\ \/ \b \f \n \r \t */
 static u_char  ngx_http_mcp_oauth_escape1[256] = {
-    ['"'] = 0x80, ['\\'] = 0x80, ['/'] = 0x80, ['b'] = 0x80, ['f'] = 0x80,
-    ['n'] = 0x80, ['r'] = 0x80, ['t'] = 0x80
+    ['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1,
+    ['n'] = 1, ['r'] = 1, ['t'] = 1
 };
 
 
@@ -129,10 +126,8 @@ static ngx_inline uint32_t ngx_http_mcp_oauth_flagged16(u_char *p);
 #if (NGX_HTTP_MCP_OAUTH_AVX2)
 static ngx_int_t ngx_http_mcp_oauth_string_avx2(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str);
-#if (NGX_HTTP_MCP_OAUTH_AVX512)
-static ngx_int_t ngx_http_mcp_oauth_string_avx512(
-    ngx_http_mcp_oauth_scan_t *s, ngx_http_mcp_oauth_jstr_t *str);
-#endif
+static ngx_int_t ngx_http_mcp_oauth_step_avx2(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *str, u_char **p, uint64_t *pending);
 static ngx_int_t ngx_http_mcp_oauth_escaped_check(
     ngx_http_mcp_oauth_scan_t *s, u_char *base, uint64_t escaped);
 #endif
@@ -1542,16 +1537,11 @@ ngx_http_mcp_oauth_string_rest(ngx_http_mcp_oauth_scan_t *s,
 
 #if (NGX_HTTP_MCP_OAUTH_AVX2)
     if (ngx_http_mcp_oauth_simd < 0) {
-        ngx_http_mcp_oauth_json_simd(NGX_HTTP_MCP_OAUTH_SIMD_AVX512);
+        ngx_http_mcp_oauth_json_simd(NGX_HTTP_MCP_OAUTH_SIMD_AVX2);
     }
 
-    if (ngx_http_mcp_oauth_simd != NGX_HTTP_MCP_OAUTH_SIMD_WORDS) {
-        rc =
-#if (NGX_HTTP_MCP_OAUTH_AVX512)
-            (ngx_http_mcp_oauth_simd == NGX_HTTP_MCP_OAUTH_SIMD_AVX512)
-            ? ngx_http_mcp_oauth_string_avx512(s, str) :
-#endif
-            ngx_http_mcp_oauth_string_avx2(s, str);
+    if (ngx_http_mcp_oauth_simd == NGX_HTTP_MCP_OAUTH_SIMD_AVX2) {
+        rc = ngx_http_mcp_oauth_string_avx2(s, str);
 
         if (rc != NGX_AGAIN) {
             return rc;
@@ -1762,6 +1752,19 @@ ngx_http_mcp_oauth_flagged16(u_char *p)
  * before without waiting for its arithmetic; the byte loop that takes the
  * last bytes starts at the pending escape's backslash.  Every byte is
  * judged as the byte loop judges it.
+ *
+ * Most steps of a long text are "lone escapes": each byte after a
+ * backslash is an escape letter other than the backslash, and every other
+ * byte is plain.  Such a step is told in the vector registers alone, each
+ * byte by the byte before it (loaded one byte back): no backslash then
+ * follows another, so each backslash escapes the byte after it, the
+ * escaped '"' do not end the string, and the step ends no run: the string
+ * goes on 64 bytes later.  The byte before the step stands for the escape
+ * pending there as long as it is not an escaped backslash: after lone
+ * steps it cannot be (its own byte before would have been a backslash),
+ * and after any other step the escape pending must be what the byte says,
+ * or the next step is taken the long way too.  The first byte before the
+ * steps is the opening quote or one of the plain bytes before them.
  */
 
 #define NGX_HTTP_MCP_OAUTH_EVEN_BITS  0x5555555555555555ULL
@@ -1797,34 +1800,6 @@ ngx_http_mcp_oauth_escaped_bits(uint64_t bs, uint64_t *pending)
     *pending = __builtin_add_overflow(odd_starts, bs, &ends);
 
     return (NGX_HTTP_MCP_OAUTH_EVEN_BITS ^ (ends << 1)) & follows;
-}
-
-
-/*
- * The usual step inside a text with escapes, taken as
- * ngx_http_mcp_oauth_string_step() would, in fewer instructions: no
- * backslash right after another
- * (each escapes the byte after it), every escaped byte one of the eight
- * letters, and every byte that would end the plain run escaped: the string
- * goes on in the next step, the escape pending there this step's last
- * backslash's.  Such a step has an escape (without one a stop byte is left).
- */
-
-static ngx_inline ngx_uint_t
-ngx_http_mcp_oauth_escapes_only(uint64_t bs, uint64_t stop, uint64_t letters,
-    uint64_t *pending)
-{
-    uint64_t  follows;
-
-    follows = (bs << 1) | *pending;
-
-    if ((follows & bs) | (stop & ~follows) | (follows & ~letters)) {
-        return 0;
-    }
-
-    *pending = bs >> 63;
-
-    return 1;
 }
 
 
@@ -1884,24 +1859,67 @@ ngx_http_mcp_oauth_string_step(ngx_http_mcp_oauth_scan_t *s,
 
 
 /*
- * The eight escape letters by a hash of their bits 1-4 and 3-6: a byte is a
- * letter when it is the letter in its hash's slot (the slots no letter has
- * hold '"', whose own slot is another; from 0x80: no letter's value).
- * Byte shifts are 16-bit ones here, whose bits from the next byte do not
- * reach the sum's four low bits.
+ * The escape letters by their low four bits, the index of vpshufb: a byte
+ * is a letter when it is the letter of its slot in by_low or by_low2
+ * (ngx_http_mcp_oauth_by_low('"') leaves the backslash out).  '"'
+ * 'b' 'r' share slot 2: '"' is in by_low, 'r' in by_low2, and 'b' (\b,
+ * next to never in text) is left to ngx_http_mcp_oauth_escaped_check().
+ * The slots no letter has hold '"' (whose own slot is another); a byte from
+ * 0x80 is looked up as 0 (vpshufb's top bit), no letter.
  */
 
-static __attribute__((target("avx2"))) ngx_inline uint64_t
-ngx_http_mcp_oauth_letters32(__m256i v, __m256i nibble, __m256i by_hash)
+static __attribute__((target("avx2"))) ngx_inline __m256i
+ngx_http_mcp_oauth_by_low(char backslash)
 {
-    __m256i  h;
+    return _mm256_setr_epi8('"', '"', '"', '"', 't', '"', 'f', '"',
+                            '"', '"', '"', '"', backslash, '"', 'n', '/',
+                            '"', '"', '"', '"', 't', '"', 'f', '"',
+                            '"', '"', '"', '"', backslash, '"', 'n', '/');
+}
 
-    h = _mm256_and_si256(_mm256_add_epi8(_mm256_srli_epi16(v, 1),
-                                         _mm256_srli_epi16(v, 3)),
-                         nibble);
 
-    return (uint32_t) _mm256_movemask_epi8(
-               _mm256_cmpeq_epi8(_mm256_shuffle_epi8(by_hash, h), v));
+static __attribute__((target("avx2"))) ngx_inline __m256i
+ngx_http_mcp_oauth_by_low2(void)
+{
+    return _mm256_setr_epi8('"', '"', 'r', '"', '"', '"', '"', '"',
+                            '"', '"', '"', '"', '"', '"', '"', '"',
+                            '"', '"', 'r', '"', '"', '"', '"', '"',
+                            '"', '"', '"', '"', '"', '"', '"', '"');
+}
+
+
+static __attribute__((target("avx2"))) ngx_inline __m256i
+ngx_http_mcp_oauth_letters32(__m256i v, __m256i by_low, __m256i by_low2)
+{
+    return _mm256_or_si256(
+               _mm256_cmpeq_epi8(_mm256_shuffle_epi8(by_low, v), v),
+               _mm256_cmpeq_epi8(_mm256_shuffle_epi8(by_low2, v), v));
+}
+
+
+/*
+ * 32 bytes of a step of lone escapes (see ngx_http_mcp_oauth_string_avx2()):
+ * 0xff where a byte after a backslash is a letter of by_low7 or by_low2 (no
+ * backslash) and where any other byte is plain; *after: 0xff after each
+ * backslash.
+ */
+
+static __attribute__((target("avx2"))) ngx_inline __m256i
+ngx_http_mcp_oauth_lone32(u_char *p, __m256i *after, __m256i backslash,
+    __m256i flip, __m256i space, __m256i by_low7, __m256i by_low2)
+{
+    __m256i  v, plain;
+
+    v = _mm256_loadu_si256((__m256i *) p);
+
+    *after = _mm256_cmpeq_epi8(_mm256_loadu_si256((__m256i *) (p - 1)),
+                               backslash);
+    plain = _mm256_cmpgt_epi8(_mm256_xor_si256(v, flip), space);
+
+    return _mm256_blendv_epi8(plain,
+                              ngx_http_mcp_oauth_letters32(v, by_low7,
+                                                           by_low2),
+                              *after);
 }
 
 
@@ -1909,69 +1927,127 @@ static __attribute__((target("avx2,bmi"))) ngx_int_t
 ngx_http_mcp_oauth_string_avx2(ngx_http_mcp_oauth_scan_t *s,
     ngx_http_mcp_oauth_jstr_t *str)
 {
-    u_char     *p;
-    uint64_t    bs, stop, letters, pending;
+    u_char     *p, *end;
+    uint64_t    pending;
     ngx_int_t   rc;
-    __m256i     lo, hi, backslash, flip, space, nibble, by_hash;
+    __m256i     backslash, flip, space, by_low7, by_low2, after_lo, after_hi,
+                escapes, ones;
+
+    p = s->p;
+
+    if (s->last - p <= 64) {
+        return NGX_AGAIN;
+    }
+
+    /* 65 bytes left or more */
+
+    end = s->last - 64;
 
     backslash = _mm256_set1_epi8('\\');
     flip = _mm256_set1_epi8(0x02);
     space = _mm256_set1_epi8(0x20);
+    ones = _mm256_set1_epi8(-1);
+    by_low7 = ngx_http_mcp_oauth_by_low('"');
+    by_low2 = ngx_http_mcp_oauth_by_low2();
 
-    nibble = _mm256_set1_epi8(0x0f);
-    by_hash = _mm256_setr_epi8('"', '"', '"', '"', 'n', '"', '"', 'r',
-                               't', '\\', '"', '"', '/', 'b', '"', 'f',
-                               '"', '"', '"', '"', 'n', '"', '"', 'r',
-                               't', '\\', '"', '"', '/', 'b', '"', 'f');
-
-    p = s->p;
     pending = 0;
+    escapes = _mm256_setzero_si256();
+    rc = NGX_AGAIN;
 
-    while (s->last - p > 64) {
-        lo = _mm256_loadu_si256((__m256i *) p);
-        hi = _mm256_loadu_si256((__m256i *) (p + 32));
+    while (p < end) {
 
-        bs = (uint32_t) _mm256_movemask_epi8(
-                 _mm256_cmpeq_epi8(lo, backslash))
-             | (uint64_t) _mm256_movemask_epi8(
-                 _mm256_cmpeq_epi8(hi, backslash))
-               << 32;
+        if (pending == (p[-1] == '\\')) {
 
-        /* as in ngx_http_mcp_oauth_flagged16(): not '"', < 0x20, >= 0x80 */
+            while (_mm256_testc_si256(
+                       _mm256_and_si256(
+                           ngx_http_mcp_oauth_lone32(p, &after_lo, backslash,
+                                                     flip, space, by_low7,
+                                                     by_low2),
+                           ngx_http_mcp_oauth_lone32(p + 32, &after_hi,
+                                                     backslash, flip, space,
+                                                     by_low7, by_low2)),
+                       ones))
+            {
+                escapes = _mm256_or_si256(escapes,
+                                          _mm256_or_si256(after_lo, after_hi));
+                p += 64;
 
-        stop = ~((uint32_t) _mm256_movemask_epi8(
-                     _mm256_cmpgt_epi8(_mm256_xor_si256(lo, flip), space))
-                 | (uint64_t) _mm256_movemask_epi8(
-                     _mm256_cmpgt_epi8(_mm256_xor_si256(hi, flip), space))
-                   << 32);
+                if (p >= end) {
+                    break;
+                }
+            }
 
-        if ((bs | stop | pending) == 0) {
-            p += 64;
-            continue;
+            pending = (p[-1] == '\\');
+
+            if (p >= end) {
+                break;
+            }
         }
 
-        letters = (bs | pending)
-                  ? ngx_http_mcp_oauth_letters32(lo, nibble, by_hash)
-                    | ngx_http_mcp_oauth_letters32(hi, nibble, by_hash) << 32
-                  : 0;
-
-        if (ngx_http_mcp_oauth_escapes_only(bs, stop, letters, &pending)) {
-            str->escaped = 1;
-            p += 64;
-            continue;
-        }
-
-        rc = ngx_http_mcp_oauth_string_step(s, str, &p, bs, stop, letters,
-                                            &pending);
+        rc = ngx_http_mcp_oauth_step_avx2(s, str, &p, &pending);
 
         if (rc != NGX_AGAIN) {
-            return rc;
+            break;
         }
     }
 
-    s->p = p - pending;
+    if (!_mm256_testz_si256(escapes, escapes)) {
+        str->escaped = 1;
+    }
 
-    return NGX_AGAIN;
+    if (rc == NGX_AGAIN) {
+        s->p = p - pending;
+    }
+
+    return rc;
+}
+
+
+/*
+ * A step that is not one of lone escapes, with the escape pending at *p:
+ * the masks for ngx_http_mcp_oauth_string_step().  Out of line: the lone
+ * steps' loop then keeps no bytes of its own for it.
+ */
+
+static __attribute__((target("avx2,bmi"))) NGX_HTTP_MCP_OAUTH_OUT_OF_LINE
+ngx_int_t
+ngx_http_mcp_oauth_step_avx2(ngx_http_mcp_oauth_scan_t *s,
+    ngx_http_mcp_oauth_jstr_t *str, u_char **p, uint64_t *pending)
+{
+    uint64_t  bs, stop, letters;
+    __m256i   lo, hi, backslash, flip, space, by_low, by_low2;
+
+    backslash = _mm256_set1_epi8('\\');
+    flip = _mm256_set1_epi8(0x02);
+    space = _mm256_set1_epi8(0x20);
+    by_low = ngx_http_mcp_oauth_by_low('\\');
+    by_low2 = ngx_http_mcp_oauth_by_low2();
+
+    lo = _mm256_loadu_si256((__m256i *) *p);
+    hi = _mm256_loadu_si256((__m256i *) (*p + 32));
+
+    bs = (uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, backslash))
+         | (uint64_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, backslash))
+           << 32;
+
+    /* as in ngx_http_mcp_oauth_flagged16(): not '"', < 0x20, >= 0x80 */
+
+    stop = ~((uint32_t) _mm256_movemask_epi8(
+                 _mm256_cmpgt_epi8(_mm256_xor_si256(lo, flip), space))
+             | (uint64_t) _mm256_movemask_epi8(
+                 _mm256_cmpgt_epi8(_mm256_xor_si256(hi, flip), space))
+               << 32);
+
+    letters = (bs | *pending)
+              ? (uint32_t) _mm256_movemask_epi8(
+                    ngx_http_mcp_oauth_letters32(lo, by_low, by_low2))
+                | (uint64_t) _mm256_movemask_epi8(
+                    ngx_http_mcp_oauth_letters32(hi, by_low, by_low2))
+                  << 32
+              : 0;
+
+    return ngx_http_mcp_oauth_string_step(s, str, p, bs, stop, letters,
+                                          pending);
 }
 
 
@@ -1998,79 +2074,6 @@ ngx_http_mcp_oauth_escaped_check(ngx_http_mcp_oauth_scan_t *s, u_char *base,
 #endif
 
 
-#if (NGX_HTTP_MCP_OAUTH_AVX512)
-
-/*
- * The same step with AVX-512: one 64-byte load and the two masks straight
- * from comparisons (BW), and the escaped bytes' letters looked up in the
- * step, 64 at once in the first half of ngx_http_mcp_oauth_escape1 (VBMI's
- * 128-byte table lookup, which reads 7 bits of a byte: a letter's entry
- * has its top bit set, and a byte from 0x80, whose own top bit is set, is
- * taken out with it).  Only the escapes that are not one of the
- * eight letters, a \u or an error, are looked at one by one, by the same
- * function as in the byte loop.  VBMI leaves out the first CPUs with
- * AVX-512, whose clock drops while it runs.
- */
-
-static __attribute__((target("avx512f,avx512bw,avx512vbmi,bmi"))) ngx_int_t
-ngx_http_mcp_oauth_string_avx512(ngx_http_mcp_oauth_scan_t *s,
-    ngx_http_mcp_oauth_jstr_t *str)
-{
-    u_char     *p;
-    uint64_t    bs, stop, letters, pending;
-    ngx_int_t   rc;
-    __m512i     v, backslash, flip, space, letters_lo, letters_hi;
-
-    backslash = _mm512_set1_epi8('\\');
-    flip = _mm512_set1_epi8(0x02);
-    space = _mm512_set1_epi8(0x20);
-    letters_lo = _mm512_loadu_si512(ngx_http_mcp_oauth_escape1);
-    letters_hi = _mm512_loadu_si512(ngx_http_mcp_oauth_escape1 + 64);
-
-    p = s->p;
-    pending = 0;
-
-    while (s->last - p > 64) {
-        v = _mm512_loadu_si512(p);
-
-        bs = _mm512_cmpeq_epi8_mask(v, backslash);
-
-        /* as in ngx_http_mcp_oauth_flagged16(): not '"', < 0x20, >= 0x80 */
-
-        stop = _mm512_cmple_epi8_mask(_mm512_xor_si512(v, flip), space);
-
-        if ((bs | stop | pending) == 0) {
-            p += 64;
-            continue;
-        }
-
-        letters = (bs | pending)
-                  ? _mm512_movepi8_mask(_mm512_andnot_si512(v,
-                        _mm512_permutex2var_epi8(letters_lo, v, letters_hi)))
-                  : 0;
-
-        if (ngx_http_mcp_oauth_escapes_only(bs, stop, letters, &pending)) {
-            str->escaped = 1;
-            p += 64;
-            continue;
-        }
-
-        rc = ngx_http_mcp_oauth_string_step(s, str, &p, bs, stop, letters,
-                                            &pending);
-
-        if (rc != NGX_AGAIN) {
-            return rc;
-        }
-    }
-
-    s->p = p - pending;
-
-    return NGX_AGAIN;
-}
-
-#endif
-
-
 void
 ngx_http_mcp_oauth_json_simd(ngx_uint_t widest)
 {
@@ -2083,15 +2086,6 @@ ngx_http_mcp_oauth_json_simd(ngx_uint_t widest)
         ngx_http_mcp_oauth_simd = NGX_HTTP_MCP_OAUTH_SIMD_AVX2;
     }
 
-#if (NGX_HTTP_MCP_OAUTH_AVX512)
-    if (widest >= NGX_HTTP_MCP_OAUTH_SIMD_AVX512
-        && ngx_http_mcp_oauth_simd == NGX_HTTP_MCP_OAUTH_SIMD_AVX2
-        && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512vbmi"))
-    {
-        ngx_http_mcp_oauth_simd = NGX_HTTP_MCP_OAUTH_SIMD_AVX512;
-    }
-#endif
 #endif
 }
 

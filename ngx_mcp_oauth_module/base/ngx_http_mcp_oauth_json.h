@@ -59,12 +59,10 @@ ngx_int_t ngx_http_mcp_oauth_json_scan_tools(ngx_pool_t *pool, u_char *data,
 
 /*
  * Long strings are scanned with the widest vectors the CPU has, up to
- * widest: 2 AVX-512 (BW and VBMI), 1 AVX2, 0 SSE2 or a word at a time (the
- * fuzzers compare them).
+ * widest: 1 AVX2, 0 SSE2 or a word at a time (the fuzzers compare them).
  */
 #define NGX_HTTP_MCP_OAUTH_SIMD_WORDS   0
 #define NGX_HTTP_MCP_OAUTH_SIMD_AVX2    1
-#define NGX_HTTP_MCP_OAUTH_SIMD_AVX512  2
 
 void ngx_http_mcp_oauth_json_simd(ngx_uint_t widest);
 
