@@ -1661,3 +1661,32 @@ for my $n (125 .. 130, 189 .. 194) {
 --- no_error_log
 [error]
 [warn]
+
+
+
+=== TEST 45: long strings: a step taken the long way (a \u escape) whose last byte is a backslash leaves that escape to the next step, which checks it
+# the \u escape 62 bytes before the edge of the second or third step, the
+# backslash the edge's last byte, its letter ('x': refused; 'n') the first
+# byte of the next step, plain text after it
+--- config eval: $::Std
+--- pipelined_requests eval
+[
+    map {
+        my ($edge, $letter) = @$_;
+        "POST /mcp\n" . ::long_call(1, $edge - 62, '\u00e9' . 'a' x 55 . "\\$letter" . 'b' x 80)
+    } [128, 'x'], [128, 'n'], [192, 'x'], [192, 'n']
+]
+--- more_headers eval
+[(::bearer('mcp:tools')) x 4]
+--- error_code eval
+[400, 403, 400, 403]
+--- response_body eval
+[
+    ::rpc_error('null', -32700, 'Parse error'),
+    ::denied(1, 'mcp:tools weather:read'),
+    ::rpc_error('null', -32700, 'Parse error'),
+    ::denied(1, 'mcp:tools weather:read'),
+]
+--- no_error_log
+[error]
+[warn]
